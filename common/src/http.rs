@@ -1,0 +1,139 @@
+//! What every Moonlight HTTP service shares: the JSON error body, and the standard routes and
+//! layers wrapped around each service's own routes.
+
+use std::{future::Future, pin::Pin, sync::Arc, time::Instant};
+
+use axum::{
+    Json, Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    http::{HeaderName, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Serialize;
+use tower::ServiceBuilder;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::telemetry::metrics_handle;
+
+/// Largest request body any REST endpoint accepts; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The body of every error answer: `{"error":{"code":"...","message":"..."}}`.
+/// `code` is stable and meant for programs; `message` is for people.
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+}
+
+/// An error answer with the standard body.
+pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.into(),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Answers whether the service can take traffic (its dependencies answer).
+pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
+
+/// Wraps a service's routes with what every service has: `/healthz` (the process is up),
+/// `/readyz` (its dependencies answer), `/metrics` (Prometheus), JSON 404/405 answers,
+/// a request-body cap, per-route request counts and latency histograms, and request ids
+/// (an incoming `x-request-id` is kept, otherwise one is made) carried into the access log.
+pub fn standard_service(service: &'static str, routes: Router, ready: ReadinessCheck) -> Router {
+    // Install the recorder now: anything recorded before it exists is lost.
+    metrics_handle();
+    let tracked = routes
+        .route_layer(middleware::from_fn_with_state(service, track_metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route("/readyz", get(move || readiness(ready.clone())))
+        .route("/metrics", get(|| async { metrics_handle().render() }))
+        .merge(tracked)
+        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            )
+        })
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(move |request: &Request| {
+                        let request_id = request
+                            .extensions()
+                            .get::<RequestId>()
+                            .and_then(|id| id.header_value().to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!(
+                            "request",
+                            service,
+                            method = %request.method(),
+                            uri = %request.uri().path(),
+                            request_id,
+                        )
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+}
+
+async fn readiness(ready: ReadinessCheck) -> Response {
+    if ready().await {
+        Json(serde_json::json!({"status": "ready"})).into_response()
+    } else {
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_ready",
+            "a dependency of this service is unavailable",
+        )
+    }
+}
+
+async fn track_metrics(
+    State(service): State<&'static str>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let method = request.method().to_string();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    let labels = [
+        ("service", service.to_owned()),
+        ("method", method),
+        ("route", route),
+        ("status", status),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,91 @@
+//! Test harness shared by every crate's integration tests.
+//!
+//! - [`TestDatabase`]: a fresh, empty database of either kind per test: a SQLite file in a
+//!   temporary directory, or a new database on this test process's private PostgreSQL
+//!   server ([`postgres`]), started on a free port on first use.
+//! - [`db_tests!`]: runs one async test body against both SQLite and PostgreSQL.
+//! - [`init_logs`]: test logs, only when `TEST_LOG` is set.
+//!
+//! Private servers are never the machine's own: each test process starts its own in a
+//! temporary directory and a watchdog tears it down when the process exits, however it
+//! exits. Missing server binaries are installed from Debian's packages.
+
+mod packages;
+mod postgres;
+mod watchdog;
+
+pub use postgres::{PostgresServer, postgres};
+
+use tempfile::TempDir;
+
+/// The database engines every database test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database for one test. Dropping it removes a SQLite file; PostgreSQL databases
+/// go with the private server when the test process ends.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    pub async fn new(kind: DbKind) -> Self {
+        match kind {
+            DbKind::Sqlite => {
+                let dir = tempfile::tempdir().expect("creating a temporary directory");
+                let url = moonlight_common::Database::sqlite_url_in(dir.path());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+            DbKind::Postgres => Self {
+                url: postgres().create_database().await,
+                _dir: None,
+            },
+        }
+    }
+}
+
+/// Writes test logs to the test output when `TEST_LOG` is set (e.g. `TEST_LOG=debug`).
+pub fn init_logs() {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        use tracing_subscriber::{EnvFilter, fmt};
+        let _already = fmt()
+            .with_env_filter(EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// Defines, for each named `async fn name(kind: DbKind)`, a module `name` with two tests,
+/// `sqlite` and `postgres`, each running the body against a fresh database of that kind.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::DbKind::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::DbKind::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// A TCP port that was free a moment ago (bind to port 0, read it, release it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("binding an ephemeral port")
+}

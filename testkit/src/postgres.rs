@@ -1,0 +1,114 @@
+//! A private PostgreSQL server per test process: `initdb` into a temporary directory,
+//! started with `pg_ctl` on a free port, reachable only on 127.0.0.1, with durability
+//! switched off (tests never need to survive a power cut), removed at process exit.
+
+use std::{path::Path, process::Command, sync::OnceLock};
+
+use crate::{free_port, packages, watchdog};
+
+pub struct PostgresServer {
+    port: u16,
+}
+
+/// This process's private PostgreSQL server, started on first use.
+pub fn postgres() -> &'static PostgresServer {
+    static SERVER: OnceLock<PostgresServer> = OnceLock::new();
+    SERVER.get_or_init(PostgresServer::start)
+}
+
+impl PostgresServer {
+    fn start() -> Self {
+        let bin = packages::locate(
+            "pg_ctl",
+            &|| packages::versioned_dirs(Path::new("/usr/lib/postgresql"), "bin"),
+            "postgresql",
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("moonlight-pg-")
+            .tempdir()
+            .expect("creating a temporary directory")
+            .keep();
+        let data = dir.join("data");
+        // PostgreSQL refuses to run as root: as root, run it as the `postgres` user that
+        // Debian's package creates.
+        let as_root = packages::is_root();
+        if as_root {
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir));
+        }
+        let pg = |tool: &str| -> Command {
+            let program = bin.join(tool);
+            if as_root {
+                let mut command = Command::new("runuser");
+                command.args(["-u", "postgres", "--"]).arg(program);
+                command
+            } else {
+                Command::new(program)
+            }
+        };
+        watchdog::on_exit(&format!(
+            "{} -D '{}' stop -m immediate >/dev/null 2>&1; rm -rf '{}'",
+            if as_root {
+                format!("runuser -u postgres -- '{}'", bin.join("pg_ctl").display())
+            } else {
+                format!("'{}'", bin.join("pg_ctl").display())
+            },
+            data.display(),
+            dir.display()
+        ));
+        run(pg("initdb")
+            .args([
+                "--auth=trust",
+                "--username=postgres",
+                "--encoding=UTF8",
+                "--no-sync",
+                "-D",
+            ])
+            .arg(&data));
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            dir.display()
+        );
+        run(pg("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .args(["-w", "-t", "60", "-o", &options, "-l"])
+            .arg(dir.join("server.log"))
+            .arg("start"));
+        Self { port }
+    }
+
+    /// The URL of the server's maintenance database.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Creates an empty database and returns its URL.
+    pub async fn create_database(&self) -> String {
+        use sqlx::{Connection, Executor, PgConnection};
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&self.admin_url())
+            .await
+            .expect("connecting to the private PostgreSQL");
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("creating a test database");
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+fn run(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
