@@ -88,7 +88,13 @@ mod tests {
 
     #[test]
     fn accepts_reasonable_usernames() {
-        for name in ["luna", "Selene_2", "moon-walker", "abc", "a1234567890123456789"] {
+        for name in [
+            "luna",
+            "Selene_2",
+            "moon-walker",
+            "abc",
+            "a1234567890123456789",
+        ] {
             assert!(Username::parse(name).is_ok(), "{name}");
         }
     }

@@ -58,9 +58,10 @@ impl IntoResponse for AuthError {
         let mut response = error_response(status, code, message);
         match self {
             Self::RateLimited { retry_after_secs } => {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                response.headers_mut().insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_after_secs.max(1)),
+                );
             }
             Self::Busy => {
                 response

@@ -5,7 +5,10 @@ use axum::{
     http::{header, request::Parts},
 };
 
-use crate::{error::AuthError, tokens::{AccessClaims, TokenVerifier}};
+use crate::{
+    error::AuthError,
+    tokens::{AccessClaims, TokenVerifier},
+};
 
 /// A JSON body; malformed, mistyped or oversized bodies become clear 4xx answers.
 #[derive(FromRequest)]

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _,
-    Version, password_hash::SaltString,
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+    password_hash::SaltString,
 };
 use tokio::sync::Semaphore;
 
@@ -87,7 +87,9 @@ impl PasswordHasher {
         let phc = stored.map_or_else(|| self.dummy_hash.to_string(), str::to_owned);
         let password = password.expose().to_owned();
         let params = self.params.clone();
-        let verification = self.run(move || verify_blocking(&params, &password, &phc)).await??;
+        let verification = self
+            .run(move || verify_blocking(&params, &password, &phc))
+            .await??;
         Ok(Verification {
             matches: verification.matches && known_user,
             needs_rehash: verification.needs_rehash,
@@ -158,26 +160,51 @@ mod tests {
         let hasher = PasswordHasher::new(1, 4).unwrap();
         let phc = hasher.hash(&password("correct horse")).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        let ok = hasher.verify(&password("correct horse"), Some(&phc)).await.unwrap();
-        assert_eq!(ok, Verification { matches: true, needs_rehash: false });
-        let wrong = hasher.verify(&password("wrong horse"), Some(&phc)).await.unwrap();
+        let ok = hasher
+            .verify(&password("correct horse"), Some(&phc))
+            .await
+            .unwrap();
+        assert_eq!(
+            ok,
+            Verification {
+                matches: true,
+                needs_rehash: false
+            }
+        );
+        let wrong = hasher
+            .verify(&password("wrong horse"), Some(&phc))
+            .await
+            .unwrap();
         assert!(!wrong.matches);
     }
 
     #[tokio::test]
     async fn unknown_user_never_matches() {
         let hasher = PasswordHasher::new(1, 4).unwrap();
-        let result = hasher.verify(&password("anything at all"), None).await.unwrap();
+        let result = hasher
+            .verify(&password("anything at all"), None)
+            .await
+            .unwrap();
         assert!(!result.matches);
     }
 
     #[tokio::test]
     async fn old_parameters_ask_for_a_rehash() {
-        let weak = PasswordHasher::with_params(Params::new(1024, 1, 1, None).unwrap(), 1, 4).unwrap();
+        let weak =
+            PasswordHasher::with_params(Params::new(1024, 1, 1, None).unwrap(), 1, 4).unwrap();
         let phc = weak.hash(&password("correct horse")).await.unwrap();
         let owasp = PasswordHasher::new(1, 4).unwrap();
-        let result = owasp.verify(&password("correct horse"), Some(&phc)).await.unwrap();
-        assert_eq!(result, Verification { matches: true, needs_rehash: true });
+        let result = owasp
+            .verify(&password("correct horse"), Some(&phc))
+            .await
+            .unwrap();
+        assert_eq!(
+            result,
+            Verification {
+                matches: true,
+                needs_rehash: true
+            }
+        );
     }
 
     #[tokio::test]

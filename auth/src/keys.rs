@@ -96,8 +96,9 @@ impl SigningKeys {
             .map(|path| {
                 let pem = fs::read_to_string(path)
                     .with_context(|| format!("reading {}", path.display()))?;
-                let key = SigningKey::from_pkcs8_pem(&pem)
-                    .map_err(|e| anyhow::anyhow!("{}: not an Ed25519 PKCS#8 key: {e}", path.display()))?;
+                let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+                    anyhow::anyhow!("{}: not an Ed25519 PKCS#8 key: {e}", path.display())
+                })?;
                 KeyPair::from_signing_key(&key)
             })
             .collect::<anyhow::Result<_>>()?;
@@ -133,7 +134,10 @@ fn generate_key_file(dir: &Path) -> anyhow::Result<PathBuf> {
     let pem = key
         .to_pkcs8_pem(LineEnding::LF)
         .context("encoding the new key as PEM")?;
-    let path = dir.join(format!("ed25519-{}.pem", moonlight_common::time::unix_now()));
+    let path = dir.join(format!(
+        "ed25519-{}.pem",
+        moonlight_common::time::unix_now()
+    ));
     write_private(&path, pem.as_bytes())?;
     tracing::info!(path = %path.display(), "generated a new token signing key");
     Ok(path)
@@ -179,7 +183,10 @@ mod tests {
         assert_eq!(key["crv"], "Ed25519");
         assert_eq!(key["alg"], "EdDSA");
         assert_eq!(key["kid"], keys.current().kid.as_str());
-        assert!(key.get("d").is_none(), "the private key must never be published");
+        assert!(
+            key.get("d").is_none(),
+            "the private key must never be published"
+        );
     }
 
     #[test]

@@ -82,7 +82,11 @@ impl IpRateLimiter {
 }
 
 /// Middleware: refuses a request with 429 and `Retry-After` when its IP is over the limit.
-pub async fn limit_by_ip(State(limiter): State<IpRateLimiter>, request: Request, next: Next) -> Response {
+pub async fn limit_by_ip(
+    State(limiter): State<IpRateLimiter>,
+    request: Request,
+    next: Next,
+) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

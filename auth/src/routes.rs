@@ -4,7 +4,11 @@
 use std::sync::Arc;
 
 use axum::{
-    Json, extract::{FromRef, State}, http::StatusCode, middleware, response::IntoResponse,
+    Json,
+    extract::{FromRef, State},
+    http::StatusCode,
+    middleware,
+    response::IntoResponse,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use moonlight_common::{http::ErrorBody, time::unix_now};
@@ -14,6 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    Settings,
     domain::{Password, Username},
     error::AuthError,
     extract::{ApiJson, Authenticated},
@@ -21,7 +26,6 @@ use crate::{
     limits::{IpRateLimiter, limit_by_ip, login_lock_secs},
     store::{Account, AccountStore},
     tokens::{AccessExtra, TokenIssuer, TokenType, TokenVerifier},
-    Settings,
 };
 
 #[derive(Clone, FromRef)]
@@ -125,7 +129,10 @@ async fn register(
     let (username, password) = parse_credentials(&body)?;
     let password_hash = state.hasher.hash(&password).await?;
     let now = unix_now();
-    let account = state.store.create_account(&username, &password_hash, now).await?;
+    let account = state
+        .store
+        .create_account(&username, &password_hash, now)
+        .await?;
     tracing::info!(user_id = %account.id, username = %account.username, "account registered");
     let tokens = start_session(&state, &account, now).await?;
     Ok((StatusCode::CREATED, Json(tokens)))
@@ -159,7 +166,10 @@ async fn login(
     // timing does not tell which usernames exist.
     let verification = state
         .hasher
-        .verify(&password, account.as_ref().map(|a| a.password_hash.as_str()))
+        .verify(
+            &password,
+            account.as_ref().map(|a| a.password_hash.as_str()),
+        )
         .await?;
     let Some(account) = account.filter(|_| verification.matches) else {
         let failures = state.store.record_login_failure(&key).await?;
@@ -186,8 +196,12 @@ async fn rehash(state: &AuthState, account: &Account, password: &Password) {
         Err(error) => Err(error.into()),
     };
     match result {
-        Ok(()) => tracing::info!(user_id = %account.id, "password rehashed with current parameters"),
-        Err(error) => tracing::warn!(user_id = %account.id, error = %error, "password rehash failed"),
+        Ok(()) => {
+            tracing::info!(user_id = %account.id, "password rehashed with current parameters")
+        }
+        Err(error) => {
+            tracing::warn!(user_id = %account.id, error = %error, "password rehash failed")
+        }
     }
 }
 
@@ -214,9 +228,17 @@ async fn refresh(
         return Err(AuthError::InvalidRefreshToken);
     }
     let (new_token, new_hash) = new_refresh_token();
-    if record.used || !state.store.rotate(&record.family_id, &old_hash, &new_hash, now).await? {
+    if record.used
+        || !state
+            .store
+            .rotate(&record.family_id, &old_hash, &new_hash, now)
+            .await?
+    {
         // A spent token came back: whoever holds the family's tokens, one copy leaked.
-        state.store.revoke_family(&record.family_id, "reuse", now).await?;
+        state
+            .store
+            .revoke_family(&record.family_id, "reuse", now)
+            .await?;
         tracing::warn!(user_id = %record.user_id, family = %record.family_id, "refresh token reuse; family revoked");
         return Err(AuthError::InvalidRefreshToken);
     }
@@ -247,7 +269,10 @@ async fn logout(
         .find_refresh_token(&hash_refresh_token(&body.refresh_token))
         .await?
         .ok_or(AuthError::InvalidRefreshToken)?;
-    state.store.revoke_family(&record.family_id, "logout", unix_now()).await?;
+    state
+        .store
+        .revoke_family(&record.family_id, "logout", unix_now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -277,12 +302,19 @@ async fn jwks(State(issuer): State<TokenIssuer>) -> impl IntoResponse {
     Json(issuer.jwks())
 }
 
-async fn start_session(state: &AuthState, account: &Account, now: i64) -> Result<TokenResponse, AuthError> {
+async fn start_session(
+    state: &AuthState,
+    account: &Account,
+    now: i64,
+) -> Result<TokenResponse, AuthError> {
     let access_token = issue_access(state, &account.id, &account.username, now)?;
     let (refresh_token, refresh_hash) = new_refresh_token();
     let refresh_ttl = state.settings.refresh_ttl.as_secs();
     let expires_at = now + i64::try_from(refresh_ttl).unwrap_or(i64::MAX / 2);
-    state.store.start_family(&account.id, &refresh_hash, now, expires_at).await?;
+    state
+        .store
+        .start_family(&account.id, &refresh_hash, now, expires_at)
+        .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),
@@ -294,11 +326,22 @@ async fn start_session(state: &AuthState, account: &Account, now: i64) -> Result
     })
 }
 
-fn issue_access(state: &AuthState, user_id: &str, username: &str, now: i64) -> Result<String, AuthError> {
-    let extra = AccessExtra { name: username.to_owned() };
-    Ok(state
-        .issuer
-        .issue(user_id, TokenType::Access, now, state.settings.access_ttl, extra)?)
+fn issue_access(
+    state: &AuthState,
+    user_id: &str,
+    username: &str,
+    now: i64,
+) -> Result<String, AuthError> {
+    let extra = AccessExtra {
+        name: username.to_owned(),
+    };
+    Ok(state.issuer.issue(
+        user_id,
+        TokenType::Access,
+        now,
+        state.settings.access_ttl,
+        extra,
+    )?)
 }
 
 /// A new refresh token and the hash under which it is stored.

@@ -77,7 +77,10 @@ impl AccountStore {
         })
     }
 
-    pub async fn account_by_username(&self, username: &Username) -> Result<Option<Account>, StoreError> {
+    pub async fn account_by_username(
+        &self,
+        username: &Username,
+    ) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query(
             "SELECT id, username, password_hash, created_at FROM users WHERE username_key = $1",
         )
@@ -88,14 +91,19 @@ impl AccountStore {
     }
 
     pub async fn account_by_id(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query("SELECT id, username, password_hash, created_at FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, username, password_hash, created_at FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await?;
         Ok(row.map(|row| account_from_row(&row)).transpose()?)
     }
 
-    pub async fn update_password_hash(&self, id: &str, password_hash: &str) -> Result<(), StoreError> {
+    pub async fn update_password_hash(
+        &self,
+        id: &str,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id)
@@ -128,7 +136,10 @@ impl AccountStore {
         Ok(())
     }
 
-    pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRecord>, StoreError> {
+    pub async fn find_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT t.family_id, t.used_at, f.user_id, f.expires_at, f.revoked_at, u.username \
              FROM refresh_tokens t \
@@ -175,7 +186,12 @@ impl AccountStore {
         Ok(true)
     }
 
-    pub async fn revoke_family(&self, family_id: &str, reason: &str, now: i64) -> Result<(), StoreError> {
+    pub async fn revoke_family(
+        &self,
+        family_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2 \
              WHERE id = $3 AND revoked_at IS NULL",
@@ -235,12 +251,14 @@ async fn insert_token(
     token_hash: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
-        .bind(token_hash)
-        .bind(family_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(family_id)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

@@ -9,8 +9,8 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use jsonwebtoken::{
-    Algorithm, DecodingKey, Header, Validation, decode, decode_header, encode,
-    errors::ErrorKind, jwk::JwkSet,
+    Algorithm, DecodingKey, Header, Validation, decode, decode_header, encode, errors::ErrorKind,
+    jwk::JwkSet,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
@@ -149,8 +149,8 @@ impl TokenVerifier {
                 continue;
             };
             if let jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(okp) = &jwk.algorithm {
-                let key = DecodingKey::from_ed_components(&okp.x)
-                    .map_err(|_| TokenError::Malformed)?;
+                let key =
+                    DecodingKey::from_ed_components(&okp.x).map_err(|_| TokenError::Malformed)?;
                 keys.insert(kid, key);
             }
         }
@@ -184,8 +184,10 @@ impl TokenVerifier {
         }
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
         let key = self.inner.keys.get(&kid).ok_or(TokenError::UnknownKey)?;
-        let data = decode::<Claims<E>>(token, key, &self.inner.validation).map_err(|error| {
-            match error.kind() {
+        let data =
+            decode::<Claims<E>>(token, key, &self.inner.validation).map_err(|error| match error
+                .kind()
+            {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::InvalidSignature
                 | ErrorKind::InvalidAlgorithm
@@ -195,8 +197,7 @@ impl TokenVerifier {
                     TokenError::WrongAudienceOrIssuer
                 }
                 _ => TokenError::Malformed,
-            }
-        })?;
+            })?;
         if data.claims.typ != typ {
             return Err(TokenError::WrongType {
                 expected: typ,
@@ -225,16 +226,27 @@ mod tests {
     }
 
     fn access(issuer: &TokenIssuer, now: i64) -> String {
-        let extra = AccessExtra { name: "luna".into() };
+        let extra = AccessExtra {
+            name: "luna".into(),
+        };
         issuer
-            .issue("user-1", TokenType::Access, now, Duration::from_secs(900), extra)
+            .issue(
+                "user-1",
+                TokenType::Access,
+                now,
+                Duration::from_secs(900),
+                extra,
+            )
             .unwrap()
     }
 
     #[test]
     fn a_fresh_access_token_verifies() {
         let issuer = issuer();
-        let claims = issuer.verifier().verify_access(&access(&issuer, unix_now())).unwrap();
+        let claims = issuer
+            .verifier()
+            .verify_access(&access(&issuer, unix_now()))
+            .unwrap();
         assert_eq!(claims.sub, "user-1");
         assert_eq!(claims.extra.name, "luna");
         assert_eq!(claims.exp - claims.iat, 900);
@@ -249,14 +261,23 @@ mod tests {
         assert!(verifier.verify_access(&recent).is_ok());
         // Expired 60 s ago: refused.
         let stale = access(&issuer, unix_now() - 960);
-        assert_eq!(verifier.verify_access(&stale).err(), Some(TokenError::Expired));
+        assert_eq!(
+            verifier.verify_access(&stale).err(),
+            Some(TokenError::Expired)
+        );
     }
 
     #[test]
     fn a_token_of_another_type_is_refused() {
         let issuer = issuer();
         let ticket = issuer
-            .issue("user-1", TokenType::RoomTicket, unix_now(), Duration::from_secs(60), AccessExtra { name: "x".into() })
+            .issue(
+                "user-1",
+                TokenType::RoomTicket,
+                unix_now(),
+                Duration::from_secs(60),
+                AccessExtra { name: "x".into() },
+            )
             .unwrap();
         assert!(matches!(
             issuer.verifier().verify_access(&ticket),
@@ -267,7 +288,10 @@ mod tests {
     #[test]
     fn another_issuers_key_is_refused() {
         let token = access(&issuer(), unix_now());
-        assert_eq!(issuer().verifier().verify_access(&token).err(), Some(TokenError::UnknownKey));
+        assert_eq!(
+            issuer().verifier().verify_access(&token).err(),
+            Some(TokenError::UnknownKey)
+        );
     }
 
     #[test]
@@ -300,7 +324,9 @@ mod tests {
         let issuer = issuer();
         let jwks = serde_json::to_value(issuer.jwks()).unwrap();
         let kid = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
-        let public = URL_SAFE_NO_PAD.decode(jwks["keys"][0]["x"].as_str().unwrap()).unwrap();
+        let public = URL_SAFE_NO_PAD
+            .decode(jwks["keys"][0]["x"].as_str().unwrap())
+            .unwrap();
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(kid);
         let now = unix_now();
@@ -312,7 +338,9 @@ mod tests {
             iat: now,
             jti: "x".to_owned(),
             typ: TokenType::Access,
-            extra: AccessExtra { name: "luna".into() },
+            extra: AccessExtra {
+                name: "luna".into(),
+            },
         };
         let forged = encode(&header, &claims, &EncodingKey::from_secret(&public)).unwrap();
         assert_eq!(
@@ -337,7 +365,9 @@ mod tests {
                 iat: now,
                 jti: "x".to_owned(),
                 typ: TokenType::Access,
-                extra: AccessExtra { name: "luna".into() },
+                extra: AccessExtra {
+                    name: "luna".into(),
+                },
             };
             let token = encode(&header, &claims, &key.encoding).unwrap();
             assert_eq!(
@@ -351,7 +381,15 @@ mod tests {
     #[test]
     fn garbage_is_malformed_not_a_panic() {
         let verifier = issuer().verifier();
-        for token in ["", ".", "..", "a.b.c", "not a token", "😀.😀.😀", &"x".repeat(10_000)] {
+        for token in [
+            "",
+            ".",
+            "..",
+            "a.b.c",
+            "not a token",
+            "😀.😀.😀",
+            &"x".repeat(10_000),
+        ] {
             assert!(verifier.verify_access(token).is_err(), "{token:?}");
         }
     }

@@ -8,11 +8,23 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use support::spawn_app;
 
-db_tests!(openapi_document_matches_the_routes, health_ready_and_metrics, request_ids_are_kept_or_made);
+db_tests!(
+    openapi_document_matches_the_routes,
+    health_ready_and_metrics,
+    request_ids_are_kept_or_made
+);
 
 async fn openapi_document_matches_the_routes(kind: DbKind) {
     let app = spawn_app(kind).await;
-    let doc: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -35,9 +47,16 @@ async fn openapi_document_matches_the_routes(kind: DbKind) {
     for operation in &operations {
         let (method, path) = operation.split_once(' ').unwrap();
         let request = app.client.request(method.parse().unwrap(), app.url(path));
-        let request = if method == "POST" { request.json(&serde_json::json!({})) } else { request };
+        let request = if method == "POST" {
+            request.json(&serde_json::json!({}))
+        } else {
+            request
+        };
         let status = request.send().await.unwrap().status();
-        assert!(status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED, "{operation}: {status}");
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{operation}: {status}"
+        );
     }
     // The error body is described once and referenced.
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
@@ -50,14 +69,27 @@ async fn health_ready_and_metrics(kind: DbKind) {
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     app.login("Nobody", "whatever password").await;
-    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        metrics.lines().any(|line| line.starts_with("http_requests_total")
-            && line.contains(r#"route="/v1/auth/login""#)
-            && line.contains(r#"status="401""#)),
+        metrics
+            .lines()
+            .any(|line| line.starts_with("http_requests_total")
+                && line.contains(r#"route="/v1/auth/login""#)
+                && line.contains(r#"status="401""#)),
         "{metrics}"
     );
-    assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
 }
 
 async fn request_ids_are_kept_or_made(kind: DbKind) {
@@ -65,6 +97,12 @@ async fn request_ids_are_kept_or_made(kind: DbKind) {
     let made = app.client.get(app.url("/healthz")).send().await.unwrap();
     let id = made.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let kept = app.client.get(app.url("/healthz")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    let kept = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(kept.headers()["x-request-id"], "trace-me-42");
 }

@@ -35,16 +35,22 @@ pub async fn spawn_app(kind: DbKind) -> TestApp {
 pub async fn spawn_app_with(kind: DbKind, configure: impl FnOnce(&mut AuthConfig)) -> TestApp {
     moonlight_testkit::init_logs();
     let database = TestDatabase::new(kind).await;
-    let db = Database::connect(&database.url).await.expect("connecting to the test database");
+    let db = Database::connect(&database.url)
+        .await
+        .expect("connecting to the test database");
     let keys = tempfile::tempdir().expect("creating a key directory");
     let mut config = AuthConfig {
         keys_dir: Some(keys.path().to_owned()),
         ..AuthConfig::default()
     };
     configure(&mut config);
-    let service = AuthService::build(&config, db.clone()).await.expect("building auth");
+    let service = AuthService::build(&config, db.clone())
+        .await
+        .expect("building auth");
     let issuer = service.issuer();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binding");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding");
     let addr = listener.local_addr().expect("local address");
     let shutdown = CancellationToken::new();
     tokio::spawn(serve(listener, service.into_router(), shutdown.clone()));
@@ -66,19 +72,33 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.client.post(self.url(path)).json(&body).send().await.expect("sending")
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("sending")
     }
 
     pub async fn register(&self, username: &str, password: &str) -> Response {
-        self.post("/v1/auth/register", json!({"username": username, "password": password})).await
+        self.post(
+            "/v1/auth/register",
+            json!({"username": username, "password": password}),
+        )
+        .await
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.post("/v1/auth/login", json!({"username": username, "password": password})).await
+        self.post(
+            "/v1/auth/login",
+            json!({"username": username, "password": password}),
+        )
+        .await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token})).await
+        self.post("/v1/auth/refresh", json!({"refresh_token": refresh_token}))
+            .await
     }
 
     pub async fn me(&self, access_token: &str) -> Response {
@@ -103,6 +123,11 @@ pub async fn assert_error(response: Response, status: StatusCode, code: &str) ->
     assert_eq!(response.status(), status, "status");
     let body: Value = response.json().await.expect("an error body in JSON");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body
 }
