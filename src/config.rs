@@ -1,0 +1,169 @@
+//! The one typed configuration, from flags and environment variables (flags win).
+//! Every setting has a default that runs: `moonlight` alone starts everything.
+
+use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use moonlight_auth::{AuthConfig, RateLimit};
+use moonlight_common::{Database, telemetry::LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(name = "moonlight", version, about = "Moonlight Online game backend")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Directory for the SQLite database and generated keys.
+    #[arg(
+        long,
+        env = "MOONLIGHT_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Database URL (`sqlite://...` or `postgres://...`); default: a SQLite file in the data
+    /// directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<String>,
+
+    /// Log format.
+    #[arg(long, env = "MOONLIGHT_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Human, global = true)]
+    pub log_format: LogFormatArg,
+
+    /// Seconds to let in-flight requests finish after SIGTERM/Ctrl-C before exiting.
+    #[arg(
+        long,
+        env = "MOONLIGHT_SHUTDOWN_GRACE_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_grace_secs: u64,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run only the auth service.
+    Auth,
+    /// Work with designers' content.
+    #[command(subcommand)]
+    Content(ContentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContentCommand {
+    /// Check every card, deck and rules file; print every problem as file:line:col.
+    Check {
+        /// The content directory.
+        #[arg(default_value = "content")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    Human,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(format: LogFormatArg) -> Self {
+        match format {
+            LogFormatArg::Human => Self::Human,
+            LogFormatArg::Json => Self::Json,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuthArgs {
+    /// Address the auth service listens on (port 0 picks a free port).
+    #[arg(
+        long,
+        env = "MOONLIGHT_AUTH_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub auth_addr: SocketAddr,
+
+    /// Register/login/refresh requests allowed per client IP per minute.
+    #[arg(
+        long,
+        env = "MOONLIGHT_AUTH_RATE_PER_MINUTE",
+        default_value = "30",
+        global = true
+    )]
+    pub auth_rate_per_minute: NonZeroU32,
+
+    /// Requests a client IP may make in a burst before the per-minute rate applies.
+    #[arg(
+        long,
+        env = "MOONLIGHT_AUTH_RATE_BURST",
+        default_value = "10",
+        global = true
+    )]
+    pub auth_rate_burst: NonZeroU32,
+
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "MOONLIGHT_HASH_WORKERS", global = true)]
+    pub hash_workers: Option<usize>,
+
+    /// Password hashes allowed to wait before requests get 503 (default: 32 per core).
+    #[arg(long, env = "MOONLIGHT_HASH_QUEUE", global = true)]
+    pub hash_queue: Option<usize>,
+}
+
+impl Cli {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| Database::sqlite_url_in(&self.data_dir))
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn auth_config(&self) -> AuthConfig {
+        let defaults = AuthConfig::default();
+        AuthConfig {
+            keys_dir: Some(self.data_dir.join("keys")),
+            rate_limit: RateLimit {
+                per_minute: self.auth.auth_rate_per_minute,
+                burst: self.auth.auth_rate_burst,
+            },
+            hash_workers: self.auth.hash_workers.unwrap_or(defaults.hash_workers),
+            hash_queue: self.auth.hash_queue.unwrap_or(defaults.hash_queue),
+            ..defaults
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_run_with_no_configuration() {
+        let cli = Cli::try_parse_from(["moonlight"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.database_url().starts_with("sqlite://"));
+        assert_eq!(cli.auth.auth_addr.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn flags_after_the_role_are_accepted() {
+        let cli = Cli::try_parse_from(["moonlight", "auth", "--auth-addr", "127.0.0.1:0"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Auth)));
+        assert_eq!(cli.auth.auth_addr.port(), 0);
+    }
+}

@@ -1,0 +1,155 @@
+//! The `moonlight` binary as an operator runs it: real processes, real sockets, signals.
+
+use std::{path::Path, process::Stdio, time::Duration};
+
+use moonlight_testkit::{DbKind, TestDatabase};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+/// A running `moonlight` process and the URL it announced.
+struct Process {
+    child: Child,
+    auth_url: String,
+}
+
+async fn start(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+        .args(args)
+        .args(["--auth-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("DATABASE_URL")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("starting moonlight");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    // Bounded so a broken start fails the test instead of hanging it.
+    let auth_url = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("reading stdout") {
+            if let Some(url) = line.strip_prefix("auth listening on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("moonlight exited without announcing its listener");
+    })
+    .await
+    .expect("moonlight announced its listener in time");
+    Process { child, auth_url }
+}
+
+impl Process {
+    /// Sends SIGTERM and waits (bounded) for a clean exit.
+    async fn stop(mut self) {
+        let pid = self.child.id().expect("a running child").to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("exited within the drain deadline")
+            .unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn runs_on_embedded_defaults_and_keeps_its_keys_and_data() {
+    let data = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let first = start(data.path(), &[], &[]).await;
+    assert!(
+        first.auth_url.starts_with("http://127.0.0.1:"),
+        "{}",
+        first.auth_url
+    );
+    let health = client
+        .get(format!("{}/healthz", first.auth_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let tokens: Value = client
+        .post(format!("{}/v1/auth/register", first.auth_url))
+        .json(&json!({"username": "luna", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    first.stop().await;
+    assert!(data.path().join("moonlight.db").is_file());
+    assert_eq!(
+        std::fs::read_dir(data.path().join("keys")).unwrap().count(),
+        1
+    );
+
+    // A restart on the same data directory knows the account and the signing key.
+    let second = start(data.path(), &["auth"], &[]).await;
+    let me = client
+        .get(format!("{}/v1/auth/me", second.auth_url))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    second.stop().await;
+}
+
+#[tokio::test]
+async fn the_auth_role_runs_against_postgresql() {
+    let database = TestDatabase::new(DbKind::Postgres).await;
+    let data = tempfile::tempdir().unwrap();
+    let process = start(
+        data.path(),
+        &["auth", "--log-format", "json"],
+        &[("DATABASE_URL", &database.url)],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let ready = client
+        .get(format!("{}/readyz", process.auth_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let registered = client
+        .post(format!("{}/v1/auth/register", process.auth_url))
+        .json(&json!({"username": "selene", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    process.stop().await;
+    let db = moonlight_common::Database::connect(&database.url)
+        .await
+        .unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(users, 1);
+}
+
+#[tokio::test]
+async fn a_bad_database_url_is_a_clear_error() {
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+        .args(["auth", "--database-url", "mysql://nope", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+}
