@@ -3,6 +3,7 @@
 //! - [`TestDatabase`]: a fresh, empty database of either kind per test: a SQLite file in a
 //!   temporary directory, or a new database on this test process's private PostgreSQL
 //!   server ([`postgres`]), started on a free port on first use.
+//! - [`redis`]: this test process's private Redis server, shared through key prefixes.
 //! - [`db_tests!`]: runs one async test body against both SQLite and PostgreSQL.
 //! - [`init_logs`]: test logs, only when `TEST_LOG` is set.
 //!
@@ -12,9 +13,11 @@
 
 mod packages;
 mod postgres;
+mod redis;
 mod watchdog;
 
 pub use postgres::{PostgresServer, postgres};
+pub use redis::{RedisServer, redis};
 
 use tempfile::TempDir;
 

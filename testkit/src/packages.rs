@@ -85,6 +85,6 @@ pub fn versioned_dirs(root: &Path, suffix: &str) -> Vec<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    dirs.sort_by(|a, b| b.0.cmp(&a.0));
+    dirs.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     dirs.into_iter().map(|(_, dir)| dir).collect()
 }

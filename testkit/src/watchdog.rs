@@ -11,6 +11,10 @@ use std::{
 static PIPES: Mutex<Vec<ChildStdin>> = Mutex::new(Vec::new());
 
 /// Runs `cleanup` (a shell command) once this process has exited.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the watchdog must outlive this process, so it is never waited for"
+)]
 pub fn on_exit(cleanup: &str) {
     let child = Command::new("sh")
         .arg("-c")

@@ -1,0 +1,176 @@
+//! Where rooms live between messages: the room's record, its input log, its latest
+//! snapshot, and the outbox of finished results.
+//!
+//! Two backends behind one type: [`redis::RedisStore`] when `REDIS_URL` is set (required
+//! once several nodes share rooms), and [`sql::SqlStore`] in the node's own database for the
+//! single-node default, which also survives a restart. An append returns only once the
+//! entry is durable in the backend, and refuses a sequence number that is not the next one,
+//! so two nodes that both think they own a room cannot interleave their inputs.
+
+mod redis;
+mod sql;
+
+use moonlight_engine::{GameSetup, Input, Outcome, Seat};
+use serde::{Deserialize, Serialize};
+
+pub use self::{redis::RedisStore, sql::SqlStore};
+
+/// Everything needed to start a room, written by the lobby before it hands out tickets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomRecord {
+    pub room_id: String,
+    /// The content version the match is played with.
+    pub content_version: String,
+    pub setup: GameSetup,
+    /// Who sits in each seat, by seat index.
+    pub players: Vec<PlayerRecord>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayerRecord {
+    pub player_id: String,
+    pub name: String,
+}
+
+/// One accepted input, as logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// 1 for the first input of the room, then +1 each.
+    pub seq: u64,
+    pub input: Input,
+    /// The client's own sequence number for a player action, so a retry is recognised.
+    pub client_seq: Option<u64>,
+}
+
+/// A finished match, waiting in the outbox until it is in `match_results`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchResult {
+    pub match_id: String,
+    pub content_version: String,
+    pub outcome: Outcome,
+    /// Team of each seat, by seat index.
+    pub teams: Vec<u8>,
+    pub players: Vec<PlayerRecord>,
+    pub turns: u32,
+    pub started_at: i64,
+    pub finished_at: i64,
+}
+
+impl MatchResult {
+    /// `win`, `loss` or `draw` for `seat`.
+    pub fn result_for(&self, seat: Seat) -> &'static str {
+        if self.outcome.is_draw() {
+            "draw"
+        } else if self.outcome.winners.contains(&seat) {
+            "win"
+        } else {
+            "loss"
+        }
+    }
+
+    /// The winning team, or `None` for a draw.
+    pub fn winner_team(&self) -> Option<u8> {
+        let seat = self.outcome.winners.first()?;
+        self.teams.get(usize::from(seat.0)).copied()
+    }
+}
+
+/// What a room's restore starts from.
+#[derive(Debug, Clone)]
+pub struct StoredRoom {
+    pub record: RoomRecord,
+    /// The latest snapshot: the sequence number it includes and the engine's state bytes.
+    pub snapshot: Option<(u64, Vec<u8>)>,
+    /// The inputs after the snapshot (or all of them), in order.
+    pub log: Vec<LogEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("input {seq} is not the next one for room {room_id} (another node owns it?)")]
+    OutOfSequence { room_id: String, seq: u64 },
+    #[error("a stored record is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("redis: {0}")]
+    Redis(#[from] ::redis::RedisError),
+    #[error("redis pool: {0}")]
+    Pool(String),
+}
+
+/// The room store in use.
+#[derive(Clone)]
+pub enum RoomStore {
+    Sql(SqlStore),
+    Redis(RedisStore),
+}
+
+impl RoomStore {
+    /// Saves a new room's record; saving the same room again changes nothing.
+    pub async fn create_room(&self, record: &RoomRecord) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(store) => store.create_room(record).await,
+            Self::Redis(store) => store.create_room(record).await,
+        }
+    }
+
+    pub async fn load_room(&self, room_id: &str) -> Result<Option<StoredRoom>, StoreError> {
+        match self {
+            Self::Sql(store) => store.load_room(room_id).await,
+            Self::Redis(store) => store.load_room(room_id).await,
+        }
+    }
+
+    /// Appends `entry` durably; it must be the room's next sequence number.
+    pub async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(store) => store.append(room_id, entry).await,
+            Self::Redis(store) => store.append(room_id, entry).await,
+        }
+    }
+
+    pub async fn save_snapshot(
+        &self,
+        room_id: &str,
+        seq: u64,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(store) => store.save_snapshot(room_id, seq, state).await,
+            Self::Redis(store) => store.save_snapshot(room_id, seq, state).await,
+        }
+    }
+
+    /// Puts a finished match in the outbox (idempotent).
+    pub async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(store) => store.push_result(result).await,
+            Self::Redis(store) => store.push_result(result).await,
+        }
+    }
+
+    pub async fn pending_results(&self) -> Result<Vec<MatchResult>, StoreError> {
+        match self {
+            Self::Sql(store) => store.pending_results().await,
+            Self::Redis(store) => store.pending_results().await,
+        }
+    }
+
+    /// Takes a result out of the outbox once it is recorded.
+    pub async fn clear_result(&self, match_id: &str) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(store) => store.clear_result(match_id).await,
+            Self::Redis(store) => store.clear_result(match_id).await,
+        }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}

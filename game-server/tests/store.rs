@@ -1,0 +1,132 @@
+//! The room store on every backend: SQLite, PostgreSQL and Redis.
+
+use moonlight_common::Database;
+use moonlight_engine::{Action, GameSetup, Input, Outcome, Seat, SeatSetup};
+use moonlight_game_server::store::{
+    LogEntry, MatchResult, PlayerRecord, RedisStore, RoomRecord, RoomStore, SqlStore, StoreError,
+};
+use moonlight_testkit::{DbKind, RedisServer, TestDatabase};
+
+fn record(room_id: &str) -> RoomRecord {
+    RoomRecord {
+        room_id: room_id.to_owned(),
+        content_version: "v1".to_owned(),
+        setup: GameSetup {
+            seats: vec![
+                SeatSetup {
+                    deck: vec!["moon_wisp".to_owned()],
+                    team: 0,
+                },
+                SeatSetup {
+                    deck: vec!["moon_wisp".to_owned()],
+                    team: 1,
+                },
+            ],
+            seed: 7,
+        },
+        players: vec![
+            PlayerRecord {
+                player_id: "p1".into(),
+                name: "Luna".into(),
+            },
+            PlayerRecord {
+                player_id: "p2".into(),
+                name: "Sol".into(),
+            },
+        ],
+        created_at: 1,
+    }
+}
+
+fn entry(seq: u64) -> LogEntry {
+    LogEntry {
+        seq,
+        input: Input::Act {
+            seat: Seat(0),
+            action: Action::EndTurn,
+        },
+        client_seq: Some(seq),
+    }
+}
+
+async fn exercise(store: RoomStore) {
+    assert!(store.load_room("nope").await.unwrap().is_none());
+    store.create_room(&record("r1")).await.unwrap();
+    // Creating it again is harmless and keeps the first record.
+    let mut other = record("r1");
+    other.content_version = "v2".to_owned();
+    store.create_room(&other).await.unwrap();
+
+    for seq in 1..=3 {
+        store.append("r1", &entry(seq)).await.unwrap();
+    }
+    // A repeated or skipped sequence number is refused: nothing interleaves.
+    assert!(matches!(
+        store.append("r1", &entry(3)).await,
+        Err(StoreError::OutOfSequence { .. })
+    ));
+    assert!(matches!(
+        store.append("r1", &entry(5)).await,
+        Err(StoreError::OutOfSequence { .. })
+    ));
+
+    let loaded = store.load_room("r1").await.unwrap().unwrap();
+    assert_eq!(loaded.record, record("r1"));
+    assert!(loaded.snapshot.is_none());
+    assert_eq!(loaded.log, vec![entry(1), entry(2), entry(3)]);
+
+    store.save_snapshot("r1", 2, b"state-at-2").await.unwrap();
+    // An older snapshot never replaces a newer one.
+    store.save_snapshot("r1", 1, b"state-at-1").await.unwrap();
+    let loaded = store.load_room("r1").await.unwrap().unwrap();
+    assert_eq!(loaded.snapshot, Some((2, b"state-at-2".to_vec())));
+    assert_eq!(loaded.log, vec![entry(3)]);
+
+    let result = MatchResult {
+        match_id: "r1".to_owned(),
+        content_version: "v1".to_owned(),
+        outcome: Outcome {
+            winners: vec![Seat(1)],
+            reason: moonlight_engine::EndReason::Concession,
+        },
+        teams: vec![0, 1],
+        players: record("r1").players,
+        turns: 3,
+        started_at: 1,
+        finished_at: 2,
+    };
+    store.push_result(&result).await.unwrap();
+    store.push_result(&result).await.unwrap();
+    assert_eq!(store.pending_results().await.unwrap(), vec![result]);
+    store.clear_result("r1").await.unwrap();
+    assert!(store.pending_results().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sql_store_on_sqlite() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    exercise(RoomStore::Sql(SqlStore::new(
+        Database::connect(&database.url).await.unwrap(),
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn sql_store_on_postgres() {
+    let database = TestDatabase::new(DbKind::Postgres).await;
+    exercise(RoomStore::Sql(SqlStore::new(
+        Database::connect(&database.url).await.unwrap(),
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn redis_store() {
+    let url = moonlight_testkit::redis().url();
+    exercise(RoomStore::Redis(
+        RedisStore::connect(&url, &RedisServer::namespace())
+            .await
+            .unwrap(),
+    ))
+    .await;
+}
