@@ -1,0 +1,128 @@
+//! The rooms running on this node, by id. Opening a room that is not running loads it
+//! from the store (a new room, or one restored after a crash or from another node) and
+//! starts its actor. The lock is never held across an `.await`.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    NodeContext,
+    room::{
+        Room, RoomHandle, RoomMsg,
+        restore::{RestoreError, restore},
+    },
+    store::StoreError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("no such room")]
+    UnknownRoom,
+    #[error("this node is full")]
+    NodeFull,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Restore(#[from] RestoreError),
+}
+
+struct Entry {
+    handle: RoomHandle,
+    generation: u64,
+}
+
+#[derive(Default)]
+pub struct Rooms {
+    running: Mutex<HashMap<String, Entry>>,
+    generations: std::sync::atomic::AtomicU64,
+}
+
+impl Rooms {
+    fn running(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn running_handle(&self, room_id: &str) -> Option<RoomHandle> {
+        self.running()
+            .get(room_id)
+            .filter(|e| !e.handle.is_closed())
+            .map(|e| e.handle.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.running().len()
+    }
+
+    /// The room's actor, started (and restored) if it is not running here.
+    pub async fn open(ctx: &Arc<NodeContext>, room_id: &str) -> Result<RoomHandle, OpenError> {
+        let rooms = &ctx.rooms;
+        if let Some(handle) = rooms.running_handle(room_id) {
+            return Ok(handle);
+        }
+        if rooms.count() >= ctx.config.max_rooms {
+            return Err(OpenError::NodeFull);
+        }
+        let stored = ctx
+            .store
+            .load_room(room_id)
+            .await?
+            .ok_or(OpenError::UnknownRoom)?;
+        let content = ctx.content.clone();
+        // Replaying a log is microseconds per input: fine to do inline.
+        let restored = restore(&content, &stored)?;
+        let room = Room::new(Arc::clone(ctx), stored.record, restored);
+
+        let (tx, rx) = mpsc::channel(ctx.config.room_mailbox);
+        let handle = RoomHandle::new(tx);
+        let generation = rooms
+            .generations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        {
+            let mut running = rooms.running();
+            // Another connection may have opened it while we were loading.
+            if let Some(existing) = running.get(room_id).filter(|e| !e.handle.is_closed()) {
+                return Ok(existing.handle.clone());
+            }
+            running.insert(
+                room_id.to_owned(),
+                Entry {
+                    handle: handle.clone(),
+                    generation,
+                },
+            );
+        }
+        metrics::gauge!("game_rooms").increment(1.0);
+        let ctx = Arc::clone(ctx);
+        let id = room_id.to_owned();
+        tokio::spawn(async move {
+            room.run(rx).await;
+            let mut running = ctx.rooms.running();
+            if running.get(&id).is_some_and(|e| e.generation == generation) {
+                running.remove(&id);
+            }
+            metrics::gauge!("game_rooms").decrement(1.0);
+        });
+        Ok(handle)
+    }
+
+    /// Asks every room to snapshot, tell its players to reconnect, and stop; waits for them.
+    pub async fn shutdown_all(&self) {
+        let handles: Vec<RoomHandle> = self.running().values().map(|e| e.handle.clone()).collect();
+        let mut waiting = Vec::new();
+        for handle in handles {
+            let (done, stopped) = oneshot::channel();
+            if handle.send(RoomMsg::Shutdown { done }).await {
+                waiting.push(stopped);
+            }
+        }
+        for stopped in waiting {
+            let _ = stopped.await;
+        }
+    }
+}

@@ -1,0 +1,607 @@
+//! The room actor: one task per match, one message at a time.
+//!
+//! Each input goes through the same steps, in this order:
+//!  1. run the rules on a copy of the game (a rejection changes nothing);
+//!  2. append the input to the room's log in the store, and wait until it is durable;
+//!  3. adopt the new game state, then send each seat its own update (its filtered events,
+//!     its view, its legal actions) and spectators the public one;
+//!  4. snapshot every N inputs and at each turn end; at game over, put the result in the
+//!     outbox.
+//!
+//! Nothing a player is told about can be lost in a crash: the log entry is durable before
+//! the update leaves (step 2 before step 3).
+
+use std::{collections::VecDeque, sync::Arc, time::Instant as StdInstant};
+
+use moonlight_engine::{Action, Event, Game, Input, Seat, Viewer};
+use moonlight_proto::v1 as pb;
+use tokio::{
+    sync::mpsc,
+    time::{Duration, Instant, sleep_until},
+};
+
+use super::{
+    Opening, Peer, RoomMsg, close,
+    restore::{Restored, encode_snapshot},
+};
+use crate::{
+    NodeContext,
+    store::{LogEntry, MatchResult, RoomRecord, StoreError},
+    wire,
+};
+
+/// One accepted input, kept for clients that resume.
+struct Applied {
+    seq: u64,
+    events: Vec<Event>,
+    /// The seat whose action this was, and its client sequence number.
+    actor: Option<(Seat, u64)>,
+}
+
+#[derive(Default)]
+struct SeatSlot {
+    peer: Option<Peer>,
+    /// While disconnected: when the seat forfeits.
+    held_until: Option<Instant>,
+    /// Consecutive turns that ran out of time.
+    timeouts: u32,
+}
+
+pub(crate) struct Room {
+    id: String,
+    record: RoomRecord,
+    game: Game,
+    seq: u64,
+    last_client_seq: Vec<u64>,
+    seats: Vec<SeatSlot>,
+    spectators: Vec<Peer>,
+    recent: VecDeque<Applied>,
+    since_snapshot: u64,
+    /// The (turn, active seat) the turn timer is running for.
+    timed_turn: (u32, Seat),
+    turn_deadline: Instant,
+    /// A finished match whose result is not yet in the outbox (the store was down).
+    unsent_result: Option<MatchResult>,
+    finished_at: Option<Instant>,
+    /// Another node took the room over: stop.
+    moved: bool,
+    ctx: Arc<NodeContext>,
+}
+
+enum CommitError {
+    Rejected(moonlight_engine::Rejection),
+    Store(StoreError),
+}
+
+impl Room {
+    pub(crate) fn new(ctx: Arc<NodeContext>, record: RoomRecord, restored: Restored) -> Self {
+        let now = Instant::now();
+        let seat_count = record.setup.seats.len();
+        let held_until = Some(now + ctx.config.reconnect_window);
+        let game_over = restored.game.is_over();
+        Self {
+            id: record.room_id.clone(),
+            timed_turn: (restored.game.turn(), restored.game.active_seat()),
+            turn_deadline: now + ctx.config.turn_time,
+            seats: (0..seat_count)
+                .map(|_| SeatSlot {
+                    held_until,
+                    ..SeatSlot::default()
+                })
+                .collect(),
+            record,
+            seq: restored.seq,
+            last_client_seq: restored.last_client_seq,
+            game: restored.game,
+            spectators: Vec::new(),
+            recent: VecDeque::new(),
+            since_snapshot: 0,
+            unsent_result: None,
+            finished_at: game_over.then_some(now),
+            moved: false,
+            ctx,
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut mailbox: mpsc::Receiver<RoomMsg>) {
+        tracing::info!(room = %self.id, seq = self.seq, "room open");
+        loop {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                msg = mailbox.recv() => match msg {
+                    Some(RoomMsg::Shutdown { done }) => {
+                        self.shutdown().await;
+                        let _ = done.send(());
+                        break;
+                    }
+                    Some(msg) => self.handle(msg).await,
+                    None => break,
+                },
+                () = sleep_until(deadline) => self.on_deadline().await,
+            }
+            if self.is_done() {
+                break;
+            }
+        }
+        for peer in self.peers() {
+            peer.close(close::NORMAL, "the room is closed");
+        }
+        tracing::info!(room = %self.id, seq = self.seq, "room closed");
+    }
+
+    fn peers(&self) -> impl Iterator<Item = &Peer> {
+        self.seats
+            .iter()
+            .filter_map(|s| s.peer.as_ref())
+            .chain(&self.spectators)
+    }
+
+    fn is_done(&self) -> bool {
+        if self.moved {
+            return true;
+        }
+        let Some(finished_at) = self.finished_at else {
+            return false;
+        };
+        self.unsent_result.is_none()
+            && (self.peers().next().is_none()
+                || Instant::now() >= finished_at + self.ctx.config.finished_linger)
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        if let Some(finished_at) = self.finished_at {
+            let retry = if self.unsent_result.is_some() {
+                Instant::now() + Duration::from_secs(1)
+            } else {
+                far
+            };
+            return retry.min(finished_at + self.ctx.config.finished_linger);
+        }
+        self.seats
+            .iter()
+            .filter_map(|s| s.held_until)
+            .fold(self.turn_deadline, Instant::min)
+    }
+
+    async fn handle(&mut self, msg: RoomMsg) {
+        match msg {
+            RoomMsg::Attach { peer, opening } => self.attach(peer, opening),
+            RoomMsg::Detach { conn_id } => self.detach(conn_id),
+            RoomMsg::Act {
+                conn_id,
+                client_seq,
+                action,
+            } => self.act(conn_id, client_seq, action).await,
+            RoomMsg::Emote { conn_id, emote } => self.emote(conn_id, &emote),
+            RoomMsg::Shutdown { .. } => {}
+        }
+    }
+
+    fn attach(&mut self, peer: Peer, opening: Opening) {
+        let Some(seat) = peer.seat else {
+            self.send_welcome(&peer);
+            self.spectators.push(peer);
+            return;
+        };
+        let expected = self
+            .record
+            .players
+            .get(seat.index())
+            .map(|p| p.player_id.as_str());
+        if expected != Some(peer.player_id.as_str()) {
+            peer.error("wrong_seat", "this ticket does not match the room's seat");
+            peer.close(close::WRONG_SEAT, "wrong seat");
+            return;
+        }
+        let Some(slot) = self.seats.get_mut(seat.index()) else {
+            return;
+        };
+        if let Some(old) = slot.peer.take() {
+            old.close(close::REPLACED, "replaced by a newer connection");
+        }
+        slot.held_until = None;
+        match opening {
+            Opening::Resume { last_seq } if self.can_replay_from(last_seq) => {
+                let missed: Vec<&Applied> =
+                    self.recent.iter().filter(|a| a.seq > last_seq).collect();
+                for (i, applied) in missed.iter().enumerate() {
+                    // Only the last update carries the (current) view: earlier views are gone.
+                    let with_view = i + 1 == missed.len();
+                    peer.send(self.update_for(Viewer::Seat(seat), applied, with_view));
+                }
+                if missed.is_empty() {
+                    peer.send(self.current_update_for(seat, None));
+                }
+            }
+            _ => self.send_welcome(&peer),
+        }
+        if let Some(slot) = self.seats.get_mut(seat.index()) {
+            slot.peer = Some(peer);
+        }
+    }
+
+    /// Whether the updates after `last_seq` are all still in the recent buffer.
+    fn can_replay_from(&self, last_seq: u64) -> bool {
+        last_seq <= self.seq
+            && (last_seq == self.seq || self.recent.front().is_some_and(|a| a.seq <= last_seq + 1))
+    }
+
+    fn detach(&mut self, conn_id: u64) {
+        let window = self.ctx.config.reconnect_window;
+        for slot in &mut self.seats {
+            if slot.peer.as_ref().is_some_and(|p| p.id == conn_id) {
+                slot.peer = None;
+                slot.held_until = Some(Instant::now() + window);
+            }
+        }
+        self.spectators.retain(|p| p.id != conn_id);
+    }
+
+    fn seat_of(&self, conn_id: u64) -> Option<(Seat, &Peer)> {
+        self.seats.iter().enumerate().find_map(|(i, slot)| {
+            let peer = slot.peer.as_ref().filter(|p| p.id == conn_id)?;
+            Some((Seat(u8::try_from(i).ok()?), peer))
+        })
+    }
+
+    async fn act(&mut self, conn_id: u64, client_seq: u64, action: Action) {
+        let received = StdInstant::now();
+        let Some((seat, peer)) = self.seat_of(conn_id) else {
+            if let Some(spectator) = self.spectators.iter().find(|p| p.id == conn_id) {
+                spectator.error("spectator", "spectators cannot act");
+            }
+            return;
+        };
+        if client_seq <= self.last_client_seq.get(seat.index()).copied().unwrap_or(0) {
+            // A retry of an action already applied: acknowledge it again, apply nothing.
+            peer.send(self.current_update_for(seat, Some(client_seq)));
+            return;
+        }
+        let input = Input::Act { seat, action };
+        match self.commit(input, Some((seat, client_seq))).await {
+            Ok(()) => {
+                if let Some(slot) = self.seats.get_mut(seat.index()) {
+                    slot.timeouts = 0;
+                }
+                metrics::histogram!("game_action_seconds").record(received.elapsed().as_secs_f64());
+                metrics::counter!("game_actions_total").increment(1);
+            }
+            Err(CommitError::Rejected(rejection)) => {
+                if let Some((_, peer)) = self.seat_of(conn_id) {
+                    peer.send(pb::server_frame::Body::ActionRejected(pb::ActionRejected {
+                        client_seq,
+                        reason: wire::rejection_reason(&rejection),
+                        message: rejection.to_string(),
+                    }));
+                }
+                metrics::counter!("game_actions_rejected_total").increment(1);
+            }
+            Err(CommitError::Store(error)) => self.store_failed(conn_id, &error),
+        }
+    }
+
+    fn store_failed(&mut self, conn_id: u64, error: &StoreError) {
+        if matches!(error, StoreError::OutOfSequence { .. }) {
+            tracing::warn!(room = %self.id, %error, "room taken over elsewhere; closing here");
+            for peer in self.peers() {
+                peer.close(close::MOVED, "the room moved to another node; reconnect");
+            }
+            self.moved = true;
+            return;
+        }
+        tracing::error!(room = %self.id, %error, "could not make an input durable");
+        if let Some((_, peer)) = self.seat_of(conn_id) {
+            peer.error(
+                "unavailable",
+                "the action could not be saved; send it again",
+            );
+        }
+    }
+
+    /// Steps 1–4 of the module docs for one input.
+    async fn commit(
+        &mut self,
+        input: Input,
+        actor: Option<(Seat, u64)>,
+    ) -> Result<(), CommitError> {
+        let mut next = self.game.clone();
+        let events = next.submit(&input).map_err(CommitError::Rejected)?;
+        let entry = LogEntry {
+            seq: self.seq + 1,
+            input,
+            client_seq: actor.map(|(_, cs)| cs),
+        };
+        let started = StdInstant::now();
+        self.ctx
+            .store
+            .append(&self.id, &entry)
+            .await
+            .map_err(CommitError::Store)?;
+        metrics::histogram!("game_store_append_seconds").record(started.elapsed().as_secs_f64());
+
+        self.game = next;
+        self.seq = entry.seq;
+        if let Some((seat, client_seq)) = actor
+            && let Some(last) = self.last_client_seq.get_mut(seat.index())
+        {
+            *last = client_seq;
+        }
+        let applied = Applied {
+            seq: self.seq,
+            events,
+            actor,
+        };
+        self.broadcast(&applied);
+        let turn_ended = applied.events.iter().any(|e| {
+            matches!(
+                e,
+                Event::Public(moonlight_engine::PublicEvent::TurnEnded { .. })
+            )
+        });
+        self.recent.push_back(applied);
+        while self.recent.len() > self.ctx.config.recent_updates {
+            self.recent.pop_front();
+        }
+        self.since_snapshot += 1;
+        if turn_ended
+            || self.since_snapshot >= self.ctx.config.snapshot_every
+            || self.game.is_over()
+        {
+            self.snapshot().await;
+        }
+        self.restart_turn_timer_if_turn_changed();
+        if self.game.is_over() && self.finished_at.is_none() {
+            self.finish().await;
+        }
+        Ok(())
+    }
+
+    async fn snapshot(&mut self) {
+        let bytes = encode_snapshot(&self.last_client_seq, &self.game.to_bytes());
+        match self
+            .ctx
+            .store
+            .save_snapshot(&self.id, self.seq, &bytes)
+            .await
+        {
+            Ok(()) => self.since_snapshot = 0,
+            // Not fatal: the log is the truth; the next snapshot will catch up.
+            Err(error) => tracing::warn!(room = %self.id, %error, "snapshot failed"),
+        }
+    }
+
+    fn restart_turn_timer_if_turn_changed(&mut self) {
+        let current = (self.game.turn(), self.game.active_seat());
+        if current != self.timed_turn {
+            self.timed_turn = current;
+            self.turn_deadline = Instant::now() + self.ctx.config.turn_time;
+        }
+    }
+
+    async fn finish(&mut self) {
+        self.finished_at = Some(Instant::now());
+        let Some(outcome) = self.game.outcome().cloned() else {
+            return;
+        };
+        for peer in self.peers() {
+            peer.send(pb::server_frame::Body::GameOver(pb::GameOver {
+                outcome: Some(wire::outcome(&outcome)),
+            }));
+        }
+        self.unsent_result = Some(MatchResult {
+            match_id: self.id.clone(),
+            content_version: self.record.content_version.clone(),
+            outcome,
+            teams: self.record.setup.seats.iter().map(|s| s.team).collect(),
+            players: self.record.players.clone(),
+            turns: self.game.turn(),
+            started_at: self.record.created_at,
+            finished_at: moonlight_common::time::unix_now(),
+        });
+        self.send_result().await;
+    }
+
+    /// Puts the result in the store's outbox and wakes the results writer; retried from the
+    /// room's timer while the store is down.
+    async fn send_result(&mut self) {
+        let Some(result) = &self.unsent_result else {
+            return;
+        };
+        match self.ctx.store.push_result(result).await {
+            Ok(()) => {
+                self.unsent_result = None;
+                self.ctx.results.notify_one();
+            }
+            Err(error) => {
+                tracing::warn!(room = %self.id, %error, "result not queued yet; will retry")
+            }
+        }
+    }
+
+    async fn on_deadline(&mut self) {
+        let now = Instant::now();
+        if self.finished_at.is_some() {
+            self.send_result().await;
+            return;
+        }
+        let expired: Vec<Seat> = self
+            .seats
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.peer.is_none() && slot.held_until.is_some_and(|t| t <= now))
+            .filter_map(|(i, _)| u8::try_from(i).ok().map(Seat))
+            .collect();
+        for seat in expired {
+            if let Some(slot) = self.seats.get_mut(seat.index()) {
+                slot.held_until = None;
+            }
+            tracing::info!(room = %self.id, seat = seat.0, "seat never came back; forfeiting");
+            self.server_input(Input::Forfeit { seat }).await;
+        }
+        if self.finished_at.is_none() && self.turn_deadline <= now {
+            let seat = self.game.active_seat();
+            let timeouts = self.seats.get_mut(seat.index()).map_or(0, |slot| {
+                slot.timeouts += 1;
+                slot.timeouts
+            });
+            let input = if timeouts >= self.ctx.config.max_timeouts {
+                Input::Forfeit { seat }
+            } else {
+                Input::TurnTimeout { seat }
+            };
+            // The timer restarts even if the input is refused, so it cannot spin.
+            self.turn_deadline = now + self.ctx.config.turn_time;
+            self.server_input(input).await;
+        }
+    }
+
+    async fn server_input(&mut self, input: Input) {
+        match self.commit(input, None).await {
+            Ok(()) => {}
+            Err(CommitError::Rejected(rejection)) => {
+                tracing::debug!(room = %self.id, %rejection, "server input refused");
+            }
+            Err(CommitError::Store(error)) => self.store_failed(u64::MAX, &error),
+        }
+    }
+
+    fn emote(&self, conn_id: u64, emote: &str) {
+        let Some((seat, _)) = self.seat_of(conn_id) else {
+            return;
+        };
+        // Emotes are canned names, not chat: keep them short and plain.
+        if emote.is_empty()
+            || emote.len() > 32
+            || !emote.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
+            return;
+        }
+        for peer in self.peers() {
+            peer.send(pb::server_frame::Body::Emoted(pb::Emoted {
+                seat: wire::seat(seat),
+                emote: emote.to_owned(),
+            }));
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        self.snapshot().await;
+        for peer in self.peers() {
+            peer.send(pb::server_frame::Body::Reconnect(pb::Reconnect {
+                reason: "node shutting down".to_owned(),
+            }));
+            peer.close(close::RESTARTING, "node restarting; reconnect");
+        }
+    }
+
+    /// Sends `applied` to every seat and spectator, each through its own filter; drops
+    /// clients whose queue is full.
+    fn broadcast(&mut self, applied: &Applied) {
+        let mut slow = Vec::new();
+        for (i, slot) in self.seats.iter().enumerate() {
+            let (Some(peer), Ok(seat)) = (&slot.peer, u8::try_from(i)) else {
+                continue;
+            };
+            if !peer.send(self.update_for(Viewer::Seat(Seat(seat)), applied, true)) {
+                slow.push(peer.id);
+            }
+        }
+        for peer in &self.spectators {
+            if !peer.send(self.update_for(Viewer::Spectator, applied, true)) {
+                slow.push(peer.id);
+            }
+        }
+        for conn_id in slow {
+            if let Some(peer) = self.peers().find(|p| p.id == conn_id) {
+                peer.close(close::POLICY, "too slow to read updates");
+            }
+            metrics::counter!("game_slow_clients_dropped_total").increment(1);
+            self.detach(conn_id);
+        }
+    }
+
+    fn update_for(
+        &self,
+        viewer: Viewer,
+        applied: &Applied,
+        with_view: bool,
+    ) -> pb::server_frame::Body {
+        let events = wire::events(&self.game.events_for(viewer, &applied.events));
+        let (view, legal_actions) = if with_view {
+            self.view_and_actions(viewer)
+        } else {
+            (None, Vec::new())
+        };
+        let acked_client_seq = match (viewer, applied.actor) {
+            (Viewer::Seat(seat), Some((actor, client_seq))) if seat == actor => Some(client_seq),
+            _ => None,
+        };
+        pb::server_frame::Body::Update(pb::Update {
+            seq: applied.seq,
+            events,
+            view,
+            legal_actions,
+            acked_client_seq,
+        })
+    }
+
+    /// An update with no new events: the current view, optionally re-acknowledging an action.
+    fn current_update_for(
+        &self,
+        seat: Seat,
+        acked_client_seq: Option<u64>,
+    ) -> pb::server_frame::Body {
+        let (view, legal_actions) = self.view_and_actions(Viewer::Seat(seat));
+        pb::server_frame::Body::Update(pb::Update {
+            seq: self.seq,
+            events: Vec::new(),
+            view,
+            legal_actions,
+            acked_client_seq,
+        })
+    }
+
+    fn view_and_actions(&self, viewer: Viewer) -> (Option<pb::View>, Vec<pb::LegalAction>) {
+        match viewer {
+            Viewer::Seat(seat) => (
+                Some(wire::view(&self.game.view_for(seat))),
+                self.game
+                    .legal_actions(seat)
+                    .iter()
+                    .map(wire::legal_action)
+                    .collect(),
+            ),
+            Viewer::Spectator => (Some(wire::view(&self.game.spectator_view())), Vec::new()),
+        }
+    }
+
+    fn send_welcome(&self, peer: &Peer) {
+        let viewer = peer.seat.map_or(Viewer::Spectator, Viewer::Seat);
+        let (view, legal_actions) = self.view_and_actions(viewer);
+        let players = self
+            .record
+            .players
+            .iter()
+            .enumerate()
+            .map(|(i, p)| pb::Player {
+                seat: u32::try_from(i).unwrap_or(u32::MAX),
+                name: p.name.clone(),
+                connected: self.seats.get(i).is_some_and(|s| s.peer.is_some()),
+            })
+            .collect();
+        peer.send(pb::server_frame::Body::Welcome(pb::Welcome {
+            room_id: self.id.clone(),
+            seat: peer.seat.map(wire::seat),
+            seq: self.seq,
+            view,
+            legal_actions,
+            players,
+            content_version: self.record.content_version.clone(),
+            last_client_seq: peer
+                .seat
+                .and_then(|s| self.last_client_seq.get(s.index()).copied())
+                .unwrap_or(0),
+        }));
+    }
+}

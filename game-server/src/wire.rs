@@ -1,0 +1,300 @@
+//! Translation between the engine's types and the protobuf wire types. The engine's view
+//! and event types already hold only what a viewer may see; this only changes their shape.
+
+use moonlight_engine::{
+    Action, EndReason, EntityId, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat,
+    SeatEvent, SeatPublicView, SeatView, UnitView,
+};
+use moonlight_proto::v1 as pb;
+
+pub fn view(view: &SeatView) -> pb::View {
+    pb::View {
+        turn: view.turn,
+        active_seat: seat(view.active),
+        seats: view.seats.iter().map(seat_state).collect(),
+        hand: view.hand.iter().map(hand_card).collect(),
+        outcome: view.outcome.as_ref().map(outcome),
+    }
+}
+
+fn seat_state(s: &SeatPublicView) -> pb::SeatState {
+    pb::SeatState {
+        seat: seat(s.seat),
+        team: u32::from(s.team),
+        hero: s.hero.0,
+        health: s.health,
+        max_health: s.max_health,
+        moonlight: s.moonlight,
+        max_moonlight: s.max_moonlight,
+        deck_count: s.deck_count,
+        hand: s.hand.iter().map(|h| h.0).collect(),
+        board: s.board.iter().map(unit).collect(),
+        graveyard: s.graveyard.iter().map(|c| c.as_str().to_owned()).collect(),
+        fatigue: s.fatigue,
+        out: s.out,
+    }
+}
+
+fn unit(u: &UnitView) -> pb::Unit {
+    pb::Unit {
+        id: u.id.0,
+        card: u.card.as_str().to_owned(),
+        attack: u.attack,
+        health: u.health,
+        max_health: u.max_health,
+        keywords: keywords(u.keywords),
+        silenced: u.silenced,
+        ready: u.ready,
+    }
+}
+
+fn hand_card(h: &HandCardView) -> pb::HandCard {
+    pb::HandCard {
+        handle: h.handle.0,
+        card: h.card.as_str().to_owned(),
+        cost: h.cost,
+    }
+}
+
+fn keywords(k: Keywords) -> Vec<String> {
+    k.iter().map(|k| k.name().to_owned()).collect()
+}
+
+pub fn seat(s: Seat) -> u32 {
+    u32::from(s.0)
+}
+
+pub fn outcome(o: &Outcome) -> pb::Outcome {
+    pb::Outcome {
+        winners: o.winners.iter().copied().map(seat).collect(),
+        reason: match o.reason {
+            EndReason::HeroDefeated => "hero_defeated",
+            EndReason::Concession => "concession",
+            EndReason::TurnLimit => "turn_limit",
+        }
+        .to_owned(),
+    }
+}
+
+pub fn legal_action(action: &Action) -> pb::LegalAction {
+    use pb::legal_action::Kind;
+    let kind = match action {
+        Action::PlayCard { card, target } => Kind::PlayCard(pb::PlayCard {
+            card: card.0,
+            target: target.map(|t| t.0),
+        }),
+        Action::Attack { attacker, target } => Kind::Attack(pb::Attack {
+            attacker: attacker.0,
+            target: target.0,
+        }),
+        Action::EndTurn => Kind::EndTurn(pb::EndTurn {}),
+        Action::Concede => Kind::Concede(pb::Concede { client_seq: 0 }),
+    };
+    pb::LegalAction { kind: Some(kind) }
+}
+
+/// The engine action a client's `Action` frame asks for, if it names one.
+pub fn action(kind: Option<&pb::action::Kind>) -> Option<Action> {
+    use pb::action::Kind;
+    Some(match kind? {
+        Kind::PlayCard(p) => Action::PlayCard {
+            card: EntityId(p.card),
+            target: p.target.map(EntityId),
+        },
+        Kind::Attack(a) => Action::Attack {
+            attacker: EntityId(a.attacker),
+            target: EntityId(a.target),
+        },
+        Kind::EndTurn(_) => Action::EndTurn,
+    })
+}
+
+/// A rejection's stable reason code (the `serde` tag the engine gives it).
+pub fn rejection_reason(rejection: &Rejection) -> String {
+    serde_json::to_value(rejection)
+        .ok()
+        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "rejected".to_owned())
+}
+
+pub fn events(events: &[SeatEvent]) -> Vec<pb::Event> {
+    events.iter().map(event).collect()
+}
+
+fn event(e: &SeatEvent) -> pb::Event {
+    use pb::event::Kind;
+    let hand_event = |s: &Seat, handle: &EntityId, card: Option<String>| pb::HandCardEvent {
+        seat: seat(*s),
+        handle: handle.0,
+        card,
+    };
+    let kind = match e {
+        SeatEvent::CardDrawn {
+            seat: s,
+            handle,
+            card,
+        } => Kind::CardDrawn(hand_event(
+            s,
+            handle,
+            card.as_ref().map(|c| c.as_str().to_owned()),
+        )),
+        SeatEvent::CardGenerated {
+            seat: s,
+            handle,
+            card,
+        } => Kind::CardGenerated(hand_event(
+            s,
+            handle,
+            card.as_ref().map(|c| c.as_str().to_owned()),
+        )),
+        SeatEvent::Public(p) => public_event(p),
+    };
+    pb::Event { kind: Some(kind) }
+}
+
+fn public_event(p: &PublicEvent) -> pb::event::Kind {
+    use pb::event::Kind;
+    let seat_only = |s: &Seat| pb::SeatOnly { seat: seat(*s) };
+    let unit_only = |u: &EntityId| pb::UnitOnly { unit: u.0 };
+    match p {
+        PublicEvent::TurnStarted { seat: s, turn } => Kind::TurnStarted(pb::TurnStarted {
+            seat: seat(*s),
+            turn: *turn,
+        }),
+        PublicEvent::TurnEnded { seat: s } => Kind::TurnEnded(seat_only(s)),
+        PublicEvent::Moonlight {
+            seat: s,
+            current,
+            max,
+        } => Kind::Moonlight(pb::Moonlight {
+            seat: seat(*s),
+            current: *current,
+            max: *max,
+        }),
+        PublicEvent::CardBurned { seat: s, card } => Kind::CardBurned(pb::SeatCard {
+            seat: seat(*s),
+            card: card.as_str().to_owned(),
+        }),
+        PublicEvent::Fatigue { seat: s, damage } => Kind::Fatigue(pb::Fatigue {
+            seat: seat(*s),
+            damage: *damage,
+        }),
+        PublicEvent::CardPlayed {
+            seat: s,
+            handle,
+            card,
+            target,
+        } => Kind::CardPlayed(pb::CardPlayed {
+            seat: seat(*s),
+            handle: handle.0,
+            card: card.as_str().to_owned(),
+            target: target.map(|t| t.0),
+        }),
+        PublicEvent::UnitSummoned {
+            seat: s,
+            unit,
+            card,
+            attack,
+            health,
+            keywords: k,
+        } => Kind::UnitSummoned(pb::UnitSummoned {
+            seat: seat(*s),
+            unit: unit.0,
+            card: card.as_str().to_owned(),
+            attack: *attack,
+            health: *health,
+            keywords: keywords(*k),
+        }),
+        PublicEvent::Attacked { attacker, target } => Kind::Attacked(pb::Attacked {
+            attacker: attacker.0,
+            target: target.0,
+        }),
+        PublicEvent::Damaged {
+            target,
+            amount,
+            health,
+        } => Kind::Damaged(pb::HealthChanged {
+            target: target.0,
+            amount: *amount,
+            health: *health,
+        }),
+        PublicEvent::Healed {
+            target,
+            amount,
+            health,
+        } => Kind::Healed(pb::HealthChanged {
+            target: target.0,
+            amount: *amount,
+            health: *health,
+        }),
+        PublicEvent::ShieldBroken { unit } => Kind::ShieldBroken(unit_only(unit)),
+        PublicEvent::StatsChanged {
+            unit,
+            attack,
+            health,
+            max_health,
+        } => Kind::StatsChanged(pb::StatsChanged {
+            unit: unit.0,
+            attack: *attack,
+            health: *health,
+            max_health: *max_health,
+        }),
+        PublicEvent::KeywordsChanged { unit, keywords: k } => {
+            Kind::KeywordsChanged(pb::KeywordsChanged {
+                unit: unit.0,
+                keywords: keywords(*k),
+            })
+        }
+        PublicEvent::Silenced { unit } => Kind::Silenced(unit_only(unit)),
+        PublicEvent::Transformed {
+            unit,
+            into,
+            card,
+            attack,
+            health,
+            keywords: k,
+        } => Kind::Transformed(pb::Transformed {
+            unit: unit.0,
+            into: into.0,
+            card: card.as_str().to_owned(),
+            attack: *attack,
+            health: *health,
+            keywords: keywords(*k),
+        }),
+        PublicEvent::ReturnedToHand {
+            unit,
+            seat: s,
+            handle,
+            card,
+        } => Kind::ReturnedToHand(pb::ReturnedToHand {
+            unit: unit.0,
+            seat: seat(*s),
+            handle: handle.0,
+            card: card.as_str().to_owned(),
+        }),
+        PublicEvent::Discarded {
+            seat: s,
+            handle,
+            card,
+        } => Kind::Discarded(pb::HandCardEvent {
+            seat: seat(*s),
+            handle: handle.0,
+            card: Some(card.as_str().to_owned()),
+        }),
+        PublicEvent::Died {
+            unit,
+            seat: s,
+            card,
+        } => Kind::Died(pb::Died {
+            unit: unit.0,
+            seat: seat(*s),
+            card: card.as_str().to_owned(),
+        }),
+        PublicEvent::HeroDefeated { seat: s } => Kind::HeroDefeated(seat_only(s)),
+        PublicEvent::TriggerLimit { source } => Kind::TriggerLimit(unit_only(source)),
+        PublicEvent::Conceded { seat: s } => Kind::Conceded(seat_only(s)),
+        PublicEvent::TimedOut { seat: s } => Kind::TimedOut(seat_only(s)),
+        PublicEvent::Forfeited { seat: s } => Kind::Forfeited(seat_only(s)),
+        PublicEvent::GameOver { outcome: o } => Kind::GameOver(outcome(o)),
+    }
+}
