@@ -1,0 +1,95 @@
+//! Engine benchmarks (`cargo bench -p moonlight-engine`):
+//! - `random_game`: a complete game of random legal play (setup included);
+//!   games per second = 1 / time;
+//! - `apply_and_views`: one action applied to a mid-game state, then every
+//!   seat's view built (the game server's per-action work).
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use moonlight_engine::{Action, Content, Game, Seat};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn content() -> Arc<Content> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../content");
+    match Content::load(&dir) {
+        Ok(c) => Arc::new(c),
+        Err(r) => panic!("{r}"),
+    }
+}
+
+fn random_action(g: &Game, rng: &mut ChaCha8Rng) -> (Seat, Action) {
+    let seat = g.seats_to_act().first().copied().unwrap_or(g.active_seat());
+    let legal = g.legal_actions(seat);
+    // The last action is always `concede`: leave it out.
+    let n = legal.len().saturating_sub(1).max(1);
+    (seat, legal[rng.random_range(0..n)].clone())
+}
+
+fn play_out(c: &Arc<Content>, seed: u64) -> u32 {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut g =
+        Game::from_decks(Arc::clone(c), &["tide_starter", "dusk_starter"], seed).expect("setup");
+    while !g.is_over() {
+        let (seat, a) = random_action(&g, &mut rng);
+        let _ = g.apply(seat, a);
+    }
+    g.turn()
+}
+
+fn benches(cr: &mut Criterion) {
+    let c = content();
+    let mut group = cr.benchmark_group("engine");
+    group.throughput(Throughput::Elements(1));
+    let mut seed = 0u64;
+    group.bench_function("random_game", |b| {
+        b.iter(|| {
+            seed = seed.wrapping_add(1);
+            black_box(play_out(&c, seed))
+        })
+    });
+
+    // Mid-game states: 64 games advanced 40 random actions each.
+    let mut states = Vec::new();
+    for s in 0..64u64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(1000 + s);
+        let mut g =
+            Game::from_decks(Arc::clone(&c), &["tide_starter", "dusk_starter"], s).expect("setup");
+        for _ in 0..40 {
+            if g.is_over() {
+                break;
+            }
+            let (seat, a) = random_action(&g, &mut rng);
+            let _ = g.apply(seat, a);
+        }
+        if !g.is_over() {
+            let mut rng = ChaCha8Rng::seed_from_u64(s);
+            let (seat, a) = random_action(&g, &mut rng);
+            states.push((g, seat, a));
+        }
+    }
+    let mut i = 0usize;
+    group.bench_function("apply_and_views", |b| {
+        b.iter_batched(
+            || {
+                i = (i + 1) % states.len();
+                states[i].clone()
+            },
+            |(mut g, seat, a)| {
+                let events = g.apply(seat, a);
+                let views: Vec<_> = (0..g.seat_count())
+                    .map(|s| g.view_for(Seat(s as u8)))
+                    .collect();
+                black_box((events, views))
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);

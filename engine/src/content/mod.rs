@@ -1,0 +1,290 @@
+//! Designers' content: loading, checking and the checked, immutable [`Content`]
+//! a match runs on.
+//!
+//! - [`schema`]: the vocabulary (serde + JSON Schema types);
+//! - [`load`]: files → items, syntax and shape errors;
+//! - [`check`]: semantic checks (references, ranges, targets, decks);
+//! - [`diagnostics`]: `file:line:col: error: ...` reports;
+//! - [`ContentStore`]: the current content for new matches, with reload.
+
+pub(crate) mod check;
+pub mod diagnostics;
+pub(crate) mod load;
+pub mod schema;
+mod store;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use diagnostics::{CheckReport, Diagnostic, Severity};
+pub use load::SourceFile;
+use schema::{CardDef, CardKind, DeckDef, Pick, RulesDef, Target, Trigger};
+pub use store::ContentStore;
+
+use crate::ids::{CardId, Keywords};
+
+/// Checked content. Immutable: a match holds an `Arc<Content>` and keeps the
+/// version it started with; loading again gives a new value for new matches.
+#[derive(Debug, Clone)]
+pub struct Content {
+    version: String,
+    rules: RulesDef,
+    /// Sorted by id; a card's index here is its compact id in game state.
+    cards: Vec<CardDef>,
+    ids: Vec<CardId>,
+    keywords: Vec<Keywords>,
+    /// The chosen-target filter of each card's `on_play`, if it asks for one.
+    chosen: Vec<Option<Target>>,
+    index: BTreeMap<String, u16>,
+    decks: BTreeMap<String, DeckDef>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Checks the content in `dir` and returns every error and warning.
+pub fn check_dir(dir: &Path) -> CheckReport {
+    match Content::load(dir) {
+        Ok(c) => CheckReport {
+            errors: Vec::new(),
+            warnings: c.warnings,
+        },
+        Err(report) => report,
+    }
+}
+
+/// Checks content given as in-memory files (names as they should appear in diagnostics).
+pub fn check_sources(files: Vec<SourceFile>) -> CheckReport {
+    match Content::from_sources(files) {
+        Ok(c) => CheckReport {
+            errors: Vec::new(),
+            warnings: c.warnings,
+        },
+        Err(report) => report,
+    }
+}
+
+impl Content {
+    /// Loads and checks every `.toml` file under `dir`. Errors (and the
+    /// warnings found alongside them) come back as a report.
+    pub fn load(dir: &Path) -> Result<Content, CheckReport> {
+        let mut report = CheckReport::default();
+        let files = load::read_dir(dir, &mut report);
+        if files.is_empty() && report.is_ok() {
+            report.push(Diagnostic {
+                file: dir.display().to_string(),
+                line: 1,
+                col: 1,
+                severity: Severity::Error,
+                message: "no .toml content files found".to_owned(),
+                hint: Some("point the checker at the content directory".to_owned()),
+            });
+        }
+        Self::build(files, report)
+    }
+
+    /// Loads content from in-memory files (tests, tools).
+    pub fn from_sources(files: Vec<SourceFile>) -> Result<Content, CheckReport> {
+        let mut files = files;
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Self::build(files, CheckReport::default())
+    }
+
+    fn build(files: Vec<SourceFile>, mut report: CheckReport) -> Result<Content, CheckReport> {
+        let parsed = load::parse_files(&files, &mut report);
+        check::check(&files, &parsed, &mut report);
+        report.sort();
+        if !report.is_ok() {
+            return Err(report);
+        }
+        let Some(rules) = parsed.rules.into_iter().next().map(|r| r.value) else {
+            return Err(report);
+        };
+        let mut cards: Vec<CardDef> = parsed.cards.into_iter().map(|c| c.value).collect();
+        cards.sort_by(|a, b| a.id.cmp(&b.id));
+        if cards.len() > usize::from(u16::MAX) {
+            report.push(Diagnostic {
+                file: files.first().map(|f| f.name.clone()).unwrap_or_default(),
+                line: 1,
+                col: 1,
+                severity: Severity::Error,
+                message: format!("too many cards ({})", cards.len()),
+                hint: None,
+            });
+            return Err(report);
+        }
+        let index = cards
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i as u16))
+            .collect();
+        let ids = cards.iter().map(|c| CardId::new(&c.id)).collect();
+        let keywords = cards
+            .iter()
+            .map(|c| c.keywords.iter().copied().collect())
+            .collect();
+        let chosen = cards.iter().map(chosen_target).collect();
+        let decks = parsed
+            .decks
+            .into_iter()
+            .map(|d| (d.value.id.clone(), d.value))
+            .collect();
+        Ok(Content {
+            version: load::version_of(&files),
+            rules,
+            cards,
+            ids,
+            keywords,
+            chosen,
+            index,
+            decks,
+            warnings: report.warnings,
+        })
+    }
+
+    /// The content version: a SHA-256 (hex) of every file's path and bytes.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The game's numbers.
+    pub fn rules(&self) -> &RulesDef {
+        &self.rules
+    }
+
+    /// Warnings found while loading (content with warnings still loads).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// A card by id.
+    pub fn card(&self, id: &str) -> Option<&CardDef> {
+        self.index
+            .get(id)
+            .and_then(|&i| self.cards.get(usize::from(i)))
+    }
+
+    /// All cards, sorted by id.
+    pub fn cards(&self) -> &[CardDef] {
+        &self.cards
+    }
+
+    /// A deck by id.
+    pub fn deck(&self, id: &str) -> Option<&DeckDef> {
+        self.decks.get(id)
+    }
+
+    /// All decks, by id.
+    pub fn decks(&self) -> impl Iterator<Item = &DeckDef> {
+        self.decks.values()
+    }
+
+    /// A deck's cards as a flat list of ids (each repeated `count` times).
+    pub fn deck_list(&self, id: &str) -> Option<Vec<String>> {
+        let d = self.decks.get(id)?;
+        Some(
+            d.cards
+                .iter()
+                .flat_map(|e| std::iter::repeat_n(e.card.clone(), e.count as usize))
+                .collect(),
+        )
+    }
+
+    /// Checks a player-supplied deck list against the deck rules: size, copy
+    /// limit, known and collectible cards, at most one faction besides neutral.
+    pub fn validate_deck(&self, cards: &[String]) -> Result<(), DeckError> {
+        if cards.len() != self.rules.deck_size as usize {
+            return Err(DeckError::Size {
+                have: cards.len(),
+                need: self.rules.deck_size as usize,
+            });
+        }
+        let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut faction: Option<&str> = None;
+        for id in cards {
+            let Some(card) = self.card(id) else {
+                return Err(DeckError::UnknownCard(id.clone()));
+            };
+            if !card.collectible {
+                return Err(DeckError::NotCollectible(id.clone()));
+            }
+            let n = counts.entry(id.as_str()).or_insert(0);
+            *n += 1;
+            if *n > self.rules.max_copies {
+                return Err(DeckError::TooManyCopies(id.clone()));
+            }
+            if card.faction != "neutral" {
+                match faction {
+                    Some(f) if f != card.faction => return Err(DeckError::MixedFactions),
+                    _ => faction = Some(&card.faction),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ----- compact access for the rules engine -----
+
+    pub(crate) fn idx(&self, id: &str) -> Option<u16> {
+        self.index.get(id).copied()
+    }
+
+    pub(crate) fn def(&self, idx: u16) -> Option<&CardDef> {
+        self.cards.get(usize::from(idx))
+    }
+
+    pub(crate) fn id_of(&self, idx: u16) -> CardId {
+        self.ids
+            .get(usize::from(idx))
+            .cloned()
+            .unwrap_or_else(|| CardId::new("?"))
+    }
+
+    pub(crate) fn keywords_of(&self, idx: u16) -> Keywords {
+        self.keywords
+            .get(usize::from(idx))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn chosen_of(&self, idx: u16) -> Option<Target> {
+        self.chosen.get(usize::from(idx)).copied().flatten()
+    }
+
+    pub(crate) fn is_unit(&self, idx: u16) -> bool {
+        self.def(idx).is_some_and(|c| c.kind == CardKind::Unit)
+    }
+}
+
+fn chosen_target(c: &CardDef) -> Option<Target> {
+    c.abilities
+        .iter()
+        .filter(|a| a.trigger == Trigger::OnPlay)
+        .flat_map(|a| a.effects.iter())
+        .filter_map(|e| e.target())
+        .find(|t| t.pick == Pick::Chosen)
+        .copied()
+}
+
+/// Why a player-supplied deck list is not legal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum DeckError {
+    /// Wrong number of cards.
+    #[error("a deck must have exactly {need} cards, this one has {have}")]
+    Size {
+        /// Cards in the list.
+        have: usize,
+        /// Cards required.
+        need: usize,
+    },
+    /// No such card.
+    #[error("unknown card `{0}`")]
+    UnknownCard(String),
+    /// A token.
+    #[error("`{0}` cannot be put in a deck")]
+    NotCollectible(String),
+    /// Over the copy limit.
+    #[error("too many copies of `{0}`")]
+    TooManyCopies(String),
+    /// Cards from two factions.
+    #[error("a deck may hold one faction plus neutral cards")]
+    MixedFactions,
+}

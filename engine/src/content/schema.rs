@@ -1,0 +1,564 @@
+//! The content vocabulary: the types designers' TOML files deserialise into.
+//!
+//! This is the whole closed vocabulary the engine understands. Every struct and
+//! enum denies unknown fields, so a misspelt key is an error instead of a card
+//! that silently does less than its text. The JSON Schema in `content/schema.json`
+//! is generated from these types (see [`json_schema`]).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One content file. Any `.toml` file under the content directory may hold any
+/// mix of `[rules]`, `[[card]]` and `[[deck]]`; by convention cards live in
+/// `cards/`, decks in `decks/` and the rules in `rules.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContentFile {
+    /// The game's numbers. Exactly one file must define them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<RulesDef>,
+    /// Card definitions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub card: Vec<CardDef>,
+    /// Deck lists (the starter decks).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deck: Vec<DeckDef>,
+}
+
+/// The game's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulesDef {
+    /// Starting (and maximum) hero health.
+    pub hero_health: i32,
+    /// Exact number of cards in a deck.
+    pub deck_size: u32,
+    /// Maximum copies of one card in a deck.
+    pub max_copies: u32,
+    /// Maximum cards in hand; a card drawn into a full hand is burned.
+    pub hand_limit: u32,
+    /// Maximum units on one side of the board.
+    pub board_limit: u32,
+    /// The moonlight (resource) cap: it grows by one each turn up to this.
+    pub moonlight_cap: i32,
+    /// Cards the first player starts with.
+    pub first_hand: u32,
+    /// Cards every later player starts with.
+    pub later_hand: u32,
+    /// Before the first turn, each player may once put any of their opening
+    /// cards back into the deck and draw as many (opening hands of at most 8).
+    #[serde(default)]
+    pub mulligan: bool,
+    /// A card (usually a 0-cost spell) given to every player after the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub later_bonus_card: Option<String>,
+    /// After this many turns (all seats counted) the game is a draw.
+    pub turn_limit: u32,
+    /// Actions one seat may take in one turn before only `end_turn` is legal.
+    pub actions_per_turn: u32,
+    /// The factions cards may belong to (decks mix one faction with `neutral`).
+    pub factions: Vec<String>,
+}
+
+/// A card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardDef {
+    /// Unique id: lowercase letters, digits and `_`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// One of the factions listed in `[rules]`.
+    pub faction: String,
+    /// `unit` or `spell`.
+    pub kind: CardKind,
+    /// Moonlight cost, 0 up to the moonlight cap.
+    pub cost: i32,
+    /// Units only: attack, 0..=20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack: Option<i32>,
+    /// Units only: health, 1..=30.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<i32>,
+    /// Units only: keywords the unit starts with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<Keyword>,
+    /// Rules text shown to players.
+    #[serde(default)]
+    pub text: String,
+    /// `false` for tokens: cards only effects create, never in decks.
+    #[serde(default = "yes")]
+    pub collectible: bool,
+    /// What the card does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abilities: Vec<Ability>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The two kinds of card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CardKind {
+    /// Stays on the board, attacks and can be attacked.
+    Unit,
+    /// Resolves its `on_play` abilities and goes to the graveyard.
+    Spell,
+}
+
+/// When something happens, optionally if a condition holds, do these effects in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ability {
+    /// When the ability fires.
+    pub trigger: Trigger,
+    /// Checked when the ability resolves; if false nothing happens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<Condition>,
+    /// Applied in order.
+    pub effects: Vec<Effect>,
+}
+
+/// When an ability fires. All are relative to the card that has the ability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The card is played (a unit enters from hand, a spell is cast).
+    OnPlay,
+    /// This unit dies.
+    OnDeath,
+    /// Its controller's turn starts.
+    TurnStart,
+    /// Its controller's turn ends.
+    TurnEnd,
+    /// This unit takes damage and survives it.
+    OnDamaged,
+    /// This unit attacks (before combat damage).
+    OnAttack,
+    /// Another unit enters its controller's board.
+    AllySummoned,
+    /// Its controller casts a spell.
+    SpellCast,
+}
+
+/// Every trigger name, in the order the schema lists them.
+pub const TRIGGER_NAMES: &[&str] = &[
+    "on_play",
+    "on_death",
+    "turn_start",
+    "turn_end",
+    "on_damaged",
+    "on_attack",
+    "ally_summoned",
+    "spell_cast",
+];
+
+/// Unit keywords.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Keyword {
+    /// Enemies must attack a guard unit first.
+    Guard,
+    /// Can attack the turn it is played.
+    Swift,
+    /// The first damage this unit would take is prevented, then the shield breaks.
+    Shield,
+    /// Damage this unit deals heals its controller's hero.
+    Lifesteal,
+    /// Any damage this unit deals to a unit destroys it.
+    Venom,
+    /// Cannot be attacked or chosen by enemies until it attacks.
+    Stealth,
+}
+
+/// Every keyword name, in declaration order (also the bit order in keyword sets).
+pub const KEYWORD_NAMES: &[&str] = &["guard", "swift", "shield", "lifesteal", "venom", "stealth"];
+
+impl Keyword {
+    /// All keywords, in bit order.
+    pub const ALL: [Keyword; 6] = [
+        Keyword::Guard,
+        Keyword::Swift,
+        Keyword::Shield,
+        Keyword::Lifesteal,
+        Keyword::Venom,
+        Keyword::Stealth,
+    ];
+
+    /// The content name.
+    pub fn name(self) -> &'static str {
+        KEYWORD_NAMES[self as usize]
+    }
+}
+
+/// Which characters an effect acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// How targets are picked.
+    pub pick: Pick,
+    /// Whose characters, relative to the card's controller. Default `any`.
+    #[serde(default)]
+    pub side: Side,
+    /// Units, heroes or both. Default `character` (both).
+    #[serde(default)]
+    pub kind: TargetKind,
+    /// `random` only: how many distinct characters, 1..=5. Default 1.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Leave out the card's own unit (for "all other friendly units").
+    #[serde(default)]
+    pub other: bool,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// How targets are picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pick {
+    /// The player chooses one when playing the card (`on_play` only).
+    Chosen,
+    /// Every matching character.
+    All,
+    /// `count` distinct matching characters at random.
+    Random,
+    /// The card's own unit.
+    #[serde(rename = "self")]
+    This,
+}
+
+/// Every pick name.
+pub const PICK_NAMES: &[&str] = &["chosen", "all", "random", "self"];
+
+/// Whose characters or which players, relative to the card's controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The controller only.
+    Own,
+    /// The controller and teammates.
+    Ally,
+    /// Every other team.
+    Enemy,
+    /// Everyone.
+    #[default]
+    Any,
+}
+
+/// Every side name.
+pub const SIDE_NAMES: &[&str] = &["own", "ally", "enemy", "any"];
+
+/// Units, heroes or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Units on the board.
+    Unit,
+    /// Heroes.
+    Hero,
+    /// Units and heroes.
+    #[default]
+    Character,
+}
+
+/// Every target kind name.
+pub const TARGET_KIND_NAMES: &[&str] = &["unit", "hero", "character"];
+
+/// The effects. Amounts are literals.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "effect", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Effect {
+    /// Deal `amount` damage to each target.
+    Damage {
+        /// 1..=20.
+        amount: i32,
+        /// Who takes it.
+        target: Target,
+    },
+    /// Restore up to `amount` health to each target (never above its maximum).
+    Heal {
+        /// 1..=20.
+        amount: i32,
+        /// Who is healed.
+        target: Target,
+    },
+    /// The player(s) draw `count` cards.
+    Draw {
+        /// 1..=5. Default 1.
+        #[serde(default = "one_i")]
+        count: i32,
+        /// Which players, relative to the controller. Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+    /// The player(s) discard `count` random cards from hand.
+    Discard {
+        /// 1..=5. Default 1.
+        #[serde(default = "one_i")]
+        count: i32,
+        /// Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+    /// Gain moonlight this turn, or (permanent) raise the maximum.
+    GainMoonlight {
+        /// 1..=10.
+        amount: i32,
+        /// Raise the maximum (filled) instead of gaining for this turn only.
+        #[serde(default)]
+        permanent: bool,
+        /// Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+    /// Destroy maximum moonlight.
+    DrainMoonlight {
+        /// 1..=10.
+        amount: i32,
+        /// Default `enemy`.
+        #[serde(default = "enemy")]
+        player: Side,
+    },
+    /// Add attack and health (negative attack weakens; attack never below 0).
+    Buff {
+        /// -20..=20. Default 0.
+        #[serde(default)]
+        attack: i32,
+        /// 0..=20. Default 0; raises maximum health too.
+        #[serde(default)]
+        health: i32,
+        /// Units only.
+        target: Target,
+    },
+    /// Summon `count` copies of a unit card for the controller.
+    Summon {
+        /// A unit card id.
+        card: String,
+        /// 1..=7. Default 1.
+        #[serde(default = "one_i")]
+        count: i32,
+    },
+    /// Destroy each target unit.
+    Destroy {
+        /// Units only.
+        target: Target,
+    },
+    /// Return each target unit to its owner's hand (burned if the hand is full).
+    ReturnToHand {
+        /// Units only.
+        target: Target,
+    },
+    /// Remove each target unit's keywords and abilities.
+    Silence {
+        /// Units only.
+        target: Target,
+    },
+    /// Give each target unit a keyword.
+    GiveKeyword {
+        /// The keyword.
+        keyword: Keyword,
+        /// Units only.
+        target: Target,
+    },
+    /// Turn each target unit into a fresh copy of another unit card.
+    Transform {
+        /// A unit card id.
+        card: String,
+        /// Units only.
+        target: Target,
+    },
+    /// Put `count` copies of a card into the player(s)' hand.
+    AddCard {
+        /// Any card id (tokens welcome).
+        card: String,
+        /// 1..=5. Default 1.
+        #[serde(default = "one_i")]
+        count: i32,
+        /// Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+}
+
+fn one_i() -> i32 {
+    1
+}
+fn own() -> Side {
+    Side::Own
+}
+fn enemy() -> Side {
+    Side::Enemy
+}
+
+/// Every effect name.
+pub const EFFECT_NAMES: &[&str] = &[
+    "damage",
+    "heal",
+    "draw",
+    "discard",
+    "gain_moonlight",
+    "drain_moonlight",
+    "buff",
+    "summon",
+    "destroy",
+    "return_to_hand",
+    "silence",
+    "give_keyword",
+    "transform",
+    "add_card",
+];
+
+impl Effect {
+    /// The content name of the effect.
+    pub fn name(&self) -> &'static str {
+        let i = match self {
+            Effect::Damage { .. } => 0,
+            Effect::Heal { .. } => 1,
+            Effect::Draw { .. } => 2,
+            Effect::Discard { .. } => 3,
+            Effect::GainMoonlight { .. } => 4,
+            Effect::DrainMoonlight { .. } => 5,
+            Effect::Buff { .. } => 6,
+            Effect::Summon { .. } => 7,
+            Effect::Destroy { .. } => 8,
+            Effect::ReturnToHand { .. } => 9,
+            Effect::Silence { .. } => 10,
+            Effect::GiveKeyword { .. } => 11,
+            Effect::Transform { .. } => 12,
+            Effect::AddCard { .. } => 13,
+        };
+        EFFECT_NAMES[i]
+    }
+
+    /// The effect's target selector, if it has one.
+    pub fn target(&self) -> Option<&Target> {
+        match self {
+            Effect::Damage { target, .. }
+            | Effect::Heal { target, .. }
+            | Effect::Buff { target, .. }
+            | Effect::Destroy { target }
+            | Effect::ReturnToHand { target }
+            | Effect::Silence { target }
+            | Effect::GiveKeyword { target, .. }
+            | Effect::Transform { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// Whether the effect can act on heroes (otherwise units only).
+    pub fn can_hit_heroes(&self) -> bool {
+        matches!(self, Effect::Damage { .. } | Effect::Heal { .. })
+    }
+}
+
+/// Conditions, checked when an ability resolves, relative to its controller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "check", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Condition {
+    /// Count the units on a side (the card's own unit included).
+    Units {
+        /// Default `own`.
+        #[serde(default = "own")]
+        side: Side,
+        /// Inclusive lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_least: Option<i32>,
+        /// Inclusive upper bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_most: Option<i32>,
+    },
+    /// Cards in the controller's hand.
+    HandSize {
+        /// Inclusive lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_least: Option<i32>,
+        /// Inclusive upper bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_most: Option<i32>,
+    },
+    /// Health of a hero on a side (true if any such hero matches).
+    HeroHealth {
+        /// Default `own`.
+        #[serde(default = "own")]
+        side: Side,
+        /// Inclusive lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_least: Option<i32>,
+        /// Inclusive upper bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_most: Option<i32>,
+    },
+    /// The controller's maximum moonlight ("when the moon is full").
+    Moonlight {
+        /// Inclusive lower bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_least: Option<i32>,
+        /// Inclusive upper bound.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_most: Option<i32>,
+    },
+}
+
+/// Every condition name.
+pub const CONDITION_NAMES: &[&str] = &["units", "hand_size", "hero_health", "moonlight"];
+
+impl Condition {
+    /// The bounds of the condition.
+    pub fn bounds(&self) -> (Option<i32>, Option<i32>) {
+        match self {
+            Condition::Units {
+                at_least, at_most, ..
+            }
+            | Condition::HandSize { at_least, at_most }
+            | Condition::HeroHealth {
+                at_least, at_most, ..
+            }
+            | Condition::Moonlight { at_least, at_most } => (*at_least, *at_most),
+        }
+    }
+}
+
+/// A deck list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeckDef {
+    /// Unique id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The deck's faction; its cards must be of this faction or `neutral`.
+    pub faction: String,
+    /// The cards and how many copies of each.
+    pub cards: Vec<DeckEntry>,
+}
+
+/// One line of a deck list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeckEntry {
+    /// A collectible card id.
+    pub card: String,
+    /// Copies, 1..=max_copies. Default 1.
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+/// The JSON Schema of a content file, pretty-printed, as committed in `content/schema.json`.
+pub fn json_schema() -> String {
+    // Draft-07: the draft editors' TOML tooling (Taplo) understands best.
+    let schema = schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<ContentFile>();
+    // Serialising a schema built from our own types cannot fail; fall back to an
+    // empty object rather than panic in a library.
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_else(|_| "{}".to_owned());
+    s.push('\n');
+    s
+}

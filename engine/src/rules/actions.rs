@@ -1,0 +1,481 @@
+//! Player actions, server inputs, typed rejections, and legality.
+//!
+//! Validation is complete before anything changes: `validate` either returns a
+//! [`Rejection`] (state untouched) or a plan the resolver can carry out without
+//! failing. `legal_actions` enumerates exactly what `validate` accepts.
+
+use serde::{Deserialize, Serialize};
+
+use super::state::{Loc, State};
+use crate::content::Content;
+use crate::content::schema::{CardKind, Keyword, Pick, Side, Target, TargetKind};
+use crate::ids::{EntityId, Seat};
+
+/// What a player may ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Play a card from hand (by its handle), with a target if it asks for one.
+    PlayCard {
+        card: EntityId,
+        target: Option<EntityId>,
+    },
+    /// Attack a character with one of your units.
+    Attack {
+        attacker: EntityId,
+        target: EntityId,
+    },
+    /// End your turn.
+    EndTurn,
+    /// Before the first turn (if the rules allow a mulligan): put these opening
+    /// cards back into the deck and draw as many. An empty list keeps the hand.
+    Mulligan { replace: Vec<EntityId> },
+    /// Give up (allowed at any time, even on the opponent's turn).
+    Concede,
+}
+
+/// Everything that can change a match: player actions and the server's own
+/// inputs (turn timer, forfeit). A match is `(content, setup, [Input])`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "input", rename_all = "snake_case")]
+pub enum Input {
+    /// A player's action.
+    Act { seat: Seat, action: Action },
+    /// The server's turn timer ran out for `seat`: its turn ends.
+    TurnTimeout { seat: Seat },
+    /// The server forfeits `seat` (it loses, e.g. it never reconnected).
+    Forfeit { seat: Seat },
+}
+
+/// Why an input was refused. The state is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Rejection {
+    /// The game is over.
+    #[error("the game is over")]
+    GameOver,
+    /// No such seat.
+    #[error("no such seat")]
+    UnknownSeat,
+    /// Players are still choosing their opening hands.
+    #[error("players are still choosing their opening hands")]
+    MulliganPending,
+    /// No mulligan now (already done, or not in the rules).
+    #[error("you cannot mulligan now")]
+    NoMulligan,
+    /// The seat is out of the game.
+    #[error("you are out of the game")]
+    SeatOut,
+    /// Someone else's turn.
+    #[error("it is not your turn")]
+    NotYourTurn,
+    /// Too many actions this turn.
+    #[error("no more actions this turn; end your turn")]
+    ActionLimit,
+    /// That handle is not in your hand.
+    #[error("that card is not in your hand")]
+    CardNotInHand,
+    /// Not enough moonlight.
+    #[error("not enough moonlight: need {need}, have {have}")]
+    NotEnoughMoonlight { need: i32, have: i32 },
+    /// Your board is full.
+    #[error("your board is full")]
+    BoardFull,
+    /// The card needs a target.
+    #[error("this card needs a target")]
+    TargetRequired,
+    /// The card takes no target.
+    #[error("this card takes no target")]
+    TargetNotAllowed,
+    /// The target is not valid for this card or attack.
+    #[error("invalid target")]
+    InvalidTarget,
+    /// The spell has no valid target at all.
+    #[error("this spell has no valid target")]
+    NoValidTarget,
+    /// Not one of your units.
+    #[error("that is not one of your units")]
+    NotYourUnit,
+    /// The unit cannot attack now.
+    #[error("that unit cannot attack now")]
+    CannotAttack,
+    /// A guard must be attacked first.
+    #[error("you must attack a unit with guard")]
+    MustAttackGuard,
+}
+
+/// Does character `id` match `t` for a card controlled by `controller`, whose
+/// own unit (if any) is `source`? `chosen` applies the targeting protections
+/// (stealth) that only player choices respect.
+pub(crate) fn matches_target(
+    st: &State,
+    controller: usize,
+    source: Option<EntityId>,
+    t: &Target,
+    id: EntityId,
+    chosen: bool,
+) -> bool {
+    let Some(loc) = st.locate(id) else {
+        return false;
+    };
+    let (owner, is_unit) = match loc {
+        Loc::Hero(s) => (s, false),
+        Loc::Unit(s, _) => (s, true),
+    };
+    let kind_ok = match t.kind {
+        TargetKind::Unit => is_unit,
+        TargetKind::Hero => !is_unit,
+        TargetKind::Character => true,
+    };
+    if !kind_ok || !side_ok(st, controller, owner, t.side) {
+        return false;
+    }
+    if t.other && Some(id) == source {
+        return false;
+    }
+    if let Loc::Unit(s, i) = loc {
+        let Some(u) = st.seats.get(s).and_then(|seat| seat.board.get(i)) else {
+            return false;
+        };
+        if u.is_dead() {
+            return false;
+        }
+        if chosen && !st.same_team(s, controller) && u.keywords.has(Keyword::Stealth) {
+            return false;
+        }
+    } else if st.seats.get(owner).is_none_or(|s| s.out) {
+        return false;
+    }
+    true
+}
+
+/// Is `owner` on `side` relative to `controller`?
+pub(crate) fn side_ok(st: &State, controller: usize, owner: usize, side: Side) -> bool {
+    match side {
+        Side::Own => owner == controller,
+        Side::Ally => st.same_team(owner, controller),
+        Side::Enemy => !st.same_team(owner, controller),
+        Side::Any => true,
+    }
+}
+
+/// Every character matching `t` for `controller` (see [`matches_target`]), in
+/// the fixed order: seats in turn order from the controller, each hero then
+/// its board left to right. Same predicate as `matches_target`, without a
+/// lookup per character (this is the hot path of `legal_actions`).
+pub(crate) fn collect_targets(
+    st: &State,
+    controller: usize,
+    source: Option<EntityId>,
+    t: &Target,
+    chosen: bool,
+) -> Vec<EntityId> {
+    let mut out = Vec::new();
+    for s in st.order_from(controller) {
+        let Some(seat) = st.seats.get(s) else {
+            continue;
+        };
+        if !side_ok(st, controller, s, t.side) {
+            continue;
+        }
+        let enemy = !st.same_team(s, controller);
+        if t.kind != TargetKind::Unit && !seat.out && !(t.other && Some(seat.hero) == source) {
+            out.push(seat.hero);
+        }
+        if t.kind != TargetKind::Hero {
+            for u in &seat.board {
+                if u.is_dead()
+                    || (t.other && Some(u.id) == source)
+                    || (chosen && enemy && u.keywords.has(Keyword::Stealth))
+                {
+                    continue;
+                }
+                out.push(u.id);
+            }
+        }
+    }
+    out
+}
+
+/// Valid chosen targets for a card played by `seat`.
+pub(crate) fn chosen_targets(st: &State, seat: usize, t: &Target) -> Vec<EntityId> {
+    if t.pick != Pick::Chosen {
+        return Vec::new();
+    }
+    collect_targets(st, seat, None, t, true)
+}
+
+/// Checks the common preconditions for a seat's turn action.
+pub(crate) fn check_turn(st: &State, rules_actions: u32, seat: Seat) -> Result<(), Rejection> {
+    if st.outcome.is_some() {
+        return Err(Rejection::GameOver);
+    }
+    let s = st.seats.get(seat.index()).ok_or(Rejection::UnknownSeat)?;
+    if s.out {
+        return Err(Rejection::SeatOut);
+    }
+    if st.in_mulligan() {
+        return Err(Rejection::MulliganPending);
+    }
+    if st.active != seat.0 {
+        return Err(Rejection::NotYourTurn);
+    }
+    if st.actions_this_turn >= rules_actions {
+        return Err(Rejection::ActionLimit);
+    }
+    Ok(())
+}
+
+/// Validates playing the hand card `handle`; returns its hand index.
+pub(crate) fn check_play(
+    content: &Content,
+    st: &State,
+    seat: Seat,
+    handle: EntityId,
+    target: Option<EntityId>,
+) -> Result<usize, Rejection> {
+    check_turn(st, content.rules().actions_per_turn, seat)?;
+    let s = st.seats.get(seat.index()).ok_or(Rejection::UnknownSeat)?;
+    let hi = s
+        .hand
+        .iter()
+        .position(|h| h.id == handle)
+        .ok_or(Rejection::CardNotInHand)?;
+    let card = s.hand.get(hi).ok_or(Rejection::CardNotInHand)?.card.card;
+    let def = content.def(card).ok_or(Rejection::CardNotInHand)?;
+    if def.cost > s.moonlight {
+        return Err(Rejection::NotEnoughMoonlight {
+            need: def.cost,
+            have: s.moonlight,
+        });
+    }
+    if def.kind == CardKind::Unit && s.board.len() >= content.rules().board_limit as usize {
+        return Err(Rejection::BoardFull);
+    }
+    match (content.chosen_of(card), target) {
+        (None, None) => Ok(hi),
+        (None, Some(_)) => Err(Rejection::TargetNotAllowed),
+        (Some(t), Some(id)) => {
+            if matches_target(st, seat.index(), None, &t, id, true) {
+                Ok(hi)
+            } else {
+                Err(Rejection::InvalidTarget)
+            }
+        }
+        (Some(t), None) => {
+            // A unit whose on-play has nothing to choose still enters the board;
+            // a spell without a target would do nothing, so it is refused.
+            if chosen_targets(st, seat.index(), &t).is_empty() {
+                if def.kind == CardKind::Unit {
+                    Ok(hi)
+                } else {
+                    Err(Rejection::NoValidTarget)
+                }
+            } else {
+                Err(Rejection::TargetRequired)
+            }
+        }
+    }
+}
+
+/// Validates an attack; returns (seat index, board index) of the attacker.
+pub(crate) fn check_attack(
+    content: &Content,
+    st: &State,
+    seat: Seat,
+    attacker: EntityId,
+    target: EntityId,
+) -> Result<usize, Rejection> {
+    check_turn(st, content.rules().actions_per_turn, seat)?;
+    let s = st.seats.get(seat.index()).ok_or(Rejection::UnknownSeat)?;
+    let ai = s
+        .board
+        .iter()
+        .position(|u| u.id == attacker)
+        .ok_or(Rejection::NotYourUnit)?;
+    let u = s.board.get(ai).ok_or(Rejection::NotYourUnit)?;
+    if u.sleeping || u.attacks_left == 0 || u.attack <= 0 || u.is_dead() {
+        return Err(Rejection::CannotAttack);
+    }
+    let enemy = Target {
+        pick: Pick::Chosen,
+        side: Side::Enemy,
+        kind: TargetKind::Character,
+        count: 1,
+        other: false,
+    };
+    if !matches_target(st, seat.index(), None, &enemy, target, true) {
+        return Err(Rejection::InvalidTarget);
+    }
+    let target_owner = match st.locate(target) {
+        Some(Loc::Hero(o)) | Some(Loc::Unit(o, _)) => o,
+        None => return Err(Rejection::InvalidTarget),
+    };
+    let guards = guards_of(st, target_owner);
+    if guards > 0 {
+        let is_guard = st
+            .unit(target)
+            .is_some_and(|t| t.keywords.has(Keyword::Guard) && !t.keywords.has(Keyword::Stealth));
+        if !is_guard {
+            return Err(Rejection::MustAttackGuard);
+        }
+    }
+    Ok(ai)
+}
+
+/// Validates a mulligan; returns the hand indices to replace, ascending.
+pub(crate) fn check_mulligan(
+    st: &State,
+    seat: Seat,
+    replace: &[EntityId],
+) -> Result<Vec<usize>, Rejection> {
+    if st.outcome.is_some() {
+        return Err(Rejection::GameOver);
+    }
+    let s = st.seats.get(seat.index()).ok_or(Rejection::UnknownSeat)?;
+    if s.out {
+        return Err(Rejection::SeatOut);
+    }
+    if !st.in_mulligan() || !s.mulligan {
+        return Err(Rejection::NoMulligan);
+    }
+    let mut idx = Vec::with_capacity(replace.len());
+    for id in replace {
+        // Only cards dealt from the deck go back (not the bonus card).
+        let i = s
+            .hand
+            .iter()
+            .position(|h| h.id == *id && !h.card.generated)
+            .ok_or(Rejection::CardNotInHand)?;
+        if idx.contains(&i) {
+            return Err(Rejection::CardNotInHand);
+        }
+        idx.push(i);
+    }
+    idx.sort_unstable();
+    Ok(idx)
+}
+
+/// Every mulligan choice: each subset of the cards dealt from the deck, in
+/// bitmask order (the content checker keeps opening hands to 8 cards or fewer).
+fn mulligan_choices(hand: &[super::state::HandCard], out: &mut Vec<Action>) {
+    let eligible: Vec<EntityId> = hand
+        .iter()
+        .filter(|h| !h.card.generated)
+        .map(|h| h.id)
+        .take(8)
+        .collect();
+    for mask in 0u32..(1 << eligible.len()) {
+        let replace = eligible
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, id)| *id)
+            .collect();
+        out.push(Action::Mulligan { replace });
+    }
+}
+
+/// Visible guards on a seat's board (stealthed guards do not protect).
+fn guards_of(st: &State, seat: usize) -> usize {
+    st.seats.get(seat).map_or(0, |s| {
+        s.board
+            .iter()
+            .filter(|u| {
+                !u.is_dead() && u.keywords.has(Keyword::Guard) && !u.keywords.has(Keyword::Stealth)
+            })
+            .count()
+    })
+}
+
+/// Every action `seat` may take now. Concede is always included while the
+/// game runs and the seat is in it.
+pub(crate) fn legal_actions(content: &Content, st: &State, seat: Seat) -> Vec<Action> {
+    let mut out = Vec::new();
+    if st.outcome.is_some() {
+        return out;
+    }
+    let Some(s) = st.seats.get(seat.index()) else {
+        return out;
+    };
+    if s.out {
+        return out;
+    }
+    if st.in_mulligan() {
+        if s.mulligan {
+            mulligan_choices(&s.hand, &mut out);
+        }
+        out.push(Action::Concede);
+        return out;
+    }
+    if check_turn(st, content.rules().actions_per_turn, seat).is_ok() {
+        let board_full = s.board.len() >= content.rules().board_limit as usize;
+        for h in &s.hand {
+            let Some(def) = content.def(h.card.card) else {
+                continue;
+            };
+            if def.cost > s.moonlight || (def.kind == CardKind::Unit && board_full) {
+                continue;
+            }
+            match content.chosen_of(h.card.card) {
+                None => out.push(Action::PlayCard {
+                    card: h.id,
+                    target: None,
+                }),
+                Some(t) => {
+                    let targets = chosen_targets(st, seat.index(), &t);
+                    if targets.is_empty() && def.kind == CardKind::Unit {
+                        out.push(Action::PlayCard {
+                            card: h.id,
+                            target: None,
+                        });
+                    }
+                    out.extend(targets.into_iter().map(|id| Action::PlayCard {
+                        card: h.id,
+                        target: Some(id),
+                    }));
+                }
+            }
+        }
+        // Attack targets are the same for every attacker: compute them once.
+        let attackers: Vec<EntityId> = s
+            .board
+            .iter()
+            .filter(|u| !u.sleeping && u.attacks_left > 0 && u.attack > 0 && !u.is_dead())
+            .map(|u| u.id)
+            .collect();
+        if !attackers.is_empty() {
+            let mut targets = Vec::new();
+            for o in st.order_from(seat.index()) {
+                if st.same_team(o, seat.index()) {
+                    continue;
+                }
+                let Some(os) = st.seats.get(o) else { continue };
+                if os.out {
+                    continue;
+                }
+                let guarded = guards_of(st, o) > 0;
+                if !guarded {
+                    targets.push(os.hero);
+                }
+                for u in &os.board {
+                    let visible = !u.keywords.has(Keyword::Stealth) && !u.is_dead();
+                    if visible && (!guarded || u.keywords.has(Keyword::Guard)) {
+                        targets.push(u.id);
+                    }
+                }
+            }
+            for a in attackers {
+                out.extend(targets.iter().map(|&t| Action::Attack {
+                    attacker: a,
+                    target: t,
+                }));
+            }
+        }
+    }
+    if st.active == seat.0 {
+        out.push(Action::EndTurn);
+    }
+    out.push(Action::Concede);
+    out
+}

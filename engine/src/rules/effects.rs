@@ -1,0 +1,458 @@
+//! Interpreting abilities: conditions, target selection and each effect.
+
+use super::Ctx;
+use super::actions::{collect_targets, matches_target, side_ok};
+use super::events::{Event, PublicEvent};
+use super::state::{CardRef, HandCard, Loc, Unit};
+use super::triggers::Pending;
+use crate::content::schema::{CardKind, Condition, Effect, Keyword, Pick, Side, Target, Trigger};
+use crate::ids::{EntityId, Seat};
+
+impl Ctx<'_> {
+    /// Resolves one pending ability: source check, condition, effects in order.
+    pub(crate) fn run_ability(&mut self, p: &Pending) {
+        let content = self.content;
+        let Some(ability) = content
+            .def(p.card)
+            .and_then(|d| d.abilities.get(usize::from(p.ability)))
+        else {
+            return;
+        };
+        if !self.source_alive(p, ability.trigger) {
+            return;
+        }
+        if let Some(c) = &ability.condition
+            && !self.condition_holds(usize::from(p.controller), c)
+        {
+            return;
+        }
+        for effect in &ability.effects {
+            if self.st.outcome.is_some() {
+                return;
+            }
+            self.apply_effect(p, effect);
+        }
+    }
+
+    fn condition_holds(&self, controller: usize, c: &Condition) -> bool {
+        let (lo, hi) = c.bounds();
+        let within = |v: i32| lo.is_none_or(|l| v >= l) && hi.is_none_or(|h| v <= h);
+        let st = &*self.st;
+        match c {
+            Condition::Units { side, .. } => {
+                let n: usize = (0..st.seats.len())
+                    .filter(|&s| side_ok(st, controller, s, *side))
+                    .filter_map(|s| st.seats.get(s))
+                    .map(|s| s.board.iter().filter(|u| !u.is_dead()).count())
+                    .sum();
+                within(n as i32)
+            }
+            Condition::HandSize { .. } => st
+                .seats
+                .get(controller)
+                .is_some_and(|s| within(s.hand.len() as i32)),
+            Condition::HeroHealth { side, .. } => st
+                .seats
+                .iter()
+                .enumerate()
+                .any(|(i, s)| !s.out && side_ok(st, controller, i, *side) && within(s.health)),
+            Condition::Moonlight { .. } => st
+                .seats
+                .get(controller)
+                .is_some_and(|s| within(s.max_moonlight)),
+        }
+    }
+
+    /// The characters `t` designates for pending ability `p`.
+    fn select(&mut self, p: &Pending, t: &Target) -> Vec<EntityId> {
+        let controller = usize::from(p.controller);
+        let own_unit = self.st.unit(p.source).map(|u| u.id);
+        match t.pick {
+            Pick::Chosen => p
+                .chosen
+                .filter(|&id| matches_target(self.st, controller, own_unit, t, id, false))
+                .into_iter()
+                .collect(),
+            Pick::This => own_unit
+                .filter(|&id| matches_target(self.st, controller, None, t, id, false))
+                .into_iter()
+                .collect(),
+            Pick::All | Pick::Random => {
+                let mut all = collect_targets(self.st, controller, own_unit, t, false);
+                if t.pick == Pick::Random {
+                    // Partial Fisher–Yates: the first `count` are a uniform sample.
+                    let n = (t.count as usize).min(all.len());
+                    for i in 0..n {
+                        let j = i + self.st.rng.below(all.len() - i);
+                        all.swap(i, j);
+                    }
+                    all.truncate(n);
+                }
+                all
+            }
+        }
+    }
+
+    /// Seats designated by a `player` side, in turn order from the controller.
+    fn players(&self, controller: usize, side: Side) -> Vec<usize> {
+        self.st
+            .order_from(controller)
+            .filter(|&s| {
+                side_ok(self.st, controller, s, side)
+                    && self.st.seats.get(s).is_some_and(|x| !x.out)
+            })
+            .collect()
+    }
+
+    fn apply_effect(&mut self, p: &Pending, effect: &Effect) {
+        let controller = usize::from(p.controller);
+        let source_unit = self.st.unit(p.source).map(|u| u.id);
+        let cap = self.content.rules().moonlight_cap;
+        match effect {
+            Effect::Damage { amount, target } => {
+                for id in self.select(p, target) {
+                    self.damage(source_unit, id, *amount);
+                }
+            }
+            Effect::Heal { amount, target } => {
+                for id in self.select(p, target) {
+                    self.heal(id, *amount);
+                }
+            }
+            Effect::Draw { count, player } => {
+                for s in self.players(controller, *player) {
+                    for _ in 0..*count {
+                        self.draw(s);
+                    }
+                }
+            }
+            Effect::Discard { count, player } => {
+                for s in self.players(controller, *player) {
+                    for _ in 0..*count {
+                        self.discard_random(s);
+                    }
+                }
+            }
+            Effect::GainMoonlight {
+                amount,
+                permanent,
+                player,
+            } => {
+                for s in self.players(controller, *player) {
+                    if let Some(seat) = self.st.seats.get_mut(s) {
+                        if *permanent {
+                            seat.max_moonlight =
+                                seat.max_moonlight.saturating_add(*amount).min(cap);
+                        }
+                        seat.moonlight = seat.moonlight.saturating_add(*amount).min(cap);
+                        let (current, max) = (seat.moonlight, seat.max_moonlight);
+                        self.public(PublicEvent::Moonlight {
+                            seat: Seat(s as u8),
+                            current,
+                            max,
+                        });
+                    }
+                }
+            }
+            Effect::DrainMoonlight { amount, player } => {
+                for s in self.players(controller, *player) {
+                    if let Some(seat) = self.st.seats.get_mut(s) {
+                        seat.max_moonlight = seat.max_moonlight.saturating_sub(*amount).max(0);
+                        seat.moonlight = seat.moonlight.min(seat.max_moonlight);
+                        let (current, max) = (seat.moonlight, seat.max_moonlight);
+                        self.public(PublicEvent::Moonlight {
+                            seat: Seat(s as u8),
+                            current,
+                            max,
+                        });
+                    }
+                }
+            }
+            Effect::Buff {
+                attack,
+                health,
+                target,
+            } => {
+                for id in self.select(p, target) {
+                    if let Some(u) = self.st.unit_mut(id) {
+                        u.attack = u.attack.saturating_add(*attack).max(0);
+                        u.health = u.health.saturating_add(*health);
+                        u.max_health = u.max_health.saturating_add(*health);
+                        let e = PublicEvent::StatsChanged {
+                            unit: id,
+                            attack: u.attack,
+                            health: u.health,
+                            max_health: u.max_health,
+                        };
+                        self.public(e);
+                    }
+                }
+            }
+            Effect::Summon { card, count } => {
+                if let Some(idx) = self.content.idx(card) {
+                    for _ in 0..*count {
+                        let generated = CardRef {
+                            card: idx,
+                            generated: true,
+                        };
+                        if let Some(id) = self.summon(controller, generated) {
+                            self.fire_board(controller, Trigger::AllySummoned, Some(id));
+                        }
+                    }
+                }
+            }
+            Effect::Destroy { target } => {
+                for id in self.select(p, target) {
+                    if let Some(u) = self.st.unit_mut(id) {
+                        u.doomed = true;
+                    }
+                }
+            }
+            Effect::ReturnToHand { target } => {
+                for id in self.select(p, target) {
+                    self.return_to_hand(id);
+                }
+            }
+            Effect::Silence { target } => {
+                for id in self.select(p, target) {
+                    if let Some(u) = self.st.unit_mut(id) {
+                        u.silenced = true;
+                        u.keywords = crate::ids::Keywords::NONE;
+                        self.public(PublicEvent::Silenced { unit: id });
+                    }
+                }
+            }
+            Effect::GiveKeyword { keyword, target } => {
+                for id in self.select(p, target) {
+                    if let Some(u) = self.st.unit_mut(id) {
+                        u.keywords.insert(*keyword);
+                        if *keyword == Keyword::Swift {
+                            u.sleeping = false;
+                        }
+                        let keywords = u.keywords;
+                        self.public(PublicEvent::KeywordsChanged { unit: id, keywords });
+                    }
+                }
+            }
+            Effect::Transform { card, target } => {
+                if let Some(idx) = self.content.idx(card) {
+                    for id in self.select(p, target) {
+                        self.transform(id, idx);
+                    }
+                }
+            }
+            Effect::AddCard {
+                card,
+                count,
+                player,
+            } => {
+                if let Some(idx) = self.content.idx(card) {
+                    for s in self.players(controller, *player) {
+                        for _ in 0..*count {
+                            self.add_to_hand(
+                                s,
+                                CardRef {
+                                    card: idx,
+                                    generated: true,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Draws the top card; an empty deck deals growing fatigue damage, a full
+    /// hand burns the card.
+    pub(crate) fn draw(&mut self, s: usize) {
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        match seat.deck.pop() {
+            None => {
+                seat.fatigue = seat.fatigue.saturating_add(1);
+                let (damage, hero) = (seat.fatigue, seat.hero);
+                self.public(PublicEvent::Fatigue {
+                    seat: Seat(s as u8),
+                    damage,
+                });
+                self.damage(None, hero, damage);
+            }
+            Some(card) => {
+                let hand_limit = self.content.rules().hand_limit as usize;
+                if seat.hand.len() >= hand_limit {
+                    seat.graveyard.push(card);
+                    let card = self.content.id_of(card.card);
+                    self.public(PublicEvent::CardBurned {
+                        seat: Seat(s as u8),
+                        card,
+                    });
+                } else {
+                    let id = self.st.fresh_id();
+                    if let Some(seat) = self.st.seats.get_mut(s) {
+                        seat.hand.push(HandCard { id, card });
+                    }
+                    self.events.push(Event::CardDrawn {
+                        seat: Seat(s as u8),
+                        handle: id,
+                        card: self.content.id_of(card.card),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Puts a created card into a hand (burned if full).
+    pub(crate) fn add_to_hand(&mut self, s: usize, card: CardRef) {
+        let hand_limit = self.content.rules().hand_limit as usize;
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        if seat.hand.len() >= hand_limit {
+            seat.graveyard.push(card);
+            let card = self.content.id_of(card.card);
+            self.public(PublicEvent::CardBurned {
+                seat: Seat(s as u8),
+                card,
+            });
+            return;
+        }
+        let id = self.st.fresh_id();
+        if let Some(seat) = self.st.seats.get_mut(s) {
+            seat.hand.push(HandCard { id, card });
+        }
+        self.events.push(Event::CardGenerated {
+            seat: Seat(s as u8),
+            handle: id,
+            card: self.content.id_of(card.card),
+        });
+    }
+
+    fn discard_random(&mut self, s: usize) {
+        let len = self.st.seats.get(s).map_or(0, |x| x.hand.len());
+        if len == 0 {
+            return;
+        }
+        let i = self.st.rng.below(len);
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        let h = seat.hand.remove(i);
+        seat.graveyard.push(h.card);
+        let card = self.content.id_of(h.card.card);
+        self.public(PublicEvent::Discarded {
+            seat: Seat(s as u8),
+            handle: h.id,
+            card,
+        });
+    }
+
+    /// Puts a new unit on `seat`'s board (right end). `None` if the board is full.
+    pub(crate) fn summon(&mut self, s: usize, card: CardRef) -> Option<EntityId> {
+        let board_limit = self.content.rules().board_limit as usize;
+        let def = self.content.def(card.card)?;
+        if def.kind != CardKind::Unit || self.st.seats.get(s)?.board.len() >= board_limit {
+            return None;
+        }
+        let id = self.st.fresh_id();
+        let unit = self.new_unit(id, card);
+        let seat = self.st.seats.get_mut(s)?;
+        seat.board.push(unit);
+        self.public(PublicEvent::UnitSummoned {
+            seat: Seat(s as u8),
+            unit: id,
+            card: self.content.id_of(card.card),
+            attack: unit.attack,
+            health: unit.health,
+            keywords: unit.keywords,
+        });
+        Some(id)
+    }
+
+    fn new_unit(&self, id: EntityId, card: CardRef) -> Unit {
+        let def = self.content.def(card.card);
+        let attack = def.and_then(|d| d.attack).unwrap_or(0);
+        let health = def.and_then(|d| d.health).unwrap_or(1);
+        let keywords = self.content.keywords_of(card.card);
+        Unit {
+            id,
+            card,
+            attack,
+            health,
+            max_health: health,
+            keywords,
+            silenced: false,
+            sleeping: !keywords.has(Keyword::Swift),
+            attacks_left: 1,
+            doomed: false,
+        }
+    }
+
+    fn transform(&mut self, id: EntityId, into: u16) {
+        let Some(Loc::Unit(s, i)) = self.st.locate(id) else {
+            return;
+        };
+        if !self.content.is_unit(into) {
+            return;
+        }
+        let new_id = self.st.fresh_id();
+        let Some(old) = self.st.seats.get(s).and_then(|x| x.board.get(i)).copied() else {
+            return;
+        };
+        let unit = self.new_unit(
+            new_id,
+            CardRef {
+                card: into,
+                generated: old.card.generated,
+            },
+        );
+        if let Some(slot) = self.st.seats.get_mut(s).and_then(|x| x.board.get_mut(i)) {
+            *slot = unit;
+        }
+        self.public(PublicEvent::Transformed {
+            unit: id,
+            into: new_id,
+            card: self.content.id_of(into),
+            attack: unit.attack,
+            health: unit.health,
+            keywords: unit.keywords,
+        });
+    }
+
+    fn return_to_hand(&mut self, id: EntityId) {
+        let Some(Loc::Unit(s, i)) = self.st.locate(id) else {
+            return;
+        };
+        let hand_limit = self.content.rules().hand_limit as usize;
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        if i >= seat.board.len() {
+            return;
+        }
+        let u = seat.board.remove(i);
+        let card = self.content.id_of(u.card.card);
+        if seat.hand.len() >= hand_limit {
+            seat.graveyard.push(u.card);
+            self.public(PublicEvent::CardBurned {
+                seat: Seat(s as u8),
+                card,
+            });
+            return;
+        }
+        let handle = self.st.fresh_id();
+        if let Some(seat) = self.st.seats.get_mut(s) {
+            seat.hand.push(HandCard {
+                id: handle,
+                card: u.card,
+            });
+        }
+        self.public(PublicEvent::ReturnedToHand {
+            unit: id,
+            seat: Seat(s as u8),
+            handle,
+            card,
+        });
+    }
+}

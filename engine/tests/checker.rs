@@ -1,0 +1,215 @@
+//! The content checker on broken files: one fixture per error kind, each on top
+//! of the shipped content, with the messages (and where they point) checked.
+
+use std::path::{Path, PathBuf};
+
+use moonlight_engine::{CheckReport, SourceFile, check_sources};
+
+fn engine_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read_tree(dir: &Path, rel: &str, out: &mut Vec<SourceFile>) {
+    let Ok(entries) = std::fs::read_dir(dir.join(rel)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let sub = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        if e.path().is_dir() {
+            read_tree(dir, &sub, out);
+        } else if name.ends_with(".toml") {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            out.push(SourceFile {
+                name: format!("content/{sub}"),
+                rel: sub,
+                text,
+            });
+        }
+    }
+}
+
+fn shipped() -> Vec<SourceFile> {
+    let mut v = Vec::new();
+    read_tree(&engine_dir().join("../content"), "", &mut v);
+    v
+}
+
+/// Checks shipped content plus one fixture; returns the report and the fixture text.
+fn check_with(fixture: &str) -> (CheckReport, String) {
+    let path = engine_dir().join("tests/fixtures/bad").join(fixture);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut files = shipped();
+    files.push(SourceFile {
+        name: format!("fixtures/{fixture}"),
+        rel: format!("zz/{fixture}"),
+        text: text.clone(),
+    });
+    (check_sources(files), text)
+}
+
+fn expectations(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("# expect: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn assert_fixture(fixture: &str) -> CheckReport {
+    let (report, text) = check_with(fixture);
+    let printed = report.to_string();
+    assert!(!report.is_ok(), "{fixture} should fail:\n{printed}");
+    for want in expectations(&text) {
+        assert!(
+            printed.contains(&want),
+            "{fixture}: missing `{want}` in:\n{printed}"
+        );
+    }
+    // Every error points into the fixture, compiler style, with a hint line.
+    for e in &report.errors {
+        assert_eq!(e.file, format!("fixtures/{fixture}"), "{printed}");
+        assert!(e.line >= 1 && e.col >= 1);
+    }
+    report
+}
+
+/// `file:line:col` of the first error whose message contains `msg`.
+fn located(report: &CheckReport, msg: &str) -> Option<(usize, usize)> {
+    report
+        .errors
+        .iter()
+        .find(|e| e.message.contains(msg))
+        .map(|e| (e.line, e.col))
+}
+
+#[test]
+fn unknown_effect() {
+    let r = assert_fixture("unknown_effect.toml");
+    assert_eq!(located(&r, "unknown effect").map(|l| l.0), Some(13));
+}
+
+#[test]
+fn unknown_keyword() {
+    let r = assert_fixture("unknown_keyword.toml");
+    assert_eq!(located(&r, "unknown keyword").map(|l| l.0), Some(11));
+}
+
+#[test]
+fn unknown_trigger() {
+    assert_fixture("unknown_trigger.toml");
+}
+
+#[test]
+fn bad_target_for_effect_and_trigger() {
+    let r = assert_fixture("bad_target.toml");
+    assert_eq!(r.errors.len(), 2, "{r}");
+}
+
+#[test]
+fn duplicate_id() {
+    let r = assert_fixture("duplicate_id.toml");
+    assert_eq!(located(&r, "duplicate card id"), Some((4, 6)));
+}
+
+#[test]
+fn unknown_card_in_deck() {
+    assert_fixture("unknown_card_in_deck.toml");
+}
+
+#[test]
+fn deck_size_and_copy_limit() {
+    assert_fixture("deck_size_and_copies.toml");
+}
+
+#[test]
+fn value_out_of_range() {
+    let r = assert_fixture("value_out_of_range.toml");
+    assert_eq!(located(&r, "attack 99"), Some((10, 10)));
+}
+
+#[test]
+fn missing_field() {
+    assert_fixture("missing_field.toml");
+}
+
+#[test]
+fn unknown_field_even_inside_tagged_effects() {
+    // serde's internally tagged enums are where deny_unknown_fields has gaps:
+    // this fixture must keep failing.
+    let r = assert_fixture("unknown_field.toml");
+    assert_eq!(r.errors.len(), 2, "{r}");
+}
+
+#[test]
+fn toml_syntax_error() {
+    assert_fixture("toml_syntax.toml");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut files = shipped();
+    for f in [
+        "unknown_effect.toml",
+        "unknown_keyword.toml",
+        "value_out_of_range.toml",
+        "duplicate_id.toml",
+    ] {
+        let text = std::fs::read_to_string(engine_dir().join("tests/fixtures/bad").join(f))
+            .unwrap_or_default();
+        files.push(SourceFile {
+            name: f.to_owned(),
+            rel: format!("zz/{f}"),
+            text,
+        });
+    }
+    let report = check_sources(files);
+    assert!(report.errors.len() >= 5, "{report}");
+    let printed = report.to_string();
+    assert!(printed.lines().any(|l| l.starts_with("  hint: ")));
+    assert!(printed.ends_with("warning(s)"));
+}
+
+#[test]
+fn warnings_do_not_fail() {
+    let mut files = shipped();
+    files.push(SourceFile {
+        name: "extra.toml".to_owned(),
+        rel: "zz/extra.toml".to_owned(),
+        text: "[[card]]\nid = \"lonely\"\nname = \"Lonely\"\nfaction = \"neutral\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1\ntext = \"Guard.\"\n".to_owned(),
+    });
+    let report = check_sources(files);
+    assert!(report.is_ok(), "{report}");
+    let printed = report.to_string();
+    assert!(
+        printed.contains("extra.toml:2:6: warning: card `lonely` is in no deck"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("warning: text mentions Guard"),
+        "{printed}"
+    );
+}
+
+#[test]
+fn missing_directory_is_an_error_not_a_panic() {
+    let report = moonlight_engine::check_dir(Path::new("/nonexistent/moonlight/content"));
+    assert!(!report.is_ok());
+}
+
+#[test]
+fn self_cycles_and_broken_promises_are_warned_about() {
+    let (report, text) = check_with("self_cycle.toml");
+    let printed = report.to_string();
+    for want in expectations(&text) {
+        assert!(printed.contains(&want), "missing `{want}` in:\n{printed}");
+    }
+}
+
+#[test]
+fn fields_that_do_not_fit_the_card_kind() {
+    assert_fixture("kind_mismatch.toml");
+}
