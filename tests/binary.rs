@@ -153,3 +153,74 @@ async fn a_bad_database_url_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unsupported database URL"), "{stderr}");
 }
+
+#[tokio::test]
+async fn content_check_passes_on_the_shipped_content() {
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+        .args(["content", "check"])
+        .arg(&content)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(!stdout.contains("error:"), "{stdout}");
+}
+
+#[tokio::test]
+async fn content_check_reports_every_problem_with_its_place_and_exits_1() {
+    let broken = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    copy_dir(&shipped, broken.path());
+    // Two mistakes in two files: a misspelt keyword and a deck naming a missing card.
+    let cards = broken.path().join("cards/neutral.toml");
+    let text = std::fs::read_to_string(&cards).unwrap();
+    let keyword_line = text
+        .lines()
+        .position(|l| l.contains("\"guard\""))
+        .expect("a guard card")
+        + 1;
+    std::fs::write(&cards, text.replacen("\"guard\"", "\"gaurd\"", 1)).unwrap();
+    let deck = broken.path().join("decks/tide_starter.toml");
+    let deck_text = std::fs::read_to_string(&deck).unwrap();
+    std::fs::write(
+        &deck,
+        deck_text.replacen("\"tide_sprite\"", "\"no_such_card\"", 1),
+    )
+    .unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+        .args(["content", "check"])
+        .arg(broken.path())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("neutral.toml:{keyword_line}:")) && stdout.contains("gaurd"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("did you mean") || stdout.contains("guard"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("tide_starter.toml:") && stdout.contains("no_such_card"),
+        "{stdout}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
