@@ -32,6 +32,9 @@ use crate::{
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
+/// How long a closing connection may take to flush its last frames.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Who the ticket says is connecting.
 pub struct Admission {
     pub player_id: String,
@@ -98,6 +101,10 @@ pub async fn run(socket: WebSocket, ctx: Arc<NodeContext>, admission: Admission)
                 changed = close_rx.changed() => {
                     let reason = if changed.is_ok() { close_rx.borrow().clone() } else { None };
                     let reason = reason.unwrap_or(Close { code: close::NORMAL, reason: String::new() });
+                    // Frames queued before the close (e.g. the error that explains it) go first.
+                    while let Ok(bytes) = outbound_rx.try_recv() {
+                        if sink.send(Message::Binary(bytes.into())).await.is_err() { break }
+                    }
                     let _ = sink.send(close_frame(reason.code, &reason.reason)).await;
                     break;
                 }
@@ -217,11 +224,34 @@ pub async fn run(socket: WebSocket, ctx: Arc<NodeContext>, admission: Admission)
             }
         }
     };
-    let mut reader = std::pin::pin!(reader);
-    tokio::select! {
-        () = &mut reader => writer.abort(),
-        _ = &mut writer => {}
+    {
+        let mut reader = std::pin::pin!(reader);
+        tokio::select! {
+            () = &mut reader => {
+                // The reader is done (the client left, or broke a rule and a close reason is
+                // set): let the writer send what is queued and the close frame, briefly.
+                close_tx.send_if_modified(|close| {
+                    close.get_or_insert(Close { code: close::NORMAL, reason: String::new() });
+                    true
+                });
+                if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
+                    writer.abort();
+                }
+            }
+            _ = &mut writer => {}
+        }
     }
+    // Linger: discard what the client still sends until it answers the close (or the grace
+    // ends). Closing a socket with unread input makes the kernel reset the connection, and
+    // a reset can destroy our last frames before the client reads them.
+    let _ = timeout(CLOSE_GRACE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
     // Leaving must reach the room even if its mailbox is momentarily full.
     admission.room.send(RoomMsg::Detach { conn_id }).await;
     metrics::gauge!("game_connections").decrement(1.0);

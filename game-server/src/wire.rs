@@ -32,6 +32,7 @@ fn seat_state(s: &SeatPublicView) -> pb::SeatState {
         graveyard: s.graveyard.iter().map(|c| c.as_str().to_owned()).collect(),
         fatigue: s.fatigue,
         out: s.out,
+        choosing_opening_hand: s.mulligan,
     }
 }
 
@@ -88,6 +89,9 @@ pub fn legal_action(action: &Action) -> pb::LegalAction {
             target: target.0,
         }),
         Action::EndTurn => Kind::EndTurn(pb::EndTurn {}),
+        Action::Mulligan { replace } => Kind::Mulligan(pb::Mulligan {
+            replace: replace.iter().map(|h| h.0).collect(),
+        }),
         Action::Concede => Kind::Concede(pb::Concede { client_seq: 0 }),
     };
     pb::LegalAction { kind: Some(kind) }
@@ -106,6 +110,9 @@ pub fn action(kind: Option<&pb::action::Kind>) -> Option<Action> {
             target: EntityId(a.target),
         },
         Kind::EndTurn(_) => Action::EndTurn,
+        Kind::Mulligan(m) => Action::Mulligan {
+            replace: m.replace.iter().copied().map(EntityId).collect(),
+        },
     })
 }
 
@@ -292,6 +299,10 @@ fn public_event(p: &PublicEvent) -> pb::event::Kind {
         }),
         PublicEvent::HeroDefeated { seat: s } => Kind::HeroDefeated(seat_only(s)),
         PublicEvent::TriggerLimit { source } => Kind::TriggerLimit(unit_only(source)),
+        PublicEvent::Mulligan { seat: s, replaced } => Kind::Mulligan(pb::MulliganChosen {
+            seat: seat(*s),
+            replaced: replaced.iter().map(|h| h.0).collect(),
+        }),
         PublicEvent::Conceded { seat: s } => Kind::Conceded(seat_only(s)),
         PublicEvent::TimedOut { seat: s } => Kind::TimedOut(seat_only(s)),
         PublicEvent::Forfeited { seat: s } => Kind::Forfeited(seat_only(s)),

@@ -6,7 +6,7 @@ use moonlight_engine::{EndReason, Outcome, Seat};
 use moonlight_game_server::store::{MatchResult, PlayerRecord};
 use moonlight_proto::v1::{event::Kind as EventKind, server_frame::Body};
 use moonlight_testkit::DbKind;
-use support::{Client, StoreKind, choose, spawn_node};
+use support::{Client, Started, StoreKind, choose, spawn_node, start_match};
 
 /// Asserts that a frame sent to `me` shows none of the other seats' hidden cards.
 fn assert_hides_other_hands(me: u32, body: &Body) {
@@ -38,15 +38,17 @@ fn assert_hides_other_hands(me: u32, body: &Body) {
 
 /// Plays a whole match between two clients, checking every frame, and returns the clients.
 async fn play_to_the_end(node: &support::TestNode, room: &str) -> [Client; 2] {
-    let (a, welcome_a) = node.join(room, 0).await;
-    let (b, welcome_b) = node.join(room, 1).await;
-    let mut clients = [a, b];
-    let mut views = [welcome_a.view.expect("view"), welcome_b.view.expect("view")];
-    let mut legal = [welcome_a.legal_actions, welcome_b.legal_actions];
-    let mut seq = welcome_b.seq;
+    let Started {
+        mut clients,
+        mut seq,
+        mut views,
+        mut legal,
+        ..
+    } = start_match(node, room).await;
     for _ in 0..3_000 {
         let active = views[0].active_seat as usize;
-        let action = choose(&views[active], &legal[active], active as u32);
+        let action =
+            choose(&views[active], &legal[active], active as u32).expect("the active seat can act");
         let client_seq = clients[active].act(action).await;
         seq += 1;
         for (seat, client) in clients.iter_mut().enumerate() {

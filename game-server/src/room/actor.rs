@@ -47,6 +47,10 @@ struct SeatSlot {
     timeouts: u32,
 }
 
+fn viewer_of(peer: &Peer) -> Viewer {
+    peer.seat.map_or(Viewer::Spectator, Viewer::Seat)
+}
+
 pub(crate) struct Room {
     id: String,
     record: RoomRecord,
@@ -57,8 +61,8 @@ pub(crate) struct Room {
     spectators: Vec<Peer>,
     recent: VecDeque<Applied>,
     since_snapshot: u64,
-    /// The (turn, active seat) the turn timer is running for.
-    timed_turn: (u32, Seat),
+    /// The (turn, active seat, opening hands being chosen) the turn timer is running for.
+    timed_turn: (u32, Seat, bool),
     turn_deadline: Instant,
     /// A finished match whose result is not yet in the outbox (the store was down).
     unsent_result: Option<MatchResult>,
@@ -81,7 +85,7 @@ impl Room {
         let game_over = restored.game.is_over();
         Self {
             id: record.room_id.clone(),
-            timed_turn: (restored.game.turn(), restored.game.active_seat()),
+            timed_turn: (restored.game.turn(), restored.game.active_seat(), true),
             turn_deadline: now + ctx.config.turn_time,
             seats: (0..seat_count)
                 .map(|_| SeatSlot {
@@ -372,7 +376,11 @@ impl Room {
     }
 
     fn restart_turn_timer_if_turn_changed(&mut self) {
-        let current = (self.game.turn(), self.game.active_seat());
+        let current = (
+            self.game.turn(),
+            self.game.active_seat(),
+            !self.seats_choosing_mulligan().is_empty(),
+        );
         if current != self.timed_turn {
             self.timed_turn = current;
             self.turn_deadline = Instant::now() + self.ctx.config.turn_time;
@@ -384,11 +392,10 @@ impl Room {
         let Some(outcome) = self.game.outcome().cloned() else {
             return;
         };
-        for peer in self.peers() {
-            peer.send(pb::server_frame::Body::GameOver(pb::GameOver {
-                outcome: Some(wire::outcome(&outcome)),
-            }));
-        }
+        let game_over = pb::GameOver {
+            outcome: Some(wire::outcome(&outcome)),
+        };
+        self.fan_out(|_, _| Some(pb::server_frame::Body::GameOver(game_over.clone())));
         self.unsent_result = Some(MatchResult {
             match_id: self.id.clone(),
             content_version: self.record.content_version.clone(),
@@ -439,20 +446,40 @@ impl Room {
             tracing::info!(room = %self.id, seat = seat.0, "seat never came back; forfeiting");
             self.server_input(Input::Forfeit { seat }).await;
         }
-        if self.finished_at.is_none() && self.turn_deadline <= now {
-            let seat = self.game.active_seat();
-            let timeouts = self.seats.get_mut(seat.index()).map_or(0, |slot| {
-                slot.timeouts += 1;
-                slot.timeouts
-            });
-            let input = if timeouts >= self.ctx.config.max_timeouts {
-                Input::Forfeit { seat }
-            } else {
-                Input::TurnTimeout { seat }
-            };
-            // The timer restarts even if the input is refused, so it cannot spin.
-            self.turn_deadline = now + self.ctx.config.turn_time;
-            self.server_input(input).await;
+        if self.finished_at.is_some() || self.turn_deadline > now {
+            return;
+        }
+        // The timer restarts even if the inputs below are refused, so it cannot spin.
+        self.turn_deadline = now + self.ctx.config.turn_time;
+        let choosing = self.seats_choosing_mulligan();
+        if !choosing.is_empty() {
+            // Out of time to choose an opening hand: every seat still choosing keeps its
+            // hand. That is no missed turn, so it does not count towards a forfeit.
+            for seat in choosing {
+                self.server_input(Input::TurnTimeout { seat }).await;
+            }
+            return;
+        }
+        let seat = self.game.active_seat();
+        let timeouts = self.seats.get_mut(seat.index()).map_or(0, |slot| {
+            slot.timeouts += 1;
+            slot.timeouts
+        });
+        let input = if timeouts >= self.ctx.config.max_timeouts {
+            Input::Forfeit { seat }
+        } else {
+            Input::TurnTimeout { seat }
+        };
+        self.server_input(input).await;
+    }
+
+    /// Seats that still have to choose their opening hand (none once play has begun:
+    /// the first turn is turn 1).
+    fn seats_choosing_mulligan(&self) -> Vec<Seat> {
+        if self.game.turn() == 0 {
+            self.game.seats_to_act()
+        } else {
+            Vec::new()
         }
     }
 
@@ -466,7 +493,7 @@ impl Room {
         }
     }
 
-    fn emote(&self, conn_id: u64, emote: &str) {
+    fn emote(&mut self, conn_id: u64, emote: &str) {
         let Some((seat, _)) = self.seat_of(conn_id) else {
             return;
         };
@@ -477,12 +504,11 @@ impl Room {
         {
             return;
         }
-        for peer in self.peers() {
-            peer.send(pb::server_frame::Body::Emoted(pb::Emoted {
-                seat: wire::seat(seat),
-                emote: emote.to_owned(),
-            }));
-        }
+        let emoted = pb::Emoted {
+            seat: wire::seat(seat),
+            emote: emote.to_owned(),
+        };
+        self.fan_out(|_, _| Some(pb::server_frame::Body::Emoted(emoted.clone())));
     }
 
     async fn shutdown(&mut self) {
@@ -495,23 +521,21 @@ impl Room {
         }
     }
 
-    /// Sends `applied` to every seat and spectator, each through its own filter; drops
-    /// clients whose queue is full.
+    /// Sends `applied` to every seat and spectator, each through its own filter.
     fn broadcast(&mut self, applied: &Applied) {
-        let mut slow = Vec::new();
-        for (i, slot) in self.seats.iter().enumerate() {
-            let (Some(peer), Ok(seat)) = (&slot.peer, u8::try_from(i)) else {
-                continue;
-            };
-            if !peer.send(self.update_for(Viewer::Seat(Seat(seat)), applied, true)) {
-                slow.push(peer.id);
-            }
-        }
-        for peer in &self.spectators {
-            if !peer.send(self.update_for(Viewer::Spectator, applied, true)) {
-                slow.push(peer.id);
-            }
-        }
+        self.fan_out(|room, peer| Some(room.update_for(viewer_of(peer), applied, true)));
+    }
+
+    /// Queues each connected peer its frame (`None`: nothing for it) and drops every peer
+    /// whose queue is full: a room never waits for a slow reader.
+    fn fan_out(&mut self, frame_for: impl Fn(&Self, &Peer) -> Option<pb::server_frame::Body>) {
+        let slow: Vec<u64> = self
+            .peers()
+            .filter_map(|peer| {
+                let body = frame_for(self, peer)?;
+                (!peer.send(body)).then_some(peer.id)
+            })
+            .collect();
         for conn_id in slow {
             if let Some(peer) = self.peers().find(|p| p.id == conn_id) {
                 peer.close(close::POLICY, "too slow to read updates");
@@ -577,8 +601,7 @@ impl Room {
     }
 
     fn send_welcome(&self, peer: &Peer) {
-        let viewer = peer.seat.map_or(Viewer::Spectator, Viewer::Seat);
-        let (view, legal_actions) = self.view_and_actions(viewer);
+        let (view, legal_actions) = self.view_and_actions(viewer_of(peer));
         let players = self
             .record
             .players

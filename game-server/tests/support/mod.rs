@@ -51,6 +51,31 @@ impl Drop for TestNode {
 }
 
 pub async fn spawn_node(kind: StoreKind, configure: impl FnOnce(&mut GameConfig)) -> TestNode {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    spawn_node_on(listener, kind, configure).await
+}
+
+/// A node whose sockets have tiny kernel send buffers (accepted sockets inherit the
+/// listener's), so a client that stops reading backs up into the node's own queues at once.
+pub async fn spawn_node_with_small_socket_buffers(
+    kind: StoreKind,
+    configure: impl FnOnce(&mut GameConfig),
+) -> TestNode {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_send_buffer_size(4096).expect("SO_SNDBUF");
+    socket
+        .bind("127.0.0.1:0".parse().expect("address"))
+        .expect("bind");
+    spawn_node_on(socket.listen(1024).expect("listen"), kind, configure).await
+}
+
+async fn spawn_node_on(
+    listener: tokio::net::TcpListener,
+    kind: StoreKind,
+    configure: impl FnOnce(&mut GameConfig),
+) -> TestNode {
     moonlight_testkit::init_logs();
     let db_kind = match kind {
         StoreKind::Embedded(db) => db,
@@ -76,9 +101,6 @@ pub async fn spawn_node(kind: StoreKind, configure: impl FnOnce(&mut GameConfig)
         db.clone(),
         issuer.verifier(),
     ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
     let addr = listener.local_addr().expect("address");
     let shutdown = CancellationToken::new();
     tokio::spawn(serve(listener, server.router(), shutdown.clone()));
@@ -166,6 +188,22 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client whose socket has a tiny receive buffer: once it stops reading, the server
+    /// notices after a few frames.
+    pub async fn connect_with_small_buffer(addr: SocketAddr, url: &str) -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(1024).expect("SO_RCVBUF");
+        let stream = socket.connect(addr).await.expect("connect");
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket handshake");
+        Self {
+            ws,
+            next_client_seq: 1,
+            last_seq: 0,
+        }
+    }
+
     pub async fn connect(url: &str) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(url)
             .await
@@ -260,15 +298,28 @@ pub fn as_action(legal: &pb::LegalAction) -> Option<pb::action::Kind> {
         Kind::PlayCard(p) => Some(pb::action::Kind::PlayCard(*p)),
         Kind::Attack(a) => Some(pb::action::Kind::Attack(*a)),
         Kind::EndTurn(e) => Some(pb::action::Kind::EndTurn(*e)),
+        Kind::Mulligan(m) => Some(pb::action::Kind::Mulligan(m.clone())),
         Kind::Concede(_) => None,
     }
 }
 
-/// A simple aggressive policy: attack the enemy hero if possible, else play a card, else
-/// attack anything, else end the turn. Keeps test matches short.
-pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> pb::action::Kind {
+/// A simple aggressive policy: keep the opening hand, then attack the enemy hero if
+/// possible, else play a card, else attack anything, else end the turn. Keeps test
+/// matches short. `None` when the seat has nothing to do (e.g. waiting for a mulligan).
+pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> Option<pb::action::Kind> {
     let enemy_hero = view.seats.iter().find(|s| s.seat != me).map(|s| s.hero);
     let actions: Vec<pb::action::Kind> = legal.iter().filter_map(as_action).collect();
+    if actions
+        .iter()
+        .any(|a| matches!(a, pb::action::Kind::Mulligan(_)))
+    {
+        return Some(pb::action::Kind::Mulligan(pb::Mulligan {
+            replace: Vec::new(),
+        }));
+    }
+    if actions.is_empty() {
+        return None;
+    }
     let hero_attack = actions
         .iter()
         .find(|a| matches!(a, pb::action::Kind::Attack(x) if Some(x.target) == enemy_hero));
@@ -278,9 +329,58 @@ pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> pb::action
     let attack = actions
         .iter()
         .find(|a| matches!(a, pb::action::Kind::Attack(_)));
-    hero_attack
-        .or(play)
-        .or(attack)
-        .cloned()
-        .unwrap_or(pb::action::Kind::EndTurn(pb::EndTurn {}))
+    Some(
+        hero_attack
+            .or(play)
+            .or(attack)
+            .cloned()
+            .unwrap_or(pb::action::Kind::EndTurn(pb::EndTurn {})),
+    )
+}
+
+/// Both seats of `room` joined and past the mulligan (both kept their hands).
+pub struct Started {
+    pub clients: [Client; 2],
+    /// The seat whose turn it is.
+    pub active: usize,
+    /// The room's sequence number now.
+    pub seq: u64,
+    pub views: [pb::View; 2],
+    pub legal: [Vec<pb::LegalAction>; 2],
+}
+
+pub async fn start_match(node: &TestNode, room: &str) -> Started {
+    let (a, _) = node.join(room, 0).await;
+    let (b, _) = node.join(room, 1).await;
+    let mut clients = [a, b];
+    for client in &mut clients {
+        client
+            .act(pb::action::Kind::Mulligan(pb::Mulligan {
+                replace: Vec::new(),
+            }))
+            .await;
+    }
+    let mut views = Vec::new();
+    let mut legal = Vec::new();
+    for client in &mut clients {
+        loop {
+            if let Some(Body::Update(update)) = client.next().await
+                && update.seq == 2
+            {
+                views.push(update.view.expect("a view"));
+                legal.push(update.legal_actions);
+                break;
+            }
+        }
+    }
+    let active = views[0].active_seat as usize;
+    let views: [pb::View; 2] = views.try_into().expect("two views");
+    let legal: [Vec<pb::LegalAction>; 2] = legal.try_into().expect("two action lists");
+    Started {
+        clients,
+        active,
+        seq: 2,
+        views,
+        legal,
+    }
 }
