@@ -157,6 +157,12 @@ impl TokenVerifier {
         Ok(Self::with_keys(keys))
     }
 
+    /// A verifier trusting the keys of a JWKS document (JSON text).
+    pub fn from_jwks_json(json: &str) -> Result<Self, TokenError> {
+        let jwks: JwkSet = serde_json::from_str(json).map_err(|_| TokenError::Malformed)?;
+        Self::from_jwks(&jwks)
+    }
+
     fn empty() -> Self {
         Self::with_keys(BTreeMap::new())
     }

@@ -67,6 +67,20 @@ fn store_reload_keeps_old_content_for_running_matches() {
         "a running match keeps its content"
     );
     assert_eq!(store.current().rules().hero_health, 25);
+    // Both versions stay reachable by their version, for rooms restored later.
+    let old = store
+        .version(before.version())
+        .expect("the first version is kept");
+    assert_eq!(old.rules().hero_health, 30);
+    assert_eq!(
+        store
+            .version(&changed.unwrap())
+            .expect("the new one too")
+            .rules()
+            .hero_health,
+        25
+    );
+    assert!(store.version("no-such-version").is_none());
     std::fs::write(&rules, "[rules]\nhero_health = \"lots\"\n").expect("break");
     assert!(store.reload().is_err());
     assert_eq!(

@@ -33,7 +33,7 @@ use moonlight_common::{
     CancellationToken, Database,
     http::{ReadinessCheck, error_response, standard_service},
 };
-use moonlight_engine::{Content, Seat};
+use moonlight_engine::{ContentStore, Seat};
 use serde::Deserialize;
 use tokio::sync::{Notify, Semaphore};
 
@@ -50,12 +50,13 @@ use crate::{
 pub struct NodeContext {
     pub config: GameConfig,
     pub store: RoomStore,
-    pub content: Arc<Content>,
+    /// The content new rooms use, and every version loaded since start-up.
+    pub content: Arc<ContentStore>,
     pub rooms: Rooms,
     /// Wakes the results writer when a result enters the outbox.
     pub results: Arc<Notify>,
-    /// How many results this node's writer has recorded (watchable, e.g. by tests).
-    pub recorded: tokio::sync::watch::Sender<u64>,
+    /// What this node's results writer has done so far (watchable, e.g. by tests).
+    pub results_progress: tokio::sync::watch::Sender<results::Progress>,
     verifier: TokenVerifier,
     connections: Arc<Semaphore>,
 }
@@ -69,7 +70,7 @@ pub struct GameServer {
 impl GameServer {
     pub fn new(
         config: GameConfig,
-        content: Arc<Content>,
+        content: Arc<ContentStore>,
         store: RoomStore,
         db: Database,
         verifier: TokenVerifier,
@@ -81,7 +82,7 @@ impl GameServer {
             content,
             rooms: Rooms::default(),
             results: Arc::new(Notify::new()),
-            recorded: tokio::sync::watch::Sender::new(0),
+            results_progress: tokio::sync::watch::Sender::default(),
             verifier,
             connections,
         });
@@ -187,6 +188,13 @@ async fn play(
         Ok(room) => room,
         Err(OpenError::UnknownRoom) => {
             return error_response(StatusCode::NOT_FOUND, "unknown_room", "no such room");
+        }
+        Err(OpenError::ShuttingDown) => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "shutting_down",
+                "this node is shutting down; ask the lobby where to play",
+            );
         }
         Err(OpenError::NodeFull) => {
             return error_response(

@@ -4,7 +4,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
 };
 
 use tokio::sync::{mpsc, oneshot};
@@ -24,6 +27,8 @@ pub enum OpenError {
     UnknownRoom,
     #[error("this node is full")]
     NodeFull,
+    #[error("this node is shutting down")]
+    ShuttingDown,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -38,7 +43,9 @@ struct Entry {
 #[derive(Default)]
 pub struct Rooms {
     running: Mutex<HashMap<String, Entry>>,
-    generations: std::sync::atomic::AtomicU64,
+    generations: AtomicU64,
+    /// Set once shutdown begins: no new rooms from then on.
+    closing: AtomicBool,
 }
 
 impl Rooms {
@@ -62,6 +69,9 @@ impl Rooms {
     /// The room's actor, started (and restored) if it is not running here.
     pub async fn open(ctx: &Arc<NodeContext>, room_id: &str) -> Result<RoomHandle, OpenError> {
         let rooms = &ctx.rooms;
+        if rooms.closing.load(Ordering::Acquire) {
+            return Err(OpenError::ShuttingDown);
+        }
         if let Some(handle) = rooms.running_handle(room_id) {
             return Ok(handle);
         }
@@ -73,19 +83,19 @@ impl Rooms {
             .load_room(room_id)
             .await?
             .ok_or(OpenError::UnknownRoom)?;
-        let content = ctx.content.clone();
         // Replaying a log is microseconds per input: fine to do inline.
-        let restored = restore(&content, &stored)?;
+        let restored = restore(&ctx.content, &stored)?;
         let room = Room::new(Arc::clone(ctx), stored.record, restored);
 
         let (tx, rx) = mpsc::channel(ctx.config.room_mailbox);
         let handle = RoomHandle::new(tx);
-        let generation = rooms
-            .generations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let generation = rooms.generations.fetch_add(1, Ordering::Relaxed);
         {
             let mut running = rooms.running();
             // Another connection may have opened it while we were loading.
+            if rooms.closing.load(Ordering::Acquire) {
+                return Err(OpenError::ShuttingDown);
+            }
             if let Some(existing) = running.get(room_id).filter(|e| !e.handle.is_closed()) {
                 return Ok(existing.handle.clone());
             }
@@ -113,6 +123,7 @@ impl Rooms {
 
     /// Asks every room to snapshot, tell its players to reconnect, and stop; waits for them.
     pub async fn shutdown_all(&self) {
+        self.closing.store(true, Ordering::Release);
         let handles: Vec<RoomHandle> = self.running().values().map(|e| e.handle.clone()).collect();
         let mut waiting = Vec::new();
         for handle in handles {

@@ -14,6 +14,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Even with no wake-up, look again this often (another node's outbox entries, lost wakes).
 const SWEEP: Duration = Duration::from_secs(30);
 
+/// Counts of the writer's work since start-up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Results moved from the outbox into the database.
+    pub recorded: u64,
+    /// Attempts that failed (database or store unreachable) and will be retried.
+    pub failed_attempts: u64,
+}
+
 pub async fn run(ctx: Arc<NodeContext>, db: Database, shutdown: CancellationToken) {
     let mut backoff = MIN_BACKOFF;
     loop {
@@ -23,6 +32,8 @@ pub async fn run(ctx: Arc<NodeContext>, db: Database, shutdown: CancellationToke
                 SWEEP
             }
             Err(error) => {
+                ctx.results_progress.send_modify(|p| p.failed_attempts += 1);
+                metrics::counter!("game_results_failed_attempts_total").increment(1);
                 tracing::warn!(error = format!("{error:#}"), retry_in = ?backoff, "recording results failed");
                 let wait = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -35,13 +46,21 @@ pub async fn run(ctx: Arc<NodeContext>, db: Database, shutdown: CancellationToke
             () = shutdown.cancelled() => break,
         }
     }
+    // One last try on the way out: rooms shut down just before us may have finished
+    // matches. What still fails stays in the outbox for the next start (or another node).
+    if let Err(error) = flush(&ctx, &db).await {
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "results left in the outbox at shutdown"
+        );
+    }
 }
 
 async fn flush(ctx: &NodeContext, db: &Database) -> anyhow::Result<()> {
     for result in ctx.store.pending_results().await? {
         record(db, &result).await?;
         ctx.store.clear_result(&result.match_id).await?;
-        ctx.recorded.send_modify(|count| *count += 1);
+        ctx.results_progress.send_modify(|p| p.recorded += 1);
         metrics::counter!("game_results_recorded_total").increment(1);
         tracing::info!(match_id = %result.match_id, "match result recorded");
     }

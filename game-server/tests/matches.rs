@@ -6,7 +6,8 @@ use moonlight_engine::{EndReason, Outcome, Seat};
 use moonlight_game_server::store::{MatchResult, PlayerRecord};
 use moonlight_proto::v1::{event::Kind as EventKind, server_frame::Body};
 use moonlight_testkit::DbKind;
-use support::{Client, Started, StoreKind, choose, spawn_node, start_match};
+use moonlight_testkit::game_client::choose;
+use support::{Client, Started, StoreKind, spawn_node, start_match};
 
 /// Asserts that a frame sent to `me` shows none of the other seats' hidden cards.
 fn assert_hides_other_hands(me: u32, body: &Body) {
@@ -84,8 +85,8 @@ async fn full_match_records_the_result_once(kind: StoreKind) {
     let node = spawn_node(kind, |_| {}).await;
     node.create_room("room-1", 42).await;
     play_to_the_end(&node, "room-1").await;
-    let mut recorded = node.ctx.recorded.subscribe();
-    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|n| *n >= 1))
+    let mut recorded = node.ctx.results_progress.subscribe();
+    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|p| p.recorded >= 1))
         .await
         .expect("recorded in time")
         .unwrap();
@@ -113,7 +114,7 @@ async fn full_match_records_the_result_once(kind: StoreKind) {
     // the end after a failover) is recorded no second time.
     let duplicate = MatchResult {
         match_id: "room-1".to_owned(),
-        content_version: node.ctx.content.version().to_owned(),
+        content_version: node.ctx.content.current().version().to_owned(),
         outcome: Outcome {
             winners: vec![Seat(0)],
             reason: EndReason::Concession,
@@ -135,7 +136,7 @@ async fn full_match_records_the_result_once(kind: StoreKind) {
     };
     node.ctx.store.push_result(&duplicate).await.unwrap();
     node.ctx.results.notify_one();
-    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|n| *n >= 2))
+    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|p| p.recorded >= 2))
         .await
         .expect("processed in time")
         .unwrap();
@@ -166,4 +167,40 @@ async fn full_match_on_the_embedded_store_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_match_on_redis() {
     full_match_records_the_result_once(StoreKind::Redis).await;
+}
+
+/// The results outbox outlives a database outage: a match that ends while PostgreSQL
+/// refuses connections is recorded, once, when it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_reached_while_the_database_is_down_is_recorded_once_it_is_back() {
+    let node = spawn_node(StoreKind::Redis, |_| {}).await;
+    node.create_room("room-1", 42).await;
+    let postgres = moonlight_testkit::postgres();
+    let mut progress = node.ctx.results_progress.subscribe();
+    postgres.begin_outage(&node.database.url).await;
+
+    play_to_the_end(&node, "room-1").await;
+    tokio::time::timeout(
+        support::PATIENCE,
+        progress.wait_for(|p| p.failed_attempts >= 1),
+    )
+    .await
+    .expect("the writer tried while the database was down")
+    .unwrap();
+    assert_eq!(progress.borrow().recorded, 0);
+    assert_eq!(node.ctx.store.pending_results().await.unwrap().len(), 1);
+
+    postgres.end_outage(&node.database.url).await;
+    node.ctx.results.notify_one(); // rather than wait out the retry backoff
+    tokio::time::timeout(support::PATIENCE, progress.wait_for(|p| p.recorded >= 1))
+        .await
+        .expect("recorded once the database is back")
+        .unwrap();
+    let results: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM match_results WHERE match_id = 'room-1'")
+            .fetch_one(node.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(results, 1);
+    assert!(node.ctx.store.pending_results().await.unwrap().is_empty());
 }

@@ -5,12 +5,14 @@
 //!   server ([`postgres`]), started on a free port on first use.
 //! - [`redis`]: this test process's private Redis server, shared through key prefixes.
 //! - [`db_tests!`]: runs one async test body against both SQLite and PostgreSQL.
+//! - [`game_client`]: a real WebSocket game client that speaks the protobuf protocol.
 //! - [`init_logs`]: test logs, only when `TEST_LOG` is set.
 //!
 //! Private servers are never the machine's own: each test process starts its own in a
 //! temporary directory and a watchdog tears it down when the process exits, however it
 //! exits. Missing server binaries are installed from Debian's packages.
 
+pub mod game_client;
 mod packages;
 mod postgres;
 mod redis;

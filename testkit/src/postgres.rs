@@ -99,6 +99,40 @@ impl PostgresServer {
             .expect("creating a test database");
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
+
+    /// Makes the database at `url` refuse new connections and ends the open ones, as if
+    /// its server were down, until [`Self::end_outage`]. Other databases are unaffected.
+    pub async fn begin_outage(&self, url: &str) {
+        let name = database_name(url);
+        self.admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+            .await;
+        self.admin(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await;
+    }
+
+    pub async fn end_outage(&self, url: &str) {
+        let name = database_name(url);
+        self.admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+            .await;
+    }
+
+    async fn admin(&self, sql: &str) {
+        use sqlx::{Connection, Executor, PgConnection};
+        let mut admin = PgConnection::connect(&self.admin_url())
+            .await
+            .expect("connecting to the private PostgreSQL");
+        admin
+            .execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// The database name at the end of a `postgres://…/name` URL made by `create_database`.
+fn database_name(url: &str) -> &str {
+    url.rsplit('/').next().expect("a database name")
 }
 
 fn run(command: &mut Command) {

@@ -75,12 +75,19 @@ impl Peer {
         }));
     }
 
-    /// Asks the connection to close with `code`; its writer sends the close frame.
+    /// Asks the connection to close with `code`; its writer sends the close frame. The
+    /// first reason given wins (a room closing after a shutdown keeps "restarting").
     pub fn close(&self, code: u16, reason: &str) {
-        self.close.send_replace(Some(Close {
-            code,
-            reason: reason.to_owned(),
-        }));
+        self.close.send_if_modified(|close| {
+            if close.is_some() {
+                return false;
+            }
+            *close = Some(Close {
+                code,
+                reason: reason.to_owned(),
+            });
+            true
+        });
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use moonlight_engine::{Content, Game, Input};
+use moonlight_engine::{ContentStore, Game, Input};
 
 use crate::store::StoredRoom;
 
@@ -34,7 +34,9 @@ fn decode_snapshot(bytes: &[u8]) -> Option<(Vec<u64>, &[u8])> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
-    #[error("the room was started with content {room}, this node runs {node}")]
+    #[error(
+        "the room was started with content {room}, which this node has not loaded (it runs {node})"
+    )]
     ContentVersion { room: String, node: String },
     #[error("the room's setup is invalid: {0}")]
     Setup(String),
@@ -52,16 +54,18 @@ pub(crate) struct Restored {
 }
 
 pub(crate) fn restore(
-    content: &Arc<Content>,
+    contents: &ContentStore,
     stored: &StoredRoom,
 ) -> Result<Restored, RestoreError> {
     let record = &stored.record;
-    if record.content_version != content.version() {
-        return Err(RestoreError::ContentVersion {
-            room: record.content_version.clone(),
-            node: content.version().to_owned(),
-        });
-    }
+    // The match goes on with the content it started with, whatever is current now.
+    let content =
+        &contents
+            .version(&record.content_version)
+            .ok_or_else(|| RestoreError::ContentVersion {
+                room: record.content_version.clone(),
+                node: contents.current().version().to_owned(),
+            })?;
     let seats = record.setup.seats.len();
     let (mut game, mut seq, mut last_client_seq) = match &stored.snapshot {
         Some((seq, bytes)) => {

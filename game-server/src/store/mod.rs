@@ -10,7 +10,7 @@
 mod redis;
 mod sql;
 
-use moonlight_engine::{GameSetup, Input, Outcome, Seat};
+use moonlight_engine::{Content, GameSetup, Input, Outcome, Seat, SeatSetup};
 use serde::{Deserialize, Serialize};
 
 pub use self::{redis::RedisStore, sql::SqlStore};
@@ -25,6 +25,38 @@ pub struct RoomRecord {
     /// Who sits in each seat, by seat index.
     pub players: Vec<PlayerRecord>,
     pub created_at: i64,
+}
+
+impl RoomRecord {
+    /// A room where each player brings a deck of `content` and plays on a team of their
+    /// own (1v1 with two players). `None` if a deck is not in that content.
+    pub fn new(
+        room_id: &str,
+        content: &Content,
+        seats: Vec<(PlayerRecord, &str)>,
+        seed: u64,
+        created_at: i64,
+    ) -> Option<Self> {
+        let mut players = Vec::with_capacity(seats.len());
+        let mut setups = Vec::with_capacity(seats.len());
+        for ((player, deck), team) in seats.into_iter().zip(0u8..) {
+            setups.push(SeatSetup {
+                deck: content.deck_list(deck)?,
+                team,
+            });
+            players.push(player);
+        }
+        Some(Self {
+            room_id: room_id.to_owned(),
+            content_version: content.version().to_owned(),
+            setup: GameSetup {
+                seats: setups,
+                seed,
+            },
+            players,
+            created_at,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

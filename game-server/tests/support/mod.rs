@@ -2,22 +2,19 @@
 
 #![allow(dead_code)] // each test file uses a different part of this
 
-use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
-use futures_util::{SinkExt, StreamExt};
 use moonlight_auth::{SigningKeys, TokenIssuer};
 use moonlight_common::{CancellationToken, Database, serve::serve, time::unix_now};
-use moonlight_engine::{Content, GameSetup, SeatSetup};
+use moonlight_engine::{Content, ContentStore};
 use moonlight_game_server::{
     GameConfig, GameServer, NodeContext,
     store::{PlayerRecord, RedisStore, RoomRecord, RoomStore, SqlStore},
     ticket::{self, TicketExtra},
 };
-use moonlight_proto::v1::{self as pb, client_frame, server_frame::Body};
+use moonlight_proto::v1::{self as pb, server_frame::Body};
+pub use moonlight_testkit::game_client::{Client, PATIENCE};
 use moonlight_testkit::{DbKind, RedisServer, TestDatabase};
-use prost::Message as _;
-use tokio::net::TcpStream;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 
 /// Which room store a test node uses.
 #[derive(Debug, Clone, Copy)]
@@ -26,10 +23,10 @@ pub enum StoreKind {
     Redis,
 }
 
-pub fn content() -> Arc<Content> {
+pub fn content() -> Arc<ContentStore> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
     Arc::new(
-        Content::load(&dir)
+        ContentStore::open(&dir)
             .unwrap_or_else(|report| panic!("shipped content is invalid:\n{report}")),
     )
 }
@@ -40,8 +37,8 @@ pub struct TestNode {
     pub issuer: TokenIssuer,
     pub db: Database,
     pub server: Arc<GameServer>,
+    pub database: TestDatabase,
     shutdown: CancellationToken,
-    _database: TestDatabase,
 }
 
 impl Drop for TestNode {
@@ -79,7 +76,8 @@ async fn spawn_node_on(
     moonlight_testkit::init_logs();
     let db_kind = match kind {
         StoreKind::Embedded(db) => db,
-        StoreKind::Redis => DbKind::Sqlite,
+        // A Redis deployment has several nodes, so a shared PostgreSQL for results.
+        StoreKind::Redis => DbKind::Postgres,
     };
     let database = TestDatabase::new(db_kind).await;
     let db = Database::connect(&database.url).await.expect("database");
@@ -112,38 +110,14 @@ async fn spawn_node_on(
         db,
         server,
         shutdown,
-        _database: database,
+        database,
     }
 }
 
 impl TestNode {
     /// Sets up a two-player room with starter decks, as the lobby will.
     pub async fn create_room(&self, room_id: &str, seed: u64) -> RoomRecord {
-        let content = &self.ctx.content;
-        let mut decks: Vec<String> = content.decks().map(|d| d.id.clone()).collect();
-        decks.sort();
-        let seats = (0..2u8)
-            .map(|team| SeatSetup {
-                deck: content.deck_list(&decks[usize::from(team)]).expect("deck"),
-                team,
-            })
-            .collect();
-        let record = RoomRecord {
-            room_id: room_id.to_owned(),
-            content_version: content.version().to_owned(),
-            setup: GameSetup { seats, seed },
-            players: vec![
-                PlayerRecord {
-                    player_id: "player-a".into(),
-                    name: "Luna".into(),
-                },
-                PlayerRecord {
-                    player_id: "player-b".into(),
-                    name: "Sol".into(),
-                },
-            ],
-            created_at: unix_now(),
-        };
+        let record = starter_room(&self.ctx.content.current(), room_id, seed);
         self.ctx
             .store
             .create_room(&record)
@@ -177,165 +151,27 @@ impl TestNode {
     }
 }
 
-/// Bound on any single wait for the server, so a broken server fails instead of hanging.
-pub const PATIENCE: Duration = Duration::from_secs(20);
-
-pub struct Client {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    pub next_client_seq: u64,
-    /// The room sequence number of the last update seen.
-    pub last_seq: u64,
-}
-
-impl Client {
-    /// A client whose socket has a tiny receive buffer: once it stops reading, the server
-    /// notices after a few frames.
-    pub async fn connect_with_small_buffer(addr: SocketAddr, url: &str) -> Self {
-        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-        socket.set_recv_buffer_size(1024).expect("SO_RCVBUF");
-        let stream = socket.connect(addr).await.expect("connect");
-        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
-            .await
-            .expect("websocket handshake");
-        Self {
-            ws,
-            next_client_seq: 1,
-            last_seq: 0,
-        }
-    }
-
-    pub async fn connect(url: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket connect");
-        Self {
-            ws,
-            next_client_seq: 1,
-            last_seq: 0,
-        }
-    }
-
-    pub async fn send(&mut self, body: client_frame::Body) {
-        let frame = pb::ClientFrame { body: Some(body) };
-        self.ws
-            .send(Message::Binary(frame.encode_to_vec().into()))
-            .await
-            .expect("send");
-    }
-
-    pub async fn hello(&mut self) {
-        self.send(client_frame::Body::Hello(pb::Hello {
-            protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
-            client_name: "test".into(),
-        }))
-        .await;
-    }
-
-    /// The next server frame (pings and pongs skipped); `None` once the socket closed.
-    pub async fn next(&mut self) -> Option<Body> {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("a frame in time")?;
-            match message {
-                Ok(Message::Binary(bytes)) => {
-                    let body = pb::ServerFrame::decode(bytes.as_ref())
-                        .expect("a ServerFrame")
-                        .body
-                        .expect("a body");
-                    if let Body::Update(update) = &body {
-                        self.last_seq = update.seq;
-                    }
-                    if let Body::Welcome(welcome) = &body {
-                        self.last_seq = welcome.seq;
-                    }
-                    return Some(body);
-                }
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-    }
-
-    /// The close code the server ended the socket with.
-    pub async fn close_code(&mut self) -> Option<u16> {
-        loop {
-            match tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("a frame in time")
-            {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return None,
-            }
-        }
-    }
-
-    pub async fn welcome(&mut self) -> pb::Welcome {
-        match self.next().await {
-            Some(Body::Welcome(welcome)) => welcome,
-            other => panic!("expected a welcome, got {other:?}"),
-        }
-    }
-
-    /// Sends an action with the next client sequence number; returns that number.
-    pub async fn act(&mut self, kind: pb::action::Kind) -> u64 {
-        let client_seq = self.next_client_seq;
-        self.next_client_seq += 1;
-        self.send(client_frame::Body::Action(pb::Action {
-            client_seq,
-            kind: Some(kind),
-        }))
-        .await;
-        client_seq
-    }
-}
-
-/// A legal action as the `Action` frame kind that performs it (concede excluded).
-pub fn as_action(legal: &pb::LegalAction) -> Option<pb::action::Kind> {
-    use pb::legal_action::Kind;
-    match legal.kind.as_ref()? {
-        Kind::PlayCard(p) => Some(pb::action::Kind::PlayCard(*p)),
-        Kind::Attack(a) => Some(pb::action::Kind::Attack(*a)),
-        Kind::EndTurn(e) => Some(pb::action::Kind::EndTurn(*e)),
-        Kind::Mulligan(m) => Some(pb::action::Kind::Mulligan(m.clone())),
-        Kind::Concede(_) => None,
-    }
-}
-
-/// A simple aggressive policy: keep the opening hand, then attack the enemy hero if
-/// possible, else play a card, else attack anything, else end the turn. Keeps test
-/// matches short. `None` when the seat has nothing to do (e.g. waiting for a mulligan).
-pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> Option<pb::action::Kind> {
-    let enemy_hero = view.seats.iter().find(|s| s.seat != me).map(|s| s.hero);
-    let actions: Vec<pb::action::Kind> = legal.iter().filter_map(as_action).collect();
-    if actions
-        .iter()
-        .any(|a| matches!(a, pb::action::Kind::Mulligan(_)))
-    {
-        return Some(pb::action::Kind::Mulligan(pb::Mulligan {
-            replace: Vec::new(),
-        }));
-    }
-    if actions.is_empty() {
-        return None;
-    }
-    let hero_attack = actions
-        .iter()
-        .find(|a| matches!(a, pb::action::Kind::Attack(x) if Some(x.target) == enemy_hero));
-    let play = actions
-        .iter()
-        .find(|a| matches!(a, pb::action::Kind::PlayCard(_)));
-    let attack = actions
-        .iter()
-        .find(|a| matches!(a, pb::action::Kind::Attack(_)));
-    Some(
-        hero_attack
-            .or(play)
-            .or(attack)
-            .cloned()
-            .unwrap_or(pb::action::Kind::EndTurn(pb::EndTurn {})),
-    )
+/// A two-player room with the first two starter decks (by id), as the lobby makes.
+pub fn starter_room(content: &Content, room_id: &str, seed: u64) -> RoomRecord {
+    let mut decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
+    decks.sort_unstable();
+    let seats = vec![
+        (
+            PlayerRecord {
+                player_id: "player-a".into(),
+                name: "Luna".into(),
+            },
+            decks[0],
+        ),
+        (
+            PlayerRecord {
+                player_id: "player-b".into(),
+                name: "Sol".into(),
+            },
+            decks[1],
+        ),
+    ];
+    RoomRecord::new(room_id, content, seats, seed, unix_now()).expect("starter decks exist")
 }
 
 /// Both seats of `room` joined and past the mulligan (both kept their hands).
