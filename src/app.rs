@@ -1,30 +1,67 @@
 //! Starting the configured roles, and stopping them gracefully.
 
-use std::process::ExitCode;
+use std::{io::Write as _, process::ExitCode, sync::Arc};
 
 use anyhow::Context;
-use moonlight_auth::AuthService;
+use moonlight_auth::{AuthService, TokenVerifier};
 use moonlight_common::{
     CancellationToken, Database,
     serve::{serve, shutdown_signal},
+};
+use moonlight_engine::ContentStore;
+use moonlight_game_server::{
+    GameServer,
+    store::{RedisStore, RoomStore, SqlStore},
 };
 use tokio::{net::TcpListener, task::JoinSet};
 
 use crate::config::{Cli, Command, ContentCommand};
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match &cli.command {
-        None | Some(Command::Auth) => {
-            run_services(&cli).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(Command::Content(ContentCommand::Check { dir })) => Ok(check_content(dir)),
-    }
+/// Which services this process runs.
+struct Roles {
+    auth: bool,
+    game: bool,
 }
 
-/// Runs the services of the chosen role(s) until SIGTERM/Ctrl-C, then drains them within
-/// the grace period. (Only auth exists so far; the lobby and game server join it here.)
-async fn run_services(cli: &Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let roles = match &cli.command {
+        None => Roles {
+            auth: true,
+            game: true,
+        },
+        Some(Command::Auth) => Roles {
+            auth: true,
+            game: false,
+        },
+        Some(Command::GameServer) => Roles {
+            auth: false,
+            game: true,
+        },
+        Some(Command::Content(ContentCommand::Check { dir })) => return Ok(check_content(dir)),
+    };
+    run_services(&cli, &roles).await
+}
+
+/// Runs the chosen services until SIGTERM/Ctrl-C, then stops them in order: the game
+/// server first (no new rooms; every room snapshotted; players told to reconnect), then
+/// every listener drains, all within the grace period.
+async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
+    // Refuse to start on broken content, with the checker's own messages.
+    let content = if roles.game {
+        match ContentStore::open(&cli.game.content_dir) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(report) => {
+                eprint!("{report}");
+                eprintln!(
+                    "error: the content in {} is invalid",
+                    cli.game.content_dir.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    } else {
+        None
+    };
     tokio::fs::create_dir_all(&cli.data_dir)
         .await
         .with_context(|| format!("creating the data directory {}", cli.data_dir.display()))?;
@@ -32,11 +69,46 @@ async fn run_services(cli: &Cli) -> anyhow::Result<()> {
     tracing::info!(backend = ?db.backend(), "database ready");
 
     let shutdown = CancellationToken::new();
+    // The results writer stops last, after the rooms, to record matches they finished.
+    let results_stop = CancellationToken::new();
     let mut servers = JoinSet::new();
+    let mut verifier = None;
 
-    let auth = AuthService::build(&cli.auth_config(), db.clone()).await?;
-    let listener = bind("auth", cli.auth.auth_addr).await?;
-    servers.spawn(serve(listener, auth.into_router(), shutdown.clone()));
+    if roles.auth {
+        let auth = AuthService::build(&cli.auth_config(), db.clone()).await?;
+        verifier = Some(auth.verifier());
+        let listener = bind("auth", cli.auth.auth_addr).await?;
+        servers.spawn(serve(listener, auth.into_router(), shutdown.clone()));
+    }
+    let game = match content {
+        Some(content) => {
+            let verifier = match verifier {
+                Some(verifier) => verifier,
+                None => remote_verifier(cli).await?,
+            };
+            let store = match &cli.game.redis_url {
+                Some(url) => RoomStore::Redis(
+                    RedisStore::connect(url, &cli.game.redis_prefix)
+                        .await
+                        .context("connecting to Redis")?,
+                ),
+                None => RoomStore::Sql(SqlStore::new(db.clone())),
+            };
+            let server = GameServer::new(
+                cli.game_config(),
+                Arc::clone(&content),
+                store,
+                db.clone(),
+                verifier,
+            );
+            let listener = bind("game-server", cli.game.game_addr).await?;
+            servers.spawn(serve(listener, server.router(), shutdown.clone()));
+            let results = server.spawn_results_writer(results_stop.clone());
+            tokio::spawn(reload_content_on_sighup(content));
+            Some((server, results))
+        }
+        None => None,
+    };
 
     tokio::select! {
         () = shutdown_signal() => tracing::info!("shutdown requested; draining"),
@@ -45,8 +117,13 @@ async fn run_services(cli: &Cli) -> anyhow::Result<()> {
             anyhow::bail!("a server stopped on its own");
         }
     }
-    shutdown.cancel();
     let drained = tokio::time::timeout(cli.shutdown_grace(), async {
+        shutdown.cancel();
+        if let Some((game, results)) = game {
+            game.shutdown().await;
+            results_stop.cancel();
+            let _ = results.await;
+        }
         while let Some(stopped) = servers.join_next().await {
             if let Err(error) = stopped.context("a server task panicked").and_then(|r| r) {
                 tracing::error!(error = format!("{error:#}"), "server stopped with an error");
@@ -62,7 +139,52 @@ async fn run_services(cli: &Cli) -> anyhow::Result<()> {
     }
     db.pool().close().await;
     tracing::info!("stopped");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The token verifier of a game server running without auth: from the auth service's
+/// JWKS, by URL or from a saved file.
+async fn remote_verifier(cli: &Cli) -> anyhow::Result<TokenVerifier> {
+    let source = cli.game.auth_jwks.as_deref().context(
+        "a game server without auth in its process needs --auth-jwks \
+         (the auth service's /.well-known/jwks.json URL, or a saved copy)",
+    )?;
+    let json = if source.starts_with("http://") || source.starts_with("https://") {
+        reqwest::get(source)
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .with_context(|| format!("fetching the JWKS from {source}"))?
+            .text()
+            .await
+            .context("reading the JWKS")?
+    } else {
+        tokio::fs::read_to_string(source)
+            .await
+            .with_context(|| format!("reading the JWKS file {source}"))?
+    };
+    TokenVerifier::from_jwks_json(&json).with_context(|| format!("{source} is not a usable JWKS"))
+}
+
+/// Reloads the content for new matches on SIGHUP; running matches keep theirs, and
+/// broken content is reported and not used.
+async fn reload_content_on_sighup(content: Arc<ContentStore>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; content reload disabled");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match content.reload() {
+                Ok(Some(version)) => tracing::info!(%version, "content reloaded for new matches"),
+                Ok(None) => tracing::info!("content unchanged"),
+                Err(report) => tracing::error!("content reload refused:\n{report}"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    drop(content);
 }
 
 /// Binds a listener and announces it on stdout, one line per listener, so scripts and
@@ -72,13 +194,14 @@ async fn bind(role: &str, addr: std::net::SocketAddr) -> anyhow::Result<TcpListe
         .await
         .with_context(|| format!("binding {role} to {addr}"))?;
     let local = listener.local_addr()?;
-    println!("{role} listening on http://{local}");
+    // Not println!: a closed stdout must not bring the service down.
+    let _ = writeln!(std::io::stdout(), "{role} listening on http://{local}");
     tracing::info!(%local, "{role} listening");
     Ok(listener)
 }
 
 fn check_content(dir: &std::path::Path) -> ExitCode {
-    let report = moonlight_engine::content::check_dir(dir);
+    let report = moonlight_engine::check_dir(dir);
     print!("{report}");
     if report.is_ok() {
         ExitCode::SUCCESS

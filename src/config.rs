@@ -6,6 +6,7 @@ use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
 use clap::{Parser, Subcommand, ValueEnum};
 use moonlight_auth::{AuthConfig, RateLimit};
 use moonlight_common::{Database, telemetry::LogFormat};
+use moonlight_game_server::GameConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "moonlight", version, about = "Moonlight Online game backend")]
@@ -42,12 +43,17 @@ pub struct Cli {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub game: GameArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run only the auth service.
     Auth,
+    /// Run only a game-server node.
+    GameServer,
     /// Work with designers' content.
     #[command(subcommand)]
     Content(ContentCommand),
@@ -116,6 +122,95 @@ pub struct AuthArgs {
     pub hash_queue: Option<usize>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct GameArgs {
+    /// Address the game server listens on (WebSocket at /v1/play).
+    #[arg(
+        long,
+        env = "MOONLIGHT_GAME_ADDR",
+        default_value = "127.0.0.1:8082",
+        global = true
+    )]
+    pub game_addr: SocketAddr,
+
+    /// This node's id: room tickets name the node they admit to.
+    #[arg(
+        long,
+        env = "MOONLIGHT_NODE_ID",
+        default_value = "node-1",
+        global = true
+    )]
+    pub node_id: String,
+
+    /// Redis for the shared room store (required with more than one node); default: the
+    /// embedded store in the database.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key this deployment uses.
+    #[arg(
+        long,
+        env = "MOONLIGHT_REDIS_PREFIX",
+        default_value = "moonlight:",
+        global = true
+    )]
+    pub redis_prefix: String,
+
+    /// The designers' content (cards, decks, rules). SIGHUP reloads it for new matches.
+    #[arg(
+        long,
+        env = "MOONLIGHT_CONTENT_DIR",
+        default_value = "content",
+        global = true
+    )]
+    pub content_dir: PathBuf,
+
+    /// Where a game server without auth in its process finds the token public keys: the
+    /// auth service's JWKS URL (`http://…/.well-known/jwks.json`) or a saved copy.
+    #[arg(long, env = "MOONLIGHT_AUTH_JWKS", global = true)]
+    pub auth_jwks: Option<String>,
+
+    /// Browser origins allowed to open game sockets (comma-separated); empty: any.
+    #[arg(
+        long,
+        env = "MOONLIGHT_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Seconds a player has for a turn.
+    #[arg(long, env = "MOONLIGHT_TURN_SECS", default_value_t = 75, global = true)]
+    pub turn_secs: u64,
+
+    /// Seconds a disconnected seat is held before it forfeits.
+    #[arg(
+        long,
+        env = "MOONLIGHT_RECONNECT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub reconnect_secs: u64,
+
+    /// Rooms this node runs at most.
+    #[arg(
+        long,
+        env = "MOONLIGHT_MAX_ROOMS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub max_rooms: usize,
+
+    /// Game sockets this node holds at most.
+    #[arg(
+        long,
+        env = "MOONLIGHT_MAX_CONNECTIONS",
+        default_value_t = 16_000,
+        global = true
+    )]
+    pub max_connections: usize,
+}
+
 impl Cli {
     pub fn database_url(&self) -> String {
         self.database_url
@@ -125,6 +220,18 @@ impl Cli {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn game_config(&self) -> GameConfig {
+        GameConfig {
+            node_id: self.game.node_id.clone(),
+            allowed_origins: self.game.allowed_origins.clone(),
+            turn_time: Duration::from_secs(self.game.turn_secs),
+            reconnect_window: Duration::from_secs(self.game.reconnect_secs),
+            max_rooms: self.game.max_rooms,
+            max_connections: self.game.max_connections,
+            ..GameConfig::default()
+        }
     }
 
     pub fn auth_config(&self) -> AuthConfig {
@@ -158,6 +265,31 @@ mod tests {
         assert!(cli.command.is_none());
         assert!(cli.database_url().starts_with("sqlite://"));
         assert_eq!(cli.auth.auth_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.game.game_addr.to_string(), "127.0.0.1:8082");
+        assert!(cli.game.redis_url.is_none());
+    }
+
+    #[test]
+    fn game_server_flags_reach_its_config() {
+        let cli = Cli::try_parse_from([
+            "moonlight",
+            "game-server",
+            "--node-id",
+            "eu-2",
+            "--allowed-origins",
+            "https://a.example,https://b.example",
+            "--turn-secs",
+            "30",
+        ])
+        .unwrap();
+        assert!(matches!(cli.command, Some(Command::GameServer)));
+        let config = cli.game_config();
+        assert_eq!(config.node_id, "eu-2");
+        assert_eq!(
+            config.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert_eq!(config.turn_time, Duration::from_secs(30));
     }
 
     #[test]

@@ -1,83 +1,36 @@
 //! The `moonlight` binary as an operator runs it: real processes, real sockets, signals.
 
-use std::{path::Path, process::Stdio, time::Duration};
+mod support;
+
+use std::path::Path;
 
 use moonlight_testkit::{DbKind, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::{
-    io::{AsyncBufReadExt, BufReader},
-    process::{Child, Command},
-};
-
-/// A running `moonlight` process and the URL it announced.
-struct Process {
-    child: Child,
-    auth_url: String,
-}
-
-async fn start(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moonlight"))
-        .args(args)
-        .args(["--auth-addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("DATABASE_URL")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("starting moonlight");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    // Bounded so a broken start fails the test instead of hanging it.
-    let auth_url = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("reading stdout") {
-            if let Some(url) = line.strip_prefix("auth listening on ") {
-                return url.to_owned();
-            }
-        }
-        panic!("moonlight exited without announcing its listener");
-    })
-    .await
-    .expect("moonlight announced its listener in time");
-    Process { child, auth_url }
-}
-
-impl Process {
-    /// Sends SIGTERM and waits (bounded) for a clean exit.
-    async fn stop(mut self) {
-        let pid = self.child.id().expect("a running child").to_string();
-        let killed = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(killed.success());
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait())
-            .await
-            .expect("exited within the drain deadline")
-            .unwrap();
-        assert!(status.success(), "{status}");
-    }
-}
+use support::start;
+use tokio::process::Command;
 
 #[tokio::test]
 async fn runs_on_embedded_defaults_and_keeps_its_keys_and_data() {
     let data = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let first = start(data.path(), &[], &[]).await;
-    assert!(
-        first.auth_url.starts_with("http://127.0.0.1:"),
-        "{}",
-        first.auth_url
-    );
+    let first = start(data.path(), &[], &[], &["auth", "game-server"]).await;
+    let auth_url = first.url("auth").to_owned();
+    assert!(auth_url.starts_with("http://127.0.0.1:"), "{auth_url}");
+    let game_health = client
+        .get(format!("{}/healthz", first.url("game-server")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(game_health.status(), StatusCode::OK);
     let health = client
-        .get(format!("{}/healthz", first.auth_url))
+        .get(format!("{}/healthz", auth_url))
         .send()
         .await
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let tokens: Value = client
-        .post(format!("{}/v1/auth/register", first.auth_url))
+        .post(format!("{}/v1/auth/register", auth_url))
         .json(&json!({"username": "luna", "password": "correct horse battery"}))
         .send()
         .await
@@ -94,9 +47,9 @@ async fn runs_on_embedded_defaults_and_keeps_its_keys_and_data() {
     );
 
     // A restart on the same data directory knows the account and the signing key.
-    let second = start(data.path(), &["auth"], &[]).await;
+    let second = start(data.path(), &["auth"], &[], &["auth"]).await;
     let me = client
-        .get(format!("{}/v1/auth/me", second.auth_url))
+        .get(format!("{}/v1/auth/me", second.url("auth")))
         .bearer_auth(&access)
         .send()
         .await
@@ -113,17 +66,18 @@ async fn the_auth_role_runs_against_postgresql() {
         data.path(),
         &["auth", "--log-format", "json"],
         &[("DATABASE_URL", &database.url)],
+        &["auth"],
     )
     .await;
     let client = reqwest::Client::new();
     let ready = client
-        .get(format!("{}/readyz", process.auth_url))
+        .get(format!("{}/readyz", process.url("auth")))
         .send()
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let registered = client
-        .post(format!("{}/v1/auth/register", process.auth_url))
+        .post(format!("{}/v1/auth/register", process.url("auth")))
         .json(&json!({"username": "selene", "password": "correct horse battery"}))
         .send()
         .await
@@ -209,6 +163,38 @@ async fn content_check_reports_every_problem_with_its_place_and_exits_1() {
     assert!(
         stdout.contains("tide_starter.toml:") && stdout.contains("no_such_card"),
         "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_refuses_to_start_on_broken_content() {
+    let broken = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+        broken.path(),
+    );
+    let cards = broken.path().join("cards/neutral.toml");
+    let text = std::fs::read_to_string(&cards).unwrap();
+    std::fs::write(&cards, text.replacen("\"guard\"", "\"gaurd\"", 1)).unwrap();
+    let data = tempfile::tempdir().unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+        .args(["--auth-addr", "127.0.0.1:0", "--game-addr", "127.0.0.1:0"])
+        .arg("--content-dir")
+        .arg(broken.path())
+        .arg("--data-dir")
+        .arg(data.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stdout.contains("listening"), "{stdout}");
+    assert!(
+        stderr.contains("neutral.toml:") && stderr.contains("gaurd"),
+        "the checker's own message: {stderr}"
     );
 }
 
