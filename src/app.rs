@@ -46,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// server first (no new rooms; every room snapshotted; players told to reconnect), then
 /// every listener drains, all within the grace period.
 async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
+    let stop_requested = shutdown_signal();
     // Refuse to start on broken content, with the checker's own messages.
     let content = if roles.game {
         match ContentStore::open(&cli.game.content_dir) {
@@ -104,14 +105,14 @@ async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
             let listener = bind("game-server", cli.game.game_addr).await?;
             servers.spawn(serve(listener, server.router(), shutdown.clone()));
             let results = server.spawn_results_writer(results_stop.clone());
-            tokio::spawn(reload_content_on_sighup(content));
+            reload_content_on_sighup(content);
             Some((server, results))
         }
         None => None,
     };
 
     tokio::select! {
-        () = shutdown_signal() => tracing::info!("shutdown requested; draining"),
+        () = stop_requested => tracing::info!("shutdown requested; draining"),
         Some(stopped) = servers.join_next() => {
             stopped.context("a server task panicked")??;
             anyhow::bail!("a server stopped on its own");
@@ -166,8 +167,8 @@ async fn remote_verifier(cli: &Cli) -> anyhow::Result<TokenVerifier> {
 }
 
 /// Reloads the content for new matches on SIGHUP; running matches keep theirs, and
-/// broken content is reported and not used.
-async fn reload_content_on_sighup(content: Arc<ContentStore>) {
+/// broken content is reported and not used. Listens from the call on.
+fn reload_content_on_sighup(content: Arc<ContentStore>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -175,13 +176,17 @@ async fn reload_content_on_sighup(content: Arc<ContentStore>) {
             tracing::warn!("cannot listen for SIGHUP; content reload disabled");
             return;
         };
-        while hangups.recv().await.is_some() {
-            match content.reload() {
-                Ok(Some(version)) => tracing::info!(%version, "content reloaded for new matches"),
-                Ok(None) => tracing::info!("content unchanged"),
-                Err(report) => tracing::error!("content reload refused:\n{report}"),
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match content.reload() {
+                    Ok(Some(version)) => {
+                        tracing::info!(%version, "content reloaded for new matches");
+                    }
+                    Ok(None) => tracing::info!("content unchanged"),
+                    Err(report) => tracing::error!("content reload refused:\n{report}"),
+                }
             }
-        }
+        });
     }
     #[cfg(not(unix))]
     drop(content);
