@@ -46,6 +46,9 @@ use crate::{
     store::RoomStore,
 };
 
+/// Initial read and write buffer of each game socket.
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
 /// What every room and connection of this node shares.
 pub struct NodeContext {
     pub config: GameConfig,
@@ -218,7 +221,11 @@ async fn play(
         room,
     };
     let frame_limit = ctx.config.max_frame_bytes;
+    // Small socket buffers: our frames are a few hundred bytes, and tungstenite's 128 KiB
+    // defaults would cost a quarter of a megabyte per connection. Both grow if needed.
     upgrade
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .max_message_size(frame_limit)
         .max_frame_size(frame_limit)
         .on_upgrade(move |socket| async move {

@@ -526,3 +526,66 @@ async fn a_flood_of_frames_is_cut_off() {
     assert!(saw_rate_error);
     assert_eq!(code, Some(close::POLICY));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seat_that_does_not_come_back_in_time_forfeits() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.reconnect_window = Duration::from_millis(200);
+    })
+    .await;
+    node.create_room("r", 1).await;
+    let Started { mut clients, .. } = start_match(&node, "r").await;
+    let [stayed, left] = &mut clients;
+    left.ws.close(None).await.unwrap();
+    loop {
+        match stayed.next().await.expect("socket open") {
+            Body::Update(update) => {
+                let forfeited = update.events.iter().find_map(|e| match &e.kind {
+                    Some(pb::event::Kind::Forfeited(f)) => Some(f.seat),
+                    _ => None,
+                });
+                if let Some(seat) = forfeited {
+                    assert_eq!(seat, 1, "the seat that left forfeits");
+                }
+            }
+            Body::GameOver(over) => {
+                let outcome = over.outcome.expect("an outcome");
+                assert_eq!(outcome.winners, [0], "the seat that stayed wins");
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Refused at the upgrade, over HTTP, with the JSON error body (no socket opened).
+async fn refused(url: &str) -> (u16, String) {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => panic!("a socket opened past the node's limit"),
+        Err(tungstenite::Error::Http(response)) => {
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default());
+            (response.status().as_u16(), body.into_owned())
+        }
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_limits_on_rooms_and_connections_are_answered_503() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.max_rooms = 1;
+        c.max_connections = 2;
+    })
+    .await;
+    node.create_room("first", 1).await;
+    node.create_room("second", 2).await;
+    let (_a, _) = node.join("first", 0).await;
+    let (status, body) = refused(&node.play_url(&node.ticket("second", "player-a", Some(0)))).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("node_full"), "{body}");
+
+    let (_b, _) = node.join("first", 1).await;
+    let (status, body) = refused(&node.play_url(&node.ticket("first", "spectator", None))).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("node_full"), "{body}");
+}
