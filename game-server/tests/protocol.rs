@@ -589,3 +589,72 @@ async fn node_limits_on_rooms_and_connections_are_answered_503() {
     assert_eq!(status, 503);
     assert!(body.contains("node_full"), "{body}");
 }
+
+/// A client that reads but never answers the server's pings: a hand-rolled WebSocket (a
+/// library client would answer them), which sends its hello and then only listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_answers_pings_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.heartbeat = Duration::from_millis(100);
+    })
+    .await;
+    node.create_room("r", 1).await;
+    let ticket = node.ticket("r", "player-a", Some(0));
+    let mut socket = tokio::net::TcpStream::connect(node.addr).await.unwrap();
+    let request = format!(
+        "GET /v1/play?ticket={ticket} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Version: 13\r\n\r\n",
+        node.addr
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        response.push(socket.read_u8().await.unwrap());
+    }
+    assert!(
+        response.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+    // One masked binary frame (mask key 0, so the payload goes as is): the hello.
+    let hello = pb::ClientFrame {
+        body: Some(client_frame::Body::Hello(pb::Hello {
+            protocol_version: 1,
+            client_name: "silent".into(),
+        })),
+    }
+    .encode_to_vec();
+    let mut frame = vec![0x82, 0x80 | u8::try_from(hello.len()).unwrap(), 0, 0, 0, 0];
+    frame.extend_from_slice(&hello);
+    socket.write_all(&frame).await.unwrap();
+
+    // Read frames (server frames are unmasked) until the close; count the pings.
+    let mut pings = 0;
+    let close_code = tokio::time::timeout(support::PATIENCE, async {
+        loop {
+            let head = [
+                socket.read_u8().await.unwrap(),
+                socket.read_u8().await.unwrap(),
+            ];
+            let len = match head[1] & 0x7f {
+                126 => u64::from(socket.read_u16().await.unwrap()),
+                127 => socket.read_u64().await.unwrap(),
+                n => u64::from(n),
+            };
+            let mut payload = vec![0; usize::try_from(len).unwrap()];
+            socket.read_exact(&mut payload).await.unwrap();
+            match head[0] & 0x0f {
+                0x9 => pings += 1,
+                0x8 => return u16::from_be_bytes([payload[0], payload[1]]),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("dropped in time");
+    assert_eq!(close_code, close::POLICY);
+    assert!(pings >= 1, "pinged before being dropped");
+}
