@@ -26,8 +26,8 @@ fn room() -> RoomRecord {
     let content = ContentStore::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content"))
         .expect("shipped content")
         .current();
-    let mut decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
-    decks.sort_unstable();
+    // In id order.
+    let decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
     let seats = PLAYERS
         .iter()
         .zip(decks)

@@ -4,81 +4,13 @@ mod support;
 
 use moonlight_engine::{EndReason, Outcome, Seat};
 use moonlight_game_server::store::{MatchResult, PlayerRecord};
-use moonlight_proto::v1::{event::Kind as EventKind, server_frame::Body};
 use moonlight_testkit::DbKind;
-use moonlight_testkit::game_client::choose;
-use support::{Client, Started, StoreKind, spawn_node, start_match};
+use support::{StoreKind, spawn_node};
 
-/// Asserts that a frame sent to `me` shows none of the other seats' hidden cards.
-fn assert_hides_other_hands(me: u32, body: &Body) {
-    let (events, view) = match body {
-        Body::Update(update) => (update.events.as_slice(), update.view.as_ref()),
-        Body::Welcome(welcome) => (&[][..], welcome.view.as_ref()),
-        _ => return,
-    };
-    for event in events {
-        if let Some(EventKind::CardDrawn(e) | EventKind::CardGenerated(e)) = &event.kind {
-            assert!(
-                e.seat == me || e.card.is_none(),
-                "seat {me} saw seat {}'s card {:?}",
-                e.seat,
-                e.card
-            );
-        }
-    }
-    if let Some(view) = view {
-        let mine = view.seats.iter().find(|s| s.seat == me).expect("my seat");
-        for card in &view.hand {
-            assert!(
-                mine.hand.contains(&card.handle),
-                "seat {me} was shown a card not in its own hand"
-            );
-        }
-    }
-}
-
-/// Plays a whole match between two clients, checking every frame, and returns the clients.
-async fn play_to_the_end(node: &support::TestNode, room: &str) -> [Client; 2] {
-    let Started {
-        mut clients,
-        mut seq,
-        mut views,
-        mut legal,
-        ..
-    } = start_match(node, room).await;
-    for _ in 0..3_000 {
-        let active = views[0].active_seat as usize;
-        let action =
-            choose(&views[active], &legal[active], active as u32).expect("the active seat can act");
-        let client_seq = clients[active].act(action).await;
-        seq += 1;
-        for (seat, client) in clients.iter_mut().enumerate() {
-            let update = loop {
-                let body = client.next().await.expect("socket open");
-                assert_hides_other_hands(seat as u32, &body);
-                match body {
-                    Body::Update(update) => break update,
-                    Body::ActionRejected(rejected) => {
-                        panic!("a legal action was rejected: {rejected:?}")
-                    }
-                    Body::GameOver(_) | Body::Emoted(_) => {}
-                    other => panic!("unexpected frame {other:?}"),
-                }
-            };
-            assert_eq!(update.seq, seq);
-            let expected_ack = (seat == active).then_some(client_seq);
-            assert_eq!(update.acked_client_seq, expected_ack);
-            views[seat] = update.view.expect("live updates carry the view");
-            legal[seat] = update.legal_actions;
-        }
-        if views[0].outcome.is_some() {
-            for client in &mut clients {
-                assert!(matches!(client.next().await, Some(Body::GameOver(_))));
-            }
-            return clients;
-        }
-    }
-    panic!("the match did not end in 3,000 actions");
+/// Plays a whole match between two clients; every frame is checked to hide the other
+/// seat's cards.
+async fn play_to_the_end(node: &support::TestNode, room: &str) {
+    node.duel(room).await.finish().await;
 }
 
 async fn full_match_records_the_result_once(kind: StoreKind) {

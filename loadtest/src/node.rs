@@ -39,8 +39,8 @@ impl Node {
         let content = ContentStore::open(content_dir)
             .map_err(|report| anyhow::anyhow!("{report}"))?
             .current();
-        let mut decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
-        decks.sort_unstable();
+        // In id order.
+        let decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
         let db = Database::connect(&Database::sqlite_url_in(data)).await?;
         let store = RoomStore::Sql(SqlStore::new(db.clone()));
         for room in 0..rooms {

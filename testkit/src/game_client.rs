@@ -89,6 +89,14 @@ impl Client {
         }
     }
 
+    /// The next frame for the seat `seat` (socket open), checked to show none of the other
+    /// seats' hidden cards.
+    pub async fn next_seen_by(&mut self, seat: usize) -> Body {
+        let body = self.next().await.expect("socket open");
+        assert_hides_other_hands(seat as u32, &body);
+        body
+    }
+
     /// The close code the server ended the socket with.
     pub async fn close_code(&mut self) -> Option<u16> {
         loop {
@@ -128,6 +136,35 @@ impl Client {
         }))
         .await;
         client_seq
+    }
+}
+
+/// Asserts that a frame sent to seat `me` shows none of the other seats' hidden cards.
+pub fn assert_hides_other_hands(me: u32, body: &Body) {
+    let (events, view) = match body {
+        Body::Update(update) => (update.events.as_slice(), update.view.as_ref()),
+        Body::Welcome(welcome) => (&[][..], welcome.view.as_ref()),
+        _ => return,
+    };
+    for event in events {
+        if let Some(pb::event::Kind::CardDrawn(e) | pb::event::Kind::CardGenerated(e)) = &event.kind
+        {
+            assert!(
+                e.seat == me || e.card.is_none(),
+                "seat {me} saw seat {}'s card {:?}",
+                e.seat,
+                e.card
+            );
+        }
+    }
+    if let Some(view) = view {
+        let mine = view.seats.iter().find(|s| s.seat == me).expect("my seat");
+        for card in &view.hand {
+            assert!(
+                mine.hand.contains(&card.handle),
+                "seat {me} was shown a card not in its own hand"
+            );
+        }
     }
 }
 
@@ -179,7 +216,7 @@ pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> Option<pb:
 }
 
 /// Both seats of one room playing each other with [`choose`], every update checked to
-/// arrive in order on both sockets.
+/// arrive in order on both sockets and to hide the other seat's cards.
 pub struct Duel {
     pub clients: [Client; 2],
     pub views: [pb::View; 2],
@@ -197,10 +234,13 @@ impl Duel {
         let mut views = Vec::new();
         let mut legal = Vec::new();
         let mut seq = 0;
-        for url in urls {
+        for (seat, url) in urls.into_iter().enumerate() {
             let mut client = Client::connect(url).await;
             client.hello().await;
-            let welcome = client.welcome().await;
+            let welcome = match client.next_seen_by(seat).await {
+                Body::Welcome(welcome) => welcome,
+                other => panic!("expected a welcome, got {other:?}"),
+            };
             client.next_client_seq = welcome.last_client_seq + 1;
             seq = welcome.seq;
             views.push(welcome.view.expect("a welcome carries the view"));
@@ -224,7 +264,7 @@ impl Duel {
             let mut client = Client::connect(url).await;
             client.next_client_seq = old.next_client_seq;
             client.resume(self.seq).await;
-            let (seq, view, legal) = match client.next().await.expect("socket open") {
+            let (seq, view, legal) = match client.next_seen_by(seat).await {
                 Body::Update(update) => (update.seq, update.view, update.legal_actions),
                 Body::Welcome(welcome) => {
                     assert_eq!(welcome.last_client_seq + 1, old.next_client_seq);
@@ -257,13 +297,13 @@ impl Duel {
         self.seq += 1;
         for (viewer, client) in self.clients.iter_mut().enumerate() {
             let update = loop {
-                match client.next().await.expect("socket open") {
+                match client.next_seen_by(viewer).await {
                     Body::Update(update) => break update,
                     Body::ActionRejected(rejected) => {
                         panic!("a legal action was refused: {rejected:?}")
                     }
-                    Body::Error(error) => panic!("error frame: {error:?}"),
-                    _ => {}
+                    Body::GameOver(_) | Body::Emoted(_) => {}
+                    other => panic!("unexpected frame {other:?}"),
                 }
             };
             assert_eq!(update.seq, self.seq, "seat {viewer} skipped an update");
@@ -276,8 +316,12 @@ impl Duel {
         }
         self.last_acked[seat] = Some((client_seq, action));
         if self.views[0].outcome.is_some() {
-            for client in &mut self.clients {
-                while !matches!(client.next().await.expect("socket open"), Body::GameOver(_)) {}
+            for (viewer, client) in self.clients.iter_mut().enumerate() {
+                let last = client.next_seen_by(viewer).await;
+                assert!(
+                    matches!(last, Body::GameOver(_)),
+                    "expected GameOver, got {last:?}"
+                );
             }
             return false;
         }

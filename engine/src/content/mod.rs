@@ -172,7 +172,7 @@ impl Content {
         self.decks.get(id)
     }
 
-    /// All decks, by id.
+    /// All decks, in id order.
     pub fn decks(&self) -> impl Iterator<Item = &DeckDef> {
         self.decks.values()
     }

@@ -12,8 +12,8 @@ use moonlight_game_server::{
     store::{PlayerRecord, RedisStore, RoomRecord, RoomStore, SqlStore},
     ticket::{self, TicketExtra},
 };
-use moonlight_proto::v1::{self as pb, server_frame::Body};
-pub use moonlight_testkit::game_client::{Client, PATIENCE};
+use moonlight_proto::v1 as pb;
+pub use moonlight_testkit::game_client::{Client, Duel, PATIENCE};
 use moonlight_testkit::{DbKind, RedisServer, TestDatabase};
 
 /// Which room store a test node uses.
@@ -140,6 +140,16 @@ impl TestNode {
         format!("ws://{}/v1/play?ticket={ticket}", self.addr)
     }
 
+    /// Both seats of `room_id` joined, as a [`Duel`].
+    pub async fn duel(&self, room_id: &str) -> Duel {
+        let urls = ["player-a", "player-b"]
+            .into_iter()
+            .zip(0u8..)
+            .map(|(player, seat)| self.play_url(&self.ticket(room_id, player, Some(seat))));
+        let [a, b]: [String; 2] = urls.collect::<Vec<_>>().try_into().expect("two seats");
+        Duel::join([&a, &b]).await
+    }
+
     /// Connects seat `seat` of `room_id` and says hello; returns the client and its welcome.
     pub async fn join(&self, room_id: &str, seat: u8) -> (Client, pb::Welcome) {
         let player = ["player-a", "player-b"][usize::from(seat)];
@@ -153,8 +163,8 @@ impl TestNode {
 
 /// A two-player room with the first two starter decks (by id), as the lobby makes.
 pub fn starter_room(content: &Content, room_id: &str, seed: u64) -> RoomRecord {
-    let mut decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
-    decks.sort_unstable();
+    // In id order.
+    let decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
     let seats = vec![
         (
             PlayerRecord {
@@ -186,36 +196,21 @@ pub struct Started {
 }
 
 pub async fn start_match(node: &TestNode, room: &str) -> Started {
-    let (a, _) = node.join(room, 0).await;
-    let (b, _) = node.join(room, 1).await;
-    let mut clients = [a, b];
-    for client in &mut clients {
-        client
-            .act(pb::action::Kind::Mulligan(pb::Mulligan {
-                replace: Vec::new(),
-            }))
-            .await;
-    }
-    let mut views = Vec::new();
-    let mut legal = Vec::new();
-    for client in &mut clients {
-        loop {
-            if let Some(Body::Update(update)) = client.next().await
-                && update.seq == 2
-            {
-                views.push(update.view.expect("a view"));
-                legal.push(update.legal_actions);
-                break;
-            }
-        }
-    }
-    let active = views[0].active_seat as usize;
-    let views: [pb::View; 2] = views.try_into().expect("two views");
-    let legal: [Vec<pb::LegalAction>; 2] = legal.try_into().expect("two action lists");
-    Started {
+    let mut duel = node.duel(room).await;
+    // Both seats keep their opening hands.
+    duel.step().await;
+    duel.step().await;
+    let Duel {
         clients,
-        active,
-        seq: 2,
+        views,
+        legal,
+        seq,
+        ..
+    } = duel;
+    Started {
+        active: views[0].active_seat as usize,
+        clients,
+        seq,
         views,
         legal,
     }
