@@ -151,7 +151,11 @@ async fn remote_verifier(cli: &Cli) -> anyhow::Result<TokenVerifier> {
          (the auth service's /.well-known/jwks.json URL, or a saved copy)",
     )?;
     let json = if source.starts_with("http://") || source.starts_with("https://") {
-        reqwest::get(source)
+        // Bounded: an auth service that does not answer must not hang the start.
+        reqwest::Client::new()
+            .get(source)
+            .timeout(std::time::Duration::from_secs(10))
+            .send()
             .await
             .and_then(reqwest::Response::error_for_status)
             .with_context(|| format!("fetching the JWKS from {source}"))?

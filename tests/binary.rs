@@ -109,6 +109,65 @@ async fn a_bad_database_url_is_a_clear_error() {
 }
 
 #[tokio::test]
+async fn a_game_server_refuses_to_start_without_usable_token_keys() {
+    let data = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let path = data.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let missing = data
+        .path()
+        .join("missing.json")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cases = [
+        (missing, "reading the JWKS file"),
+        (
+            file("garbage.json", "{\"keys\": [1, 2"),
+            "not a JWKS document",
+        ),
+        (file("empty.json", "{\"keys\": []}"), "no EdDSA key"),
+        (
+            file(
+                "bad-key.json",
+                r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","x":"!!!"}]}"#,
+            ),
+            "not a valid Ed25519 public key",
+        ),
+        (
+            "http://127.0.0.1:1/jwks.json".to_owned(),
+            "fetching the JWKS",
+        ),
+    ];
+    for (source, expected) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+            .args([
+                "game-server",
+                "--game-addr",
+                "127.0.0.1:0",
+                "--auth-jwks",
+                &source,
+            ])
+            .arg("--content-dir")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("content"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("REDIS_URL")
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{source}: started anyway");
+        assert!(!stdout.contains("listening"), "{source}: {stdout}");
+        assert!(stderr.contains(expected), "{source}: {stderr}");
+    }
+}
+
+#[tokio::test]
 async fn content_check_passes_on_the_shipped_content() {
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
     let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))

@@ -33,8 +33,8 @@ pub use keys::SigningKeys;
 pub use limits::RateLimit;
 pub use routes::{Credentials, RefreshRequest, TokenResponse, UserInfo};
 pub use tokens::{
-    AUDIENCE, AccessClaims, AccessExtra, Claims, ISSUER, TokenError, TokenIssuer, TokenType,
-    TokenVerifier,
+    AUDIENCE, AccessClaims, AccessExtra, Claims, ISSUER, JwksError, TokenError, TokenIssuer,
+    TokenType, TokenVerifier,
 };
 
 /// How the auth service behaves; the binary fills it from flags and environment.

@@ -80,6 +80,17 @@ pub enum TokenError {
     Signing(String),
 }
 
+/// Why a JWKS cannot serve as a verifier's keys.
+#[derive(Debug, thiserror::Error)]
+pub enum JwksError {
+    #[error("not a JWKS document: {0}")]
+    Json(serde_json::Error),
+    #[error("key {kid:?} is not a valid Ed25519 public key")]
+    BadKey { kid: String },
+    #[error("no EdDSA key with a `kid` in the set")]
+    NoKeys,
+}
+
 /// Signs tokens with the current key. Only the auth service (and, later, the lobby for room
 /// tickets) holds one.
 #[derive(Clone)]
@@ -141,25 +152,29 @@ struct VerifierInner {
 
 impl TokenVerifier {
     /// A verifier trusting the EdDSA keys of a JWKS (as served by auth at
-    /// `/.well-known/jwks.json`). Keys without a `kid` or of another kind are skipped.
-    pub fn from_jwks(jwks: &JwkSet) -> Result<Self, TokenError> {
+    /// `/.well-known/jwks.json`). Keys without a `kid` or of another kind are skipped; a set
+    /// with no usable key is refused, since such a verifier would admit nobody.
+    pub fn from_jwks(jwks: &JwkSet) -> Result<Self, JwksError> {
         let mut keys = BTreeMap::new();
         for jwk in &jwks.keys {
             let Some(kid) = jwk.common.key_id.clone() else {
                 continue;
             };
             if let jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(okp) = &jwk.algorithm {
-                let key =
-                    DecodingKey::from_ed_components(&okp.x).map_err(|_| TokenError::Malformed)?;
+                let key = DecodingKey::from_ed_components(&okp.x)
+                    .map_err(|_| JwksError::BadKey { kid: kid.clone() })?;
                 keys.insert(kid, key);
             }
+        }
+        if keys.is_empty() {
+            return Err(JwksError::NoKeys);
         }
         Ok(Self::with_keys(keys))
     }
 
     /// A verifier trusting the keys of a JWKS document (JSON text).
-    pub fn from_jwks_json(json: &str) -> Result<Self, TokenError> {
-        let jwks: JwkSet = serde_json::from_str(json).map_err(|_| TokenError::Malformed)?;
+    pub fn from_jwks_json(json: &str) -> Result<Self, JwksError> {
+        let jwks: JwkSet = serde_json::from_str(json).map_err(JwksError::Json)?;
         Self::from_jwks(&jwks)
     }
 
