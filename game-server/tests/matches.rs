@@ -56,10 +56,12 @@ async fn full_match_records_the_result_once(kind: StoreKind) {
             PlayerRecord {
                 player_id: "player-a".into(),
                 name: "Luna".into(),
+                bot: false,
             },
             PlayerRecord {
                 player_id: "player-b".into(),
                 name: "Sol".into(),
+                bot: false,
             },
         ],
         turns: 1,

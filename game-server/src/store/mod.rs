@@ -63,6 +63,9 @@ impl RoomRecord {
 pub struct PlayerRecord {
     pub player_id: String,
     pub name: String,
+    /// A practice bot's seat, played by the room itself.
+    #[serde(default)]
+    pub bot: bool,
 }
 
 /// One accepted input, as logged.

@@ -170,6 +170,7 @@ pub fn starter_room(content: &Content, room_id: &str, seed: u64) -> RoomRecord {
             PlayerRecord {
                 player_id: "player-a".into(),
                 name: "Luna".into(),
+                bot: false,
             },
             decks[0],
         ),
@@ -177,6 +178,7 @@ pub fn starter_room(content: &Content, room_id: &str, seed: u64) -> RoomRecord {
             PlayerRecord {
                 player_id: "player-b".into(),
                 name: "Sol".into(),
+                bot: false,
             },
             decks[1],
         ),
