@@ -1,0 +1,143 @@
+//! The Moonlight lobby: private rooms with join codes, rating-based quick match, practice
+//! against a bot, placement on live game-server nodes (and moving matches off dead ones),
+//! and ratings and match history.
+//!
+//! State lives in the shared database ([`store`], [`records`]) and the node directory
+//! ([`directory`]), so any number of lobby processes can serve the same players: every
+//! decision that could race is one conditional write. See `lobby/README.md`.
+
+mod background;
+mod codes;
+pub mod config;
+pub mod directory;
+mod error;
+mod lobby;
+mod pairing;
+pub mod ratings;
+pub mod records;
+mod routes;
+pub mod store;
+mod waiters;
+
+use std::sync::Arc;
+
+use axum::Router;
+use moonlight_auth::TokenIssuer;
+use moonlight_common::{
+    CancellationToken,
+    http::{ReadinessCheck, standard_service},
+};
+use moonlight_engine::ContentStore;
+use moonlight_game_server::store::RoomStore;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+pub use config::LobbyConfig;
+pub use directory::{NodeDirectory, NodeInfo, keep_registered};
+pub use error::LobbyError;
+pub use lobby::{BOT_ID_PREFIX, BOT_NAME, Lobby, MatchTicket, Player, Status};
+
+use crate::store::LobbyStore;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Moonlight Online lobby API", description = "Rooms, quick match, practice, ratings and history (lobby service)."),
+    components(schemas(moonlight_common::http::ErrorBody)),
+    modifiers(&BearerAuth),
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// What the lobby needs from the rest of the deployment.
+pub struct LobbyParts {
+    pub config: LobbyConfig,
+    pub db: moonlight_common::Database,
+    /// Where game servers find the rooms the lobby creates.
+    pub rooms: RoomStore,
+    pub directory: NodeDirectory,
+    pub content: Arc<ContentStore>,
+    /// Signs room tickets; its verifier checks players' access tokens.
+    pub issuer: TokenIssuer,
+}
+
+/// The lobby service, built and ready to serve.
+pub struct LobbyService {
+    lobby: Arc<Lobby>,
+    router: Router,
+    openapi: utoipa::openapi::OpenApi,
+}
+
+impl LobbyService {
+    pub fn new(parts: LobbyParts) -> Self {
+        let db = parts.db.clone();
+        let verifier = parts.issuer.verifier();
+        let lobby = Arc::new(Lobby::new(
+            parts.config,
+            LobbyStore::new(parts.db),
+            parts.rooms,
+            parts.directory,
+            parts.content,
+            parts.issuer,
+        ));
+        let state = routes::LobbyState {
+            lobby: Arc::clone(&lobby),
+            verifier,
+        };
+        let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+            .merge(routes::router(state))
+            .split_for_parts();
+        let document = Arc::new(openapi.clone());
+        let routes = routes.route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let document = Arc::clone(&document);
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        );
+        let ready: ReadinessCheck = Arc::new(move || {
+            let db = db.clone();
+            Box::pin(async move { db.is_ready().await })
+        });
+        Self {
+            lobby,
+            router: standard_service("lobby", routes, ready),
+            openapi,
+        }
+    }
+
+    pub fn lobby(&self) -> &Arc<Lobby> {
+        &self.lobby
+    }
+
+    pub fn openapi(&self) -> &utoipa::openapi::OpenApi {
+        &self.openapi
+    }
+
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Runs matchmaking, settling and long-poll wake-ups until `shutdown` (or until the
+    /// returned set is dropped).
+    pub fn spawn_background(&self, shutdown: &CancellationToken) -> tokio::task::JoinSet<()> {
+        background::spawn(&self.lobby, shutdown)
+    }
+}

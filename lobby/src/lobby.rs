@@ -1,0 +1,586 @@
+//! The lobby's operations, shared by the HTTP routes and the background loops.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use moonlight_auth::TokenIssuer;
+use moonlight_common::time::{unix_now, unix_now_ms};
+use moonlight_engine::ContentStore;
+use moonlight_game_server::{
+    store::{PlayerRecord, RoomRecord, RoomStore},
+    ticket::{self, TicketExtra},
+};
+use rand::Rng;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    codes,
+    config::LobbyConfig,
+    directory::{NodeDirectory, NodeInfo},
+    error::LobbyError,
+    records::Records,
+    store::{LobbyStore, MatchKind, NewMatch, OpenRoom, Presence, Seating, State},
+    waiters::Waiters,
+};
+
+/// The practice bot's seat: its player id starts with this, which no account id does.
+pub const BOT_ID_PREFIX: &str = "bot:";
+pub const BOT_NAME: &str = "Practice bot";
+
+/// The caller, from their access token.
+#[derive(Debug, Clone)]
+pub struct Player {
+    pub id: String,
+    pub name: String,
+}
+
+/// What a player is doing, and what they need to do it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Status {
+    /// `idle`, `queued`, `in_room` or `in_match`.
+    pub state: &'static str,
+    pub queue: Option<QueueStatus>,
+    pub room: Option<RoomStatus>,
+    #[serde(rename = "match")]
+    pub play: Option<MatchTicket>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QueueStatus {
+    pub deck: String,
+    pub rating: f64,
+    pub waited_secs: u64,
+    /// The rating gap accepted now; it widens while you wait.
+    pub rating_window: f64,
+    /// You have waited long enough to be offered a practice match (`POST /v1/lobby/practice`).
+    pub practice_offered: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoomStatus {
+    pub room_id: String,
+    /// Give this to a friend: they join with it.
+    pub code: String,
+    pub public: bool,
+    pub host: String,
+    /// Unix seconds after which the code no longer works.
+    pub expires_at: i64,
+}
+
+/// How to reach your match: open `{url}?ticket={ticket}` as a WebSocket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchTicket {
+    pub room_id: String,
+    pub seat: u8,
+    pub node_id: String,
+    pub url: String,
+    /// Short-lived: ask `/v1/lobby/status` again for a fresh one.
+    pub ticket: String,
+}
+
+/// A seat of a match about to start.
+struct SeatPlan {
+    player: PlayerRecord,
+    deck: String,
+    /// For a human: where they must be coming from (see [`Seating::from`]).
+    from: Option<(State, String)>,
+}
+
+pub struct Lobby {
+    pub config: LobbyConfig,
+    pub store: LobbyStore,
+    pub records: Records,
+    pub waiters: Waiters,
+    rooms: RoomStore,
+    directory: NodeDirectory,
+    content: Arc<ContentStore>,
+    issuer: TokenIssuer,
+    /// Rooms this process placed on each node since that node's last heartbeat, so a burst
+    /// of matches spreads out before the nodes report their new load.
+    placed: Mutex<HashMap<String, (i64, usize)>>,
+}
+
+impl Lobby {
+    pub fn new(
+        config: LobbyConfig,
+        store: LobbyStore,
+        rooms: RoomStore,
+        directory: NodeDirectory,
+        content: Arc<ContentStore>,
+        issuer: TokenIssuer,
+    ) -> Self {
+        Self {
+            config,
+            records: Records::new(store.database().clone()),
+            store,
+            waiters: Waiters::default(),
+            rooms,
+            directory,
+            content,
+            issuer,
+            placed: Mutex::default(),
+        }
+    }
+
+    fn check_deck(&self, deck: &str) -> Result<(), LobbyError> {
+        if self.content.current().deck(deck).is_some() {
+            Ok(())
+        } else {
+            Err(LobbyError::UnknownDeck)
+        }
+    }
+
+    pub async fn enqueue(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
+        self.check_deck(deck)?;
+        let rating = self.records.rating(&player.id).await?.rating;
+        self.store
+            .enqueue(&Presence {
+                player_id: player.id.clone(),
+                name: player.name.clone(),
+                state: State::Queued,
+                ref_id: uuid::Uuid::new_v4().to_string(),
+                deck: deck.to_owned(),
+                rating,
+                since_ms: unix_now_ms(),
+                seat: None,
+            })
+            .await?;
+        metrics::counter!("lobby_enqueued_total").increment(1);
+        self.status(player).await
+    }
+
+    pub async fn cancel(&self, player: &Player) -> Result<Status, LobbyError> {
+        if self.store.cancel_queue(&player.id).await? {
+            return self.status(player).await;
+        }
+        match self.store.presence(&player.id).await?.map(|p| p.state) {
+            Some(State::InMatch) => Err(LobbyError::AlreadyMatched),
+            _ => Err(LobbyError::NotQueued),
+        }
+    }
+
+    pub async fn open_room(
+        &self,
+        player: &Player,
+        deck: &str,
+        public: bool,
+    ) -> Result<Status, LobbyError> {
+        self.check_deck(deck)?;
+        let now = unix_now();
+        let ttl = i64::try_from(self.config.room_code_ttl.as_secs()).unwrap_or(i64::MAX);
+        let room_id = uuid::Uuid::new_v4().to_string();
+        let host = Presence {
+            player_id: player.id.clone(),
+            name: player.name.clone(),
+            state: State::InRoom,
+            ref_id: room_id.clone(),
+            deck: deck.to_owned(),
+            rating: 0.0,
+            since_ms: unix_now_ms(),
+            seat: Some(0),
+        };
+        // A code collision with another open room is rare; try a few fresh codes.
+        for _ in 0..5 {
+            let room = OpenRoom {
+                id: room_id.clone(),
+                code: codes::new_code(),
+                host_id: player.id.clone(),
+                host_name: player.name.clone(),
+                public,
+                created_at: now,
+                expires_at: now.saturating_add(ttl),
+            };
+            if self.store.open_room(&room, &host).await? {
+                return self.status(player).await;
+            }
+        }
+        Err(anyhow::anyhow!("no free room code after 5 tries").into())
+    }
+
+    pub async fn join_room(
+        &self,
+        player: &Player,
+        code: &str,
+        deck: &str,
+    ) -> Result<Status, LobbyError> {
+        self.check_deck(deck)?;
+        let code = codes::normalise(code).ok_or(LobbyError::UnknownRoom)?;
+        let room = self
+            .store
+            .room_by_code(&code, unix_now())
+            .await?
+            .ok_or(LobbyError::UnknownRoom)?;
+        if room.host_id == player.id {
+            return Err(LobbyError::OwnRoom);
+        }
+        if self.store.presence(&player.id).await?.is_some() {
+            return Err(LobbyError::Busy);
+        }
+        let host = self
+            .store
+            .presence(&room.host_id)
+            .await?
+            .filter(|p| p.state == State::InRoom && p.ref_id == room.id)
+            .ok_or(LobbyError::UnknownRoom)?;
+        let seats = vec![
+            SeatPlan {
+                player: human(&host.player_id, &host.name),
+                deck: host.deck.clone(),
+                from: Some((State::InRoom, room.id.clone())),
+            },
+            SeatPlan {
+                player: human(&player.id, &player.name),
+                deck: deck.to_owned(),
+                from: None,
+            },
+        ];
+        if self
+            .start_match(MatchKind::Private, seats, Some(room.id))
+            .await?
+            .is_none()
+        {
+            // The host left, or someone else took the seat first.
+            return Err(match self.store.presence(&player.id).await? {
+                Some(_) => LobbyError::Busy,
+                None => LobbyError::UnknownRoom,
+            });
+        }
+        self.status(player).await
+    }
+
+    pub async fn leave_room(&self, player: &Player) -> Result<Status, LobbyError> {
+        if !self.store.leave_room(&player.id).await? {
+            return Err(LobbyError::NotInRoom);
+        }
+        self.status(player).await
+    }
+
+    /// A match against a practice bot, now; a queued player leaves the queue for it.
+    pub async fn practice(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
+        self.check_deck(deck)?;
+        let from = match self.store.presence(&player.id).await? {
+            None => None,
+            Some(p) if p.state == State::Queued => Some((State::Queued, p.ref_id)),
+            Some(_) => return Err(LobbyError::Busy),
+        };
+        let bot_deck = self.bot_deck();
+        let seats = vec![
+            SeatPlan {
+                player: human(&player.id, &player.name),
+                deck: deck.to_owned(),
+                from,
+            },
+            SeatPlan {
+                player: PlayerRecord {
+                    player_id: format!("{BOT_ID_PREFIX}{}", uuid::Uuid::new_v4()),
+                    name: BOT_NAME.to_owned(),
+                    bot: true,
+                },
+                deck: bot_deck,
+                from: None,
+            },
+        ];
+        if self
+            .start_match(MatchKind::Practice, seats, None)
+            .await?
+            .is_none()
+        {
+            // Matched, or gone from the queue, in the meantime.
+            return Err(LobbyError::Busy);
+        }
+        self.status(player).await
+    }
+
+    /// The bot plays a random starter deck.
+    fn bot_deck(&self) -> String {
+        let content = self.content.current();
+        let decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
+        decks
+            .get(rand::rng().random_range(0..decks.len().max(1)))
+            .map_or_else(String::new, |d| (*d).to_owned())
+    }
+
+    /// One matchmaking round: pairs the queue and starts a match for each pair. Returns the
+    /// number of matches started here.
+    pub async fn match_round(&self) -> Result<usize, LobbyError> {
+        let queue = self.store.queued(2000).await?;
+        let now = unix_now_ms();
+        let waiting: Vec<crate::pairing::Waiting> = queue
+            .iter()
+            .map(|p| crate::pairing::Waiting {
+                player_id: p.player_id.clone(),
+                rating: p.rating,
+                waited: waited(p.since_ms, now),
+            })
+            .collect();
+        let mut started = 0;
+        for (a, b) in crate::pairing::pair(&waiting, &self.config) {
+            // Who moves first is a coin toss.
+            let (first, second) = if rand::rng().random_bool(0.5) {
+                (&queue[a], &queue[b])
+            } else {
+                (&queue[b], &queue[a])
+            };
+            let seats = [first, second]
+                .iter()
+                .map(|p| SeatPlan {
+                    player: human(&p.player_id, &p.name),
+                    deck: p.deck.clone(),
+                    from: Some((State::Queued, p.ref_id.clone())),
+                })
+                .collect();
+            match self.start_match(MatchKind::Quick, seats, None).await {
+                Ok(Some(_)) => started += 1,
+                // Another lobby process matched one of them first.
+                Ok(None) => metrics::counter!("lobby_match_races_lost_total").increment(1),
+                Err(LobbyError::NoNodes) => {
+                    tracing::warn!("players are waiting but no game server is live");
+                    break;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(started)
+    }
+
+    /// Builds the room, places it on a node and moves the players into it, all or nothing.
+    /// `None` if a player was no longer where the match expected them.
+    async fn start_match(
+        &self,
+        kind: MatchKind,
+        seats: Vec<SeatPlan>,
+        closes_room: Option<String>,
+    ) -> Result<Option<String>, LobbyError> {
+        let match_id = uuid::Uuid::new_v4().to_string();
+        let content = self.content.current();
+        let seed = rand::rng().random();
+        let record = RoomRecord::new(
+            &match_id,
+            &content,
+            seats
+                .iter()
+                .map(|s| (s.player.clone(), s.deck.as_str()))
+                .collect(),
+            seed,
+            unix_now(),
+        )
+        .ok_or(LobbyError::UnknownDeck)?;
+        let node = self.pick_node().await?;
+        let new = NewMatch {
+            id: match_id.clone(),
+            kind,
+            node_id: node.id.clone(),
+            record: serde_json::to_string(&record).map_err(anyhow::Error::from)?,
+            seats: seats
+                .iter()
+                .zip(0u8..)
+                .filter(|(s, _)| !s.player.bot)
+                .map(|(s, seat)| Seating {
+                    player_id: s.player.player_id.clone(),
+                    name: s.player.name.clone(),
+                    deck: s.deck.clone(),
+                    seat,
+                    from: s.from.clone(),
+                })
+                .collect(),
+            closes_room,
+        };
+        if !self.store.start_match(&new, unix_now_ms()).await? {
+            return Ok(None);
+        }
+        self.note_placed(&node);
+        // The room must exist before a ticket is used; if this fails, the next status
+        // request writes it again (the write is idempotent).
+        if let Err(error) = self.rooms.create_room(&record).await {
+            tracing::warn!(%match_id, %error, "room not written yet; will retry on status");
+        }
+        for seating in &new.seats {
+            self.waiters.wake(&seating.player_id);
+        }
+        metrics::counter!("lobby_matches_started_total", "kind" => kind.as_str()).increment(1);
+        tracing::info!(%match_id, kind = kind.as_str(), node = %node.id, "match placed");
+        Ok(Some(match_id))
+    }
+
+    /// The least-loaded live node with room to spare.
+    async fn pick_node(&self) -> Result<NodeInfo, LobbyError> {
+        let live = self.directory.live().await.map_err(anyhow::Error::from)?;
+        let placed = lock(&self.placed);
+        live.into_iter()
+            .map(|node| {
+                let extra = placed
+                    .get(&node.id)
+                    .filter(|(beat, _)| *beat == node.heartbeat_ms)
+                    .map_or(0, |(_, n)| *n);
+                let load = node.rooms + extra;
+                (node, load)
+            })
+            .filter(|(node, load)| *load < node.capacity)
+            .min_by(|(a, load_a), (b, load_b)| {
+                // Compare load fractions without dividing: a/ca < b/cb ⇔ a·cb < b·ca.
+                (load_a * b.capacity)
+                    .cmp(&(load_b * a.capacity))
+                    .then_with(|| a.id.cmp(&b.id))
+            })
+            .map(|(node, _)| node)
+            .ok_or(LobbyError::NoNodes)
+    }
+
+    fn note_placed(&self, node: &NodeInfo) {
+        let mut placed = lock(&self.placed);
+        let entry = placed
+            .entry(node.id.clone())
+            .or_insert((node.heartbeat_ms, 0));
+        if entry.0 != node.heartbeat_ms {
+            *entry = (node.heartbeat_ms, 0);
+        }
+        entry.1 += 1;
+    }
+
+    /// What the player is doing now; in a match, with a fresh ticket to a live node.
+    pub async fn status(&self, player: &Player) -> Result<Status, LobbyError> {
+        let idle = Status {
+            state: "idle",
+            queue: None,
+            room: None,
+            play: None,
+        };
+        let Some(presence) = self.store.presence(&player.id).await? else {
+            return Ok(idle);
+        };
+        Ok(match presence.state {
+            State::Queued => {
+                let waited = waited(presence.since_ms, unix_now_ms());
+                Status {
+                    state: "queued",
+                    queue: Some(QueueStatus {
+                        deck: presence.deck,
+                        rating: presence.rating,
+                        waited_secs: waited.as_secs(),
+                        rating_window: self.config.window(waited),
+                        practice_offered: waited >= self.config.practice_after,
+                    }),
+                    ..idle
+                }
+            }
+            State::InRoom => match self.store.room(&presence.ref_id).await? {
+                Some(room) => Status {
+                    state: "in_room",
+                    room: Some(RoomStatus {
+                        room_id: room.id,
+                        code: room.code,
+                        public: room.public,
+                        host: room.host_name,
+                        expires_at: room.expires_at,
+                    }),
+                    ..idle
+                },
+                None => idle,
+            },
+            State::InMatch => Status {
+                state: "in_match",
+                play: Some(self.ticket(&presence).await?),
+                ..idle
+            },
+        })
+    }
+
+    /// "Where is my match?": a fresh ticket for the player's seat, on the node the match
+    /// runs on, or, if that node is gone, on a live one that will restore it.
+    async fn ticket(&self, presence: &Presence) -> Result<MatchTicket, LobbyError> {
+        let match_id = &presence.ref_id;
+        let placement = self
+            .store
+            .placement(match_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("match {match_id} has players but no placement"))?;
+        let live = self.directory.live().await.map_err(anyhow::Error::from)?;
+        let node = match live.iter().find(|n| n.id == placement.node_id) {
+            Some(node) => node.clone(),
+            None => {
+                let target = self.pick_node().await?;
+                let now_on = self
+                    .store
+                    .move_match(match_id, &placement.node_id, &target.id)
+                    .await?;
+                if now_on == target.id {
+                    tracing::info!(%match_id, from = %placement.node_id, to = %target.id, "match moved off a dead node");
+                    metrics::counter!("lobby_matches_moved_total").increment(1);
+                }
+                live.into_iter().find(|n| n.id == now_on).unwrap_or(target)
+            }
+        };
+        let record: RoomRecord =
+            serde_json::from_str(&placement.record).map_err(anyhow::Error::from)?;
+        self.rooms
+            .create_room(&record)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let seat = presence
+            .seat
+            .ok_or_else(|| anyhow::anyhow!("player in match {match_id} without a seat"))?;
+        let ticket = ticket::mint(
+            &self.issuer,
+            &presence.player_id,
+            TicketExtra {
+                room: match_id.clone(),
+                seat: Some(seat),
+                node: node.id.clone(),
+                name: presence.name.clone(),
+            },
+            unix_now(),
+        )
+        .map_err(anyhow::Error::from)?;
+        Ok(MatchTicket {
+            room_id: match_id.clone(),
+            seat,
+            node_id: node.id,
+            url: node.url,
+            ticket,
+        })
+    }
+
+    /// Like [`Lobby::status`], but waits up to `wait` for the player to be put in a match
+    /// (or for their state to change otherwise).
+    pub async fn wait_status(&self, player: &Player, wait: Duration) -> Result<Status, LobbyError> {
+        let deadline = tokio::time::Instant::now() + wait.min(self.config.max_wait);
+        let waiting = self.waiters.register(&player.id);
+        let mut first_state = None;
+        loop {
+            // Listen before looking, so a wake between the two is not missed.
+            let notified = waiting.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let status = self.status(player).await?;
+            let state = *first_state.get_or_insert(status.state);
+            if status.state == "in_match" || status.state != state {
+                return Ok(status);
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Ok(status);
+            }
+        }
+    }
+}
+
+fn human(player_id: &str, name: &str) -> PlayerRecord {
+    PlayerRecord {
+        player_id: player_id.to_owned(),
+        name: name.to_owned(),
+        bot: false,
+    }
+}
+
+fn waited(since_ms: i64, now_ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(now_ms.saturating_sub(since_ms)).unwrap_or(0))
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,432 @@
+//! Finished matches: settling them (ratings, win/loss records, freeing the players) exactly
+//! once, and reading profiles, match history, match records and the leaderboard.
+//!
+//! Game servers write each result once into `match_results`; any lobby process then
+//! settles it. Settling first flips `settled_at` from NULL with a conditional UPDATE in
+//! the same transaction as every other change, so when several lobbies race for a match
+//! one settles it and the others find nothing to do. Quick matches are rated; private
+//! matches count in win/loss records only; practice and no-contest matches count nowhere.
+
+use moonlight_common::{Database, time::unix_now};
+use serde::Serialize;
+use sqlx::Row;
+use utoipa::ToSchema;
+
+use crate::{
+    error::LobbyError,
+    ratings::{PROVISIONAL_DEVIATION, Rating, Score, rate},
+    store::MatchKind,
+};
+
+/// The end reason of a match void because a player never showed up.
+pub const NO_CONTEST: &str = "no_contest";
+
+/// A player's rating and record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Profile {
+    pub player_id: String,
+    pub name: String,
+    pub rating: f64,
+    pub deviation: f64,
+    /// True until enough games make the rating reliable (deviation ≤ 110).
+    pub provisional: bool,
+    pub wins: i64,
+    pub losses: i64,
+    pub draws: i64,
+}
+
+/// One finished match, as anyone may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchRecord {
+    pub match_id: String,
+    /// `quick`, `private`, `practice`, or `other` (not made by the lobby).
+    pub kind: String,
+    /// `hero_defeated`, `concession`, `turn_limit` or `no_contest`.
+    pub reason: String,
+    pub turns: i64,
+    pub started_at: i64,
+    pub finished_at: i64,
+    /// The winning team, `null` for a draw or no contest.
+    pub winner_team: Option<i64>,
+    pub players: Vec<MatchPlayer>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MatchPlayer {
+    pub seat: i64,
+    pub player_id: String,
+    pub name: String,
+    /// `win`, `loss` or `draw`.
+    pub result: String,
+    /// The rating before and after, for rated matches once settled.
+    pub rating_before: Option<f64>,
+    pub rating_after: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankedPlayer {
+    pub rank: i64,
+    pub player_id: String,
+    pub name: String,
+    pub rating: f64,
+    pub wins: i64,
+    pub losses: i64,
+    pub draws: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Leaderboard {
+    pub top: Vec<RankedPlayer>,
+    /// Your own place; `rank` is `null` while your rating is provisional.
+    pub me: MyRank,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyRank {
+    pub rank: Option<i64>,
+    pub rating: f64,
+    pub provisional: bool,
+}
+
+#[derive(Clone)]
+pub struct Records {
+    db: Database,
+}
+
+impl Records {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Settles up to `limit` finished matches; returns how many this call settled.
+    pub async fn settle_pending(&self, limit: i64) -> Result<usize, LobbyError> {
+        let rows = sqlx::query(
+            "SELECT match_id FROM match_results WHERE settled_at IS NULL \
+             ORDER BY finished_at LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut settled = 0;
+        for row in rows {
+            let match_id: String = row.get(0);
+            if self.settle(&match_id).await? {
+                settled += 1;
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Settles one match; `false` if it was settled already (here or by another lobby).
+    pub async fn settle(&self, match_id: &str) -> Result<bool, LobbyError> {
+        let now = unix_now();
+        let mut tx = self.db.pool().begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE match_results SET settled_at = $1 WHERE match_id = $2 AND settled_at IS NULL",
+        )
+        .bind(now)
+        .bind(match_id)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let row = sqlx::query(
+            "SELECT r.reason, k.kind FROM match_results r \
+             LEFT JOIN lobby_matches k ON k.id = r.match_id WHERE r.match_id = $1",
+        )
+        .bind(match_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let reason: String = row.get(0);
+        let kind = row
+            .get::<Option<String>, _>(1)
+            .and_then(|k| MatchKind::parse(&k));
+        let players: Vec<(String, String)> = sqlx::query(
+            "SELECT player_id, result FROM match_players WHERE match_id = $1 ORDER BY seat",
+        )
+        .bind(match_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+
+        let counted =
+            reason != NO_CONTEST && matches!(kind, Some(MatchKind::Quick | MatchKind::Private));
+        if counted {
+            // Lock the players' rows in one order before reading them, so two matches of
+            // the same player settled at once cannot both start from the old rating.
+            let mut ids: Vec<&str> = players.iter().map(|(id, _)| id.as_str()).collect();
+            ids.sort_unstable();
+            for id in ids {
+                let start = Rating::default();
+                sqlx::query(
+                    "INSERT INTO ratings (player_id, rating, deviation, volatility, wins, losses, draws, updated_at) \
+                     VALUES ($1, $2, $3, $4, 0, 0, 0, $5) ON CONFLICT (player_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(start.rating)
+                .bind(start.deviation)
+                .bind(start.volatility)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE ratings SET updated_at = $1 WHERE player_id = $2")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (player_id, result) in &players {
+                let column = match result.as_str() {
+                    "win" => "wins",
+                    "loss" => "losses",
+                    _ => "draws",
+                };
+                sqlx::query(&format!(
+                    "UPDATE ratings SET {column} = {column} + 1 WHERE player_id = $1"
+                ))
+                .bind(player_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        if counted && kind == Some(MatchKind::Quick) && players.len() == 2 {
+            let mut before = Vec::with_capacity(2);
+            for (player_id, _) in &players {
+                let row = sqlx::query(
+                    "SELECT rating, deviation, volatility FROM ratings WHERE player_id = $1",
+                )
+                .bind(player_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                before.push(Rating {
+                    rating: row.get(0),
+                    deviation: row.get(1),
+                    volatility: row.get(2),
+                });
+            }
+            let score = match players[0].1.as_str() {
+                "win" => Score::Win,
+                "loss" => Score::Loss,
+                _ => Score::Draw,
+            };
+            let (first, second) = rate(before[0], before[1], score);
+            for ((player_id, _), (old, new)) in
+                players.iter().zip(before.iter().zip([first, second]))
+            {
+                sqlx::query(
+                    "UPDATE ratings SET rating = $1, deviation = $2, volatility = $3 WHERE player_id = $4",
+                )
+                .bind(new.rating)
+                .bind(new.deviation)
+                .bind(new.volatility)
+                .bind(player_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO rating_changes (match_id, player_id, rating_before, rating_after) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(match_id)
+                .bind(player_id)
+                .bind(old.rating)
+                .bind(new.rating)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        // The match is over: its players are free to queue again.
+        sqlx::query("DELETE FROM lobby_players WHERE state = 'in_match' AND ref_id = $1")
+            .bind(match_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        metrics::counter!("lobby_matches_settled_total").increment(1);
+        Ok(true)
+    }
+
+    /// The player's current rating (the starting one if they have none yet).
+    pub async fn rating(&self, player_id: &str) -> Result<Rating, LobbyError> {
+        let row =
+            sqlx::query("SELECT rating, deviation, volatility FROM ratings WHERE player_id = $1")
+                .bind(player_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(row.map_or_else(Rating::default, |row| Rating {
+            rating: row.get(0),
+            deviation: row.get(1),
+            volatility: row.get(2),
+        }))
+    }
+
+    pub async fn profile(&self, player_id: &str, name: &str) -> Result<Profile, LobbyError> {
+        let row = sqlx::query(
+            "SELECT rating, deviation, wins, losses, draws FROM ratings WHERE player_id = $1",
+        )
+        .bind(player_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let start = Rating::default();
+        let (rating, deviation, wins, losses, draws) = row
+            .map_or((start.rating, start.deviation, 0, 0, 0), |row| {
+                (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4))
+            });
+        Ok(Profile {
+            player_id: player_id.to_owned(),
+            name: name.to_owned(),
+            rating,
+            deviation,
+            provisional: deviation > PROVISIONAL_DEVIATION,
+            wins,
+            losses,
+            draws,
+        })
+    }
+
+    /// A player's finished matches, newest first, after the `before` cursor
+    /// (`finished_at` and match id of the last one seen).
+    pub async fn history(
+        &self,
+        player_id: &str,
+        before: Option<(i64, String)>,
+        limit: i64,
+    ) -> Result<Vec<MatchRecord>, LobbyError> {
+        let query = match &before {
+            Some(_) => {
+                "SELECT r.match_id FROM match_players p \
+                 JOIN match_results r ON r.match_id = p.match_id WHERE p.player_id = $1 \
+                 AND (r.finished_at < $2 OR (r.finished_at = $2 AND r.match_id < $3)) \
+                 ORDER BY r.finished_at DESC, r.match_id DESC LIMIT $4"
+            }
+            None => {
+                "SELECT r.match_id FROM match_players p \
+                 JOIN match_results r ON r.match_id = p.match_id WHERE p.player_id = $1 \
+                 ORDER BY r.finished_at DESC, r.match_id DESC LIMIT $2"
+            }
+        };
+        let mut query = sqlx::query(query).bind(player_id);
+        if let Some((at, id)) = before {
+            query = query.bind(at).bind(id);
+        }
+        let rows = query.bind(limit).fetch_all(self.db.pool()).await?;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.get(0);
+            if let Some(record) = self.match_record(&id).await? {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+
+    pub async fn match_record(&self, match_id: &str) -> Result<Option<MatchRecord>, LobbyError> {
+        let Some(row) = sqlx::query(
+            "SELECT r.reason, r.turns, r.started_at, r.finished_at, r.winner_team, k.kind \
+             FROM match_results r LEFT JOIN lobby_matches k ON k.id = r.match_id \
+             WHERE r.match_id = $1",
+        )
+        .bind(match_id)
+        .fetch_optional(self.db.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let players = sqlx::query(
+            "SELECT p.seat, p.player_id, p.result, u.username, c.rating_before, c.rating_after \
+             FROM match_players p \
+             LEFT JOIN users u ON u.id = p.player_id \
+             LEFT JOIN rating_changes c ON c.match_id = p.match_id AND c.player_id = p.player_id \
+             WHERE p.match_id = $1 ORDER BY p.seat",
+        )
+        .bind(match_id)
+        .fetch_all(self.db.pool())
+        .await?
+        .iter()
+        .map(|row| {
+            let player_id: String = row.get(1);
+            let name: Option<String> = row.get(3);
+            MatchPlayer {
+                seat: row.get(0),
+                name: name.unwrap_or_else(|| display_name_of_unknown(&player_id)),
+                player_id,
+                result: row.get(2),
+                rating_before: row.get(4),
+                rating_after: row.get(5),
+            }
+        })
+        .collect();
+        Ok(Some(MatchRecord {
+            match_id: match_id.to_owned(),
+            reason: row.get(0),
+            turns: row.get(1),
+            started_at: row.get(2),
+            finished_at: row.get(3),
+            winner_team: row.get(4),
+            kind: row
+                .get::<Option<String>, _>(5)
+                .unwrap_or_else(|| "other".to_owned()),
+            players,
+        }))
+    }
+
+    /// The top `limit` established ratings, and the caller's place.
+    pub async fn leaderboard(
+        &self,
+        player_id: &str,
+        limit: i64,
+    ) -> Result<Leaderboard, LobbyError> {
+        let top = sqlx::query(
+            "SELECT r.player_id, u.username, r.rating, r.wins, r.losses, r.draws \
+             FROM ratings r JOIN users u ON u.id = r.player_id \
+             WHERE r.deviation <= $1 ORDER BY r.rating DESC, r.player_id LIMIT $2",
+        )
+        .bind(PROVISIONAL_DEVIATION)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?
+        .iter()
+        .zip(1..)
+        .map(|(row, rank)| RankedPlayer {
+            rank,
+            player_id: row.get(0),
+            name: row.get(1),
+            rating: row.get(2),
+            wins: row.get(3),
+            losses: row.get(4),
+            draws: row.get(5),
+        })
+        .collect();
+        let mine = self.rating(player_id).await?;
+        let rank = if mine.is_provisional() {
+            None
+        } else {
+            let above: i64 =
+                sqlx::query("SELECT COUNT(*) FROM ratings WHERE deviation <= $1 AND rating > $2")
+                    .bind(PROVISIONAL_DEVIATION)
+                    .bind(mine.rating)
+                    .fetch_one(self.db.pool())
+                    .await?
+                    .get(0);
+            Some(above + 1)
+        };
+        Ok(Leaderboard {
+            top,
+            me: MyRank {
+                rank,
+                rating: mine.rating,
+                provisional: mine.is_provisional(),
+            },
+        })
+    }
+}
+
+/// Practice bots and players from outside the lobby have no account.
+fn display_name_of_unknown(player_id: &str) -> String {
+    if player_id.starts_with(crate::lobby::BOT_ID_PREFIX) {
+        crate::lobby::BOT_NAME.to_owned()
+    } else {
+        "unknown player".to_owned()
+    }
+}

@@ -1,0 +1,354 @@
+//! The REST endpoints under `/v1/lobby`. Each handler is documented for the OpenAPI
+//! document, which is assembled from these same routes so the two cannot drift.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Json,
+    extract::{FromRef, Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+};
+use moonlight_auth::{ApiJson, Authenticated, TokenVerifier};
+use moonlight_common::{http::ErrorBody, time::unix_now};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{
+    error::{ApiQuery, LobbyError},
+    lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status},
+    records::{Leaderboard, MatchRecord, Profile},
+};
+
+#[derive(Clone, FromRef)]
+pub(crate) struct LobbyState {
+    pub lobby: Arc<Lobby>,
+    pub verifier: TokenVerifier,
+}
+
+pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
+    let api = OpenApiRouter::new()
+        .routes(routes!(enqueue, cancel))
+        .routes(routes!(status))
+        .routes(routes!(open_room, public_rooms))
+        .routes(routes!(join_room))
+        .routes(routes!(leave_room))
+        .routes(routes!(practice))
+        .routes(routes!(profile))
+        .routes(routes!(history))
+        .routes(routes!(match_record))
+        .routes(routes!(leaderboard));
+    OpenApiRouter::new()
+        .nest("/v1/lobby", api)
+        .with_state(state)
+        // Referenced by the status body but not by a handler directly.
+        .merge(OpenApiRouter::with_openapi(schemas()))
+}
+
+fn schemas() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    #[derive(utoipa::OpenApi)]
+    #[openapi(components(schemas(QueueStatus, RoomStatus, MatchTicket)))]
+    struct Schemas;
+    Schemas::openapi()
+}
+
+fn player(claims: &Authenticated) -> Player {
+    Player {
+        id: claims.0.sub.clone(),
+        name: claims.0.extra.name.clone(),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeckChoice {
+    /// A starter deck id, e.g. `dusk_starter`.
+    pub deck: String,
+}
+
+/// Joins the quick-match queue; you are matched by rating, the accepted gap widening the
+/// longer you wait. Follow with `GET /v1/lobby/status?wait=25`.
+#[utoipa::path(post, path = "/queue", tag = "lobby", request_body = DeckChoice,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Queued", body = Status),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 409, description = "Already queued, in a room or in a match", body = ErrorBody),
+        (status = 422, description = "Unknown deck", body = ErrorBody),
+    ))]
+async fn enqueue(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiJson(body): ApiJson<DeckChoice>,
+) -> Result<impl IntoResponse, LobbyError> {
+    let status = lobby.enqueue(&player(&caller), &body.deck).await?;
+    Ok((StatusCode::CREATED, Json(status)))
+}
+
+/// Leaves the quick-match queue.
+#[utoipa::path(delete, path = "/queue", tag = "lobby", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Left the queue", body = Status),
+        (status = 404, description = "Not queued", body = ErrorBody),
+        (status = 409, description = "Already matched: see /v1/lobby/status", body = ErrorBody),
+    ))]
+async fn cancel(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+) -> Result<Json<Status>, LobbyError> {
+    Ok(Json(lobby.cancel(&player(&caller)).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct WaitQuery {
+    /// Seconds to wait for a match before answering (at most 30; default 0).
+    pub wait: Option<u64>,
+}
+
+/// What you are doing. In a match, it carries a fresh ticket to the node running it (on a
+/// live node: a match whose node died is moved). With `wait`, answers as soon as you are
+/// matched or your state changes (a long-poll).
+#[utoipa::path(get, path = "/status", tag = "lobby", params(WaitQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your state", body = Status),
+        (status = 503, description = "Your match has no live node to run on", body = ErrorBody),
+    ))]
+async fn status(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiQuery(query): ApiQuery<WaitQuery>,
+) -> Result<Json<Status>, LobbyError> {
+    let wait = Duration::from_secs(query.wait.unwrap_or(0));
+    Ok(Json(lobby.wait_status(&player(&caller), wait).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRoom {
+    pub deck: String,
+    /// Listed in `GET /v1/lobby/rooms` for anyone to join; otherwise by code only.
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// Opens a private room; share its code. The match starts when a second player joins.
+#[utoipa::path(post, path = "/rooms", tag = "lobby", request_body = NewRoom,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Room open", body = Status),
+        (status = 409, description = "Already queued, in a room or in a match", body = ErrorBody),
+        (status = 422, description = "Unknown deck", body = ErrorBody),
+    ))]
+async fn open_room(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiJson(body): ApiJson<NewRoom>,
+) -> Result<impl IntoResponse, LobbyError> {
+    let status = lobby
+        .open_room(&player(&caller), &body.deck, body.public)
+        .await?;
+    Ok((StatusCode::CREATED, Json(status)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicRoom {
+    pub code: String,
+    pub host: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicRooms {
+    pub rooms: Vec<PublicRoom>,
+}
+
+/// Public rooms waiting for a second player, newest first.
+#[utoipa::path(get, path = "/rooms", tag = "lobby", security(("bearer" = [])),
+    responses((status = 200, description = "Open public rooms", body = PublicRooms)))]
+async fn public_rooms(
+    State(lobby): State<Arc<Lobby>>,
+    _caller: Authenticated,
+) -> Result<Json<PublicRooms>, LobbyError> {
+    let rooms = lobby.store.public_rooms(unix_now(), 50).await?;
+    Ok(Json(PublicRooms {
+        rooms: rooms
+            .into_iter()
+            .map(|r| PublicRoom {
+                code: r.code,
+                host: r.host_name,
+                created_at: r.created_at,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinRoom {
+    /// The room's code (case, spaces and dashes do not matter).
+    pub code: String,
+    pub deck: String,
+}
+
+/// Joins a room by its code; the match starts at once.
+#[utoipa::path(post, path = "/rooms/join", tag = "lobby", request_body = JoinRoom,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Joined: the match is ready", body = Status),
+        (status = 404, description = "No open room with this code", body = ErrorBody),
+        (status = 409, description = "Busy elsewhere, or your own room", body = ErrorBody),
+        (status = 422, description = "Unknown deck", body = ErrorBody),
+    ))]
+async fn join_room(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiJson(body): ApiJson<JoinRoom>,
+) -> Result<Json<Status>, LobbyError> {
+    Ok(Json(
+        lobby
+            .join_room(&player(&caller), &body.code, &body.deck)
+            .await?,
+    ))
+}
+
+/// Leaves (and closes) the room you opened.
+#[utoipa::path(delete, path = "/rooms/current", tag = "lobby", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Left", body = Status),
+        (status = 404, description = "Not in a room", body = ErrorBody),
+    ))]
+async fn leave_room(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+) -> Result<Json<Status>, LobbyError> {
+    Ok(Json(lobby.leave_room(&player(&caller)).await?))
+}
+
+/// Starts a match against a practice bot now (leaving the queue if you were in it).
+#[utoipa::path(post, path = "/practice", tag = "lobby", request_body = DeckChoice,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The match is ready", body = Status),
+        (status = 409, description = "In a room or a match", body = ErrorBody),
+        (status = 422, description = "Unknown deck", body = ErrorBody),
+    ))]
+async fn practice(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiJson(body): ApiJson<DeckChoice>,
+) -> Result<impl IntoResponse, LobbyError> {
+    let status = lobby.practice(&player(&caller), &body.deck).await?;
+    Ok((StatusCode::CREATED, Json(status)))
+}
+
+/// Your rating and record.
+#[utoipa::path(get, path = "/me", tag = "lobby", security(("bearer" = [])),
+    responses((status = 200, description = "Your profile", body = Profile)))]
+async fn profile(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+) -> Result<Json<Profile>, LobbyError> {
+    let me = player(&caller);
+    Ok(Json(lobby.records.profile(&me.id, &me.name).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Matches per page (1 to 50; default 20).
+    pub limit: Option<i64>,
+    /// The `next` cursor of the previous page.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchPage {
+    pub matches: Vec<MatchRecord>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    pub next: Option<String>,
+}
+
+/// Your finished matches, newest first.
+#[utoipa::path(get, path = "/me/matches", tag = "lobby", params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of your matches", body = MatchPage),
+        (status = 400, description = "Bad cursor or limit", body = ErrorBody),
+    ))]
+async fn history(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> Result<Json<MatchPage>, LobbyError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        return Err(LobbyError::BadRequest("limit must be between 1 and 50"));
+    }
+    let before = query
+        .before
+        .as_deref()
+        .map(|cursor| {
+            let (at, id) = cursor
+                .split_once('_')
+                .ok_or(LobbyError::BadRequest("bad cursor"))?;
+            let at = at
+                .parse()
+                .map_err(|_| LobbyError::BadRequest("bad cursor"))?;
+            Ok::<_, LobbyError>((at, id.to_owned()))
+        })
+        .transpose()?;
+    let matches = lobby.records.history(&caller.0.sub, before, limit).await?;
+    let full = i64::try_from(matches.len()).unwrap_or(i64::MAX) == limit;
+    let next = matches
+        .last()
+        .filter(|_| full)
+        .map(|m| format!("{}_{}", m.finished_at, m.match_id));
+    Ok(Json(MatchPage { matches, next }))
+}
+
+/// One finished match.
+#[utoipa::path(get, path = "/matches/{id}", tag = "lobby", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The match id")),
+    responses(
+        (status = 200, description = "The match", body = MatchRecord),
+        (status = 404, description = "No finished match with this id", body = ErrorBody),
+    ))]
+async fn match_record(
+    State(lobby): State<Arc<Lobby>>,
+    _caller: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<MatchRecord>, LobbyError> {
+    lobby
+        .records
+        .match_record(&id)
+        .await?
+        .map(Json)
+        .ok_or(LobbyError::UnknownMatch)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TopQuery {
+    /// How many of the top players (1 to 100; default 20).
+    pub limit: Option<i64>,
+}
+
+/// The best established ratings, and your own place.
+#[utoipa::path(get, path = "/leaderboard", tag = "lobby", params(TopQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The leaderboard", body = Leaderboard),
+        (status = 400, description = "Bad limit", body = ErrorBody),
+    ))]
+async fn leaderboard(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiQuery(query): ApiQuery<TopQuery>,
+) -> Result<Json<Leaderboard>, LobbyError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(LobbyError::BadRequest("limit must be between 1 and 100"));
+    }
+    Ok(Json(lobby.records.leaderboard(&caller.0.sub, limit).await?))
+}

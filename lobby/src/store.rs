@@ -1,0 +1,454 @@
+//! The lobby's shared state in the database: who is queued, in a private room or in a
+//! match, the open private rooms, and where each match runs.
+//!
+//! Several lobby processes may share the database. Every change that could race is a
+//! conditional write inside a transaction, checked by its row count: the
+//! `lobby_players` primary key keeps a player in one place, and moving a player from
+//! `queued` to `in_match` only succeeds for the one transaction that still finds them
+//! queued, so nobody is matched twice and a lost race changes nothing.
+
+use moonlight_common::{Database, db::is_unique_violation};
+use sqlx::Row;
+
+use crate::error::LobbyError;
+
+/// What a player is doing in the lobby.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Queued,
+    InRoom,
+    InMatch,
+}
+
+impl State {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::InRoom => "in_room",
+            Self::InMatch => "in_match",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "queued" => Some(Self::Queued),
+            "in_room" => Some(Self::InRoom),
+            "in_match" => Some(Self::InMatch),
+            _ => None,
+        }
+    }
+}
+
+/// A player's row: their state and what it refers to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Presence {
+    pub player_id: String,
+    pub name: String,
+    pub state: State,
+    /// The queue ticket, the private room id, or the match id.
+    pub ref_id: String,
+    pub deck: String,
+    pub rating: f64,
+    pub since_ms: i64,
+    pub seat: Option<u8>,
+}
+
+/// A private room waiting for its second player.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenRoom {
+    pub id: String,
+    pub code: String,
+    pub host_id: String,
+    pub host_name: String,
+    pub public: bool,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Where a match runs and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub kind: MatchKind,
+    pub node_id: String,
+    /// The room record (JSON), written again to the room store before each ticket.
+    pub record: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchKind {
+    /// Quick match: rated.
+    Quick,
+    /// A private room between friends: counted, not rated.
+    Private,
+    /// Against a practice bot: neither counted nor rated.
+    Practice,
+}
+
+impl MatchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Quick => "quick",
+            Self::Private => "private",
+            Self::Practice => "practice",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "quick" => Some(Self::Quick),
+            "private" => Some(Self::Private),
+            "practice" => Some(Self::Practice),
+            _ => None,
+        }
+    }
+}
+
+/// One human seat of a match about to start, and where the player must be coming from.
+#[derive(Debug, Clone)]
+pub struct Seating {
+    pub player_id: String,
+    pub name: String,
+    pub deck: String,
+    pub seat: u8,
+    /// `Some((state, ref_id))`: the player must still be there (a queue ticket, a room);
+    /// `None`: the player must be idle.
+    pub from: Option<(State, String)>,
+}
+
+/// A match to record, with its human seats.
+#[derive(Debug, Clone)]
+pub struct NewMatch {
+    pub id: String,
+    pub kind: MatchKind,
+    pub node_id: String,
+    pub record: String,
+    pub seats: Vec<Seating>,
+    /// The private room this match closes.
+    pub closes_room: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct LobbyStore {
+    db: Database,
+}
+
+const PRESENCE_COLUMNS: &str = "player_id, name, state, ref_id, deck, rating, since_ms, seat";
+
+impl LobbyStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub async fn presence(&self, player_id: &str) -> Result<Option<Presence>, LobbyError> {
+        let row = sqlx::query(&format!(
+            "SELECT {PRESENCE_COLUMNS} FROM lobby_players WHERE player_id = $1"
+        ))
+        .bind(player_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|row| presence_from(&row)).transpose()
+    }
+
+    /// Puts an idle player in the queue; `Busy` if they are anywhere already.
+    pub async fn enqueue(&self, player: &Presence) -> Result<(), LobbyError> {
+        insert_presence(self.db.pool(), player).await
+    }
+
+    /// Takes a queued player out; `false` if they were not queued (any more).
+    pub async fn cancel_queue(&self, player_id: &str) -> Result<bool, LobbyError> {
+        let done =
+            sqlx::query("DELETE FROM lobby_players WHERE player_id = $1 AND state = 'queued'")
+                .bind(player_id)
+                .execute(self.db.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queued players, longest waiting first.
+    pub async fn queued(&self, limit: i64) -> Result<Vec<Presence>, LobbyError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PRESENCE_COLUMNS} FROM lobby_players WHERE state = 'queued' \
+             ORDER BY since_ms LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter().map(presence_from).collect()
+    }
+
+    /// Players put in a match since `since_ms` (by any lobby process).
+    pub async fn matched_since(&self, since_ms: i64) -> Result<Vec<String>, LobbyError> {
+        let rows = sqlx::query(
+            "SELECT player_id FROM lobby_players WHERE state = 'in_match' AND since_ms >= $1",
+        )
+        .bind(since_ms)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    /// Records a match and moves its players into it, all or nothing. `Ok(false)`: one of
+    /// them was no longer where the match expected (matched elsewhere, cancelled, left), and
+    /// nothing changed.
+    pub async fn start_match(&self, new: &NewMatch, now_ms: i64) -> Result<bool, LobbyError> {
+        let mut tx = self.db.pool().begin().await?;
+        if let Some(room_id) = &new.closes_room {
+            let closed = sqlx::query("DELETE FROM lobby_rooms WHERE id = $1")
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+            if closed.rows_affected() != 1 {
+                return Ok(false);
+            }
+        }
+        for seating in &new.seats {
+            let moved = match &seating.from {
+                Some((state, ref_id)) => sqlx::query(
+                    "UPDATE lobby_players SET state = 'in_match', ref_id = $1, seat = $2, \
+                     since_ms = $3, deck = $4 \
+                     WHERE player_id = $5 AND state = $6 AND ref_id = $7",
+                )
+                .bind(&new.id)
+                .bind(i64::from(seating.seat))
+                .bind(now_ms)
+                .bind(&seating.deck)
+                .bind(&seating.player_id)
+                .bind(state.as_str())
+                .bind(ref_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected(),
+                None => {
+                    let player = Presence {
+                        player_id: seating.player_id.clone(),
+                        name: seating.name.clone(),
+                        state: State::InMatch,
+                        ref_id: new.id.clone(),
+                        deck: seating.deck.clone(),
+                        rating: 0.0,
+                        since_ms: now_ms,
+                        seat: Some(seating.seat),
+                    };
+                    match insert_presence(&mut *tx, &player).await {
+                        Ok(()) => 1,
+                        Err(LobbyError::Busy) => 0,
+                        Err(error) => return Err(error),
+                    }
+                }
+            };
+            if moved != 1 {
+                return Ok(false);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO lobby_matches (id, kind, node_id, record, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&new.id)
+        .bind(new.kind.as_str())
+        .bind(&new.node_id)
+        .bind(&new.record)
+        .bind(now_ms / 1000)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn placement(&self, match_id: &str) -> Result<Option<Placement>, LobbyError> {
+        let row = sqlx::query("SELECT kind, node_id, record FROM lobby_matches WHERE id = $1")
+            .bind(match_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|row| {
+            let kind: String = row.get(0);
+            Ok(Placement {
+                kind: MatchKind::parse(&kind)
+                    .ok_or_else(|| anyhow::anyhow!("unknown match kind {kind}"))?,
+                node_id: row.get(1),
+                record: row.get(2),
+            })
+        })
+        .transpose()
+    }
+
+    /// Moves a match off a dead node, unless another lobby already did: returns the node
+    /// the match is on now.
+    pub async fn move_match(
+        &self,
+        match_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<String, LobbyError> {
+        sqlx::query("UPDATE lobby_matches SET node_id = $1 WHERE id = $2 AND node_id = $3")
+            .bind(to)
+            .bind(match_id)
+            .bind(from)
+            .execute(self.db.pool())
+            .await?;
+        let row = sqlx::query("SELECT node_id FROM lobby_matches WHERE id = $1")
+            .bind(match_id)
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Opens a private room with its host in it; `Ok(false)` if the code is taken.
+    pub async fn open_room(&self, room: &OpenRoom, host: &Presence) -> Result<bool, LobbyError> {
+        let mut tx = self.db.pool().begin().await?;
+        insert_presence(&mut *tx, host).await?;
+        let inserted = sqlx::query(
+            "INSERT INTO lobby_rooms (id, code, host_id, host_name, public, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&room.id)
+        .bind(&room.code)
+        .bind(&room.host_id)
+        .bind(&room.host_name)
+        .bind(i64::from(room.public))
+        .bind(room.created_at)
+        .bind(room.expires_at)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(true)
+            }
+            Err(error) if is_unique_violation(&error) => Ok(false),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    pub async fn room_by_code(&self, code: &str, now: i64) -> Result<Option<OpenRoom>, LobbyError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ROOM_COLUMNS} FROM lobby_rooms WHERE code = $1 AND expires_at > $2"
+        ))
+        .bind(code)
+        .bind(now)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(room_from))
+    }
+
+    pub async fn room(&self, id: &str) -> Result<Option<OpenRoom>, LobbyError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ROOM_COLUMNS} FROM lobby_rooms WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        Ok(row.as_ref().map(room_from))
+    }
+
+    /// Open public rooms, newest first.
+    pub async fn public_rooms(&self, now: i64, limit: i64) -> Result<Vec<OpenRoom>, LobbyError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ROOM_COLUMNS} FROM lobby_rooms WHERE public = 1 AND expires_at > $1 \
+             ORDER BY created_at DESC LIMIT $2"
+        ))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.iter().map(room_from).collect())
+    }
+
+    /// Takes a player out of their private room, closing it; `false` if not in one.
+    pub async fn leave_room(&self, player_id: &str) -> Result<bool, LobbyError> {
+        let mut tx = self.db.pool().begin().await?;
+        let row = sqlx::query(
+            "DELETE FROM lobby_players WHERE player_id = $1 AND state = 'in_room' RETURNING ref_id",
+        )
+        .bind(player_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let room_id: String = row.get(0);
+        sqlx::query("DELETE FROM lobby_rooms WHERE id = $1")
+            .bind(&room_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Closes private rooms whose code expired, freeing their hosts.
+    pub async fn sweep_expired_rooms(&self, now: i64) -> Result<u64, LobbyError> {
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "DELETE FROM lobby_players WHERE state = 'in_room' AND ref_id IN \
+             (SELECT id FROM lobby_rooms WHERE expires_at <= $1)",
+        )
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let closed = sqlx::query("DELETE FROM lobby_rooms WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(closed.rows_affected())
+    }
+}
+
+const ROOM_COLUMNS: &str = "id, code, host_id, host_name, public, created_at, expires_at";
+
+async fn insert_presence<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    player: &Presence,
+) -> Result<(), LobbyError> {
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO lobby_players ({PRESENCE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    ))
+    .bind(&player.player_id)
+    .bind(&player.name)
+    .bind(player.state.as_str())
+    .bind(&player.ref_id)
+    .bind(&player.deck)
+    .bind(player.rating)
+    .bind(player.since_ms)
+    .bind(player.seat.map(i64::from))
+    .execute(executor)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(error) if is_unique_violation(&error) => Err(LobbyError::Busy),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn presence_from(row: &sqlx::any::AnyRow) -> Result<Presence, LobbyError> {
+    let state: String = row.get(2);
+    let seat: Option<i64> = row.get(7);
+    Ok(Presence {
+        player_id: row.get(0),
+        name: row.get(1),
+        state: State::parse(&state)
+            .ok_or_else(|| anyhow::anyhow!("unknown lobby state {state}"))?,
+        ref_id: row.get(3),
+        deck: row.get(4),
+        rating: row.get(5),
+        since_ms: row.get(6),
+        seat: seat.and_then(|s| u8::try_from(s).ok()),
+    })
+}
+
+fn room_from(row: &sqlx::any::AnyRow) -> OpenRoom {
+    let public: i64 = row.get(4);
+    OpenRoom {
+        id: row.get(0),
+        code: row.get(1),
+        host_id: row.get(2),
+        host_name: row.get(3),
+        public: public != 0,
+        created_at: row.get(5),
+        expires_at: row.get(6),
+    }
+}
