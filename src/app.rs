@@ -1,9 +1,9 @@
 //! Starting the configured roles, and stopping them gracefully.
 
-use std::{io::Write as _, process::ExitCode, sync::Arc};
+use std::{io::Write as _, process::ExitCode, sync::Arc, time::Duration};
 
 use anyhow::Context;
-use moonlight_auth::{AuthService, TokenVerifier};
+use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
 use moonlight_common::{
     CancellationToken, Database,
     serve::{serve, shutdown_signal},
@@ -13,6 +13,7 @@ use moonlight_game_server::{
     GameServer,
     store::{RedisStore, RoomStore, SqlStore},
 };
+use moonlight_lobby::{LobbyParts, LobbyService, NodeDirectory, NodeInfo, keep_registered};
 use tokio::{net::TcpListener, task::JoinSet};
 
 use crate::config::{Cli, Command, ContentCommand};
@@ -20,6 +21,7 @@ use crate::config::{Cli, Command, ContentCommand};
 /// Which services this process runs.
 struct Roles {
     auth: bool,
+    lobby: bool,
     game: bool,
 }
 
@@ -27,14 +29,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let roles = match &cli.command {
         None => Roles {
             auth: true,
+            lobby: true,
             game: true,
         },
         Some(Command::Auth) => Roles {
             auth: true,
+            lobby: false,
+            game: false,
+        },
+        Some(Command::Lobby) => Roles {
+            auth: false,
+            lobby: true,
             game: false,
         },
         Some(Command::GameServer) => Roles {
             auth: false,
+            lobby: false,
             game: true,
         },
         Some(Command::Content(ContentCommand::Check { dir })) => return Ok(check_content(dir)),
@@ -42,13 +52,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     run_services(&cli, &roles).await
 }
 
-/// Runs the chosen services until SIGTERM/Ctrl-C, then stops them in order: the game
-/// server first (no new rooms; every room snapshotted; players told to reconnect), then
-/// every listener drains, all within the grace period.
+/// Runs the chosen services until SIGTERM/Ctrl-C, then stops them in order: the node
+/// leaves the directory (lobbies send its players elsewhere), the game server stops (every
+/// room snapshotted; players told to reconnect), then every listener drains, all within
+/// the grace period.
 async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
     let stop_requested = shutdown_signal();
+    if roles.lobby && !roles.game && cli.game.redis_url.is_none() {
+        anyhow::bail!(
+            "a lobby without a game server in its process needs REDIS_URL: \
+             that is where game servers register"
+        );
+    }
+    if roles.game && !roles.lobby && cli.game.redis_url.is_none() {
+        tracing::warn!("no REDIS_URL: lobbies in other processes cannot find this node");
+    }
     // Refuse to start on broken content, with the checker's own messages.
-    let content = if roles.game {
+    let content = if roles.game || roles.lobby {
         match ContentStore::open(&cli.game.content_dir) {
             Ok(store) => Some(Arc::new(store)),
             Err(report) => {
@@ -72,43 +92,90 @@ async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
     let shutdown = CancellationToken::new();
     // The results writer stops last, after the rooms, to record matches they finished.
     let results_stop = CancellationToken::new();
+    // The node leaves the directory first when stopping, so lobbies move its players.
+    let directory_stop = CancellationToken::new();
     let mut servers = JoinSet::new();
-    let mut verifier = None;
+    let mut issuer = None;
 
     if roles.auth {
         let auth = AuthService::build(&cli.auth_config(), db.clone()).await?;
-        verifier = Some(auth.verifier());
+        issuer = Some(auth.issuer());
         let listener = bind("auth", cli.auth.auth_addr).await?;
         servers.spawn(serve(listener, auth.into_router(), shutdown.clone()));
     }
-    let game = match content {
-        Some(content) => {
-            let verifier = match verifier {
-                Some(verifier) => verifier,
+    let (rooms, directory) = match &cli.game.redis_url {
+        Some(url) => (
+            RoomStore::Redis(
+                RedisStore::connect(url, &cli.game.redis_prefix)
+                    .await
+                    .context("connecting to Redis")?,
+            ),
+            NodeDirectory::redis(url, &cli.game.redis_prefix)
+                .await
+                .context("connecting to Redis")?,
+        ),
+        None => (
+            RoomStore::Sql(SqlStore::new(db.clone())),
+            NodeDirectory::in_process(),
+        ),
+    };
+    let mut lobby_tasks = None;
+    if let (true, Some(content)) = (roles.lobby, &content) {
+        let issuer = match &issuer {
+            Some(issuer) => issuer.clone(),
+            None => TokenIssuer::new(
+                SigningKeys::load(&cli.keys_dir()).context("loading the auth keys for tickets")?,
+            ),
+        };
+        let lobby = LobbyService::new(LobbyParts {
+            config: cli.lobby_config(),
+            db: db.clone(),
+            rooms: rooms.clone(),
+            directory: directory.clone(),
+            content: Arc::clone(content),
+            issuer,
+        });
+        let listener = bind("lobby", cli.lobby.lobby_addr).await?;
+        servers.spawn(serve(listener, lobby.router(), shutdown.clone()));
+        lobby_tasks = Some(lobby.spawn_background(&shutdown));
+    }
+    let game = match (roles.game, content) {
+        (true, Some(content)) => {
+            let verifier = match &issuer {
+                Some(issuer) => issuer.verifier(),
                 None => remote_verifier(cli).await?,
-            };
-            let store = match &cli.game.redis_url {
-                Some(url) => RoomStore::Redis(
-                    RedisStore::connect(url, &cli.game.redis_prefix)
-                        .await
-                        .context("connecting to Redis")?,
-                ),
-                None => RoomStore::Sql(SqlStore::new(db.clone())),
             };
             let server = GameServer::new(
                 cli.game_config(),
                 Arc::clone(&content),
-                store,
+                rooms,
                 db.clone(),
                 verifier,
             );
             let listener = bind("game-server", cli.game.game_addr).await?;
+            let url = match &cli.game.public_url {
+                Some(url) => url.clone(),
+                None => format!("ws://{}/v1/play", listener.local_addr()?),
+            };
             servers.spawn(serve(listener, server.router(), shutdown.clone()));
             let results = server.spawn_results_writer(results_stop.clone());
+            let node = Arc::clone(server.context());
+            let heartbeat = tokio::spawn(keep_registered(
+                directory,
+                move || NodeInfo {
+                    id: node.config.node_id.clone(),
+                    url: url.clone(),
+                    capacity: node.config.max_rooms,
+                    rooms: node.rooms.count(),
+                    heartbeat_ms: 0,
+                },
+                Duration::from_secs(cli.game.heartbeat_secs.max(1)),
+                directory_stop.clone(),
+            ));
             reload_content_on_sighup(content);
-            Some((server, results))
+            Some((server, results, heartbeat))
         }
-        None => None,
+        _ => None,
     };
 
     tokio::select! {
@@ -119,11 +186,16 @@ async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
         }
     }
     let drained = tokio::time::timeout(cli.shutdown_grace(), async {
+        directory_stop.cancel();
         shutdown.cancel();
-        if let Some((game, results)) = game {
+        if let Some((game, results, heartbeat)) = game {
+            let _ = heartbeat.await;
             game.shutdown().await;
             results_stop.cancel();
             let _ = results.await;
+        }
+        if let Some(mut tasks) = lobby_tasks {
+            while tasks.join_next().await.is_some() {}
         }
         while let Some(stopped) = servers.join_next().await {
             if let Err(error) = stopped.context("a server task panicked").and_then(|r| r) {

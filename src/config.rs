@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use moonlight_auth::{AuthConfig, RateLimit};
 use moonlight_common::{Database, telemetry::LogFormat};
 use moonlight_game_server::GameConfig;
+use moonlight_lobby::LobbyConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "moonlight", version, about = "Moonlight Online game backend")]
@@ -45,6 +46,9 @@ pub struct Cli {
     pub auth: AuthArgs,
 
     #[command(flatten)]
+    pub lobby: LobbyArgs,
+
+    #[command(flatten)]
     pub game: GameArgs,
 }
 
@@ -52,7 +56,9 @@ pub struct Cli {
 pub enum Command {
     /// Run only the auth service.
     Auth,
-    /// Run only a game-server node.
+    /// Run only a lobby (needs REDIS_URL to find game servers, and the auth keys).
+    Lobby,
+    /// Run only a game-server node (registers itself in Redis for the lobbies).
     GameServer,
     /// Work with designers' content.
     #[command(subcommand)]
@@ -123,6 +129,36 @@ pub struct AuthArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct LobbyArgs {
+    /// Address the lobby listens on (REST under /v1/lobby).
+    #[arg(
+        long,
+        env = "MOONLIGHT_LOBBY_ADDR",
+        default_value = "127.0.0.1:8081",
+        global = true
+    )]
+    pub lobby_addr: SocketAddr,
+
+    /// Seconds a quick-match player waits before being offered a practice match.
+    #[arg(
+        long,
+        env = "MOONLIGHT_PRACTICE_AFTER_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub practice_after_secs: u64,
+
+    /// Milliseconds between matchmaking rounds.
+    #[arg(
+        long,
+        env = "MOONLIGHT_MATCH_INTERVAL_MS",
+        default_value_t = 500,
+        global = true
+    )]
+    pub match_interval_ms: u64,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct GameArgs {
     /// Address the game server listens on (WebSocket at /v1/play).
     #[arg(
@@ -142,8 +178,8 @@ pub struct GameArgs {
     )]
     pub node_id: String,
 
-    /// Redis for the shared room store (required with more than one node); default: the
-    /// embedded store in the database.
+    /// Redis for the shared room store and node directory (required with more than one
+    /// process); default: the embedded store in the database, and an in-process directory.
     #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
     pub redis_url: Option<String>,
 
@@ -155,6 +191,21 @@ pub struct GameArgs {
         global = true
     )]
     pub redis_prefix: String,
+
+    /// The WebSocket URL players use to reach this node (default: its listener's address,
+    /// `ws://ADDR/v1/play`). Set it when players connect through another name or a proxy.
+    #[arg(long, env = "MOONLIGHT_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Seconds between this node's heartbeats in the node directory; three missed beats
+    /// and lobbies move its matches elsewhere.
+    #[arg(
+        long,
+        env = "MOONLIGHT_HEARTBEAT_SECS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub heartbeat_secs: u64,
 
     /// The designers' content (cards, decks, rules). SIGHUP reloads it for new matches.
     #[arg(
@@ -234,10 +285,22 @@ impl Cli {
         }
     }
 
+    pub fn lobby_config(&self) -> LobbyConfig {
+        LobbyConfig {
+            practice_after: Duration::from_secs(self.lobby.practice_after_secs),
+            match_interval: Duration::from_millis(self.lobby.match_interval_ms.max(1)),
+            ..LobbyConfig::default()
+        }
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.data_dir.join("keys")
+    }
+
     pub fn auth_config(&self) -> AuthConfig {
         let defaults = AuthConfig::default();
         AuthConfig {
-            keys_dir: Some(self.data_dir.join("keys")),
+            keys_dir: Some(self.keys_dir()),
             rate_limit: RateLimit {
                 per_minute: self.auth.auth_rate_per_minute,
                 burst: self.auth.auth_rate_burst,
@@ -265,6 +328,7 @@ mod tests {
         assert!(cli.command.is_none());
         assert!(cli.database_url().starts_with("sqlite://"));
         assert_eq!(cli.auth.auth_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.lobby.lobby_addr.to_string(), "127.0.0.1:8081");
         assert_eq!(cli.game.game_addr.to_string(), "127.0.0.1:8082");
         assert!(cli.game.redis_url.is_none());
     }

@@ -82,27 +82,25 @@ impl SigningKeys {
     /// one if there is none.
     pub fn load_or_generate(dir: &Path) -> anyhow::Result<Self> {
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut paths: Vec<PathBuf> = fs::read_dir(dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|path| path.extension().is_some_and(|ext| ext == "pem"))
-            .collect();
-        paths.sort();
+        let mut paths = key_files(dir)?;
         if paths.is_empty() {
             paths.push(generate_key_file(dir)?);
         }
-        let keys = paths
-            .iter()
-            .map(|path| {
-                let pem = fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
-                    anyhow::anyhow!("{}: not an Ed25519 PKCS#8 key: {e}", path.display())
-                })?;
-                KeyPair::from_signing_key(&key)
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(Self { keys })
+        read_keys(&paths)
+    }
+
+    /// Loads the keys another process (the auth service) generated in `dir`; fails if
+    /// there are none, rather than signing with keys nobody trusts.
+    pub fn load(dir: &Path) -> anyhow::Result<Self> {
+        let paths = key_files(dir)?;
+        if paths.is_empty() {
+            anyhow::bail!(
+                "no signing keys (*.pem) in {}; start the auth service on the same data \
+                 directory first, or copy its keys there",
+                dir.display()
+            );
+        }
+        read_keys(&paths)
     }
 
     /// A single in-memory key (for tests and throwaway nodes).
@@ -127,6 +125,31 @@ impl SigningKeys {
     pub fn algorithm(&self) -> Algorithm {
         Algorithm::EdDSA
     }
+}
+
+fn key_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("reading the keys directory {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "pem"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+fn read_keys(paths: &[PathBuf]) -> anyhow::Result<SigningKeys> {
+    let keys = paths
+        .iter()
+        .map(|path| {
+            let pem =
+                fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let key = SigningKey::from_pkcs8_pem(&pem).map_err(|e| {
+                anyhow::anyhow!("{}: not an Ed25519 PKCS#8 key: {e}", path.display())
+            })?;
+            KeyPair::from_signing_key(&key)
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(SigningKeys { keys })
 }
 
 fn generate_key_file(dir: &Path) -> anyhow::Result<PathBuf> {

@@ -6,7 +6,7 @@ mod support;
 use moonlight_testkit::{DbKind, db_tests};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Duel, Stack, fast_lobby, play_url};
+use support::{Duel, Stack, fast_lobby, play_url, seat_urls};
 
 db_tests!(
     quick_match_plays_to_game_over_and_rates_once,
@@ -30,8 +30,8 @@ async fn quick_match_plays_to_game_over_and_rates_once(kind: DbKind) {
     assert_ne!(a["seat"], b["seat"]);
     let match_id = a["room_id"].as_str().expect("a room id").to_owned();
 
-    let (first, second) = if a["seat"] == 0 { (&a, &b) } else { (&b, &a) };
-    let mut duel = Duel::join([&play_url(first), &play_url(second)]).await;
+    let urls = seat_urls(&a, &b);
+    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
     duel.finish().await;
 
     stack.results_recorded(1).await;

@@ -13,6 +13,7 @@
 //! exits. Missing server binaries are installed from Debian's packages.
 
 pub mod game_client;
+pub mod lobby_client;
 mod packages;
 mod postgres;
 mod redis;

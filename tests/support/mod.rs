@@ -29,7 +29,14 @@ pub async fn start(
 ) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_moonlight"))
         .args(args)
-        .args(["--auth-addr", "127.0.0.1:0", "--game-addr", "127.0.0.1:0"])
+        .args([
+            "--auth-addr",
+            "127.0.0.1:0",
+            "--lobby-addr",
+            "127.0.0.1:0",
+            "--game-addr",
+            "127.0.0.1:0",
+        ])
         .arg("--content-dir")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("content"))
         .arg("--data-dir")

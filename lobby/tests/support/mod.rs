@@ -17,11 +17,12 @@ use moonlight_lobby::{
     Lobby, LobbyConfig, LobbyService, NodeDirectory, NodeInfo, keep_registered, store::LobbyStore,
 };
 use moonlight_testkit::{DbKind, TestDatabase};
-use reqwest::StatusCode;
-use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-pub use moonlight_testkit::game_client::{Duel, PATIENCE};
+pub use moonlight_testkit::{
+    game_client::{Duel, PATIENCE},
+    lobby_client::{LobbyPlayer as Player, play_url, seat_urls},
+};
 
 pub struct Stack {
     pub auth: String,
@@ -144,36 +145,7 @@ impl Stack {
 
     /// A new account, logged in.
     pub async fn player(&self, name: &str) -> Player {
-        let response = self
-            .http
-            .post(format!("{}/v1/auth/register", self.auth))
-            .json(&json!({"username": name, "password": "correct horse battery"}))
-            .send()
-            .await
-            .expect("register");
-        assert_eq!(response.status(), StatusCode::CREATED, "registering {name}");
-        let body: Value = response.json().await.expect("tokens");
-        let token = body["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned();
-        let me: Value = self
-            .http
-            .get(format!("{}/v1/auth/me", self.auth))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("me")
-            .json()
-            .await
-            .expect("me body");
-        Player {
-            id: me["id"].as_str().expect("an id").to_owned(),
-            name: name.to_owned(),
-            token,
-            base: self.lobby_url.clone(),
-            http: self.http.clone(),
-        }
+        Player::register(&self.http, &self.auth, &self.lobby_url, name).await
     }
 
     /// Settles every finished match the game server has recorded so far, as a lobby's
@@ -205,72 +177,4 @@ async fn listen(router: axum::Router, shutdown: &CancellationToken) -> SocketAdd
     let addr = listener.local_addr().expect("address");
     tokio::spawn(serve(listener, router, shutdown.clone()));
     addr
-}
-
-/// A logged-in player talking to the lobby.
-#[derive(Clone)]
-pub struct Player {
-    pub id: String,
-    pub name: String,
-    pub token: String,
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Player {
-    pub async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("lobby request");
-        let status = response.status();
-        let text = response.text().await.expect("lobby answer");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
-    }
-
-    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.call(reqwest::Method::DELETE, path, None).await
-    }
-
-    pub async fn enqueue(&self, deck: &str) -> Value {
-        let (status, body) = self.post("/v1/lobby/queue", json!({ "deck": deck })).await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        assert_eq!(body["state"], "queued");
-        body
-    }
-
-    /// Long-polls until the lobby has a match for this player; returns its `match` part.
-    pub async fn wait_for_match(&self) -> Value {
-        let (status, body) = self.get("/v1/lobby/status?wait=20").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        assert_eq!(body["state"], "in_match", "no match in time: {body}");
-        body["match"].clone()
-    }
-}
-
-/// `url?ticket=…` of a status's `match` part.
-pub fn play_url(play: &Value) -> String {
-    format!(
-        "{}?ticket={}",
-        play["url"].as_str().expect("a url"),
-        play["ticket"].as_str().expect("a ticket")
-    )
 }
