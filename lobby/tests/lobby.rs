@@ -315,6 +315,35 @@ async fn bad_requests_change_nothing(kind: DbKind) {
     let (_, status) = luna.get("/v1/lobby/status").await;
     assert_eq!(status["state"], "idle");
     assert!(stack.lobby_store().queued(10).await.unwrap().is_empty());
+
+    // Every endpoint is in the OpenAPI document.
+    let document: serde_json::Value = stack
+        .http
+        .get(format!("{}/openapi.json", stack.lobby_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/v1/lobby/queue",
+        "/v1/lobby/status",
+        "/v1/lobby/rooms",
+        "/v1/lobby/rooms/join",
+        "/v1/lobby/rooms/current",
+        "/v1/lobby/practice",
+        "/v1/lobby/me",
+        "/v1/lobby/me/matches",
+        "/v1/lobby/matches/{id}",
+        "/v1/lobby/leaderboard",
+    ] {
+        assert!(
+            document["paths"][path].is_object(),
+            "{path} is not documented"
+        );
+    }
+    assert!(document["components"]["schemas"]["Status"].is_object());
 }
 
 /// Runs `n` copies of a request at once.
