@@ -90,9 +90,12 @@ pub struct MatchResult {
 }
 
 impl MatchResult {
-    /// `win`, `loss` or `draw` for `seat`.
+    /// `win`, `loss` or `draw` for `seat`; `no_contest` for everyone when the match was
+    /// void (a seat never showed up), so it counts as neither a draw nor a loss.
     pub fn result_for(&self, seat: Seat) -> &'static str {
-        if self.outcome.is_draw() {
+        if self.outcome.is_void() {
+            "no_contest"
+        } else if self.outcome.is_draw() {
             "draw"
         } else if self.outcome.winners.contains(&seat) {
             "win"
@@ -101,7 +104,7 @@ impl MatchResult {
         }
     }
 
-    /// The winning team, or `None` for a draw.
+    /// The winning team, or `None` for a draw or a void match.
     pub fn winner_team(&self) -> Option<u8> {
         let seat = self.outcome.winners.first()?;
         self.teams.get(usize::from(seat.0)).copied()
