@@ -488,6 +488,20 @@ impl Game {
         Ok(g)
     }
 
+    /// A copy of this game for a bot's lookahead: every deck reshuffled and the
+    /// RNG reseeded from `seed`. Playing actions on it shows what they would do
+    /// without revealing the real order of any deck or the match's next random
+    /// outcomes (bots must never draw from the match's RNG). `self` is untouched.
+    pub(crate) fn hypothetical(&self, seed: u64) -> Game {
+        let mut copy = self.clone();
+        let mut rng = GameRng::from_seed_u64(seed);
+        for seat in &mut copy.st.seats {
+            rng.shuffle(&mut seat.deck);
+        }
+        copy.st.rng = rng;
+        copy
+    }
+
     /// Checks the engine's invariants (moonlight within bounds, health never
     /// above maximum, limits, cards conserved across zones except generated
     /// ones, unique ids). For tests and debug assertions; `Err` says what broke.
