@@ -35,6 +35,7 @@ fn room() -> RoomRecord {
             let record = PlayerRecord {
                 player_id: (*player).to_owned(),
                 name: (*player).to_owned(),
+                bot: false,
             };
             (record, deck)
         })

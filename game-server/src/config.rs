@@ -35,6 +35,9 @@ pub struct GameConfig {
     pub handshake_timeout: Duration,
     /// Interval between server pings; a client silent for twice this is dropped.
     pub heartbeat: Duration,
+    /// A practice bot's think time before each action, drawn uniformly from (min, max) so
+    /// it plays at a human pace rather than instantly.
+    pub bot_think: (Duration, Duration),
 }
 
 impl Default for GameConfig {
@@ -58,6 +61,7 @@ impl Default for GameConfig {
             max_connections: 16_000,
             handshake_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(15),
+            bot_think: (Duration::from_millis(800), Duration::from_millis(2500)),
         }
     }
 }

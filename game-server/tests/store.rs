@@ -28,10 +28,12 @@ fn record(room_id: &str) -> RoomRecord {
             PlayerRecord {
                 player_id: "p1".into(),
                 name: "Luna".into(),
+                bot: false,
             },
             PlayerRecord {
                 player_id: "p2".into(),
                 name: "Sol".into(),
+                bot: false,
             },
         ],
         created_at: 1,

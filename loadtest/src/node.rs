@@ -49,6 +49,7 @@ impl Node {
                     let player = PlayerRecord {
                         player_id: player_id(room, seat),
                         name: format!("bot {room}/{seat}"),
+                        bot: false,
                     };
                     (player, decks[seat % decks.len()])
                 })

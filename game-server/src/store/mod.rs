@@ -63,6 +63,22 @@ impl RoomRecord {
 pub struct PlayerRecord {
     pub player_id: String,
     pub name: String,
+    /// A practice bot plays this seat: the room plays it by itself, and no connection may
+    /// take it. Absent in records written before bots (hence the default).
+    #[serde(default)]
+    pub bot: bool,
+}
+
+impl PlayerRecord {
+    /// A practice bot's seat. Its id starts with `bot:`, which no account id (a UUID) does,
+    /// so no ticket names it.
+    pub fn practice_bot(name: &str) -> Self {
+        Self {
+            player_id: format!("bot:{name}"),
+            name: name.to_owned(),
+            bot: true,
+        }
+    }
 }
 
 /// One accepted input, as logged.
