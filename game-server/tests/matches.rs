@@ -313,3 +313,60 @@ async fn a_restored_room_lets_its_bot_play_on() {
         "the player's turn"
     );
 }
+
+/// A matched player who never shows up: once the join window is over the match is void
+/// (`no_contest`, no winner), the player who came is told, and the result is recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_whose_opponent_never_shows_up_is_void() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.join_window = Duration::from_millis(200);
+    })
+    .await;
+    node.create_room("no-show", 5).await;
+    let (mut player, welcome) = node.join("no-show", 0).await;
+    assert!(!welcome.players[1].connected);
+    // The player who came keeps its opening hand; the other seat never chooses.
+    let view = welcome.view.expect("a welcome carries the view");
+    let keep = choose(&view, &welcome.legal_actions, 0).expect("an opening hand to choose");
+    let client_seq = player.act(keep).await;
+    let outcome = loop {
+        match player.next_seen_by(0).await {
+            Body::Update(update) => {
+                let forfeit = update
+                    .events
+                    .iter()
+                    .any(|e| matches!(e.kind, Some(pb::event::Kind::Forfeited(_))));
+                assert!(!forfeit, "a no-show is not a forfeit");
+                if update.acked_client_seq.is_none() {
+                    assert!(update.view.expect("view").outcome.is_some());
+                } else {
+                    assert_eq!(update.acked_client_seq, Some(client_seq));
+                }
+            }
+            Body::GameOver(over) => break over.outcome.expect("an outcome"),
+            _ => {}
+        }
+    };
+    assert_eq!(outcome.reason, "no_contest");
+    assert!(outcome.winners.is_empty());
+
+    let mut recorded = node.ctx.results_progress.subscribe();
+    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|p| p.recorded >= 1))
+        .await
+        .expect("recorded in time")
+        .unwrap();
+    let pool = node.db.pool();
+    let rows: Vec<(Option<i64>, String)> =
+        sqlx::query_as("SELECT winner_team, reason FROM match_results WHERE match_id = 'no-show'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, [(None, "no_contest".to_owned())]);
+    let results: Vec<String> = sqlx::query_scalar(
+        "SELECT result FROM match_players WHERE match_id = 'no-show' ORDER BY seat",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(results, ["no_contest", "no_contest"]);
+}

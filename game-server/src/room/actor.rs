@@ -43,7 +43,7 @@ struct Applied {
 #[derive(Default)]
 struct SeatSlot {
     peer: Option<Peer>,
-    /// While disconnected: when the seat forfeits.
+    /// While disconnected: when the seat forfeits (or, if it never played, voids the match).
     held_until: Option<Instant>,
     /// Consecutive turns that ran out of time.
     timeouts: u32,
@@ -85,9 +85,18 @@ impl Room {
     pub(crate) fn new(ctx: Arc<NodeContext>, record: RoomRecord, restored: Restored) -> Self {
         let now = Instant::now();
         let seat_count = record.setup.seats.len();
-        let held_until = Some(now + ctx.config.reconnect_window);
         let game_over = restored.game.is_over();
         let bots = Bots::new(&record.players);
+        // Nobody is connected yet. A seat that has not played gets the join window, one that
+        // has (a room restored mid-match) the reconnect window.
+        let held_until = |seat: Seat| {
+            let window = if never_played(&restored.game, seat) {
+                ctx.config.join_window
+            } else {
+                ctx.config.reconnect_window
+            };
+            Some(now + window)
+        };
         let mut room = Self {
             id: record.room_id.clone(),
             timed_turn: (restored.game.turn(), restored.game.active_seat(), true),
@@ -95,7 +104,7 @@ impl Room {
             // A bot seat never connects, so it is never held (nor forfeited for being away).
             seats: (0..seat_count)
                 .map(|i| SeatSlot {
-                    held_until: held_until.filter(|_| !bots.is_bot(seat_at(i))),
+                    held_until: held_until(seat_at(i)).filter(|_| !bots.is_bot(seat_at(i))),
                     ..SeatSlot::default()
                 })
                 .collect(),
@@ -486,8 +495,16 @@ impl Room {
             if let Some(slot) = self.seats.get_mut(seat.index()) {
                 slot.held_until = None;
             }
-            tracing::info!(room = %self.id, seat = seat.0, "seat never came back; forfeiting");
-            self.server_input(Input::Forfeit { seat }).await;
+            let input = if never_played(&self.game, seat) {
+                // Nobody played yet: void, so the one who showed up is not stuck waiting
+                // and nobody is handed a win over an empty chair.
+                tracing::info!(room = %self.id, seat = seat.0, "seat never showed up; no contest");
+                Input::Abandon { seat }
+            } else {
+                tracing::info!(room = %self.id, seat = seat.0, "seat never came back; forfeiting");
+                Input::Forfeit { seat }
+            };
+            self.server_input(input).await;
         }
         if self.finished_at.is_none()
             && let Some((seat, action)) = self.bots.take_due(&self.game, now)
@@ -677,6 +694,12 @@ impl Room {
                 .unwrap_or(0),
         }));
     }
+}
+
+/// Whether `seat` has not played at all: the opening hands are still being chosen and it
+/// has not chosen yet.
+fn never_played(game: &Game, seat: Seat) -> bool {
+    game.turn() == 0 && game.seats_to_act().contains(&seat)
 }
 
 /// The seat at index `i` (rooms have at most 8 seats).
