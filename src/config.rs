@@ -243,6 +243,10 @@ pub struct GameArgs {
     )]
     pub reconnect_secs: u64,
 
+    /// Seconds a matched player has to connect before the match is void (no contest).
+    #[arg(long, env = "MOONLIGHT_JOIN_SECS", default_value_t = 30, global = true)]
+    pub join_secs: u64,
+
     /// Rooms this node runs at most.
     #[arg(
         long,
@@ -279,6 +283,7 @@ impl Cli {
             allowed_origins: self.game.allowed_origins.clone(),
             turn_time: Duration::from_secs(self.game.turn_secs),
             reconnect_window: Duration::from_secs(self.game.reconnect_secs),
+            join_window: Duration::from_secs(self.game.join_secs),
             max_rooms: self.game.max_rooms,
             max_connections: self.game.max_connections,
             ..GameConfig::default()

@@ -181,6 +181,7 @@ pub(crate) fn encode(content: &Content, st: &State) -> Vec<u8> {
                 EndReason::HeroDefeated => 0,
                 EndReason::Concession => 1,
                 EndReason::TurnLimit => 2,
+                EndReason::NoContest => 3,
             });
             w.u8(o.winners.len() as u8);
             for s in &o.winners {
@@ -288,6 +289,7 @@ pub(crate) fn decode(content: &Content, bytes: &[u8]) -> Res<State> {
                 0 => EndReason::HeroDefeated,
                 1 => EndReason::Concession,
                 2 => EndReason::TurnLimit,
+                3 => EndReason::NoContest,
                 _ => return Err(SnapshotError::Malformed("end reason")),
             };
             let mut winners = Vec::new();

@@ -14,6 +14,11 @@ pub struct GameConfig {
     pub max_timeouts: u32,
     /// How long a disconnected seat is held before it forfeits.
     pub reconnect_window: Duration,
+    /// How long a seat that has not played yet (no opening hand chosen) is held after the
+    /// room opens. A seat that never shows up voids the match (`no_contest`) rather than
+    /// handing the other player a win. Keep it under `turn_time`, which ends the opening
+    /// hands' choice (keeping the hands) and so starts play.
+    pub join_window: Duration,
     /// How long a finished room waits for its players to leave.
     pub finished_linger: Duration,
     /// A snapshot every this many inputs (and at each turn end).
@@ -35,6 +40,9 @@ pub struct GameConfig {
     pub handshake_timeout: Duration,
     /// Interval between server pings; a client silent for twice this is dropped.
     pub heartbeat: Duration,
+    /// A practice bot's think time before each action, drawn uniformly from (min, max) so
+    /// it plays at a human pace rather than instantly.
+    pub bot_think: (Duration, Duration),
 }
 
 impl Default for GameConfig {
@@ -45,6 +53,7 @@ impl Default for GameConfig {
             turn_time: Duration::from_secs(75),
             max_timeouts: 3,
             reconnect_window: Duration::from_secs(60),
+            join_window: Duration::from_secs(30),
             finished_linger: Duration::from_secs(60),
             snapshot_every: 20,
             recent_updates: 128,
@@ -58,6 +67,7 @@ impl Default for GameConfig {
             max_connections: 16_000,
             handshake_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(15),
+            bot_think: (Duration::from_millis(800), Duration::from_millis(2500)),
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn outcome(o: &Outcome) -> pb::Outcome {
             EndReason::HeroDefeated => "hero_defeated",
             EndReason::Concession => "concession",
             EndReason::TurnLimit => "turn_limit",
+            EndReason::NoContest => "no_contest",
         }
         .to_owned(),
     }

@@ -2,9 +2,15 @@
 
 mod support;
 
-use moonlight_engine::{EndReason, Outcome, Seat};
-use moonlight_game_server::store::{MatchResult, PlayerRecord};
-use moonlight_testkit::DbKind;
+use std::time::Duration;
+
+use moonlight_engine::{Action, EndReason, Game, Input, Outcome, Seat, choose_action};
+use moonlight_game_server::{
+    GameConfig,
+    store::{LogEntry, MatchResult, PlayerRecord},
+};
+use moonlight_proto::v1::{self as pb, server_frame::Body};
+use moonlight_testkit::{DbKind, game_client::choose};
 use support::{StoreKind, spawn_node};
 
 /// Plays a whole match between two clients; every frame is checked to hide the other
@@ -137,4 +143,230 @@ async fn a_result_reached_while_the_database_is_down_is_recorded_once_it_is_back
             .unwrap();
     assert_eq!(results, 1);
     assert!(node.ctx.store.pending_results().await.unwrap().is_empty());
+}
+
+/// Bots think for a few milliseconds in tests, not a human second or two.
+fn quick_bots(config: &mut GameConfig) {
+    config.bot_think = (Duration::from_millis(1), Duration::from_millis(5));
+}
+
+/// Whether an event is a seat's own move (not a server input), and the seat if it says.
+fn a_move(event: &pb::Event) -> Option<Option<u32>> {
+    use pb::event::Kind;
+    match event.kind.as_ref()? {
+        Kind::CardPlayed(e) => Some(Some(e.seat)),
+        Kind::TurnEnded(e) => Some(Some(e.seat)),
+        Kind::Mulligan(e) => Some(Some(e.seat)),
+        Kind::Attacked(_) => Some(None),
+        _ => None,
+    }
+}
+
+/// A player (seat 0, the test's simple policy) against a practice bot (seat 1): the bot's
+/// moves arrive while the player does nothing, the match ends, and its result is recorded
+/// once, with the bot's seat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_plays_a_practice_bot_to_the_end() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), quick_bots).await;
+    node.create_practice_room("practice", 7).await;
+    let (mut player, welcome) = node.join("practice", 0).await;
+    assert!(welcome.players[1].connected, "a bot is always there");
+    let mut view = welcome.view.expect("a welcome carries the view");
+    let mut legal = welcome.legal_actions;
+    let mut in_flight = None;
+    let mut bot_turns = 0;
+    let outcome = loop {
+        if in_flight.is_none()
+            && let Some(action) = choose(&view, &legal, 0)
+        {
+            in_flight = Some(player.act(action).await);
+        }
+        match player.next_seen_by(0).await {
+            Body::Update(update) => {
+                if update.acked_client_seq.is_some() {
+                    assert_eq!(update.acked_client_seq, in_flight);
+                    in_flight = None;
+                } else {
+                    // Not ours: the bot moved. In play (past the opening hands, which both
+                    // seats choose at once) it only moves while the player waits.
+                    let moves: Vec<Option<u32>> = update.events.iter().filter_map(a_move).collect();
+                    assert!(
+                        !moves.is_empty() && moves.iter().flatten().all(|&seat| seat == 1),
+                        "not a bot's move: {update:?}"
+                    );
+                    assert!(view.turn == 0 || in_flight.is_none());
+                }
+                for event in &update.events {
+                    match &event.kind {
+                        Some(pb::event::Kind::TurnEnded(e)) if e.seat == 1 => bot_turns += 1,
+                        Some(pb::event::Kind::TimedOut(_)) => panic!("a turn timed out"),
+                        _ => {}
+                    }
+                }
+                view = update.view.expect("live updates carry the view");
+                legal = update.legal_actions;
+            }
+            Body::GameOver(over) => break over.outcome.expect("an outcome"),
+            Body::ActionRejected(rejected) => panic!("a legal action was refused: {rejected:?}"),
+            _ => {}
+        }
+    };
+    assert!(bot_turns >= 1, "the bot played its turns");
+    assert_ne!(outcome.reason, "no_contest");
+
+    let mut recorded = node.ctx.results_progress.subscribe();
+    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|p| p.recorded >= 1))
+        .await
+        .expect("recorded in time")
+        .unwrap();
+    let pool = node.db.pool();
+    let results: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM match_results WHERE match_id = 'practice'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(results, 1);
+    let players: Vec<(String, String)> = sqlx::query_as(
+        "SELECT player_id, result FROM match_players WHERE match_id = 'practice' ORDER BY seat",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let ids: Vec<&str> = players.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["player-a", "bot:Moonbot"]);
+    let expected = match outcome.winners.as_slice() {
+        [0] => ["win", "loss"],
+        [1] => ["loss", "win"],
+        _ => ["draw", "draw"],
+    };
+    let results: Vec<&str> = players.iter().map(|(_, r)| r.as_str()).collect();
+    assert_eq!(results, expected);
+}
+
+/// A room opened from a log that stops on the bot's turn (a restore: after a crash, or on
+/// another node) lets the bot play on by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_room_lets_its_bot_play_on() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), quick_bots).await;
+    let record = node.create_practice_room("practice", 3).await;
+    // The room's history so far, as another node logged it: both opening hands kept, and
+    // the player's turn ended if it went first.
+    let content = node.ctx.content.current();
+    let mut game = Game::new(content, &record.setup).expect("setup");
+    let mut log = vec![Input::Act {
+        seat: Seat(0),
+        action: Action::Mulligan {
+            replace: Vec::new(),
+        },
+    }];
+    log.push(Input::Act {
+        seat: Seat(1),
+        action: Action::Mulligan {
+            replace: Vec::new(),
+        },
+    });
+    for input in &log {
+        game.submit(input).expect("legal");
+    }
+    if game.active_seat() == Seat(0) {
+        let end = Input::Act {
+            seat: Seat(0),
+            action: Action::EndTurn,
+        };
+        game.submit(&end).expect("legal");
+        log.push(end);
+    }
+    assert_eq!(game.seats_to_act(), [Seat(1)]);
+    assert!(choose_action(&game, Seat(1)).is_some());
+    let logged = log.len() as u64;
+    for (input, seq) in log.into_iter().zip(1..) {
+        let entry = LogEntry {
+            seq,
+            input,
+            client_seq: None,
+        };
+        node.ctx.store.append("practice", &entry).await.unwrap();
+    }
+
+    // The room opens (restored from the log) when the player's socket arrives; the bot may
+    // already be moving by the time the welcome is sent. The player sends nothing: the bot
+    // plays its turn through and hands it back.
+    let (mut player, welcome) = node.join("practice", 0).await;
+    let (mut seq, mut view, mut legal) = (
+        welcome.seq,
+        welcome.view.expect("a welcome carries the view"),
+        welcome.legal_actions,
+    );
+    while view.active_seat != 0 {
+        if let Body::Update(update) = player.next_seen_by(0).await {
+            assert_eq!(update.acked_client_seq, None);
+            seq = update.seq;
+            view = update.view.expect("live updates carry the view");
+            legal = update.legal_actions;
+        }
+    }
+    assert!(seq > logged, "the bot moved after the restore");
+    assert!(
+        legal
+            .iter()
+            .any(|a| matches!(a.kind, Some(pb::legal_action::Kind::EndTurn(_)))),
+        "the player's turn"
+    );
+}
+
+/// A matched player who never shows up: once the join window is over the match is void
+/// (`no_contest`, no winner), the player who came is told, and the result is recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_whose_opponent_never_shows_up_is_void() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.join_window = Duration::from_millis(200);
+    })
+    .await;
+    node.create_room("no-show", 5).await;
+    let (mut player, welcome) = node.join("no-show", 0).await;
+    assert!(!welcome.players[1].connected);
+    // The player who came keeps its opening hand; the other seat never chooses.
+    let view = welcome.view.expect("a welcome carries the view");
+    let keep = choose(&view, &welcome.legal_actions, 0).expect("an opening hand to choose");
+    let client_seq = player.act(keep).await;
+    let outcome = loop {
+        match player.next_seen_by(0).await {
+            Body::Update(update) => {
+                let forfeit = update
+                    .events
+                    .iter()
+                    .any(|e| matches!(e.kind, Some(pb::event::Kind::Forfeited(_))));
+                assert!(!forfeit, "a no-show is not a forfeit");
+                if update.acked_client_seq.is_none() {
+                    assert!(update.view.expect("view").outcome.is_some());
+                } else {
+                    assert_eq!(update.acked_client_seq, Some(client_seq));
+                }
+            }
+            Body::GameOver(over) => break over.outcome.expect("an outcome"),
+            _ => {}
+        }
+    };
+    assert_eq!(outcome.reason, "no_contest");
+    assert!(outcome.winners.is_empty());
+
+    let mut recorded = node.ctx.results_progress.subscribe();
+    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|p| p.recorded >= 1))
+        .await
+        .expect("recorded in time")
+        .unwrap();
+    let pool = node.db.pool();
+    let rows: Vec<(Option<i64>, String)> =
+        sqlx::query_as("SELECT winner_team, reason FROM match_results WHERE match_id = 'no-show'")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(rows, [(None, "no_contest".to_owned())]);
+    let results: Vec<String> = sqlx::query_scalar(
+        "SELECT result FROM match_players WHERE match_id = 'no-show' ORDER BY seat",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(results, ["no_contest", "no_contest"]);
 }

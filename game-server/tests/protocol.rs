@@ -407,6 +407,17 @@ async fn a_ticket_for_someone_elses_seat_is_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_ticket_takes_a_practice_bots_seat() {
+    let node = node().await;
+    node.create_practice_room("r", 1).await;
+    let mut impostor =
+        Client::connect(&node.play_url(&node.ticket("r", "bot:Moonbot", Some(1)))).await;
+    impostor.hello().await;
+    assert!(matches!(impostor.next().await, Some(Body::Error(e)) if e.code == "wrong_seat"));
+    assert_eq!(impostor.close_code().await, Some(close::WRONG_SEAT));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_socket_for_a_seat_takes_over() {
     let node = node().await;
     node.create_room("r", 1).await;

@@ -27,7 +27,8 @@ use crate::{
     waiters::Waiters,
 };
 
-/// The practice bot's seat: its player id starts with this, which no account id does.
+/// The practice bot's seat: its player id starts with this, which no account id does
+/// (see `PlayerRecord::practice_bot`).
 pub const BOT_ID_PREFIX: &str = "bot:";
 pub const BOT_NAME: &str = "Practice bot";
 
@@ -275,11 +276,7 @@ impl Lobby {
                 from,
             },
             SeatPlan {
-                player: PlayerRecord {
-                    player_id: format!("{BOT_ID_PREFIX}{}", uuid::Uuid::new_v4()),
-                    name: BOT_NAME.to_owned(),
-                    bot: true,
-                },
+                player: PlayerRecord::practice_bot(BOT_NAME),
                 deck: bot_deck,
                 from: None,
             },

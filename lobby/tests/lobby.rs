@@ -6,7 +6,10 @@ mod support;
 use moonlight_testkit::{DbKind, db_tests};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Duel, Stack, fast_lobby, play_url, seat_urls};
+use std::time::Duration;
+
+use moonlight_testkit::game_client::{Client, play_alone};
+use support::{Duel, PATIENCE, Stack, fast_lobby, play_url, seat_urls};
 
 db_tests!(
     quick_match_plays_to_game_over_and_rates_once,
@@ -15,6 +18,8 @@ db_tests!(
     one_queue_or_room_at_a_time,
     bad_requests_change_nothing,
     settling_races_settle_each_match_once,
+    practice_against_the_bot_to_the_end,
+    a_no_show_voids_the_match_and_frees_both,
 );
 
 async fn quick_match_plays_to_game_over_and_rates_once(kind: DbKind) {
@@ -446,4 +451,78 @@ async fn settling_races_settle_each_match_once(kind: DbKind) {
     assert_eq!(rest["matches"].as_array().unwrap().len(), 1);
     assert_eq!(rest["matches"][0]["match_id"], "m0");
     assert_eq!(rest["next"], serde_json::Value::Null);
+}
+
+async fn practice_against_the_bot_to_the_end(kind: DbKind) {
+    let lobby = moonlight_lobby::LobbyConfig {
+        practice_after: Duration::ZERO,
+        ..fast_lobby()
+    };
+    let stack = Stack::start(kind, lobby, |game| {
+        game.bot_think = (Duration::from_millis(1), Duration::from_millis(5));
+    })
+    .await;
+    let luna = stack.player("luna").await;
+    // Alone in the queue past the practice threshold: offered a bot, and taking it leaves
+    // the queue.
+    luna.enqueue("dusk_starter").await;
+    let (_, waiting) = luna.get("/v1/lobby/status").await;
+    assert_eq!(waiting["queue"]["practice_offered"], true, "{waiting}");
+    let (status, practice) = luna
+        .post("/v1/lobby/practice", json!({"deck": "tide_starter"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{practice}");
+    assert_eq!(practice["state"], "in_match");
+    assert!(stack.lobby_store().queued(10).await.unwrap().is_empty());
+
+    let outcome = tokio::time::timeout(PATIENCE * 4, play_alone(&play_url(&practice["match"])))
+        .await
+        .expect("the practice match ended in time");
+    assert_ne!(outcome.reason, "no_contest");
+    stack.results_recorded(1).await;
+    assert_eq!(stack.settle().await, 1);
+    let match_id = practice["match"]["room_id"].as_str().unwrap();
+    let (_, record) = luna.get(&format!("/v1/lobby/matches/{match_id}")).await;
+    assert_eq!(record["kind"], "practice");
+    assert_eq!(record["players"][1]["name"], "Practice bot");
+    // Practice counts nowhere, and the player is free again.
+    assert_eq!(luna.games().await, 0);
+    let (_, status) = luna.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "idle");
+}
+
+async fn a_no_show_voids_the_match_and_frees_both(kind: DbKind) {
+    let stack = Stack::start(kind, fast_lobby(), |game| {
+        game.join_window = Duration::from_millis(300);
+    })
+    .await;
+    let luna = stack.player("luna").await;
+    let ghost = stack.player("ghost").await;
+    luna.enqueue("dusk_starter").await;
+    ghost.enqueue("dusk_starter").await;
+    let (play, _) = tokio::join!(luna.wait_for_match(), ghost.wait_for_match());
+    // Only luna ever connects; the room voids the match when ghost's join window ends.
+    let mut client = Client::connect(&play_url(&play)).await;
+    client.hello().await;
+    let outcome = loop {
+        match client
+            .next()
+            .await
+            .expect("the socket stays open until the game over")
+        {
+            moonlight_proto::v1::server_frame::Body::GameOver(over) => break over.outcome.unwrap(),
+            _ => continue,
+        }
+    };
+    assert_eq!(outcome.reason, "no_contest");
+    assert!(outcome.winners.is_empty());
+    stack.results_recorded(1).await;
+    assert_eq!(stack.settle().await, 1);
+    // No rating moved, nobody's record changed, and both can queue again.
+    for player in [&luna, &ghost] {
+        assert_eq!(player.games().await, 0);
+        let (_, me) = player.get("/v1/lobby/me").await;
+        assert!((me["rating"].as_f64().unwrap() - 1500.0).abs() < f64::EPSILON);
+        player.enqueue("dusk_starter").await;
+    }
 }

@@ -344,3 +344,36 @@ fn two<T>(items: Vec<T>) -> [T; 2] {
         .try_into()
         .unwrap_or_else(|items: Vec<T>| panic!("expected two, got {}", items.len()))
 }
+
+/// Plays one seat alone against whatever plays the others (a practice bot), from the hello
+/// to the game over, with [`choose`]; returns the outcome.
+pub async fn play_alone(url: &str) -> pb::Outcome {
+    let mut client = Client::connect(url).await;
+    client.hello().await;
+    let welcome = client.welcome().await;
+    let me = welcome.seat.expect("a seated ticket");
+    client.next_client_seq = welcome.last_client_seq + 1;
+    let mut view = welcome.view.expect("a welcome carries the view");
+    let mut legal = welcome.legal_actions;
+    let mut in_flight = None;
+    loop {
+        if in_flight.is_none()
+            && let Some(action) = choose(&view, &legal, me)
+        {
+            in_flight = Some(client.act(action).await);
+        }
+        match client.next_seen_by(me as usize).await {
+            Body::Update(update) => {
+                if update.acked_client_seq.is_some() {
+                    assert_eq!(update.acked_client_seq, in_flight);
+                    in_flight = None;
+                }
+                view = update.view.expect("live updates carry the view");
+                legal = update.legal_actions;
+            }
+            Body::GameOver(over) => return over.outcome.expect("an outcome"),
+            Body::ActionRejected(rejected) => panic!("a legal action was refused: {rejected:?}"),
+            _ => {}
+        }
+    }
+}

@@ -35,7 +35,7 @@ pub enum Action {
 }
 
 /// Everything that can change a match: player actions and the server's own
-/// inputs (turn timer, forfeit). A match is `(content, setup, [Input])`.
+/// inputs (turn timer, forfeit, abandon). A match is `(content, setup, [Input])`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "input", rename_all = "snake_case")]
 pub enum Input {
@@ -45,6 +45,12 @@ pub enum Input {
     TurnTimeout { seat: Seat },
     /// The server forfeits `seat` (it loses, e.g. it never reconnected).
     Forfeit { seat: Seat },
+    /// The server voids the match because `seat` never showed up: the game ends
+    /// with no winner ([`EndReason::NoContest`]), so nobody is handed a win for
+    /// an opponent who never played.
+    ///
+    /// [`EndReason::NoContest`]: super::state::EndReason::NoContest
+    Abandon { seat: Seat },
 }
 
 /// Why an input was refused. The state is unchanged.

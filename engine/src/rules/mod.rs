@@ -324,6 +324,12 @@ impl Game {
         self.submit(&Input::Forfeit { seat })
     }
 
+    /// The server voids the match because `seat` never showed up: it ends with
+    /// no winner ([`EndReason::NoContest`]).
+    pub fn abandon(&mut self, seat: Seat) -> Result<Vec<Event>, Rejection> {
+        self.submit(&Input::Abandon { seat })
+    }
+
     /// Applies any input (the form the action log stores).
     pub fn submit(&mut self, input: &Input) -> Result<Vec<Event>, Rejection> {
         let content = Arc::clone(&self.content);
@@ -335,6 +341,7 @@ impl Game {
             EndTurn,
             Mulligan(Vec<usize>),
             Leave(PublicEvent),
+            Void,
         }
         let (seat, plan) = match input {
             Input::Act { seat, action } => {
@@ -374,6 +381,10 @@ impl Game {
                 self.check_in(*seat)?;
                 (*seat, Plan::Leave(PublicEvent::Forfeited { seat: *seat }))
             }
+            Input::Abandon { seat } => {
+                self.check_in(*seat)?;
+                (*seat, Plan::Void)
+            }
         };
         let mut cx = Ctx::new(content, &mut self.st);
         let s = seat.index();
@@ -399,6 +410,7 @@ impl Game {
                 cx.mulligan(s, &indices);
             }
             Plan::Leave(event) => cx.leave(s, event),
+            Plan::Void => cx.void(s),
         }
         cx.skip_out_active();
         Ok(cx.events)
@@ -474,6 +486,20 @@ impl Game {
             })?;
         }
         Ok(g)
+    }
+
+    /// A copy of this game for a bot's lookahead: every deck reshuffled and the
+    /// RNG reseeded from `seed`. Playing actions on it shows what they would do
+    /// without revealing the real order of any deck or the match's next random
+    /// outcomes (bots must never draw from the match's RNG). `self` is untouched.
+    pub(crate) fn hypothetical(&self, seed: u64) -> Game {
+        let mut copy = self.clone();
+        let mut rng = GameRng::from_seed_u64(seed);
+        for seat in &mut copy.st.seats {
+            rng.shuffle(&mut seat.deck);
+        }
+        copy.st.rng = rng;
+        copy
     }
 
     /// Checks the engine's invariants (moonlight within bounds, health never
@@ -718,6 +744,18 @@ impl Ctx<'_> {
         if let Some(first) = first {
             self.start_turn(first);
         }
+    }
+
+    /// The match is void: `s` never showed up. It is out, and the game ends with
+    /// no winner whoever else is still in, so nobody gains from an empty seat.
+    fn void(&mut self, s: usize) {
+        if let Some(seat) = self.st.seats.get_mut(s) {
+            seat.out = true;
+        }
+        self.finish(Outcome {
+            winners: Vec::new(),
+            reason: EndReason::NoContest,
+        });
     }
 
     /// A seat concedes or is forfeited.

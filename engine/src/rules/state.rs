@@ -84,9 +84,15 @@ pub enum EndReason {
     Concession,
     /// The turn limit was reached.
     TurnLimit,
+    /// The match was void: a seat never showed up ([`Input::Abandon`]). No
+    /// winner, and not a draw either (nothing to rate).
+    ///
+    /// [`Input::Abandon`]: super::actions::Input::Abandon
+    NoContest,
 }
 
-/// The result of a finished game. No winners means a draw.
+/// The result of a finished game. No winners means a draw, unless the match
+/// was void ([`EndReason::NoContest`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Seats of the winning team (empty on a draw).
@@ -96,9 +102,14 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// True when nobody won.
+    /// True when the game was played out and nobody won.
     pub fn is_draw(&self) -> bool {
-        self.winners.is_empty()
+        self.winners.is_empty() && !self.is_void()
+    }
+
+    /// True when the match did not count: a seat never showed up.
+    pub fn is_void(&self) -> bool {
+        self.reason == EndReason::NoContest
     }
 }
 

@@ -1301,3 +1301,36 @@ fn mulligan_replaces_chosen_cards_before_turn_one() {
     assert_eq!(g.state().seats[first.index()].hand.len(), 4, "turn-1 draw");
     assert_eq!(g.check_invariants(), Ok(()));
 }
+
+#[test]
+fn abandon_voids_the_match_with_no_winner() {
+    let rules = RULES.replace(
+        "actions_per_turn = 60",
+        "actions_per_turn = 60\nmulligan = true",
+    );
+    let mut g = Game::from_decks(content_with(&rules), &["grunts", "grunts"], 8).expect("game");
+    let (first, second) = (g.active_seat(), Seat(1 - g.active_seat().0));
+    // One seat chose its opening hand; the other never showed up.
+    g.apply(first, Action::Mulligan { replace: vec![] })
+        .expect("keep");
+    let ev = g.abandon(second).expect("abandon");
+    let outcome = Outcome {
+        winners: Vec::new(),
+        reason: EndReason::NoContest,
+    };
+    assert_eq!(
+        ev,
+        vec![Event::Public(PublicEvent::GameOver {
+            outcome: outcome.clone()
+        })]
+    );
+    assert_eq!(g.outcome(), Some(&outcome));
+    assert!(outcome.is_void() && !outcome.is_draw());
+    assert_eq!(g.turn(), 0, "no turn was played");
+    assert!(g.seats_to_act().is_empty());
+    assert_eq!(g.abandon(first), Err(Rejection::GameOver));
+    assert_eq!(g.check_invariants(), Ok(()));
+    // The void outcome survives a snapshot.
+    let restored = Game::from_bytes(g.content().clone(), &g.to_bytes()).expect("restore");
+    assert_eq!(restored.outcome(), Some(&outcome));
+}

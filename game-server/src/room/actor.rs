@@ -9,7 +9,7 @@
 //!     outbox.
 //!
 //! Nothing a player is told about can be lost in a crash: the log entry is durable before
-//! the update leaves (step 2 before step 3).
+//! the update leaves (step 2 before step 3). A practice bot's action takes the same steps.
 
 use std::{collections::VecDeque, sync::Arc, time::Instant as StdInstant};
 
@@ -21,7 +21,9 @@ use tokio::{
 };
 
 use super::{
-    Opening, Peer, RoomMsg, close,
+    Opening, Peer, RoomMsg,
+    bot::Bots,
+    close,
     restore::{Restored, encode_snapshot},
 };
 use crate::{
@@ -41,7 +43,7 @@ struct Applied {
 #[derive(Default)]
 struct SeatSlot {
     peer: Option<Peer>,
-    /// While disconnected: when the seat forfeits.
+    /// While disconnected: when the seat forfeits (or, if it never played, voids the match).
     held_until: Option<Instant>,
     /// Consecutive turns that ran out of time.
     timeouts: u32,
@@ -69,6 +71,8 @@ pub(crate) struct Room {
     finished_at: Option<Instant>,
     /// Another node took the room over: stop.
     moved: bool,
+    /// The seats the room plays itself, and when the next of them acts.
+    bots: Bots,
     ctx: Arc<NodeContext>,
 }
 
@@ -81,18 +85,30 @@ impl Room {
     pub(crate) fn new(ctx: Arc<NodeContext>, record: RoomRecord, restored: Restored) -> Self {
         let now = Instant::now();
         let seat_count = record.setup.seats.len();
-        let held_until = Some(now + ctx.config.reconnect_window);
         let game_over = restored.game.is_over();
-        Self {
+        let bots = Bots::new(&record.players);
+        // Nobody is connected yet. A seat that has not played gets the join window, one that
+        // has (a room restored mid-match) the reconnect window.
+        let held_until = |seat: Seat| {
+            let window = if never_played(&restored.game, seat) {
+                ctx.config.join_window
+            } else {
+                ctx.config.reconnect_window
+            };
+            Some(now + window)
+        };
+        let mut room = Self {
             id: record.room_id.clone(),
             timed_turn: (restored.game.turn(), restored.game.active_seat(), true),
             turn_deadline: now + ctx.config.turn_time,
+            // A bot seat never connects, so it is never held (nor forfeited for being away).
             seats: (0..seat_count)
-                .map(|_| SeatSlot {
-                    held_until,
+                .map(|i| SeatSlot {
+                    held_until: held_until(seat_at(i)).filter(|_| !bots.is_bot(seat_at(i))),
                     ..SeatSlot::default()
                 })
                 .collect(),
+            bots,
             record,
             seq: restored.seq,
             last_client_seq: restored.last_client_seq,
@@ -104,7 +120,10 @@ impl Room {
             finished_at: game_over.then_some(now),
             moved: false,
             ctx,
-        }
+        };
+        // A room restored while the game waits for its bot: the bot goes on by itself.
+        room.schedule_bot();
+        room
     }
 
     pub(crate) async fn run(mut self, mut mailbox: mpsc::Receiver<RoomMsg>) {
@@ -165,6 +184,7 @@ impl Room {
         self.seats
             .iter()
             .filter_map(|s| s.held_until)
+            .chain(self.bots.due())
             .fold(self.turn_deadline, Instant::min)
     }
 
@@ -188,6 +208,11 @@ impl Room {
             self.spectators.push(peer);
             return;
         };
+        if self.bots.is_bot(seat) {
+            peer.error("wrong_seat", "a practice bot plays this seat");
+            peer.close(close::WRONG_SEAT, "wrong seat");
+            return;
+        }
         let expected = self
             .record
             .players
@@ -358,7 +383,34 @@ impl Room {
         if self.game.is_over() && self.finished_at.is_none() {
             self.finish().await;
         }
+        self.schedule_bot();
         Ok(())
+    }
+
+    /// Starts a bot's think time if the game now waits for one.
+    fn schedule_bot(&mut self) {
+        self.bots
+            .schedule(&self.game, self.ctx.config.bot_think, self.turn_deadline);
+    }
+
+    /// A bot's think time is over: its action goes through the same commit as a player's.
+    async fn bot_act(&mut self, seat: Seat, action: Action) {
+        match self.commit(Input::Act { seat, action }, None).await {
+            Ok(()) => {
+                if let Some(slot) = self.seats.get_mut(seat.index()) {
+                    slot.timeouts = 0;
+                }
+                metrics::counter!("game_bot_actions_total").increment(1);
+            }
+            Err(CommitError::Rejected(rejection)) => {
+                // The bot only picks legal actions; if that ever breaks, the turn timer
+                // still moves the game on.
+                tracing::error!(room = %self.id, seat = seat.0, %rejection, "bot action refused");
+            }
+            Err(CommitError::Store(error)) => self.store_failed(u64::MAX, &error),
+        }
+        // After a failure, think again and retry.
+        self.schedule_bot();
     }
 
     async fn snapshot(&mut self) {
@@ -443,8 +495,21 @@ impl Room {
             if let Some(slot) = self.seats.get_mut(seat.index()) {
                 slot.held_until = None;
             }
-            tracing::info!(room = %self.id, seat = seat.0, "seat never came back; forfeiting");
-            self.server_input(Input::Forfeit { seat }).await;
+            let input = if never_played(&self.game, seat) {
+                // Nobody played yet: void, so the one who showed up is not stuck waiting
+                // and nobody is handed a win over an empty chair.
+                tracing::info!(room = %self.id, seat = seat.0, "seat never showed up; no contest");
+                Input::Abandon { seat }
+            } else {
+                tracing::info!(room = %self.id, seat = seat.0, "seat never came back; forfeiting");
+                Input::Forfeit { seat }
+            };
+            self.server_input(input).await;
+        }
+        if self.finished_at.is_none()
+            && let Some((seat, action)) = self.bots.take_due(&self.game, now)
+        {
+            self.bot_act(seat, action).await;
         }
         if self.finished_at.is_some() || self.turn_deadline > now {
             return;
@@ -610,7 +675,9 @@ impl Room {
             .map(|(i, p)| pb::Player {
                 seat: u32::try_from(i).unwrap_or(u32::MAX),
                 name: p.name.clone(),
-                connected: self.seats.get(i).is_some_and(|s| s.peer.is_some()),
+                // A bot is always there.
+                connected: self.seats.get(i).is_some_and(|s| s.peer.is_some())
+                    || self.bots.is_bot(seat_at(i)),
             })
             .collect();
         peer.send(pb::server_frame::Body::Welcome(pb::Welcome {
@@ -627,4 +694,15 @@ impl Room {
                 .unwrap_or(0),
         }));
     }
+}
+
+/// Whether `seat` has not played at all: the opening hands are still being chosen and it
+/// has not chosen yet.
+fn never_played(game: &Game, seat: Seat) -> bool {
+    game.turn() == 0 && game.seats_to_act().contains(&seat)
+}
+
+/// The seat at index `i` (rooms have at most 8 seats).
+fn seat_at(i: usize) -> Seat {
+    Seat(u8::try_from(i).unwrap_or(u8::MAX))
 }

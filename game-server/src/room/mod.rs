@@ -1,8 +1,10 @@
 //! Rooms: one actor per match. The actor owns the game and is the only code that touches
 //! it; connections talk to it through its bounded mailbox ([`RoomHandle`]) and it talks
-//! back through each connection's bounded outbound queue ([`Peer`]).
+//! back through each connection's bounded outbound queue ([`Peer`]). A practice bot's seat
+//! has no connection: the actor plays it (`bot`).
 
 mod actor;
+mod bot;
 pub(crate) mod restore;
 
 use moonlight_engine::{Action, Seat};

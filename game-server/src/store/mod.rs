@@ -63,9 +63,22 @@ impl RoomRecord {
 pub struct PlayerRecord {
     pub player_id: String,
     pub name: String,
-    /// A practice bot's seat, played by the room itself.
+    /// A practice bot plays this seat: the room plays it by itself, and no connection may
+    /// take it. Absent in records written before bots (hence the default).
     #[serde(default)]
     pub bot: bool,
+}
+
+impl PlayerRecord {
+    /// A practice bot's seat. Its id starts with `bot:`, which no account id (a UUID) does,
+    /// so no ticket names it.
+    pub fn practice_bot(name: &str) -> Self {
+        Self {
+            player_id: format!("bot:{name}"),
+            name: name.to_owned(),
+            bot: true,
+        }
+    }
 }
 
 /// One accepted input, as logged.
@@ -93,9 +106,12 @@ pub struct MatchResult {
 }
 
 impl MatchResult {
-    /// `win`, `loss` or `draw` for `seat`.
+    /// `win`, `loss` or `draw` for `seat`; `no_contest` for everyone when the match was
+    /// void (a seat never showed up), so it counts as neither a draw nor a loss.
     pub fn result_for(&self, seat: Seat) -> &'static str {
-        if self.outcome.is_draw() {
+        if self.outcome.is_void() {
+            "no_contest"
+        } else if self.outcome.is_draw() {
             "draw"
         } else if self.outcome.winners.contains(&seat) {
             "win"
@@ -104,7 +120,7 @@ impl MatchResult {
         }
     }
 
-    /// The winning team, or `None` for a draw.
+    /// The winning team, or `None` for a draw or a void match.
     pub fn winner_team(&self) -> Option<u8> {
         let seat = self.outcome.winners.first()?;
         self.teams.get(usize::from(seat.0)).copied()

@@ -126,6 +126,18 @@ impl TestNode {
         record
     }
 
+    /// A practice room: `player-a` on seat 0 against a bot on seat 1, starter decks.
+    pub async fn create_practice_room(&self, room_id: &str, seed: u64) -> RoomRecord {
+        let mut record = starter_room(&self.ctx.content.current(), room_id, seed);
+        record.players[1] = PlayerRecord::practice_bot("Moonbot");
+        self.ctx
+            .store
+            .create_room(&record)
+            .await
+            .expect("room created");
+        record
+    }
+
     pub fn ticket(&self, room_id: &str, player_id: &str, seat: Option<u8>) -> String {
         let extra = TicketExtra {
             room: room_id.to_owned(),
