@@ -156,6 +156,23 @@ async fn private_room_by_code(kind: DbKind) {
     // Private matches count in the record but do not move ratings.
     assert!((me["rating"].as_f64().unwrap() - 1500.0).abs() < f64::EPSILON);
 
+    // A code stops working when it expires, and the sweep frees its host.
+    let expired = open_expired_room(&stack, &stranger).await;
+    let (status, _) = friend
+        .post(
+            "/v1/lobby/rooms/join",
+            json!({"code": expired, "deck": "dusk_starter"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let now = moonlight_common::time::unix_now();
+    assert_eq!(
+        stack.lobby_store().sweep_expired_rooms(now).await.unwrap(),
+        1
+    );
+    let (_, freed) = stranger.get("/v1/lobby/status").await;
+    assert_eq!(freed["state"], "idle");
+
     // A host can also leave an unjoined room, which closes it.
     let (_, reopened) = host
         .post("/v1/lobby/rooms", json!({"deck": "moonwell_starter"}))
@@ -451,6 +468,22 @@ async fn settling_races_settle_each_match_once(kind: DbKind) {
     assert_eq!(rest["matches"].as_array().unwrap().len(), 1);
     assert_eq!(rest["matches"][0]["match_id"], "m0");
     assert_eq!(rest["next"], serde_json::Value::Null);
+
+    // Once established (deviation ≤ 110), players are ranked.
+    let (_, board) = luna.get("/v1/lobby/leaderboard").await;
+    assert!(board["top"].as_array().unwrap().is_empty(), "{board}");
+    sqlx::query("UPDATE ratings SET deviation = 60")
+        .execute(stack.db.pool())
+        .await
+        .unwrap();
+    let (_, board) = sol.get("/v1/lobby/leaderboard?limit=1").await;
+    let top = board["top"].as_array().unwrap();
+    assert_eq!(top.len(), 1);
+    assert_eq!(top[0]["name"], "luna");
+    assert_eq!(top[0]["rank"], 1);
+    assert_eq!(top[0]["wins"], 3);
+    assert_eq!(board["me"]["rank"], 2);
+    assert_eq!(board["me"]["provisional"], false);
 }
 
 async fn practice_against_the_bot_to_the_end(kind: DbKind) {
@@ -525,4 +558,18 @@ async fn a_no_show_voids_the_match_and_frees_both(kind: DbKind) {
         assert!((me["rating"].as_f64().unwrap() - 1500.0).abs() < f64::EPSILON);
         player.enqueue("dusk_starter").await;
     }
+}
+
+/// Opens a private room for `host` and makes its code expire; returns the code.
+async fn open_expired_room(stack: &Stack, host: &support::Player) -> String {
+    let (status, opened) = host
+        .post("/v1/lobby/rooms", json!({"deck": "dusk_starter"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    sqlx::query("UPDATE lobby_rooms SET expires_at = 0 WHERE host_id = $1")
+        .bind(&host.id)
+        .execute(stack.db.pool())
+        .await
+        .unwrap();
+    opened["room"]["code"].as_str().unwrap().to_owned()
 }
