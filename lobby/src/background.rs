@@ -27,8 +27,16 @@ pub fn spawn(lobby: &Arc<Lobby>, shutdown: &CancellationToken) -> JoinSet<()> {
         move || {
             let lobby = Arc::clone(&lobby);
             async move {
-                if let Err(error) = lobby.records.settle_pending(100).await {
-                    tracing::warn!(%error, "settling finished matches failed");
+                // Batches of 100 until the backlog is gone (a busy minute can finish more).
+                loop {
+                    match lobby.records.settle_pending(100).await {
+                        Ok(settled) if settled == 100 => continue,
+                        Ok(_) => break,
+                        Err(error) => {
+                            tracing::warn!(%error, "settling finished matches failed");
+                            break;
+                        }
+                    }
                 }
             }
         }
