@@ -370,3 +370,53 @@ async fn a_match_whose_opponent_never_shows_up_is_void() {
     .unwrap();
     assert_eq!(results, ["no_contest", "no_contest"]);
 }
+
+/// A node that dies between logging a match's last move and queueing its result: the
+/// room, restored when a player comes back, records the result (once) itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_restored_after_its_last_move_records_the_result() {
+    let node = spawn_node(StoreKind::Embedded(DbKind::Sqlite), |_| {}).await;
+    let record = node.create_room("room-1", 7).await;
+    let content = node.ctx.content.current();
+    let mut game = Game::new(content, &record.setup).expect("setup");
+    let keep = Action::Mulligan {
+        replace: Vec::new(),
+    };
+    let log = [
+        Input::Act {
+            seat: Seat(0),
+            action: keep.clone(),
+        },
+        Input::Act {
+            seat: Seat(1),
+            action: keep,
+        },
+        Input::Forfeit { seat: Seat(1) },
+    ];
+    for (input, seq) in log.into_iter().zip(1..) {
+        game.submit(&input).expect("legal");
+        let entry = LogEntry {
+            seq,
+            input,
+            client_seq: None,
+        };
+        node.ctx.store.append("room-1", &entry).await.unwrap();
+    }
+    assert!(game.is_over());
+    assert!(node.ctx.store.pending_results().await.unwrap().is_empty());
+
+    let mut recorded = node.ctx.results_progress.subscribe();
+    let (_player, welcome) = node.join("room-1", 0).await;
+    assert!(welcome.view.expect("a view").outcome.is_some());
+    tokio::time::timeout(support::PATIENCE, recorded.wait_for(|p| p.recorded >= 1))
+        .await
+        .expect("recorded in time")
+        .unwrap();
+    let winners: Vec<String> = sqlx::query_scalar(
+        "SELECT result FROM match_players WHERE match_id = 'room-1' ORDER BY seat",
+    )
+    .fetch_all(node.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(winners, ["win", "loss"]);
+}

@@ -121,6 +121,10 @@ impl Room {
             moved: false,
             ctx,
         };
+        // A room restored after its last move: the node that played it may have died
+        // before its result reached the outbox, so queue it again (recording is keyed by
+        // match id, so a result that did get through is not recorded twice).
+        room.unsent_result = room.result();
         // A room restored while the game waits for its bot: the bot goes on by itself.
         room.schedule_bot();
         room
@@ -128,6 +132,7 @@ impl Room {
 
     pub(crate) async fn run(mut self, mut mailbox: mpsc::Receiver<RoomMsg>) {
         tracing::info!(room = %self.id, seq = self.seq, "room open");
+        self.send_result().await;
         loop {
             let deadline = self.next_deadline();
             tokio::select! {
@@ -448,17 +453,22 @@ impl Room {
             outcome: Some(wire::outcome(&outcome)),
         };
         self.fan_out(|_, _| Some(pb::server_frame::Body::GameOver(game_over.clone())));
-        self.unsent_result = Some(MatchResult {
+        self.unsent_result = self.result();
+        self.send_result().await;
+    }
+
+    /// The match result, once the game is over.
+    fn result(&self) -> Option<MatchResult> {
+        Some(MatchResult {
             match_id: self.id.clone(),
             content_version: self.record.content_version.clone(),
-            outcome,
+            outcome: self.game.outcome()?.clone(),
             teams: self.record.setup.seats.iter().map(|s| s.team).collect(),
             players: self.record.players.clone(),
             turns: self.game.turn(),
             started_at: self.record.created_at,
             finished_at: moonlight_common::time::unix_now(),
-        });
-        self.send_result().await;
+        })
     }
 
     /// Puts the result in the store's outbox and wakes the results writer; retried from the
