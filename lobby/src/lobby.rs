@@ -137,6 +137,7 @@ impl Lobby {
 
     pub async fn enqueue(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
+        self.settle_finished_match(player).await?;
         let rating = self.records.rating(&player.id).await?.rating;
         self.store
             .enqueue(&Presence {
@@ -152,6 +153,17 @@ impl Lobby {
             .await?;
         metrics::counter!("lobby_enqueued_total").increment(1);
         self.status(player).await
+    }
+
+    /// A player whose match is over (its result recorded) but not yet settled by the
+    /// background loop is settled now, so "play again" works the moment the game ends.
+    async fn settle_finished_match(&self, player: &Player) -> Result<(), LobbyError> {
+        if let Some(presence) = self.store.presence(&player.id).await?
+            && presence.state == State::InMatch
+        {
+            self.records.settle(&presence.ref_id).await?;
+        }
+        Ok(())
     }
 
     pub async fn cancel(&self, player: &Player) -> Result<Status, LobbyError> {
@@ -171,6 +183,7 @@ impl Lobby {
         public: bool,
     ) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
+        self.settle_finished_match(player).await?;
         let now = unix_now();
         let ttl = i64::try_from(self.config.room_code_ttl.as_secs()).unwrap_or(i64::MAX);
         let room_id = uuid::Uuid::new_v4().to_string();
@@ -209,6 +222,7 @@ impl Lobby {
         deck: &str,
     ) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
+        self.settle_finished_match(player).await?;
         let code = codes::normalise(code).ok_or(LobbyError::UnknownRoom)?;
         let room = self
             .store
@@ -263,6 +277,7 @@ impl Lobby {
     /// A match against a practice bot, now; a queued player leaves the queue for it.
     pub async fn practice(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
+        self.settle_finished_match(player).await?;
         let from = match self.store.presence(&player.id).await? {
             None => None,
             Some(p) if p.state == State::Queued => Some((State::Queued, p.ref_id)),
@@ -338,7 +353,9 @@ impl Lobby {
                     tracing::warn!("players are waiting but no game server is live");
                     break;
                 }
-                Err(error) => return Err(error),
+                // One pair that cannot start (say, a deck gone in a content reload) must
+                // not hold up every pair behind it.
+                Err(error) => tracing::warn!(%error, "a match could not start"),
             }
         }
         Ok(started)

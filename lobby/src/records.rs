@@ -110,8 +110,11 @@ impl Records {
         let mut settled = 0;
         for row in rows {
             let match_id: String = row.get(0);
-            if self.settle(&match_id).await? {
-                settled += 1;
+            // One match that fails to settle is retried next time; the others go on.
+            match self.settle(&match_id).await {
+                Ok(true) => settled += 1,
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%match_id, %error, "settling a match failed"),
             }
         }
         Ok(settled)

@@ -205,7 +205,11 @@ impl LobbyStore {
                 return Ok(false);
             }
         }
-        for seating in &new.seats {
+        // Rows are taken in player-id order, so two lobbies racing for the same players
+        // wait for each other instead of deadlocking.
+        let mut seatings: Vec<&Seating> = new.seats.iter().collect();
+        seatings.sort_by(|a, b| a.player_id.cmp(&b.player_id));
+        for seating in seatings {
             let moved = match &seating.from {
                 Some((state, ref_id)) => sqlx::query(
                     "UPDATE lobby_players SET state = 'in_match', ref_id = $1, seat = $2, \

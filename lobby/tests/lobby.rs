@@ -18,6 +18,7 @@ db_tests!(
     one_queue_or_room_at_a_time,
     bad_requests_change_nothing,
     settling_races_settle_each_match_once,
+    play_again_the_moment_the_match_is_recorded,
     practice_against_the_bot_to_the_end,
     a_no_show_voids_the_match_and_frees_both,
 );
@@ -572,4 +573,38 @@ async fn open_expired_room(stack: &Stack, host: &support::Player) -> String {
         .await
         .unwrap();
     opened["room"]["code"].as_str().unwrap().to_owned()
+}
+
+/// "Play again" right after the game: the background settle has not run (here it never
+/// does), yet once the node has recorded the result the queue takes both players, and
+/// their first match is settled exactly once on the way.
+async fn play_again_the_moment_the_match_is_recorded(kind: DbKind) {
+    let stack = Stack::start(kind, fast_lobby(), |_| {}).await;
+    let luna = stack.player("luna").await;
+    let sol = stack.player("sol").await;
+    luna.enqueue("dusk_starter").await;
+    sol.enqueue("tide_starter").await;
+    let (a, b) = tokio::join!(luna.wait_for_match(), sol.wait_for_match());
+    let urls = seat_urls(&a, &b);
+    Duel::join([&urls[0], &urls[1]]).await.finish().await;
+    stack.results_recorded(1).await;
+
+    let (again_a, again_b) =
+        tokio::join!(luna.enqueue("dusk_starter"), sol.enqueue("tide_starter"));
+    for again in [again_a, again_b] {
+        assert!(
+            again["state"] == "queued" || again["state"] == "in_match",
+            "{again}"
+        );
+    }
+    assert_eq!(stack.settle().await, 0, "settled already, once");
+    for player in [&luna, &sol] {
+        assert_eq!(player.games().await, 1);
+    }
+    // Their ratings are apart now (one won), so they wait for the window to widen; the
+    // point is that both are in the queue, not where the old match was.
+    for player in [&luna, &sol] {
+        let (_, status) = player.get("/v1/lobby/status").await;
+        assert_ne!(status["match"]["room_id"], a["room_id"], "{status}");
+    }
 }
