@@ -6,6 +6,7 @@
 //! - [`redis`]: this test process's private Redis server, shared through key prefixes.
 //! - [`db_tests!`]: runs one async test body against both SQLite and PostgreSQL.
 //! - [`game_client`]: a real WebSocket game client that speaks the protobuf protocol.
+//! - [`process`]: the `moonlight` binary as a child process, with its announced listeners.
 //! - [`init_logs`]: test logs, only when `TEST_LOG` is set.
 //!
 //! Private servers are never the machine's own: each test process starts its own in a
@@ -16,6 +17,7 @@ pub mod game_client;
 pub mod lobby_client;
 mod packages;
 mod postgres;
+pub mod process;
 mod redis;
 mod watchdog;
 
