@@ -18,7 +18,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::telemetry::metrics_handle;
+use crate::telemetry::{metrics_handle, render_metrics};
 
 /// Largest request body any REST endpoint accepts; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -68,7 +68,7 @@ pub fn standard_service(service: &'static str, routes: Router, ready: ReadinessC
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .route("/readyz", get(move || readiness(ready.clone())))
-        .route("/metrics", get(|| async { metrics_handle().render() }))
+        .route("/metrics", get(|| async { render_metrics() }))
         .merge(tracked)
         .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {

@@ -55,3 +55,18 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         }
     })
 }
+
+/// The Prometheus text for `/metrics`: the services' own metrics and the standard process
+/// ones (`process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`…),
+/// read afresh at each scrape, so load tests and dashboards see each process's cost.
+pub fn render_metrics() -> String {
+    static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
+    let handle = metrics_handle();
+    let process = PROCESS.get_or_init(|| {
+        let collector = metrics_process::Collector::default();
+        collector.describe();
+        collector
+    });
+    process.collect();
+    handle.render()
+}
