@@ -30,7 +30,7 @@ pub fn spawn(lobby: &Arc<Lobby>, shutdown: &CancellationToken) -> JoinSet<()> {
                 // Batches of 100 until the backlog is gone (a busy minute can finish more).
                 loop {
                     match lobby.records.settle_pending(100).await {
-                        Ok(settled) if settled == 100 => continue,
+                        Ok(100) => continue,
                         Ok(_) => break,
                         Err(error) => {
                             tracing::warn!(%error, "settling finished matches failed");
