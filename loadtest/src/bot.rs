@@ -1,179 +1,709 @@
-//! One bot: one seat's socket, playing legal actions after a think time and timing each
-//! action until the update that acknowledges it arrives.
+//! One bot: a player going through the real flow, match after match, until the run stops.
+//!
+//! Lobby (quick match, or a private room shared with its partner bot) → room ticket →
+//! game socket → hello → play the legal actions the server sends, one after a think time,
+//! timing each until the update that acknowledges it → game over → again. A socket that
+//! drops (a storm, a killed node, a flaky network) is resumed: ask the lobby where the
+//! match is, reconnect, `Resume{last_seq}`.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
-use anyhow::{Context, bail};
-use futures_util::{SinkExt, StreamExt};
-use hdrhistogram::Histogram;
 use moonlight_proto::v1::{self as pb, client_frame, server_frame::Body};
 use moonlight_testkit::game_client::choose;
-use prost::Message as _;
+use serde::{Deserialize, Serialize};
 use tokio::{
-    net::TcpStream,
-    time::{Instant, sleep_until},
+    sync::{Notify, mpsc},
+    time::{Instant, sleep, sleep_until},
 };
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+use tokio_util::sync::CancellationToken;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+use crate::{
+    api::{Api, ApiError, LobbyState, MatchTicket, Tokens},
+    socket::{Incoming, Net, Session, http_base},
+    stats::{Count, Phase, Recorder, Timing},
+};
+
+/// How bots find their matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The rating-based quick-match queue.
+    Quick,
+    /// Private rooms: one bot of each pair opens a room, its partner joins by code.
+    Private,
+}
+
+/// A pause before asking again, when the answer is "not yet".
+const RETRY: Duration = Duration::from_millis(100);
+/// An action unacknowledged this long is given up on (counted as an error).
+const ACK_PATIENCE: Duration = Duration::from_secs(30);
+/// How long a dropped socket may take to come back before the match counts as lost.
+const RESUME_PATIENCE: Duration = Duration::from_secs(120);
+/// A ticket this old is not reused for a reconnect (they live two minutes).
+const TICKET_REUSE: Duration = Duration::from_secs(90);
+
+/// What every bot of a worker shares.
+pub struct Ctx {
+    pub api: Api,
+    pub net: Net,
+    pub recorder: Arc<Recorder>,
+    /// Mean think time before an action.
+    pub think: Duration,
+    pub password: String,
+    /// Accept the lobby's practice offer after a long wait in the queue.
+    pub take_practice: bool,
+    /// Concede running matches at the end of the run (leaving the deployment idle), rather
+    /// than walking away from them.
+    pub concede_on_stop: bool,
+    pub stop: CancellationToken,
+}
+
+/// The worker's handle on a bot, to drop its socket on command.
+#[derive(Default)]
+pub struct Control {
+    cut: Notify,
+    playing: AtomicBool,
+}
+
+impl Control {
+    /// Cuts the bot's socket if it has one open; `false` if it has none.
+    pub fn cut(&self) -> bool {
+        if self.playing.load(Ordering::Relaxed) {
+            self.cut.notify_one();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// How a bot meets its opponent.
+pub enum Pairing {
+    Quick,
+    /// Opens rooms and hands their codes to its partner.
+    Host(mpsc::Sender<String>),
+    /// Joins the rooms its partner opens.
+    Guest {
+        codes: mpsc::Receiver<String>,
+        /// A code not used yet (the bot had another match to finish first).
+        pending: Option<String>,
+    },
+}
 
 pub struct Bot {
-    socket: Socket,
+    pub name: String,
+    pub deck: String,
+    /// Which of the lobbies this bot talks to.
+    pub lobby: usize,
+    pub tokens: Tokens,
+    pub pairing: Pairing,
+    pub control: Arc<Control>,
+    pub ctx: Arc<Ctx>,
+    /// The last match this bot saw end: while it is being recorded the lobby still says
+    /// "in_match" for it, which is not a new match.
+    finished: Option<String>,
+}
+
+/// How a stretch of play on one socket ended.
+enum Interrupted {
+    GameOver,
+    Stopped,
+    /// The socket is gone; resume. `cut`: on purpose (a storm), not a network drop.
+    Dropped {
+        cut: bool,
+    },
+    /// A refusal the bot cannot play past.
+    Failed,
+}
+
+/// One seat of a match as the bot knows it.
+struct Seat {
+    ticket: MatchTicket,
     seat: u32,
     view: pb::View,
     legal: Vec<pb::LegalAction>,
+    last_seq: u64,
     next_client_seq: u64,
 }
 
-/// What one bot (or, merged, all of them) measured.
-pub struct Report {
-    pub latency: Histogram<u64>,
-    pub actions: u64,
-    pub matches_finished: u64,
-    pub errors: BTreeMap<String, u64>,
-}
+impl Seat {
+    fn from_welcome(ticket: MatchTicket, welcome: pb::Welcome) -> Option<Self> {
+        Some(Self {
+            ticket,
+            seat: welcome.seat?,
+            view: welcome.view?,
+            legal: welcome.legal_actions,
+            last_seq: welcome.seq,
+            next_client_seq: welcome.last_client_seq + 1,
+        })
+    }
 
-impl Default for Report {
-    fn default() -> Self {
-        Self {
-            latency: crate::histogram(),
-            actions: 0,
-            matches_finished: 0,
-            errors: BTreeMap::new(),
+    fn apply(&mut self, update: pb::Update) {
+        self.last_seq = update.seq;
+        if let Some(view) = update.view {
+            self.view = view;
+            self.legal = update.legal_actions;
         }
+    }
+
+    fn next_action(&self) -> Option<pb::action::Kind> {
+        if self.view.outcome.is_some() {
+            return None;
+        }
+        choose(&self.view, &self.legal, self.seat)
     }
 }
 
-impl Report {
-    pub fn merge(&mut self, other: Self) {
-        self.latency
-            .add(&other.latency)
-            .expect("same histogram bounds");
-        self.actions += other.actions;
-        self.matches_finished += other.matches_finished;
-        for (kind, n) in other.errors {
-            *self.errors.entry(kind).or_default() += n;
+/// Signs a player in: registers the account, or logs in if it exists. 503 and 429 answers
+/// are waited out as their `Retry-After` says (that is back-pressure, not failure).
+pub async fn sign_in(ctx: &Ctx, name: &str) -> Result<Tokens, ApiError> {
+    let mut register = true;
+    loop {
+        let started = Instant::now();
+        let answer = if register {
+            ctx.api.register(name, &ctx.password).await
+        } else {
+            ctx.api.login(name, &ctx.password).await
+        };
+        match answer {
+            Ok(tokens) => {
+                ctx.recorder.time(Timing::Login, started.elapsed());
+                return Ok(tokens);
+            }
+            Err(e) if register && e.is(409, "username_taken") => register = false,
+            Err(e) if e.retry_after().is_some() && !ctx.stop.is_cancelled() => {
+                sleep(e.retry_after().unwrap_or(Duration::from_secs(1))).await;
+            }
+            Err(e) => return Err(e),
         }
-    }
-
-    pub fn errors_line(&self) -> String {
-        if self.errors.is_empty() {
-            return "none".to_owned();
-        }
-        self.errors
-            .iter()
-            .map(|(kind, n)| format!("{kind}: {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    fn error(&mut self, kind: &str) {
-        *self.errors.entry(kind.to_owned()).or_default() += 1;
     }
 }
 
 impl Bot {
-    /// Opens the socket, says hello and reads the welcome; returns the time that took.
-    pub async fn connect(url: &str, seat: u8) -> anyhow::Result<(Self, Duration)> {
-        let started = Instant::now();
-        let (mut socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .context("opening the socket")?;
-        send(
-            &mut socket,
-            client_frame::Body::Hello(pb::Hello {
-                protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
-                client_name: "loadtest".into(),
-            }),
-        )
-        .await?;
-        let welcome = loop {
-            match receive(&mut socket).await? {
-                Some(Body::Welcome(welcome)) => break welcome,
-                Some(Body::Error(error)) => bail!("refused: {} ({})", error.code, error.message),
-                Some(_) => {}
-                None => bail!("closed before the welcome"),
-            }
-        };
-        let bot = Self {
-            socket,
-            seat: u32::from(seat),
-            view: welcome.view.context("a welcome without a view")?,
-            legal: welcome.legal_actions,
-            next_client_seq: welcome.last_client_seq + 1,
-        };
-        Ok((bot, started.elapsed()))
+    pub fn new(
+        ctx: Arc<Ctx>,
+        name: String,
+        deck: String,
+        lobby: usize,
+        tokens: Tokens,
+        pairing: Pairing,
+    ) -> Self {
+        Self {
+            name,
+            deck,
+            lobby,
+            tokens,
+            pairing,
+            control: Arc::default(),
+            ctx,
+            finished: None,
+        }
     }
 
-    /// Plays until `stop` or the end of the match.
-    pub async fn play(mut self, think: Duration, stop: Instant) -> Report {
-        let mut report = Report::default();
-        // The action waiting for its acknowledgement: client sequence number, when sent.
-        let mut pending: Option<(u64, Instant)> = None;
-        let mut act_at = self.wants_to_act().then(|| Instant::now() + jitter(think));
+    /// Plays match after match until the run stops.
+    pub async fn run(mut self) {
+        let _active = self.ctx.recorder.started();
+        while !self.ctx.stop.is_cancelled() {
+            let found = {
+                let _waiting = self.ctx.recorder.in_phase(Phase::Waiting);
+                self.find_match().await
+            };
+            let Some(ticket) = found else { break };
+            self.play(ticket).await;
+        }
+    }
+
+    /// Logs in over and over until the run stops (the login storm).
+    pub async fn storm_logins(self) {
+        let _active = self.ctx.recorder.started();
+        while !self.ctx.stop.is_cancelled() {
+            let started = Instant::now();
+            let answer = tokio::select! {
+                () = self.ctx.stop.cancelled() => break,
+                answer = self.ctx.api.login(&self.name, &self.ctx.password) => answer,
+            };
+            match answer {
+                Ok(_) => {
+                    self.ctx.recorder.time(Timing::Login, started.elapsed());
+                    self.ctx.recorder.count(Count::Login);
+                }
+                Err(e) => {
+                    self.ctx.recorder.error(e.kind());
+                    self.backoff(&e).await;
+                }
+            }
+        }
+    }
+
+    async fn find_match(&mut self) -> Option<MatchTicket> {
+        match std::mem::replace(&mut self.pairing, Pairing::Quick) {
+            Pairing::Quick => self.quick_match().await,
+            Pairing::Host(codes) => {
+                let found = self.host_room(&codes).await;
+                self.pairing = Pairing::Host(codes);
+                found
+            }
+            Pairing::Guest { mut codes, pending } => {
+                let (found, pending) = self.join_partner(&mut codes, pending).await;
+                self.pairing = Pairing::Guest { codes, pending };
+                found
+            }
+        }
+    }
+
+    /// Queue, then long-poll until matched.
+    async fn quick_match(&mut self) -> Option<MatchTicket> {
+        let asked = Instant::now();
+        // Whether the next request is a long-poll (in the queue, or finding out where we
+        // are) rather than an enqueue.
+        let mut queued = false;
         loop {
-            let wake = act_at.map_or(stop, |at| at.min(stop));
-            tokio::select! {
-                frame = receive(&mut self.socket) => match frame {
-                    Ok(Some(Body::Update(update))) => {
-                        if let (Some(acked), Some((client_seq, sent))) = (update.acked_client_seq, pending)
-                            && acked == client_seq
+            let token = self.token().await?;
+            let answer = if queued {
+                tokio::select! {
+                    () = self.ctx.stop.cancelled() => {
+                        let _ = self.ctx.api.cancel_queue(self.lobby, &token).await;
+                        return None;
+                    }
+                    answer = self.ctx.api.status(self.lobby, &token, true) => answer,
+                }
+            } else {
+                self.ctx.api.enqueue(self.lobby, &token, &self.deck).await
+            };
+            match answer {
+                Ok(LobbyState::InMatch(ticket)) => {
+                    if let Some(ticket) = self.new_match(ticket, asked) {
+                        return Some(ticket);
+                    }
+                    queued = false;
+                    self.pause(RETRY).await?;
+                }
+                Ok(LobbyState::Queued { practice_offered }) => {
+                    queued = true;
+                    if practice_offered && self.ctx.take_practice {
+                        let answer = self.ctx.api.practice(self.lobby, &token, &self.deck).await;
+                        if let Ok(LobbyState::InMatch(ticket)) = answer {
+                            return self.new_match(ticket, asked);
+                        }
+                    }
+                }
+                Ok(LobbyState::Idle) => queued = false,
+                Ok(LobbyState::InRoom { .. }) => {
+                    let _ = self.ctx.api.leave_room(self.lobby, &token).await;
+                    queued = false;
+                }
+                // Somewhere already: the next long-poll says where.
+                Err(e) if e.is(409, "busy") => queued = true,
+                Err(e) => {
+                    self.ctx.recorder.error(e.kind());
+                    self.backoff(&e).await?;
+                }
+            }
+        }
+    }
+
+    /// Opens a private room, hands its code to the partner, and waits for them.
+    async fn host_room(&mut self, codes: &mpsc::Sender<String>) -> Option<MatchTicket> {
+        let asked = Instant::now();
+        let mut sent: Option<String> = None;
+        let mut hosting = false;
+        loop {
+            let token = self.token().await?;
+            let answer = if hosting {
+                tokio::select! {
+                    () = self.ctx.stop.cancelled() => {
+                        let _ = self.ctx.api.leave_room(self.lobby, &token).await;
+                        return None;
+                    }
+                    answer = self.ctx.api.status(self.lobby, &token, true) => answer,
+                }
+            } else {
+                self.ctx.api.open_room(self.lobby, &token, &self.deck).await
+            };
+            match answer {
+                Ok(LobbyState::InRoom { code }) => {
+                    hosting = true;
+                    if sent.as_ref() != Some(&code) {
+                        codes.send(code.clone()).await.ok()?;
+                        sent = Some(code);
+                    }
+                }
+                Ok(LobbyState::InMatch(ticket)) => {
+                    if let Some(ticket) = self.new_match(ticket, asked) {
+                        return Some(ticket);
+                    }
+                    hosting = false;
+                    self.pause(RETRY).await?;
+                }
+                Ok(LobbyState::Idle) => hosting = false,
+                Ok(LobbyState::Queued { .. }) => {
+                    let _ = self.ctx.api.cancel_queue(self.lobby, &token).await;
+                    hosting = false;
+                }
+                Err(e) if e.is(409, "busy") => hosting = true,
+                Err(e) => {
+                    self.ctx.recorder.error(e.kind());
+                    self.backoff(&e).await?;
+                }
+            }
+        }
+    }
+
+    /// Joins the partner's next room by its code.
+    async fn join_partner(
+        &mut self,
+        codes: &mut mpsc::Receiver<String>,
+        mut pending: Option<String>,
+    ) -> (Option<MatchTicket>, Option<String>) {
+        loop {
+            let code = match pending.take() {
+                Some(code) => code,
+                None => tokio::select! {
+                    () = self.ctx.stop.cancelled() => return (None, None),
+                    code = codes.recv() => match code {
+                        Some(code) => code,
+                        None => return (None, None),
+                    },
+                },
+            };
+            let asked = Instant::now();
+            loop {
+                let Some(token) = self.token().await else {
+                    return (None, None);
+                };
+                let joined = self
+                    .ctx
+                    .api
+                    .join_room(self.lobby, &token, &code, &self.deck)
+                    .await;
+                match joined {
+                    Ok(LobbyState::InMatch(ticket)) => {
+                        if let Some(ticket) = self.new_match(ticket, asked) {
+                            return (Some(ticket), None);
+                        }
+                    }
+                    Ok(_) => self
+                        .ctx
+                        .recorder
+                        .error("lobby joined a room without a match"),
+                    Err(e) if e.is(409, "busy") => {
+                        // Still in a match: a live one from before is played first (the
+                        // code kept for after); the one just finished is being recorded.
+                        let status = self.ctx.api.status(self.lobby, &token, false).await;
+                        if let Ok(LobbyState::InMatch(ticket)) = status
+                            && let Some(ticket) = self.new_match(ticket, asked)
                         {
-                            report.latency.saturating_record(crate::micros(sent.elapsed()));
-                            report.actions += 1;
+                            return (Some(ticket), Some(code));
+                        }
+                    }
+                    Err(e) => {
+                        // The host's room is gone; it opens another and sends its code.
+                        self.ctx.recorder.error(e.kind());
+                        break;
+                    }
+                }
+                if self.pause(RETRY).await.is_none() {
+                    return (None, None);
+                }
+            }
+        }
+    }
+
+    /// `ticket` if it is a match to play, `None` for the one that just ended.
+    fn new_match(&self, ticket: MatchTicket, asked: Instant) -> Option<MatchTicket> {
+        if self.finished.as_ref() == Some(&ticket.room_id) {
+            return None;
+        }
+        self.ctx.recorder.time(Timing::Matchmaking, asked.elapsed());
+        Some(ticket)
+    }
+
+    /// Plays one match to its end (or the end of the run), resuming after drops.
+    async fn play(&mut self, ticket: MatchTicket) {
+        let started = Instant::now();
+        let (mut session, welcome) = match self.open(&ticket, None).await {
+            Ok((session, Body::Welcome(welcome))) => (session, welcome),
+            Ok((_, other)) => {
+                self.ctx
+                    .recorder
+                    .error(format!("expected a welcome, got {}", name(&other)));
+                return;
+            }
+            Err(error) => {
+                self.ctx.recorder.error(error);
+                // The lobby will say where the match is next time round.
+                let _ = self.pause(Duration::from_secs(1)).await;
+                return;
+            }
+        };
+        self.ctx.recorder.time(Timing::Connect, started.elapsed());
+        let room_id = ticket.room_id.clone();
+        let Some(mut seat) = Seat::from_welcome(ticket, welcome) else {
+            self.ctx
+                .recorder
+                .error("a welcome without a seat or a view");
+            return;
+        };
+        self.ctx.recorder.count(Count::MatchStarted);
+        loop {
+            let ended = {
+                let _playing = self.ctx.recorder.in_phase(Phase::Playing {
+                    node: seat.ticket.node_id.clone(),
+                });
+                self.control.playing.store(true, Ordering::Relaxed);
+                let ended = self.play_on(&mut session, &mut seat).await;
+                self.control.playing.store(false, Ordering::Relaxed);
+                ended
+            };
+            match ended {
+                Interrupted::GameOver => {
+                    self.ctx.recorder.count(Count::MatchCompleted);
+                    self.finished = Some(room_id);
+                    session.close().await;
+                    return;
+                }
+                Interrupted::Stopped => {
+                    if self.ctx.concede_on_stop {
+                        let concede = client_frame::Body::Concede(pb::Concede {
+                            client_seq: seat.next_client_seq,
+                        });
+                        let _ = session.send(concede).await;
+                    }
+                    session.close().await;
+                    return;
+                }
+                Interrupted::Failed => {
+                    session.close().await;
+                    return;
+                }
+                Interrupted::Dropped { cut } => {
+                    if cut {
+                        session.cut();
+                    } else {
+                        self.ctx.recorder.dropped(&seat.ticket.node_id);
+                        drop(session);
+                    }
+                    match self.resume(&mut seat).await {
+                        Some(resumed) => session = resumed,
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plays on one socket until something interrupts it.
+    async fn play_on(&mut self, session: &mut Session, seat: &mut Seat) -> Interrupted {
+        let think = self.ctx.think;
+        // The action waiting for its acknowledgement: its client sequence number, and when
+        // it was sent.
+        let mut pending: Option<(u64, Instant)> = None;
+        let mut act_at = seat.next_action().map(|_| Instant::now() + jitter(think));
+        loop {
+            if seat.view.outcome.is_some() {
+                return Interrupted::GameOver;
+            }
+            let wake = match (pending, act_at) {
+                (Some((_, sent)), _) => sent + ACK_PATIENCE,
+                (None, Some(at)) => at,
+                (None, None) => Instant::now() + Duration::from_secs(3600),
+            };
+            tokio::select! {
+                () = self.ctx.stop.cancelled() => return Interrupted::Stopped,
+                () = self.control.cut.notified() => return Interrupted::Dropped { cut: true },
+                incoming = session.recv() => match incoming {
+                    Ok(Incoming::Frame(body)) => match *body {
+                        Body::Update(update) => {
+                            if let (Some(acked), Some((client_seq, sent))) = (update.acked_client_seq, pending)
+                                && acked == client_seq
+                            {
+                                self.ctx.recorder.time(Timing::Action, sent.elapsed());
+                                self.ctx.recorder.count(Count::Action);
+                                pending = None;
+                            }
+                            seat.apply(update);
+                        }
+                        Body::GameOver(_) => return Interrupted::GameOver,
+                        Body::ActionRejected(rejected) => {
+                            self.ctx.recorder.error(format!("rejected {}", rejected.reason));
                             pending = None;
                         }
-                        if let Some(view) = update.view {
-                            self.view = view;
-                        }
-                        self.legal = update.legal_actions;
+                        Body::Reconnect(_) => return Interrupted::Dropped { cut: false },
+                        Body::Error(error) => self.ctx.recorder.error(format!("server error {}", error.code)),
+                        Body::Welcome(_) => self.ctx.recorder.error("a second welcome"),
+                        _ => {}
+                    },
+                    // 1012: the node is restarting; 4002: the room moved; 1013: try again.
+                    Ok(Incoming::Closed(Some(1012 | 4002 | 1013))) => return Interrupted::Dropped { cut: false },
+                    Ok(Incoming::Closed(code)) => {
+                        let code = code.map_or_else(|| "without a code".to_owned(), |c| c.to_string());
+                        self.ctx.recorder.error(format!("closed {code} mid-match"));
+                        return Interrupted::Failed;
                     }
-                    Ok(Some(Body::GameOver(_))) => {
-                        report.matches_finished += 1;
-                        break;
-                    }
-                    Ok(Some(Body::ActionRejected(rejected))) => {
-                        report.error(&format!("rejected {}", rejected.reason));
-                        pending = None;
-                    }
-                    Ok(Some(Body::Error(error))) => report.error(&format!("error {}", error.code)),
-                    Ok(Some(_)) => {}
-                    Ok(None) => {
-                        report.error("closed by the server");
-                        break;
-                    }
-                    Err(_) => {
-                        report.error("socket error");
-                        break;
-                    }
+                    Err(_) => return Interrupted::Dropped { cut: false },
                 },
                 () = sleep_until(wake) => {
-                    if Instant::now() >= stop {
-                        break;
+                    if pending.take().is_some() {
+                        self.ctx.recorder.error(format!("no ack within {} s", ACK_PATIENCE.as_secs()));
                     }
                     act_at = None;
-                    if let Some(action) = choose(&self.view, &self.legal, self.seat) {
-                        let client_seq = self.next_client_seq;
-                        self.next_client_seq += 1;
-                        let frame = client_frame::Body::Action(pb::Action { client_seq, kind: Some(action) });
-                        if send(&mut self.socket, frame).await.is_err() {
-                            report.error("socket error");
-                            break;
+                    if let Some(kind) = seat.next_action() {
+                        let client_seq = seat.next_client_seq;
+                        seat.next_client_seq += 1;
+                        let action = client_frame::Body::Action(pb::Action { client_seq, kind: Some(kind) });
+                        if session.send(action).await.is_err() {
+                            return Interrupted::Dropped { cut: false };
                         }
                         pending = Some((client_seq, Instant::now()));
                     }
                 }
             }
-            if pending.is_none() && act_at.is_none() && self.wants_to_act() {
+            if pending.is_none() && act_at.is_none() && seat.next_action().is_some() {
                 act_at = Some(Instant::now() + jitter(think));
             }
         }
-        let _ = self.socket.close(None).await;
-        report
     }
 
-    fn wants_to_act(&self) -> bool {
-        choose(&self.view, &self.legal, self.seat).is_some()
+    /// Back on a socket after a drop: the ticket in hand if it is still fresh, else (or if
+    /// that fails) a fresh one from the lobby, which also knows if the match moved node.
+    async fn resume(&mut self, seat: &mut Seat) -> Option<Session> {
+        let _resuming = self.ctx.recorder.in_phase(Phase::Resuming);
+        let started = Instant::now();
+        let left = seat.ticket.node_id.clone();
+        let mut ticket = Some(seat.ticket.clone()).filter(|t| t.issued.elapsed() < TICKET_REUSE);
+        // Between tries (a dead node refuses until the lobby has moved its matches), in
+        // doubling steps, so a thousand players do not hammer the lobby together.
+        let mut pause = Duration::from_millis(250);
+        loop {
+            if started.elapsed() > RESUME_PATIENCE {
+                self.ctx.recorder.error("match not resumed in time");
+                return None;
+            }
+            let ticket_now = match ticket.take() {
+                Some(ticket) => ticket,
+                None => {
+                    let token = self.token().await?;
+                    match self.ctx.api.status(self.lobby, &token, false).await {
+                        Ok(LobbyState::InMatch(t)) if t.room_id == seat.ticket.room_id => t,
+                        Ok(_) => {
+                            self.ctx.recorder.error("match over while away");
+                            return None;
+                        }
+                        Err(e) => {
+                            self.ctx.recorder.error(e.kind());
+                            self.backoff(&e).await?;
+                            continue;
+                        }
+                    }
+                }
+            };
+            match self.open(&ticket_now, Some(seat.last_seq)).await {
+                Ok((session, first)) => {
+                    seat.ticket = ticket_now;
+                    match first {
+                        Body::Welcome(welcome) => {
+                            let ticket = seat.ticket.clone();
+                            let Some(fresh) = Seat::from_welcome(ticket, welcome) else {
+                                self.ctx
+                                    .recorder
+                                    .error("a welcome without a seat or a view");
+                                return None;
+                            };
+                            *seat = fresh;
+                        }
+                        Body::Update(update) => seat.apply(update),
+                        _ => {}
+                    }
+                    self.ctx.recorder.time(Timing::Resume, started.elapsed());
+                    self.ctx.recorder.count(Count::Resumed);
+                    if seat.ticket.node_id != left {
+                        self.ctx.recorder.count(Count::MovedNode);
+                    }
+                    return Some(session);
+                }
+                // The node is gone or refuses: ask the lobby (again) after a pause.
+                Err(_) => {
+                    self.pause(pause).await?;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+
+    /// Opens a socket with `ticket` and says hello (or resume from `resume_from`); returns
+    /// the session and the server's first frame.
+    async fn open(
+        &mut self,
+        ticket: &MatchTicket,
+        resume_from: Option<u64>,
+    ) -> Result<(Session, Body), String> {
+        let url = ticket.play_url();
+        if let Some(base) = http_base(&ticket.url) {
+            self.ctx.recorder.node_seen(&ticket.node_id, &base);
+        }
+        let mut session = self
+            .ctx
+            .net
+            .open(&url, &self.ctx.recorder)
+            .await
+            .map_err(|e| format!("connect failed: {}", root_cause(&e)))?;
+        let said = match resume_from {
+            Some(last_seq) => session.resume(last_seq).await,
+            None => session.hello().await,
+        };
+        said.map_err(|_| "socket closed at hello".to_owned())?;
+        loop {
+            match session.recv().await {
+                Ok(Incoming::Frame(body)) => match *body {
+                    Body::Error(error) => return Err(format!("refused at hello: {}", error.code)),
+                    body @ (Body::Welcome(_) | Body::Update(_)) => return Ok((session, body)),
+                    _ => {}
+                },
+                Ok(Incoming::Closed(code)) => {
+                    return Err(format!("closed at hello ({})", code.unwrap_or(0)));
+                }
+                Err(_) => return Err("socket dropped at hello".to_owned()),
+            }
+        }
+    }
+
+    /// A fresh access token (refreshed a minute before it expires); `None` once stopping
+    /// or if the account cannot sign in again.
+    async fn token(&mut self) -> Option<String> {
+        if Instant::now() >= self.tokens.refresh_at {
+            let renewed = match self.ctx.api.refresh(&self.tokens).await {
+                Ok(tokens) => Ok(tokens),
+                Err(_) => sign_in(&self.ctx, &self.name).await,
+            };
+            match renewed {
+                Ok(tokens) => self.tokens = tokens,
+                Err(e) => {
+                    self.ctx.recorder.error(e.kind());
+                    self.backoff(&e).await?;
+                    return None;
+                }
+            }
+        }
+        (!self.ctx.stop.is_cancelled()).then(|| self.tokens.access.clone())
+    }
+
+    /// Waits as the error asks (`Retry-After`) or a second; `None` if the run stops first.
+    async fn backoff(&self, error: &ApiError) -> Option<()> {
+        self.pause(error.retry_after().unwrap_or(Duration::from_secs(1)))
+            .await
+    }
+
+    async fn pause(&self, how_long: Duration) -> Option<()> {
+        tokio::select! {
+            () = self.ctx.stop.cancelled() => None,
+            () = sleep(how_long) => Some(()),
+        }
     }
 }
 
@@ -182,25 +712,15 @@ fn jitter(mean: Duration) -> Duration {
     mean.mul_f64(0.5 + rand::random::<f64>())
 }
 
-async fn send(socket: &mut Socket, body: client_frame::Body) -> anyhow::Result<()> {
-    let frame = pb::ClientFrame { body: Some(body) };
-    socket
-        .send(Message::Binary(frame.encode_to_vec().into()))
-        .await?;
-    Ok(())
+fn root_cause(error: &anyhow::Error) -> String {
+    error.root_cause().to_string()
 }
 
-/// The next server frame; `None` once the server closed the socket.
-async fn receive(socket: &mut Socket) -> anyhow::Result<Option<Body>> {
-    while let Some(message) = socket.next().await {
-        match message? {
-            Message::Binary(bytes) => {
-                let frame = pb::ServerFrame::decode(bytes.as_ref()).context("a bad ServerFrame")?;
-                return frame.body.map(Some).context("a ServerFrame without a body");
-            }
-            Message::Close(_) => return Ok(None),
-            _ => {}
-        }
+fn name(body: &Body) -> &'static str {
+    match body {
+        Body::Welcome(_) => "welcome",
+        Body::Update(_) => "update",
+        Body::Error(_) => "error",
+        _ => "another frame",
     }
-    Ok(None)
 }

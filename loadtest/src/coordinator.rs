@@ -1,0 +1,871 @@
+//! The coordinator: opens the target (or starts a private deployment), splits the players
+//! over workers, has them sign in, then runs the scenario's timeline a second at a time:
+//! merging the workers' measurements, watching the servers, printing progress, and at its
+//! moments cutting sockets, killing a node or adding players. At the end it stops the
+//! workers and puts the report together.
+
+use std::{io::IsTerminal as _, time::Duration};
+
+use anyhow::Context;
+use tokio::time::{Instant, MissedTickBehavior, interval};
+
+use crate::{
+    api::Api,
+    cli::{RampArgs, RunArgs, Scenario, TargetArgs},
+    deploy::Deployment,
+    report::{self, FailoverResult, Latencies, Point, RampResult, RampStep, Report, StormResult},
+    servers::{self, Watch, Watched},
+    socket::host,
+    stats::{Gauges, Sample},
+    worker::{Command, Event, Setup},
+    workers::Workers,
+};
+
+/// Players per worker process by default (each socket and lobby connection is a file
+/// descriptor, 20,000 of them per process here).
+const PLAYERS_PER_WORKER: usize = 5000;
+
+/// Runs the scenario to its end and returns the report.
+pub async fn run(scenario: &Scenario) -> anyhow::Result<Report> {
+    let args = scenario.run_args();
+    check(scenario)?;
+    let mut target = Target::open(&args.target).await?;
+    let report = drive(scenario, &mut target).await;
+    let passed = report.as_ref().is_ok_and(Report::passed);
+    target.close(passed).await;
+    report
+}
+
+fn check(scenario: &Scenario) -> anyhow::Result<()> {
+    let args = scenario.run_args();
+    anyhow::ensure!(args.players > 0, "--players must be at least 1");
+    anyhow::ensure!(
+        args.arrival_per_sec > 0.0,
+        "--arrival-per-sec must be positive"
+    );
+    anyhow::ensure!(!args.decks.is_empty(), "--decks names no deck");
+    if let Scenario::Failover { kill_command, .. } = scenario {
+        let spawned_nodes = match args.target.spawn {
+            Some(crate::deploy::Spawn::Cluster { nodes }) => nodes,
+            Some(_) => 0,
+            None => usize::MAX,
+        };
+        anyhow::ensure!(
+            spawned_nodes >= 2,
+            "a failover needs at least two game-server processes: --spawn cluster:2 or more"
+        );
+        anyhow::ensure!(
+            args.target.spawn.is_some() || kill_command.is_some(),
+            "a failover against a deployment this tool did not start needs --kill-command"
+        );
+    }
+    Ok(())
+}
+
+/// What the run talks to.
+struct Target {
+    auth: String,
+    lobbies: Vec<String>,
+    description: String,
+    allowed: Vec<String>,
+    watched: Vec<Watched>,
+    deployment: Option<Deployment>,
+}
+
+impl Target {
+    async fn open(args: &TargetArgs) -> anyhow::Result<Self> {
+        if let Some(spawn) = args.spawn {
+            let bin = match &args.server {
+                Some(bin) => bin.clone(),
+                None => std::env::current_exe()?
+                    .parent()
+                    .context("locating this binary's directory")?
+                    .join("moonlight"),
+            };
+            eprintln!("starting a private deployment: {spawn}");
+            let deployment = Deployment::start(spawn, &bin, &args.content_dir).await?;
+            if let Some(logs) = deployment.logs() {
+                eprintln!("server logs: {}", logs.display());
+            }
+            return Ok(Self {
+                auth: deployment.auth.clone(),
+                lobbies: deployment.lobbies.clone(),
+                description: spawn.to_string(),
+                allowed: vec!["127.0.0.1".to_owned()],
+                watched: deployment.watched.clone(),
+                deployment: Some(deployment),
+            });
+        }
+        let auth = args.auth.clone().context("--auth is required")?;
+        let lobbies = args.lobbies.clone();
+        let mut allowed: Vec<String> = std::iter::once(&auth)
+            .chain(&lobbies)
+            .filter_map(|url| url.split_once("://").map(|(_, rest)| rest))
+            .map(|rest| host(rest.split('/').next().unwrap_or(rest)).to_owned())
+            .chain(args.allow_hosts.iter().cloned())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        let watched = if args.metrics.is_empty() {
+            std::iter::once(("auth", &auth))
+                .chain(lobbies.iter().map(|l| ("lobby", l)))
+                .map(|(name, base)| Watched {
+                    name: name.to_owned(),
+                    metrics_url: format!("{}/metrics", base.trim_end_matches('/')),
+                    game: false,
+                })
+                .collect()
+        } else {
+            args.metrics
+                .iter()
+                .map(|url| Watched {
+                    name: url.clone(),
+                    metrics_url: url.clone(),
+                    game: false,
+                })
+                .collect()
+        };
+        Ok(Self {
+            description: format!("{auth} (lobbies: {})", lobbies.join(", ")),
+            auth,
+            lobbies,
+            allowed,
+            watched,
+            deployment: None,
+        })
+    }
+
+    /// Fails with a clear message if a service does not answer.
+    async fn preflight(&self) -> anyhow::Result<()> {
+        let api = Api::new(&self.auth, &self.lobbies, None)?;
+        let timeout = Duration::from_secs(5);
+        api.healthy(&self.auth, timeout)
+            .await
+            .with_context(|| format!("cannot reach the auth service at {}", self.auth))?;
+        for lobby in &self.lobbies {
+            api.healthy(lobby, timeout)
+                .await
+                .with_context(|| format!("cannot reach the lobby at {lobby}"))?;
+        }
+        Ok(())
+    }
+
+    async fn kill(&mut self, node: &str, command: Option<&str>) -> anyhow::Result<()> {
+        if let Some(deployment) = &mut self.deployment {
+            return deployment.kill_node(node).await;
+        }
+        let command = command
+            .context("--kill-command is needed to kill a node of this deployment")?
+            .replace("{node}", node);
+        let status = tokio::process::Command::new("sh")
+            .args(["-c", &command])
+            .status()
+            .await
+            .with_context(|| format!("running {command}"))?;
+        anyhow::ensure!(status.success(), "{command} exited with {status}");
+        Ok(())
+    }
+
+    async fn close(mut self, passed: bool) {
+        let Some(mut deployment) = self.deployment.take() else {
+            return;
+        };
+        if !passed && let Some(logs) = deployment.keep_logs() {
+            eprintln!("server logs kept in {}", logs.display());
+        }
+        if let Err(error) = deployment.stop().await {
+            eprintln!("stopping the deployment: {error:#}");
+        }
+    }
+}
+
+/// Splits `players` over `workers` as evenly as possible, in pairs for private rooms.
+fn split(players: usize, workers: usize, pairs: bool) -> Vec<usize> {
+    let unit = if pairs { 2 } else { 1 };
+    let units = players / unit;
+    (0..workers)
+        .map(|i| (units / workers + usize::from(i < units % workers)) * unit)
+        .collect()
+}
+
+fn setups(scenario: &Scenario, target: &Target, workers: usize) -> Vec<Setup> {
+    let args = scenario.run_args();
+    let pairs = args.mode == crate::bot::Mode::Private;
+    let auth_host = target
+        .auth
+        .split_once("://")
+        .map_or("", |(_, rest)| host(rest.split('/').next().unwrap_or(rest)))
+        .to_owned();
+    let mut first = 0;
+    split(args.players, workers, pairs)
+        .into_iter()
+        .enumerate()
+        .map(|(index, players)| {
+            let setup = Setup {
+                index,
+                auth: target.auth.clone(),
+                lobbies: target.lobbies.clone(),
+                allowed: target.allowed.clone(),
+                source_ip: args.source_ips.for_worker(index, &auth_host),
+                account_prefix: args.account_prefix.clone(),
+                password: args.password.clone(),
+                first,
+                players,
+                mode: args.mode,
+                decks: args.decks.clone(),
+                think_ms: args.think_ms,
+                take_practice: !args.no_practice,
+                concede_on_stop: !args.leave_matches,
+                sign_in_concurrency: args.sign_in_concurrency,
+                login_storm: matches!(scenario, Scenario::LoginStorm(_)),
+            };
+            first += players;
+            setup
+        })
+        .collect()
+}
+
+async fn drive(scenario: &Scenario, target: &mut Target) -> anyhow::Result<Report> {
+    let args = scenario.run_args();
+    target.preflight().await?;
+    let worker_count = args
+        .workers
+        .unwrap_or_else(|| args.players.div_ceil(PLAYERS_PER_WORKER))
+        .clamp(1, args.players.max(1));
+    let mut workers = Workers::launch(setups(scenario, target, worker_count)).await?;
+    let signing = Instant::now();
+    let signed_in = sign_in(&mut workers, args.players).await?;
+    let sign_in_secs = signing.elapsed().as_secs_f64();
+
+    let mut watch = Watch::default();
+    for process in target.watched.clone() {
+        watch.add(process).await;
+    }
+    watch.sample().await;
+    let mut run = Run::new(scenario, worker_count, watch.seconds());
+    run.play(&mut workers, &mut watch, target).await;
+    run.finish(&mut workers).await;
+    watch.sample().await;
+    Ok(run.report(target, &watch, worker_count, signed_in, sign_in_secs))
+}
+
+/// Waits for every worker to sign its players in, with a progress line.
+async fn sign_in(workers: &mut Workers, players: usize) -> anyhow::Result<usize> {
+    let mut done = vec![0; workers.count()];
+    let mut ready = 0;
+    let (mut signed_in, mut failed, mut first_error) = (0, 0, None);
+    let progress = Progress::new();
+    while ready < workers.count() {
+        let Some((worker, event)) = workers.next().await else {
+            anyhow::bail!("the workers went away while signing in");
+        };
+        match event {
+            Event::SigningIn { done: n } => {
+                done[worker] = n;
+                progress.line(&format!(
+                    "signing in players: {} of {players}",
+                    done.iter().sum::<usize>()
+                ));
+            }
+            Event::Ready {
+                signed_in: ok,
+                failed: bad,
+                error,
+                ..
+            } => {
+                ready += 1;
+                signed_in += ok;
+                failed += bad;
+                first_error = first_error.or(error);
+            }
+            Event::Failed { message } => anyhow::bail!("{message}"),
+            _ => {}
+        }
+    }
+    progress.done(&format!("{signed_in} players signed in"));
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {players} players could not sign in; the first: {}",
+            first_error.unwrap_or_default()
+        );
+    }
+    Ok(signed_in)
+}
+
+/// The live progress line: rewritten in place on a terminal, a line every five seconds
+/// otherwise.
+struct Progress {
+    tty: bool,
+    last: std::sync::Mutex<Option<Instant>>,
+}
+
+impl Progress {
+    fn new() -> Self {
+        Self {
+            tty: std::io::stderr().is_terminal(),
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.tty {
+            eprint!("\r\x1b[2K{text}");
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(5)) {
+            *last = Some(Instant::now());
+            eprintln!("{text}");
+        }
+    }
+
+    fn done(&self, text: &str) {
+        if self.tty {
+            eprintln!("\r\x1b[2K{text}");
+        } else {
+            eprintln!("{text}");
+        }
+    }
+}
+
+/// A scenario moment still to come, or what happened at it.
+enum Moment {
+    None,
+    Storm {
+        at: f64,
+        asked: usize,
+        fired: Option<StormFired>,
+    },
+    Kill {
+        at: f64,
+        node: Option<String>,
+        command: Option<String>,
+        fired: Option<KillFired>,
+    },
+    Ramp(Ramp),
+}
+
+struct StormFired {
+    at: f64,
+    cut: usize,
+    window: Sample,
+}
+
+struct KillFired {
+    node: String,
+    at: f64,
+    players: u64,
+    window: Sample,
+}
+
+struct Ramp {
+    args: RampArgsCopy,
+    level: usize,
+    step_began: f64,
+    window: Sample,
+    steps: Vec<RampStep>,
+    over: bool,
+}
+
+#[derive(Clone, Copy)]
+struct RampArgsCopy {
+    step_players: usize,
+    step_secs: f64,
+    p99_limit_ms: f64,
+    error_limit: u64,
+}
+
+impl From<&RampArgs> for RampArgsCopy {
+    fn from(a: &RampArgs) -> Self {
+        Self {
+            step_players: a.step_players.max(1),
+            step_secs: a.step_secs.max(2) as f64,
+            p99_limit_ms: a.p99_limit_ms,
+            error_limit: a.error_limit,
+        }
+    }
+}
+
+/// The run in progress.
+struct Run<'a> {
+    scenario: &'a Scenario,
+    args: &'a RunArgs,
+    workers: usize,
+    /// When the players began to arrive, on the coordinator's clock and the watch's.
+    began: Instant,
+    began_watch: f64,
+    /// Seconds the arrival takes.
+    arrival: f64,
+    total: Sample,
+    after_arrival: Sample,
+    second: Sample,
+    gauges: Vec<Gauges>,
+    done: Vec<bool>,
+    timeline: Vec<Point>,
+    failures: Vec<String>,
+    moment: Moment,
+    progress: Progress,
+}
+
+impl<'a> Run<'a> {
+    fn new(scenario: &'a Scenario, workers: usize, began_watch: f64) -> Self {
+        let args = scenario.run_args();
+        let first_players = match scenario {
+            Scenario::Ramp { ramp, .. } => ramp.start_players.clamp(1, args.players),
+            _ => args.players,
+        };
+        let arrival = first_players as f64 / args.arrival_per_sec;
+        let half = |at: Option<u64>, default: u64| arrival + at.unwrap_or(default) as f64;
+        let moment = match scenario {
+            Scenario::ReconnectStorm {
+                storm_players,
+                storm_at_secs,
+                ..
+            } => Moment::Storm {
+                at: half(*storm_at_secs, args.seconds / 2),
+                asked: *storm_players,
+                fired: None,
+            },
+            Scenario::Failover {
+                kill_at_secs,
+                kill_node,
+                kill_command,
+                ..
+            } => Moment::Kill {
+                at: half(*kill_at_secs, args.seconds / 3),
+                node: kill_node.clone(),
+                command: kill_command.clone(),
+                fired: None,
+            },
+            Scenario::Ramp { ramp, .. } => Moment::Ramp(Ramp {
+                args: ramp.into(),
+                level: first_players,
+                step_began: 0.0,
+                window: Sample::default(),
+                steps: Vec::new(),
+                over: false,
+            }),
+            Scenario::Steady(_) | Scenario::LoginStorm(_) => Moment::None,
+        };
+        Self {
+            scenario,
+            args,
+            workers,
+            began: Instant::now(),
+            began_watch,
+            arrival,
+            total: Sample::default(),
+            after_arrival: Sample::default(),
+            second: Sample::default(),
+            gauges: vec![Gauges::default(); workers],
+            done: vec![false; workers],
+            timeline: Vec::new(),
+            failures: Vec::new(),
+            moment,
+            progress: Progress::new(),
+        }
+    }
+
+    fn t(&self) -> f64 {
+        self.began.elapsed().as_secs_f64()
+    }
+
+    fn pairs(&self) -> bool {
+        self.args.mode == crate::bot::Mode::Private
+    }
+
+    async fn activate(&self, workers: &Workers, players: usize) {
+        let per_sec = self.args.arrival_per_sec / self.workers as f64;
+        for (worker, players) in split(players, self.workers, self.pairs())
+            .into_iter()
+            .enumerate()
+        {
+            workers
+                .send(worker, Command::Activate { players, per_sec })
+                .await;
+        }
+    }
+
+    /// Plays the timeline to its end.
+    async fn play(&mut self, workers: &mut Workers, watch: &mut Watch, target: &mut Target) {
+        let first = match &self.moment {
+            Moment::Ramp(ramp) => ramp.level,
+            _ => self.args.players,
+        };
+        self.began = Instant::now();
+        self.began_watch = watch.seconds();
+        self.activate(workers, first).await;
+        let mut ticks = interval(Duration::from_secs(1));
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticks.tick().await;
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        loop {
+            tokio::select! {
+                event = workers.next() => match event {
+                    Some((worker, event)) => self.on_event(worker, event),
+                    None => {
+                        self.failures.push("every worker went away".to_owned());
+                        return;
+                    }
+                },
+                _ = ticks.tick() => {
+                    self.second_passed(watch).await;
+                    if self.at_moment(workers, target).await {
+                        return;
+                    }
+                }
+                _ = &mut interrupted => {
+                    self.progress.done("interrupted: stopping the bots");
+                    self.failures.push("interrupted".to_owned());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, worker: usize, event: Event) {
+        match event {
+            Event::Tick { sample, gauges } => {
+                let t = self.t();
+                self.total.merge(&sample);
+                self.second.merge(&sample);
+                if t >= self.arrival {
+                    self.after_arrival.merge(&sample);
+                }
+                match &mut self.moment {
+                    Moment::Storm {
+                        fired: Some(fired), ..
+                    } => fired.window.merge(&sample),
+                    Moment::Kill {
+                        fired: Some(fired), ..
+                    } => fired.window.merge(&sample),
+                    Moment::Ramp(ramp) if t - ramp.step_began >= ramp.args.step_secs / 2.0 => {
+                        ramp.window.merge(&sample);
+                    }
+                    _ => {}
+                }
+                if let Some(slot) = self.gauges.get_mut(worker) {
+                    *slot = gauges;
+                }
+            }
+            Event::Cut { players } => {
+                if let Moment::Storm {
+                    fired: Some(fired), ..
+                } = &mut self.moment
+                {
+                    fired.cut += players;
+                }
+            }
+            Event::Failed { message } => self.failures.push(message),
+            Event::Done => {
+                if let Some(done) = self.done.get_mut(worker) {
+                    *done = true;
+                }
+            }
+            Event::Ready { .. } | Event::SigningIn { .. } => {}
+        }
+    }
+
+    fn merged_gauges(&self) -> Gauges {
+        let mut gauges = Gauges::default();
+        for g in &self.gauges {
+            gauges.merge(g);
+        }
+        gauges
+    }
+
+    /// A point on the timeline, the progress line, and servers found along the way.
+    async fn second_passed(&mut self, watch: &mut Watch) {
+        let gauges = self.merged_gauges();
+        for (id, url) in &gauges.nodes {
+            watch
+                .add(Watched {
+                    name: format!("node {id}"),
+                    metrics_url: format!("{url}/metrics"),
+                    game: true,
+                })
+                .await;
+        }
+        watch.sample().await;
+        let rss: f64 = watch
+            .readings
+            .iter()
+            .filter_map(|r| r.last())
+            .map(|(_, r)| r.rss_bytes / (1024.0 * 1024.0))
+            .sum();
+        let sample = std::mem::take(&mut self.second);
+        let point = Point::new(self.t(), &sample, &gauges, rss);
+        self.progress.line(&format!(
+            "[{:>4.0}s] players {} playing {} waiting {} resuming {} | {} actions/s p99 {:.1} ms | {} matches done | errors {} | servers {:.0} MiB",
+            point.t,
+            point.active,
+            point.playing,
+            point.waiting,
+            point.resuming,
+            point.actions,
+            point.action.p99_ms,
+            self.total.counters.matches_completed,
+            self.total.error_count(),
+            rss
+        ));
+        self.timeline.push(point);
+    }
+
+    /// Does what the scenario does at this second; `true` when the run is over.
+    async fn at_moment(&mut self, workers: &Workers, target: &mut Target) -> bool {
+        let t = self.t();
+        let end = self.arrival + self.args.seconds as f64;
+        let gauges = self.merged_gauges();
+        match &mut self.moment {
+            Moment::Storm { at, asked, fired } if fired.is_none() && t >= *at => {
+                let share = asked.div_ceil(self.workers);
+                workers.send_all(&Command::Cut { players: share }).await;
+                *fired = Some(StormFired {
+                    at: t,
+                    cut: 0,
+                    window: Sample::default(),
+                });
+            }
+            Moment::Kill {
+                at,
+                node,
+                command,
+                fired,
+            } if fired.is_none() && t >= *at => {
+                let chosen = node.clone().or_else(|| {
+                    gauges
+                        .per_node
+                        .iter()
+                        .max_by_key(|(_, n)| **n)
+                        .map(|(id, _)| id.clone())
+                });
+                let Some(chosen) = chosen else {
+                    self.failures.push("no node had players to kill".to_owned());
+                    return true;
+                };
+                let players = gauges.per_node.get(&chosen).copied().unwrap_or(0);
+                self.progress
+                    .done(&format!("killing {chosen} with {players} players on it"));
+                if let Err(error) = target.kill(&chosen, command.as_deref()).await {
+                    self.failures.push(format!("killing {chosen}: {error:#}"));
+                    return true;
+                }
+                *fired = Some(KillFired {
+                    node: chosen,
+                    at: t,
+                    players,
+                    window: Sample::default(),
+                });
+            }
+            Moment::Ramp(ramp) if !ramp.over && t - ramp.step_began >= ramp.args.step_secs => {
+                let window = std::mem::take(&mut ramp.window);
+                let judged = ramp.args.step_secs / 2.0;
+                let p99 = window.hist.action.ms(0.99);
+                let errors = window.error_count() + window.drops.values().sum::<u64>();
+                let held = !window.hist.action.is_empty()
+                    && p99 <= ramp.args.p99_limit_ms
+                    && errors <= ramp.args.error_limit;
+                ramp.steps.push(RampStep {
+                    players: ramp.level,
+                    action_p99_ms: p99,
+                    errors,
+                    actions_per_sec: window.counters.actions as f64 / judged,
+                    held,
+                });
+                if held && ramp.level < self.args.players {
+                    ramp.level = (ramp.level + ramp.args.step_players).min(self.args.players);
+                    ramp.step_began = t;
+                    let level = ramp.level;
+                    self.activate(workers, level).await;
+                } else {
+                    ramp.over = true;
+                    return true;
+                }
+            }
+            Moment::Ramp(_) => {}
+            _ if t >= end => return true,
+            _ => {}
+        }
+        false
+    }
+
+    /// Stops the bots and takes their last measurements.
+    async fn finish(&mut self, workers: &mut Workers) {
+        self.progress.done("stopping the bots");
+        let duration = self.t();
+        workers.send_all(&Command::Stop).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.done.iter().any(|d| !d) {
+            match tokio::time::timeout_at(deadline, workers.next()).await {
+                Ok(Some((worker, event))) => self.on_event(worker, event),
+                Ok(None) => break,
+                Err(_) => {
+                    self.failures
+                        .push("workers did not stop within 30 s".to_owned());
+                    break;
+                }
+            }
+        }
+        // The stop itself (leaving queues, conceding) is not part of the measured run.
+        self.began = Instant::now() - Duration::from_secs_f64(duration);
+    }
+
+    fn report(
+        mut self,
+        target: &Target,
+        watch: &Watch,
+        workers: usize,
+        signed_in: usize,
+        sign_in_secs: f64,
+    ) -> Report {
+        let duration = self.t();
+        let from = self.began_watch;
+        let costs = servers::costs(watch, from, from + duration);
+        let peak = self.timeline.iter().max_by_key(|p| p.playing);
+        let idle_rss: f64 = costs.iter().map(|c| c.rss_idle_mib).sum();
+        let memory_per_player_kib = peak
+            .filter(|p| p.playing > 0)
+            .map(|p| (p.server_rss_mib - idle_rss).max(0.0) * 1024.0 / p.playing as f64);
+        let peak_playing = peak.map_or(0, |p| p.playing);
+
+        let (ramp, storm, failover, expected_drops) = match &self.moment {
+            Moment::Ramp(r) => (
+                Some(RampResult {
+                    steps: r.steps.clone(),
+                    knee_players: r.steps.iter().filter(|s| s.held).map(|s| s.players).max(),
+                    limit: format!(
+                        "a step holds with action p99 ≤ {} ms and ≤ {} errors",
+                        r.args.p99_limit_ms, r.args.error_limit
+                    ),
+                }),
+                None,
+                None,
+                None,
+            ),
+            Moment::Storm {
+                asked,
+                fired: Some(f),
+                ..
+            } => {
+                if f.window.counters.resumed < f.cut as u64 {
+                    self.failures.push(format!(
+                        "{} of {} cut sockets did not resume",
+                        f.cut as u64 - f.window.counters.resumed,
+                        f.cut
+                    ));
+                }
+                let storm = StormResult {
+                    at_secs: f.at,
+                    asked: *asked,
+                    cut: f.cut,
+                    resumed: f.window.counters.resumed,
+                    resume: f.window.hist.resume.summary(),
+                };
+                (None, Some(storm), None, None)
+            }
+            Moment::Kill { fired: Some(f), .. } => {
+                let moved = f.window.counters.moved_node;
+                if moved < f.players {
+                    self.failures.push(format!(
+                        "{} of {} players on {} did not resume elsewhere",
+                        f.players - moved,
+                        f.players,
+                        f.node
+                    ));
+                }
+                let failover = FailoverResult {
+                    node: f.node.clone(),
+                    at_secs: f.at,
+                    players_on_node: f.players,
+                    matches_on_node: f.players.div_ceil(2),
+                    resumed_elsewhere: moved,
+                    resume: f.window.hist.resume.summary(),
+                };
+                (None, None, Some(failover), Some(f.node.clone()))
+            }
+            Moment::Storm { fired: None, .. } | Moment::Kill { fired: None, .. } => {
+                self.failures
+                    .push("the run ended before its storm or kill".to_owned());
+                (None, None, None, None)
+            }
+            Moment::None => (None, None, None, None),
+        };
+        if ramp.is_none() {
+            let errors = self.total.error_count();
+            if errors > 0 {
+                self.failures.push(format!("{errors} errors"));
+            }
+            let unexpected: u64 = self
+                .total
+                .drops
+                .iter()
+                .filter(|(node, _)| Some(*node) != expected_drops.as_ref())
+                .map(|(_, n)| n)
+                .sum();
+            if unexpected > 0 {
+                self.failures
+                    .push(format!("{unexpected} sockets dropped without a close"));
+            }
+        }
+        if self.total.counters.actions == 0 && !matches!(self.scenario, Scenario::LoginStorm(_)) {
+            self.failures.push("no action was acknowledged".to_owned());
+        }
+
+        let h = &self.total.hist;
+        Report {
+            scenario: self.scenario.name().to_owned(),
+            deployment: target.description.clone(),
+            started_unix: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .saturating_sub(duration as u64),
+            players: self.args.players,
+            think_ms: self.args.think_ms,
+            mode: format!("{:?}", self.args.mode).to_lowercase(),
+            workers,
+            accounts_signed_in: signed_in,
+            sign_in_secs,
+            duration_secs: duration,
+            arrival_secs: self.arrival.min(duration),
+            peak_playing,
+            counters: self.total.counters,
+            per_sec: report::rates(&self.total.counters, duration),
+            latency_ms: Latencies {
+                action: h.action.summary(),
+                action_after_arrival: self.after_arrival.hist.action.summary(),
+                connect: h.connect.summary(),
+                resume: h.resume.summary(),
+                matchmaking: h.matchmaking.summary(),
+                login: h.login.summary(),
+            },
+            errors: self.total.errors.clone(),
+            drops: self.total.drops.clone(),
+            servers: costs,
+            memory_per_player_kib,
+            ramp,
+            storm,
+            failover,
+            failures: self.failures,
+            timeline: self.timeline,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn players_split_evenly_and_in_pairs() {
+        assert_eq!(split(10, 3, false), [4, 3, 3]);
+        assert_eq!(split(10, 3, true), [4, 4, 2]);
+        assert_eq!(split(7, 2, true), [4, 2]);
+        assert_eq!(split(1, 1, false), [1]);
+        for level in 0..50 {
+            let at_level = split(level, 3, true);
+            let at_max = split(50, 3, true);
+            assert!(at_level.iter().zip(&at_max).all(|(a, m)| a <= m));
+        }
+    }
+}

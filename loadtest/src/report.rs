@@ -1,0 +1,338 @@
+//! The run's report: a timeline point a second, the totals, what the servers cost, the
+//! scenario's own result; printed as a table and written as JSON.
+
+use std::{collections::BTreeMap, fmt::Write as _, path::Path};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::{
+    servers::ProcessCost,
+    stats::{Counters, Gauges, Percentiles, Sample},
+};
+
+/// One second of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Point {
+    /// Seconds since the players started arriving.
+    pub t: f64,
+    pub active: u64,
+    pub playing: u64,
+    pub waiting: u64,
+    pub resuming: u64,
+    pub actions: u64,
+    pub matches_completed: u64,
+    pub logins: u64,
+    pub errors: u64,
+    pub drops: u64,
+    /// Action → update latency this second.
+    pub action: Percentiles,
+    pub frames_out: u64,
+    pub frames_in: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    /// Resident memory of every server process, summed.
+    pub server_rss_mib: f64,
+}
+
+impl Point {
+    pub fn new(t: f64, sample: &Sample, gauges: &Gauges, server_rss_mib: f64) -> Self {
+        let c = &sample.counters;
+        Self {
+            t,
+            active: gauges.active,
+            playing: gauges.playing,
+            waiting: gauges.waiting,
+            resuming: gauges.resuming,
+            actions: c.actions,
+            matches_completed: c.matches_completed,
+            logins: c.logins,
+            errors: sample.error_count(),
+            drops: sample.drops.values().sum(),
+            action: sample.hist.action.summary(),
+            frames_out: c.frames_out,
+            frames_in: c.frames_in,
+            bytes_out: c.bytes_out,
+            bytes_in: c.bytes_in,
+            server_rss_mib,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Latencies {
+    pub action: Percentiles,
+    /// Action latency once every player had arrived (the steady state).
+    pub action_after_arrival: Percentiles,
+    pub connect: Percentiles,
+    pub resume: Percentiles,
+    pub matchmaking: Percentiles,
+    pub login: Percentiles,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rates {
+    pub actions: f64,
+    pub matches_completed: f64,
+    pub logins: f64,
+    pub frames_out: f64,
+    pub frames_in: f64,
+    pub bytes_out: f64,
+    pub bytes_in: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RampStep {
+    pub players: usize,
+    pub action_p99_ms: f64,
+    pub errors: u64,
+    pub actions_per_sec: f64,
+    pub held: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RampResult {
+    pub steps: Vec<RampStep>,
+    /// The most players a step held within the limits.
+    pub knee_players: Option<usize>,
+    pub limit: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StormResult {
+    pub at_secs: f64,
+    pub asked: usize,
+    pub cut: usize,
+    pub resumed: u64,
+    pub resume: Percentiles,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailoverResult {
+    pub node: String,
+    pub at_secs: f64,
+    /// Players with a socket on the node when it died (two per match).
+    pub players_on_node: u64,
+    pub matches_on_node: u64,
+    /// Players back in their match on another node.
+    pub resumed_elsewhere: u64,
+    /// From each player's dropped socket to its match resumed.
+    pub resume: Percentiles,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub scenario: String,
+    pub deployment: String,
+    pub started_unix: u64,
+    pub players: usize,
+    pub think_ms: u64,
+    pub mode: String,
+    pub workers: usize,
+    pub accounts_signed_in: usize,
+    pub sign_in_secs: f64,
+    pub duration_secs: f64,
+    pub arrival_secs: f64,
+    pub peak_playing: u64,
+    pub counters: Counters,
+    pub per_sec: Rates,
+    pub latency_ms: Latencies,
+    pub errors: BTreeMap<String, u64>,
+    /// Sockets dropped without a close, by node.
+    pub drops: BTreeMap<String, u64>,
+    pub servers: Vec<ProcessCost>,
+    /// Server memory (every process) with the most players playing, less what it used
+    /// before the players arrived, per playing player.
+    pub memory_per_player_kib: Option<f64>,
+    pub ramp: Option<RampResult>,
+    pub storm: Option<StormResult>,
+    pub failover: Option<FailoverResult>,
+    /// Why the run failed, if it did.
+    pub failures: Vec<String>,
+    pub timeline: Vec<Point>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    pub fn write_json(&self, path: &Path) -> anyhow::Result<()> {
+        let json = serde_json::to_string_pretty(self)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// The summary table.
+    pub fn table(&self) -> String {
+        let mut out = String::new();
+        let w = &mut out;
+        let _ = writeln!(
+            w,
+            "\nloadtest {} against {}\n{} players, think {} ms, {} match, {} worker(s); {:.0} s of play after {:.1} s of arrival",
+            self.scenario,
+            self.deployment,
+            self.players,
+            self.think_ms,
+            self.mode,
+            self.workers,
+            self.duration_secs - self.arrival_secs,
+            self.arrival_secs
+        );
+        let _ = writeln!(
+            w,
+            "\n{:<34}{:>9}{:>10}{:>10}{:>10}{:>10}{:>10}",
+            "latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"
+        );
+        let l = &self.latency_ms;
+        for (name, p) in [
+            ("action → acknowledged update", &l.action),
+            ("  the same, after arrival", &l.action_after_arrival),
+            ("connect (socket → welcome)", &l.connect),
+            ("resume (drop → back in match)", &l.resume),
+            ("matchmaking (queue → ticket)", &l.matchmaking),
+            ("login", &l.login),
+        ] {
+            if p.count > 0 {
+                let _ = writeln!(
+                    w,
+                    "{name:<34}{:>9}{:>10.2}{:>10.2}{:>10.2}{:>10.2}{:>10.2}",
+                    p.count, p.p50_ms, p.p90_ms, p.p99_ms, p.p999_ms, p.max_ms
+                );
+            }
+        }
+        let r = &self.per_sec;
+        let c = &self.counters;
+        let _ = writeln!(
+            w,
+            "\nthroughput   {:.0} actions/s, {:.1} matches completed/s ({} started, {} completed), {:.0} logins/s",
+            r.actions, r.matches_completed, c.matches_started, c.matches_completed, r.logins
+        );
+        let _ = writeln!(
+            w,
+            "traffic      out {:.0} frames/s {}/s, in {:.0} frames/s {}/s",
+            r.frames_out,
+            bytes(r.bytes_out),
+            r.frames_in,
+            bytes(r.bytes_in)
+        );
+        let _ = writeln!(w, "players      {} playing at the peak", self.peak_playing);
+        if c.resumed > 0 {
+            let _ = writeln!(
+                w,
+                "resumed      {} sockets ({} on another node)",
+                c.resumed, c.moved_node
+            );
+        }
+        let errors = if self.errors.is_empty() {
+            "none".to_owned()
+        } else {
+            self.errors
+                .iter()
+                .map(|(kind, n)| format!("{kind}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(w, "errors       {errors}");
+        if !self.drops.is_empty() {
+            let drops: Vec<String> = self
+                .drops
+                .iter()
+                .map(|(n, d)| format!("{n}: {d}"))
+                .collect();
+            let _ = writeln!(w, "drops        {}", drops.join(", "));
+        }
+        if !self.servers.is_empty() {
+            let _ = writeln!(
+                w,
+                "\n{:<30}{:>10}{:>12}{:>12}{:>10}",
+                "server process", "CPU %", "RSS idle", "RSS peak", "fds peak"
+            );
+            for s in &self.servers {
+                let _ = writeln!(
+                    w,
+                    "{:<30}{:>10.0}{:>8.1} MiB{:>8.1} MiB{:>10.0}",
+                    s.name, s.cpu_percent, s.rss_idle_mib, s.rss_peak_mib, s.open_fds_peak
+                );
+            }
+        }
+        if let Some(kib) = self.memory_per_player_kib {
+            let _ = writeln!(
+                w,
+                "memory       {kib:.1} KiB of server memory per playing player"
+            );
+        }
+        if let Some(ramp) = &self.ramp {
+            let _ = writeln!(w, "\nramp steps ({})", ramp.limit);
+            for s in &ramp.steps {
+                let _ = writeln!(
+                    w,
+                    "  {:>6} players  p99 {:>8.2} ms  {:>6.0} actions/s  {} errors  {}",
+                    s.players,
+                    s.action_p99_ms,
+                    s.actions_per_sec,
+                    s.errors,
+                    if s.held { "held" } else { "over the limit" }
+                );
+            }
+            let knee = ramp
+                .knee_players
+                .map_or_else(|| "no step held".to_owned(), |k| format!("{k} players"));
+            let _ = writeln!(w, "knee         {knee}");
+        }
+        if let Some(storm) = &self.storm {
+            let p = &storm.resume;
+            let _ = writeln!(
+                w,
+                "\nstorm        at {:.0} s cut {} of {} asked; {} resumed: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                storm.at_secs, storm.cut, storm.asked, storm.resumed, p.p50_ms, p.p99_ms, p.max_ms
+            );
+        }
+        if let Some(f) = &self.failover {
+            let p = &f.resume;
+            let _ = writeln!(
+                w,
+                "\nfailover     {} killed at {:.0} s with {} players ({} matches); {} resumed on another node: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+                f.node,
+                f.at_secs,
+                f.players_on_node,
+                f.matches_on_node,
+                f.resumed_elsewhere,
+                p.p50_ms,
+                p.p99_ms,
+                p.max_ms
+            );
+        }
+        let _ = writeln!(
+            w,
+            "\n{}",
+            if self.passed() {
+                "PASSED".to_owned()
+            } else {
+                format!("FAILED: {}", self.failures.join("; "))
+            }
+        );
+        out
+    }
+}
+
+fn bytes(per_sec: f64) -> String {
+    if per_sec >= 1024.0 * 1024.0 {
+        format!("{:.1} MiB", per_sec / (1024.0 * 1024.0))
+    } else {
+        format!("{:.1} KiB", per_sec / 1024.0)
+    }
+}
+
+/// Rates over `seconds`.
+pub fn rates(counters: &Counters, seconds: f64) -> Rates {
+    let per = |n: u64| n as f64 / seconds.max(0.001);
+    Rates {
+        actions: per(counters.actions),
+        matches_completed: per(counters.matches_completed),
+        logins: per(counters.logins),
+        frames_out: per(counters.frames_out),
+        frames_in: per(counters.frames_in),
+        bytes_out: per(counters.bytes_out),
+        bytes_in: per(counters.bytes_in),
+    }
+}

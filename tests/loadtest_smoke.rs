@@ -1,0 +1,117 @@
+//! The load-test tool keeps working: a short steady run (a few hundred players, a few
+//! seconds of play, two worker processes) against a real `moonlight` process, through the
+//! real flow, must finish every phase with no error and write its report and plot.
+//!
+//! Not a libtest harness: the tool's worker processes are this executable started again
+//! (with the tool's worker variable set), so `main` is the tool's when that is set.
+
+mod support;
+
+use std::{path::Path, process::ExitCode};
+
+use serde_json::Value;
+
+const PLAYERS: &str = "200";
+
+fn main() -> ExitCode {
+    if std::env::var_os(moonlight_loadtest::workers::WORKER_ENV).is_some() {
+        return moonlight_loadtest::main();
+    }
+    // Enough of libtest's interface for `--list` and name filters.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
+        println!("smoke_run: test");
+        return ExitCode::SUCCESS;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    if !filters.is_empty() && !filters.iter().any(|f| "smoke_run".contains(f.as_str())) {
+        println!("running 0 tests");
+        return ExitCode::SUCCESS;
+    }
+    println!("running 1 test");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(smoke_run());
+    println!("test smoke_run ... ok");
+    ExitCode::SUCCESS
+}
+
+async fn smoke_run() {
+    let data = tempfile::tempdir().unwrap();
+    let server = support::start(
+        data.path(),
+        &[
+            "--auth-rate-per-minute",
+            "100000",
+            "--auth-rate-burst",
+            "100000",
+            "--hash-queue",
+            "1000",
+        ],
+        &[],
+        &["auth", "lobby", "game-server"],
+    )
+    .await;
+    let json = data.path().join("report.json");
+    let plot = data.path().join("report.svg");
+    let cli = <moonlight_loadtest::cli::Cli as clap::Parser>::parse_from([
+        "loadtest",
+        "steady",
+        "--auth",
+        server.url("auth"),
+        "--lobby",
+        server.url("lobby"),
+        "--players",
+        PLAYERS,
+        "--seconds",
+        "5",
+        "--think-ms",
+        "40",
+        "--arrival-per-sec",
+        "400",
+        "--workers",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    let passed = moonlight_loadtest::run(&cli)
+        .await
+        .expect("the run completes");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(passed, "the run failed: {}", report["failures"]);
+    assert_eq!(
+        report["errors"],
+        serde_json::json!({}),
+        "no error of any kind"
+    );
+    assert_eq!(report["accounts_signed_in"], 200);
+    let most_active = report["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|point| point["active"].as_u64())
+        .max();
+    assert_eq!(most_active, Some(200), "every player took part");
+    let counters = &report["counters"];
+    assert!(counters["actions"].as_u64().unwrap() > 500, "{counters}");
+    assert!(
+        counters["matches_completed"].as_u64().unwrap() > 0,
+        "{counters}"
+    );
+    assert!(report["latency_ms"]["action"]["p99_ms"].as_f64().unwrap() > 0.0);
+    // One process serves all three roles: it is watched once, and costs something.
+    let servers = report["servers"].as_array().unwrap();
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    assert!(servers[0]["rss_peak_mib"].as_f64().unwrap() > 0.0);
+    assert!(is_svg(&plot));
+    server.stop().await;
+}
+
+fn is_svg(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|s| s.starts_with("<svg") && s.contains("p99"))
+}
