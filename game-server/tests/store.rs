@@ -102,6 +102,47 @@ async fn exercise(store: RoomStore) {
     assert_eq!(store.pending_results().await.unwrap(), vec![result]);
     store.clear_result("r1").await.unwrap();
     assert!(store.pending_results().await.unwrap().is_empty());
+
+    many_rooms_at_once(&store).await;
+}
+
+/// Fifty rooms writing at the same moment (the embedded store commits such writes
+/// together): each input lands in its own room, and one out of sequence among them is
+/// refused on its own while the rest go through.
+async fn many_rooms_at_once(store: &RoomStore) {
+    let rooms: Vec<String> = (0..50).map(|n| format!("busy-{n}")).collect();
+    for room in &rooms {
+        store.create_room(&record(room)).await.unwrap();
+    }
+    let first = entry(1);
+    let firsts = rooms.iter().map(|room| store.append(room, &first));
+    for appended in futures_util::future::join_all(firsts).await {
+        appended.unwrap();
+    }
+    let seconds = rooms.iter().enumerate().map(|(n, room)| {
+        // Room 7 skips ahead; everyone also snapshots.
+        let next = entry(if n == 7 { 5 } else { 2 });
+        async move {
+            let appended = store.append(room, &next).await;
+            store.save_snapshot(room, 1, room.as_bytes()).await.unwrap();
+            appended
+        }
+    });
+    let outcomes = futures_util::future::join_all(seconds).await;
+    for (n, (room, outcome)) in rooms.iter().zip(outcomes).enumerate() {
+        let loaded = store.load_room(room).await.unwrap().unwrap();
+        assert_eq!(loaded.snapshot, Some((1, room.as_bytes().to_vec())));
+        if n == 7 {
+            assert!(
+                matches!(outcome, Err(StoreError::OutOfSequence { .. })),
+                "{outcome:?}"
+            );
+            assert!(loaded.log.is_empty(), "the snapshot covers input 1");
+        } else {
+            outcome.unwrap();
+            assert_eq!(loaded.log, vec![entry(2)], "{room}");
+        }
+    }
 }
 
 #[tokio::test]

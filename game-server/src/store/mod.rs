@@ -145,6 +145,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A write that could not be committed (the database's error, as text: one failed
+    /// commit answers every write in it).
+    #[error("database: {0}")]
+    Unavailable(String),
     #[error("redis: {0}")]
     Redis(#[from] ::redis::RedisError),
     #[error("redis pool: {0}")]
@@ -164,6 +168,19 @@ impl RoomStore {
         match self {
             Self::Sql(store) => store.create_room(record).await,
             Self::Redis(store) => store.create_room(record).await,
+        }
+    }
+
+    /// Saves many new rooms at once (a matchmaking round's).
+    pub async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
+        match self {
+            Self::Sql(store) => store.create_rooms(records).await,
+            Self::Redis(store) => {
+                for record in records {
+                    store.create_room(record).await?;
+                }
+                Ok(())
+            }
         }
     }
 

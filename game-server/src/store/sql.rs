@@ -1,30 +1,85 @@
 //! The embedded room store: tables in the node's own SQL database (SQLite by default).
+//!
+//! Inputs and snapshots go through one writer task that commits whatever has queued up
+//! in one statement (group commit): under load, one commit makes dozens of rooms' inputs
+//! durable, instead of each paying for its own commit and its own round trip to the
+//! database thread. Each room still waits for its own input's commit before it answers.
+
+use std::collections::HashSet;
 
 use moonlight_common::{Database, db::is_unique_violation};
 use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{LogEntry, MatchResult, RoomRecord, StoreError, StoredRoom, from_json, to_json};
+
+/// The most writes one commit takes (bounded by the databases' parameter limits).
+const MAX_BATCH: usize = 256;
+/// The longest a write waits for others to share its commit.
+const MAX_LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 
 #[derive(Clone)]
 pub struct SqlStore {
     db: Database,
+    writes: mpsc::Sender<Write>,
+}
+
+/// A write waiting for the writer's next commit.
+struct Write {
+    room_id: String,
+    seq: i64,
+    kind: WriteKind,
+    done: oneshot::Sender<Result<(), StoreError>>,
+}
+
+enum WriteKind {
+    /// An input (JSON), which must be the room's next.
+    Input(String),
+    Snapshot(Vec<u8>),
 }
 
 impl SqlStore {
+    /// The store, and its writer task (which ends when the last clone is dropped).
     pub fn new(db: Database) -> Self {
-        Self { db }
+        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_in_batches(db.clone(), queue));
+        Self { db, writes }
+    }
+
+    async fn write(&self, room_id: &str, seq: u64, kind: WriteKind) -> Result<(), StoreError> {
+        let (done, result) = oneshot::channel();
+        let write = Write {
+            room_id: room_id.to_owned(),
+            seq: seq_to_db(seq),
+            kind,
+            done,
+        };
+        let gone = || StoreError::Unavailable("the store's writer has stopped".to_owned());
+        self.writes.send(write).await.map_err(|_| gone())?;
+        result.await.map_err(|_| gone())?
     }
 
     pub(super) async fn create_room(&self, record: &RoomRecord) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO game_rooms (id, record, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&record.room_id)
-        .bind(to_json(record)?)
-        .bind(record.created_at)
-        .execute(self.db.pool())
-        .await?;
+        self.create_rooms(std::slice::from_ref(record)).await
+    }
+
+    /// Saves rooms, a statement per [`MAX_BATCH`]; one already saved is left as it is.
+    pub(super) async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
+        for chunk in records.chunks(MAX_BATCH) {
+            let sql = format!(
+                "INSERT INTO game_rooms (id, record, created_at) VALUES {} \
+                 ON CONFLICT (id) DO NOTHING",
+                placeholders(chunk.len())
+            );
+            let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1);
+            for record in chunk {
+                insert = insert
+                    .bind(&record.room_id)
+                    .bind(to_json(record)?)
+                    .bind(record.created_at);
+            }
+            insert.execute(self.db.pool()).await?;
+        }
         Ok(())
     }
 
@@ -66,33 +121,8 @@ impl SqlStore {
     }
 
     pub(super) async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
-        let out_of_sequence = || StoreError::OutOfSequence {
-            room_id: room_id.to_owned(),
-            seq: entry.seq,
-        };
-        // The primary key refuses a duplicate seq; the WHERE refuses a gap.
-        let inserted = sqlx::query(
-            "INSERT INTO game_inputs (room_id, seq, entry) \
-             SELECT $1, $2, $3 WHERE \
-             (SELECT COALESCE(MAX(seq), 0) FROM game_inputs WHERE room_id = $1) = $2 - 1",
-        )
-        .bind(room_id)
-        .bind(seq_to_db(entry.seq))
-        .bind(to_json(entry)?)
-        .execute(self.db.pool())
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                out_of_sequence()
-            } else {
-                e.into()
-            }
-        })?;
-        if inserted.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(out_of_sequence())
-        }
+        self.write(room_id, entry.seq, WriteKind::Input(to_json(entry)?))
+            .await
     }
 
     pub(super) async fn save_snapshot(
@@ -101,17 +131,8 @@ impl SqlStore {
         seq: u64,
         state: &[u8],
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO game_snapshots (room_id, seq, state) VALUES ($1, $2, $3) \
-             ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state \
-             WHERE game_snapshots.seq < excluded.seq",
-        )
-        .bind(room_id)
-        .bind(seq_to_db(seq))
-        .bind(state.to_vec())
-        .execute(self.db.pool())
-        .await?;
-        Ok(())
+        self.write(room_id, seq, WriteKind::Snapshot(state.to_vec()))
+            .await
     }
 
     pub(super) async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {
@@ -141,6 +162,140 @@ impl SqlStore {
             .execute(self.db.pool())
             .await?;
         Ok(())
+    }
+}
+
+/// The writer: takes the first write that comes, and the writes that come while it waits
+/// as long as the last commit took (up to [`MAX_BATCH`], and at most [`MAX_LINGER`]),
+/// commits them together, answers each, and goes again.
+///
+/// The wait is what makes batches under load: a commit costs about the same for one write
+/// as for fifty, so when commits are slow (a busy database, a busy machine) more writes
+/// share each one, and when they are quick a lone write waits next to nothing.
+async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
+    let mut last_commit = std::time::Duration::ZERO;
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        let gather_until = tokio::time::Instant::now() + last_commit.min(MAX_LINGER);
+        while batch.len() < MAX_BATCH {
+            match tokio::time::timeout_at(gather_until, queue.recv()).await {
+                Ok(Some(write)) => batch.push(write),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let size = batch.len();
+        match commit(&db, &batch).await {
+            Ok(inserted) => answer(batch, &inserted),
+            // A duplicate key fails the whole statement: take the writes one at a time to
+            // tell each its own outcome.
+            Err(error) if is_unique_violation(&error) => {
+                for write in batch {
+                    let one = std::slice::from_ref(&write);
+                    match commit(&db, one).await {
+                        Ok(inserted) => answer(vec![write], &inserted),
+                        Err(error) => fail(vec![write], &error),
+                    }
+                }
+            }
+            Err(error) => fail(batch, &error),
+        }
+        last_commit = started.elapsed();
+        metrics::histogram!("game_store_batch_seconds").record(last_commit.as_secs_f64());
+        metrics::histogram!("game_store_batch_writes").record(size as f64);
+    }
+}
+
+/// Commits `batch`: its inputs in one statement, its snapshots in another (each statement
+/// is atomic on its own, and the two need not be together, so no transaction round trips).
+/// Returns the rooms whose input went in (an input that is not its room's next is left
+/// out, and told so).
+async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx::Error> {
+    let inputs: Vec<(&Write, &String)> = batch
+        .iter()
+        .filter_map(|w| match &w.kind {
+            WriteKind::Input(entry) => Some((w, entry)),
+            WriteKind::Snapshot(_) => None,
+        })
+        .collect();
+    let snapshots: Vec<(&Write, &Vec<u8>)> = batch
+        .iter()
+        .filter_map(|w| match &w.kind {
+            WriteKind::Snapshot(state) => Some((w, state)),
+            WriteKind::Input(_) => None,
+        })
+        .collect();
+    let mut inserted = HashSet::new();
+    if !inputs.is_empty() {
+        // The primary key refuses a duplicate seq; the WHERE refuses a gap.
+        let sql = format!(
+            "WITH v (room_id, seq, entry) AS (VALUES {}) \
+             INSERT INTO game_inputs (room_id, seq, entry) \
+             SELECT room_id, seq, entry FROM v WHERE \
+             (SELECT COALESCE(MAX(g.seq), 0) FROM game_inputs g WHERE g.room_id = v.room_id) \
+             = v.seq - 1 \
+             RETURNING room_id",
+            placeholders(inputs.len())
+        );
+        // Not cached: each batch size is a statement of its own.
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (write, entry) in &inputs {
+            query = query
+                .bind(&write.room_id)
+                .bind(write.seq)
+                .bind(entry.as_str());
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    if !snapshots.is_empty() {
+        let sql = format!(
+            "INSERT INTO game_snapshots (room_id, seq, state) VALUES {} \
+             ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state \
+             WHERE game_snapshots.seq < excluded.seq",
+            placeholders(snapshots.len())
+        );
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (write, state) in &snapshots {
+            query = query
+                .bind(&write.room_id)
+                .bind(write.seq)
+                .bind(state.as_slice());
+        }
+        query.execute(db.pool()).await?;
+    }
+    Ok(inserted)
+}
+
+/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of three.
+fn placeholders(rows: usize) -> String {
+    (0..rows)
+        .map(|r| format!("(${}, ${}, ${})", 3 * r + 1, 3 * r + 2, 3 * r + 3))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn answer(batch: Vec<Write>, inserted: &HashSet<String>) {
+    for write in batch {
+        let outcome = match write.kind {
+            WriteKind::Input(_) if !inserted.contains(&write.room_id) => {
+                Err(StoreError::OutOfSequence {
+                    room_id: write.room_id,
+                    seq: u64::try_from(write.seq).unwrap_or(0),
+                })
+            }
+            _ => Ok(()),
+        };
+        let _ = write.done.send(outcome);
+    }
+}
+
+fn fail(batch: Vec<Write>, error: &sqlx::Error) {
+    for write in batch {
+        let _ = write
+            .done
+            .send(Err(StoreError::Unavailable(error.to_string())));
     }
 }
 
