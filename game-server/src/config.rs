@@ -21,7 +21,7 @@ pub struct GameConfig {
     pub join_window: Duration,
     /// How long a finished room waits for its players to leave.
     pub finished_linger: Duration,
-    /// A snapshot every this many inputs (and at each turn end).
+    /// A snapshot every this many inputs (and at game over).
     pub snapshot_every: u64,
     /// Updates kept per room for resuming clients; further behind gets a full view.
     pub recent_updates: usize,

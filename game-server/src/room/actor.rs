@@ -5,8 +5,8 @@
 //!  2. append the input to the room's log in the store, and wait until it is durable;
 //!  3. adopt the new game state, then send each seat its own update (its filtered events,
 //!     its view, its legal actions) and spectators the public one;
-//!  4. snapshot every N inputs and at each turn end; at game over, put the result in the
-//!     outbox.
+//!  4. every N inputs and at game over, start a snapshot (the room does not wait for it);
+//!     at game over, put the result in the outbox.
 //!
 //! Nothing a player is told about can be lost in a crash: the log entry is durable before
 //! the update leaves (step 2 before step 3). A practice bot's action takes the same steps.
@@ -68,6 +68,8 @@ pub(crate) struct Room {
     turn_deadline: Instant,
     /// A finished match whose result is not yet in the outbox (the store was down).
     unsent_result: Option<MatchResult>,
+    /// The snapshot being written, if one is (the room does not wait for it).
+    snapshot_in_flight: Option<tokio::task::JoinHandle<()>>,
     finished_at: Option<Instant>,
     /// Another node took the room over: stop.
     moved: bool,
@@ -117,6 +119,7 @@ impl Room {
             recent: VecDeque::new(),
             since_snapshot: 0,
             unsent_result: None,
+            snapshot_in_flight: None,
             finished_at: game_over.then_some(now),
             moved: false,
             ctx,
@@ -367,22 +370,15 @@ impl Room {
             actor,
         };
         self.broadcast(&applied);
-        let turn_ended = applied.events.iter().any(|e| {
-            matches!(
-                e,
-                Event::Public(moonlight_engine::PublicEvent::TurnEnded { .. })
-            )
-        });
         self.recent.push_back(applied);
         while self.recent.len() > self.ctx.config.recent_updates {
             self.recent.pop_front();
         }
+        // The log is the truth and already durable; a snapshot only shortens a restore
+        // (replaying N inputs takes microseconds), so it comes every N inputs, not more.
         self.since_snapshot += 1;
-        if turn_ended
-            || self.since_snapshot >= self.ctx.config.snapshot_every
-            || self.game.is_over()
-        {
-            self.snapshot().await;
+        if self.since_snapshot >= self.ctx.config.snapshot_every || self.game.is_over() {
+            self.snapshot_in_background();
         }
         self.restart_turn_timer_if_turn_changed();
         if self.game.is_over() && self.finished_at.is_none() {
@@ -416,6 +412,27 @@ impl Room {
         }
         // After a failure, think again and retry.
         self.schedule_bot();
+    }
+
+    /// Writes a snapshot without holding up the room: the log is the truth and already
+    /// durable, a snapshot only shortens a restore. At most one is in flight; one asked for
+    /// meanwhile is left to the next input (and a late one never replaces a newer one).
+    fn snapshot_in_background(&mut self) {
+        if self
+            .snapshot_in_flight
+            .as_ref()
+            .is_some_and(|write| !write.is_finished())
+        {
+            return;
+        }
+        let bytes = encode_snapshot(&self.last_client_seq, &self.game.to_bytes());
+        let (store, room, seq) = (self.ctx.store.clone(), self.id.clone(), self.seq);
+        self.since_snapshot = 0;
+        self.snapshot_in_flight = Some(tokio::spawn(async move {
+            if let Err(error) = store.save_snapshot(&room, seq, &bytes).await {
+                tracing::warn!(%room, %error, "snapshot failed");
+            }
+        }));
     }
 
     async fn snapshot(&mut self) {

@@ -63,11 +63,17 @@ impl Peer {
         }
     }
 
-    /// Queues a frame without waiting. `false` means the client is not keeping up (or is
-    /// gone) and should be dropped: a room never waits for a slow reader.
+    /// Queues a frame without waiting. `false` means the client is not keeping up and
+    /// should be dropped: a room never waits for a slow reader.
     pub fn send(&self, body: pb::server_frame::Body) -> bool {
         let frame = pb::ServerFrame { body: Some(body) };
-        self.outbound.try_send(frame.encode_to_vec()).is_ok()
+        match self.outbound.try_send(frame.encode_to_vec()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => false,
+            // Gone already (the socket closed): its connection detaches itself; it is not
+            // a slow reader.
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        }
     }
 
     pub fn error(&self, code: &str, message: &str) {
