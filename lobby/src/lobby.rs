@@ -22,6 +22,7 @@ use crate::{
     config::LobbyConfig,
     directory::{NodeDirectory, NodeInfo},
     error::LobbyError,
+    ratings::Rating,
     records::Records,
     store::{LobbyStore, MatchKind, NewMatch, OpenRoom, Presence, Seating, State},
     waiters::Waiters,
@@ -83,6 +84,13 @@ pub struct MatchTicket {
     pub ticket: String,
 }
 
+/// A match about to start: its room, its record for the lobby, its node.
+struct PlannedMatch {
+    record: RoomRecord,
+    new: NewMatch,
+    node: NodeInfo,
+}
+
 /// A seat of a match about to start.
 struct SeatPlan {
     player: PlayerRecord,
@@ -137,22 +145,28 @@ impl Lobby {
 
     pub async fn enqueue(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
-        self.settle_finished_match(player).await?;
-        let rating = self.records.rating(&player.id).await?.rating;
-        self.store
-            .enqueue(&Presence {
-                player_id: player.id.clone(),
-                name: player.name.clone(),
-                state: State::Queued,
-                ref_id: uuid::Uuid::new_v4().to_string(),
-                deck: deck.to_owned(),
-                rating,
-                since_ms: unix_now_ms(),
-                seat: None,
-            })
-            .await?;
+        let mut queued = Presence {
+            player_id: player.id.clone(),
+            name: player.name.clone(),
+            state: State::Queued,
+            ref_id: uuid::Uuid::new_v4().to_string(),
+            deck: deck.to_owned(),
+            rating: Rating::default().rating,
+            since_ms: unix_now_ms(),
+            seat: None,
+        };
+        let unrated = queued.rating;
+        queued.rating = match self.store.enqueue(&queued, unrated).await {
+            // Still in the match that just ended? (Settled here, or by the opponent's
+            // request a moment ago.) Then the queue takes them now.
+            Err(LobbyError::Busy) => {
+                self.settle_finished_match(player).await?;
+                self.store.enqueue(&queued, unrated).await?
+            }
+            rating => rating?,
+        };
         metrics::counter!("lobby_enqueued_total").increment(1);
-        self.status(player).await
+        Ok(self.queued_status(queued))
     }
 
     /// A player whose match is over (its result recorded) but not yet settled by the
@@ -316,7 +330,8 @@ impl Lobby {
             .map_or_else(String::new, |d| (*d).to_owned())
     }
 
-    /// One matchmaking round: pairs the queue and starts a match for each pair. Returns the
+    /// One matchmaking round: pairs the queue and starts a match for each pair, all in one
+    /// go (their rooms in one write, their players moved in one transaction). Returns the
     /// number of matches started here.
     pub async fn match_round(&self) -> Result<usize, LobbyError> {
         let queue = self.store.queued(2000).await?;
@@ -329,8 +344,13 @@ impl Lobby {
                 waited: waited(p.since_ms, now),
             })
             .collect();
-        let mut started = 0;
-        for (a, b) in crate::pairing::pair(&waiting, &self.config) {
+        let pairs = crate::pairing::pair(&waiting, &self.config);
+        if pairs.is_empty() {
+            return Ok(0);
+        }
+        let live = self.live_nodes().await?;
+        let mut planned = Vec::with_capacity(pairs.len());
+        for (a, b) in pairs {
             // Who moves first is a coin toss.
             let (first, second) = if rand::rng().random_bool(0.5) {
                 (&queue[a], &queue[b])
@@ -345,17 +365,40 @@ impl Lobby {
                     from: Some((State::Queued, p.ref_id.clone())),
                 })
                 .collect();
-            match self.start_match(MatchKind::Quick, seats, None).await {
-                Ok(Some(_)) => started += 1,
-                // Another lobby process matched one of them first.
-                Ok(None) => metrics::counter!("lobby_match_races_lost_total").increment(1),
-                Err(LobbyError::NoNodes) => {
-                    tracing::warn!("players are waiting but no game server is live");
-                    break;
+            let Ok(node) = self.pick_node(&live) else {
+                tracing::warn!("players are waiting but no game server has room");
+                break;
+            };
+            match self.plan(MatchKind::Quick, seats, None, node) {
+                // Counted on its node now, so the next pick sees it (a match that then
+                // loses a race stays counted until the node's next heartbeat).
+                Ok(match_) => {
+                    self.note_placed(&match_.node);
+                    planned.push(match_);
                 }
                 // One pair that cannot start (say, a deck gone in a content reload) must
                 // not hold up every pair behind it.
                 Err(error) => tracing::warn!(%error, "a match could not start"),
+            }
+        }
+        let records: Vec<RoomRecord> = planned.iter().map(|m| m.record.clone()).collect();
+        self.rooms
+            .create_rooms(&records)
+            .await
+            .map_err(anyhow::Error::from)?;
+        let news: Vec<NewMatch> = planned.iter().map(|m| m.new.clone()).collect();
+        let outcomes = self
+            .store
+            .start_queued_matches(&news, unix_now_ms())
+            .await?;
+        let mut started = 0;
+        for (match_, ok) in planned.iter().zip(outcomes) {
+            if ok {
+                self.announce(match_);
+                started += 1;
+            } else {
+                // Another lobby process matched one of them first.
+                metrics::counter!("lobby_match_races_lost_total").increment(1);
             }
         }
         Ok(started)
@@ -369,9 +412,34 @@ impl Lobby {
         seats: Vec<SeatPlan>,
         closes_room: Option<String>,
     ) -> Result<Option<String>, LobbyError> {
+        let node = self.pick_node(&self.live_nodes().await?)?;
+        let match_ = self.plan(kind, seats, closes_room, node)?;
+        // The room exists before anyone holds a ticket to it. If the players are gone by
+        // the time the match would start (another lobby matched them), the room is left
+        // unused: a small record nobody has a ticket for.
+        self.rooms
+            .create_room(&match_.record)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if !self.store.start_match(&match_.new, unix_now_ms()).await? {
+            return Ok(None);
+        }
+        self.note_placed(&match_.node);
+        self.announce(&match_);
+        Ok(Some(match_.new.id))
+    }
+
+    /// A match's room (seed, decks, content version) and its record for the lobby, on
+    /// `node`.
+    fn plan(
+        &self,
+        kind: MatchKind,
+        seats: Vec<SeatPlan>,
+        closes_room: Option<String>,
+        node: NodeInfo,
+    ) -> Result<PlannedMatch, LobbyError> {
         let match_id = uuid::Uuid::new_v4().to_string();
         let content = self.content.current();
-        let seed = rand::rng().random();
         let record = RoomRecord::new(
             &match_id,
             &content,
@@ -379,16 +447,14 @@ impl Lobby {
                 .iter()
                 .map(|s| (s.player.clone(), s.deck.as_str()))
                 .collect(),
-            seed,
+            rand::rng().random(),
             unix_now(),
         )
         .ok_or(LobbyError::UnknownDeck)?;
-        let node = self.pick_node().await?;
         let new = NewMatch {
-            id: match_id.clone(),
+            id: match_id,
             kind,
             node_id: node.id.clone(),
-            record: serde_json::to_string(&record).map_err(anyhow::Error::from)?,
             seats: seats
                 .iter()
                 .zip(0u8..)
@@ -403,28 +469,27 @@ impl Lobby {
                 .collect(),
             closes_room,
         };
-        if !self.store.start_match(&new, unix_now_ms()).await? {
-            return Ok(None);
-        }
-        self.note_placed(&node);
-        // The room must exist before a ticket is used; if this fails, the next status
-        // request writes it again (the write is idempotent).
-        if let Err(error) = self.rooms.create_room(&record).await {
-            tracing::warn!(%match_id, %error, "room not written yet; will retry on status");
-        }
-        for seating in &new.seats {
-            self.waiters.wake(&seating.player_id);
-        }
-        metrics::counter!("lobby_matches_started_total", "kind" => kind.as_str()).increment(1);
-        tracing::info!(%match_id, kind = kind.as_str(), node = %node.id, "match placed");
-        Ok(Some(match_id))
+        Ok(PlannedMatch { record, new, node })
     }
 
-    /// The least-loaded live node with room to spare.
-    async fn pick_node(&self) -> Result<NodeInfo, LobbyError> {
-        let live = self.directory.live().await.map_err(anyhow::Error::from)?;
+    /// A match has started: its players' long-polls answer now.
+    fn announce(&self, match_: &PlannedMatch) {
+        for seating in &match_.new.seats {
+            self.waiters.wake(&seating.player_id);
+        }
+        let kind = match_.new.kind.as_str();
+        metrics::counter!("lobby_matches_started_total", "kind" => kind).increment(1);
+        tracing::info!(match_id = %match_.new.id, kind, node = %match_.node.id, "match placed");
+    }
+
+    async fn live_nodes(&self) -> Result<Vec<NodeInfo>, LobbyError> {
+        Ok(self.directory.live().await.map_err(anyhow::Error::from)?)
+    }
+
+    /// The least-loaded of the `live` nodes with room to spare.
+    fn pick_node(&self, live: &[NodeInfo]) -> Result<NodeInfo, LobbyError> {
         let placed = lock(&self.placed);
-        live.into_iter()
+        live.iter()
             .map(|node| {
                 let extra = placed
                     .get(&node.id)
@@ -440,7 +505,7 @@ impl Lobby {
                     .cmp(&(load_b * a.capacity))
                     .then_with(|| a.id.cmp(&b.id))
             })
-            .map(|(node, _)| node)
+            .map(|(node, _)| node.clone())
             .ok_or(LobbyError::NoNodes)
     }
 
@@ -463,24 +528,11 @@ impl Lobby {
             room: None,
             play: None,
         };
-        let Some(presence) = self.store.presence(&player.id).await? else {
+        let Some((presence, node_id)) = self.store.presence_and_node(&player.id).await? else {
             return Ok(idle);
         };
         Ok(match presence.state {
-            State::Queued => {
-                let waited = waited(presence.since_ms, unix_now_ms());
-                Status {
-                    state: "queued",
-                    queue: Some(QueueStatus {
-                        deck: presence.deck,
-                        rating: presence.rating,
-                        waited_secs: waited.as_secs(),
-                        rating_window: self.config.window(waited),
-                        practice_offered: waited >= self.config.practice_after,
-                    }),
-                    ..idle
-                }
-            }
+            State::Queued => self.queued_status(presence),
             State::InRoom => match self.store.room(&presence.ref_id).await? {
                 Some(room) => Status {
                     state: "in_room",
@@ -495,45 +547,52 @@ impl Lobby {
                 },
                 None => idle,
             },
-            State::InMatch => Status {
-                state: "in_match",
-                play: Some(self.ticket(&presence).await?),
-                ..idle
-            },
+            State::InMatch => {
+                let node_id = node_id.ok_or_else(|| {
+                    anyhow::anyhow!("match {} has players but no node", presence.ref_id)
+                })?;
+                Status {
+                    state: "in_match",
+                    play: Some(self.ticket(&presence, &node_id).await?),
+                    ..idle
+                }
+            }
         })
+    }
+
+    fn queued_status(&self, presence: Presence) -> Status {
+        let waited = waited(presence.since_ms, unix_now_ms());
+        Status {
+            state: "queued",
+            queue: Some(QueueStatus {
+                deck: presence.deck,
+                rating: presence.rating,
+                waited_secs: waited.as_secs(),
+                rating_window: self.config.window(waited),
+                practice_offered: waited >= self.config.practice_after,
+            }),
+            room: None,
+            play: None,
+        }
     }
 
     /// "Where is my match?": a fresh ticket for the player's seat, on the node the match
     /// runs on, or, if that node is gone, on a live one that will restore it.
-    async fn ticket(&self, presence: &Presence) -> Result<MatchTicket, LobbyError> {
+    async fn ticket(&self, presence: &Presence, node_id: &str) -> Result<MatchTicket, LobbyError> {
         let match_id = &presence.ref_id;
-        let placement = self
-            .store
-            .placement(match_id)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("match {match_id} has players but no placement"))?;
-        let live = self.directory.live().await.map_err(anyhow::Error::from)?;
-        let node = match live.iter().find(|n| n.id == placement.node_id) {
+        let live = self.live_nodes().await?;
+        let node = match live.iter().find(|n| n.id == node_id) {
             Some(node) => node.clone(),
             None => {
-                let target = self.pick_node().await?;
-                let now_on = self
-                    .store
-                    .move_match(match_id, &placement.node_id, &target.id)
-                    .await?;
+                let target = self.pick_node(&live)?;
+                let now_on = self.store.move_match(match_id, node_id, &target.id).await?;
                 if now_on == target.id {
-                    tracing::info!(%match_id, from = %placement.node_id, to = %target.id, "match moved off a dead node");
+                    tracing::info!(%match_id, from = %node_id, to = %target.id, "match moved off a dead node");
                     metrics::counter!("lobby_matches_moved_total").increment(1);
                 }
                 live.into_iter().find(|n| n.id == now_on).unwrap_or(target)
             }
         };
-        let record: RoomRecord =
-            serde_json::from_str(&placement.record).map_err(anyhow::Error::from)?;
-        self.rooms
-            .create_room(&record)
-            .await
-            .map_err(anyhow::Error::from)?;
         let seat = presence
             .seat
             .ok_or_else(|| anyhow::anyhow!("player in match {match_id} without a seat"))?;

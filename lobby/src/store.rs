@@ -65,15 +65,6 @@ pub struct OpenRoom {
     pub expires_at: i64,
 }
 
-/// Where a match runs and what it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placement {
-    pub kind: MatchKind,
-    pub node_id: String,
-    /// The room record (JSON), written again to the room store before each ticket.
-    pub record: String,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MatchKind {
     /// Quick match: rated.
@@ -121,7 +112,6 @@ pub struct NewMatch {
     pub id: String,
     pub kind: MatchKind,
     pub node_id: String,
-    pub record: String,
     pub seats: Vec<Seating>,
     /// The private room this match closes.
     pub closes_room: Option<String>,
@@ -153,9 +143,52 @@ impl LobbyStore {
         row.map(|row| presence_from(&row)).transpose()
     }
 
-    /// Puts an idle player in the queue; `Busy` if they are anywhere already.
-    pub async fn enqueue(&self, player: &Presence) -> Result<(), LobbyError> {
-        insert_presence(self.db.pool(), player).await
+    /// The player's row and, in a match, the node it runs on: one read for "where is my
+    /// match?".
+    pub async fn presence_and_node(
+        &self,
+        player_id: &str,
+    ) -> Result<Option<(Presence, Option<String>)>, LobbyError> {
+        let columns = PRESENCE_COLUMNS
+            .split(", ")
+            .map(|c| format!("p.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "SELECT {columns}, m.node_id FROM lobby_players p \
+             LEFT JOIN lobby_matches m ON p.state = 'in_match' AND m.id = p.ref_id \
+             WHERE p.player_id = $1"
+        ))
+        .bind(player_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(|row| Ok((presence_from(&row)?, row.get::<Option<String>, _>(8))))
+            .transpose()
+    }
+
+    /// Puts an idle player in the queue at their current rating (`unrated`: a player
+    /// without one), in one statement; returns that rating. `Busy` if they are anywhere
+    /// already.
+    pub async fn enqueue(&self, player: &Presence, unrated: f64) -> Result<f64, LobbyError> {
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO lobby_players ({PRESENCE_COLUMNS}) \
+             SELECT $1, $2, 'queued', $3, $4, \
+             COALESCE((SELECT rating FROM ratings WHERE player_id = $1), $5), $6, NULL \
+             RETURNING rating"
+        ))
+        .bind(&player.player_id)
+        .bind(&player.name)
+        .bind(&player.ref_id)
+        .bind(&player.deck)
+        .bind(unrated)
+        .bind(player.since_ms)
+        .fetch_one(self.db.pool())
+        .await;
+        match inserted {
+            Ok(row) => Ok(row.try_get(0)?),
+            Err(error) if is_unique_violation(&error) => Err(LobbyError::Busy),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Takes a queued player out; `false` if they were not queued (any more).
@@ -249,13 +282,11 @@ impl LobbyStore {
             }
         }
         sqlx::query(
-            "INSERT INTO lobby_matches (id, kind, node_id, record, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&new.id)
         .bind(new.kind.as_str())
         .bind(&new.node_id)
-        .bind(&new.record)
         .bind(now_ms / 1000)
         .execute(&mut *tx)
         .await?;
@@ -263,21 +294,63 @@ impl LobbyStore {
         Ok(true)
     }
 
-    pub async fn placement(&self, match_id: &str) -> Result<Option<Placement>, LobbyError> {
-        let row = sqlx::query("SELECT kind, node_id, record FROM lobby_matches WHERE id = $1")
-            .bind(match_id)
-            .fetch_optional(self.db.pool())
-            .await?;
-        row.map(|row| {
-            let kind: String = row.get(0);
-            Ok(Placement {
-                kind: MatchKind::parse(&kind)
-                    .ok_or_else(|| anyhow::anyhow!("unknown match kind {kind}"))?,
-                node_id: row.get(1),
-                record: row.get(2),
-            })
-        })
-        .transpose()
+    /// Starts many quick matches, all of whose players come from the queue, in one
+    /// transaction of a few statements (a matchmaking round): `true` for each match that
+    /// started. A match one of whose players is no longer queued as expected (another lobby
+    /// took them, or they left) does not start, and changes nothing.
+    pub async fn start_queued_matches(
+        &self,
+        matches: &[NewMatch],
+        now_ms: i64,
+    ) -> Result<Vec<bool>, LobbyError> {
+        let mut started = vec![false; matches.len()];
+        for chunk in (0..matches.len())
+            .collect::<Vec<_>>()
+            .chunks(QUEUED_MATCHES_AT_ONCE)
+        {
+            let mut pending: Vec<usize> = chunk.to_vec();
+            // A round that finds some players gone is rolled back and tried again without
+            // their matches; each try drops at least one match, so this ends.
+            while !pending.is_empty() {
+                let mut tx = self.db.pool().begin().await?;
+                let moved = move_queued_players(&mut tx, matches, &pending, now_ms).await?;
+                let complete: Vec<usize> = pending
+                    .iter()
+                    .copied()
+                    .filter(|&m| {
+                        matches[m]
+                            .seats
+                            .iter()
+                            .all(|s| moved.contains(&s.player_id))
+                    })
+                    .collect();
+                if complete.len() < pending.len() {
+                    drop(tx);
+                    pending = complete;
+                    continue;
+                }
+                let sql = format!(
+                    "INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES {}",
+                    rows_of(4, pending.len())
+                );
+                // Not cached: each round's size is a statement of its own.
+                let mut insert = sqlx::query(&sql).persistent(false);
+                for &m in &pending {
+                    let new = &matches[m];
+                    insert = insert
+                        .bind(&new.id)
+                        .bind(new.kind.as_str())
+                        .bind(&new.node_id)
+                        .bind(now_ms / 1000);
+                }
+                insert.execute(&mut *tx).await?;
+                tx.commit().await?;
+                for m in pending.drain(..) {
+                    started[m] = true;
+                }
+            }
+        }
+        Ok(started)
     }
 
     /// Moves a match off a dead node, unless another lobby already did: returns the node
@@ -400,6 +473,63 @@ impl LobbyStore {
         tx.commit().await?;
         Ok(closed.rows_affected())
     }
+}
+
+/// Matches one transaction of a round starts (short, so other work goes in between).
+const QUEUED_MATCHES_AT_ONCE: usize = 100;
+
+/// Moves the queued players of `matches[pending]` into their matches, each only if still
+/// queued with the ticket the match was made from; returns those moved.
+async fn move_queued_players(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    matches: &[NewMatch],
+    pending: &[usize],
+    now_ms: i64,
+) -> Result<std::collections::HashSet<String>, LobbyError> {
+    let seatings: Vec<(&NewMatch, &Seating, &str)> = pending
+        .iter()
+        .flat_map(|&m| {
+            let new = &matches[m];
+            new.seats.iter().filter_map(move |s| match &s.from {
+                Some((State::Queued, ticket)) => Some((new, s, ticket.as_str())),
+                _ => None,
+            })
+        })
+        .collect();
+    let sql = format!(
+        "WITH v (player_id, ticket, match_id, seat) AS (VALUES {}) \
+         UPDATE lobby_players SET state = 'in_match', ref_id = v.match_id, seat = v.seat, \
+         since_ms = ${} \
+         FROM v WHERE lobby_players.player_id = v.player_id \
+         AND lobby_players.state = 'queued' AND lobby_players.ref_id = v.ticket \
+         RETURNING lobby_players.player_id",
+        rows_of(4, seatings.len()),
+        4 * seatings.len() + 1
+    );
+    let mut update = sqlx::query(&sql).persistent(false);
+    for (new, seating, ticket) in &seatings {
+        update = update
+            .bind(&seating.player_id)
+            .bind(*ticket)
+            .bind(&new.id)
+            .bind(i64::from(seating.seat));
+    }
+    let moved = update.bind(now_ms).fetch_all(&mut **tx).await?;
+    moved
+        .iter()
+        .map(|row| row.try_get::<String, _>(0).map_err(LobbyError::from))
+        .collect()
+}
+
+/// `($1, $2, …), (…)`: `rows` rows of `width` numbered placeholders.
+fn rows_of(width: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 const ROOM_COLUMNS: &str = "id, code, host_id, host_name, public, created_at, expires_at";

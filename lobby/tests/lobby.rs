@@ -19,6 +19,7 @@ db_tests!(
     bad_requests_change_nothing,
     settling_races_settle_each_match_once,
     play_again_the_moment_the_match_is_recorded,
+    a_round_starts_its_matches_together_and_skips_a_broken_pair,
     practice_against_the_bot_to_the_end,
     a_no_show_voids_the_match_and_frees_both,
 );
@@ -89,7 +90,8 @@ async fn quick_match_plays_to_game_over_and_rates_once(kind: DbKind) {
 }
 
 async fn private_room_by_code(kind: DbKind) {
-    let stack = Stack::start(kind, fast_lobby(), |_| {}).await;
+    // No background rounds: the test sweeps expired rooms itself, and counts what it swept.
+    let stack = Stack::start(kind, no_rounds(), |_| {}).await;
     let host = stack.player("host").await;
     let friend = stack.player("friend").await;
     let stranger = stack.player("stranger").await;
@@ -381,7 +383,7 @@ where
 /// Writes a finished quick match straight into the tables the game server and lobby fill.
 async fn finished_match(stack: &Stack, id: &str, winner: &str, loser: &str, finished_at: i64) {
     let pool = stack.db.pool();
-    sqlx::query("INSERT INTO lobby_matches (id, kind, node_id, record, created_at) VALUES ($1, 'quick', 'node-1', '{}', $2)")
+    sqlx::query("INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES ($1, 'quick', 'node-1', $2)")
         .bind(id)
         .bind(finished_at)
         .execute(pool)
@@ -606,5 +608,80 @@ async fn play_again_the_moment_the_match_is_recorded(kind: DbKind) {
     for player in [&luna, &sol] {
         let (_, status) = player.get("/v1/lobby/status").await;
         assert_ne!(status["match"]["room_id"], a["room_id"], "{status}");
+    }
+}
+
+/// A matchmaking round starts all its matches in one transaction; a pair one of whose
+/// players left the queue meanwhile does not start, and leaves the other player queued
+/// with the ticket they had, while the other pairs start.
+async fn a_round_starts_its_matches_together_and_skips_a_broken_pair(kind: DbKind) {
+    use moonlight_lobby::store::{MatchKind, NewMatch, Seating, State};
+    let stack = Stack::start(kind, no_rounds(), |_| {}).await;
+    let mut players = Vec::new();
+    for n in 0..6 {
+        let player = stack.player(&format!("player{n}")).await;
+        player.enqueue("dusk_starter").await;
+        players.push(player);
+    }
+    let store = &stack.lobby.store;
+    let mut tickets = std::collections::HashMap::new();
+    for presence in store.queued(10).await.unwrap() {
+        tickets.insert(presence.player_id, presence.ref_id);
+    }
+    let matches: Vec<NewMatch> = players
+        .chunks(2)
+        .enumerate()
+        .map(|(n, pair)| NewMatch {
+            id: format!("match-{n}"),
+            kind: MatchKind::Quick,
+            node_id: "node-1".to_owned(),
+            seats: pair
+                .iter()
+                .zip(0u8..)
+                .map(|(p, seat)| Seating {
+                    player_id: p.id.clone(),
+                    name: p.name.clone(),
+                    deck: "dusk_starter".to_owned(),
+                    seat,
+                    from: Some((State::Queued, tickets[&p.id].clone())),
+                })
+                .collect(),
+            closes_room: None,
+        })
+        .collect();
+    let (status, _) = players[3].delete("/v1/lobby/queue").await;
+    assert_eq!(status, StatusCode::OK);
+
+    let started = store.start_queued_matches(&matches, 1_000).await.unwrap();
+    assert_eq!(started, [true, false, true]);
+    for (n, player) in players.iter().enumerate() {
+        let presence = store.presence(&player.id).await.unwrap();
+        match n {
+            2 => {
+                let presence = presence.expect("still queued");
+                assert_eq!(presence.state, State::Queued);
+                assert_eq!(presence.ref_id, tickets[&player.id], "with the same ticket");
+            }
+            3 => assert!(presence.is_none(), "left"),
+            _ => {
+                let presence = presence.expect("in a match");
+                assert_eq!(presence.state, State::InMatch);
+                assert_eq!(presence.ref_id, format!("match-{}", n / 2));
+                assert_eq!(presence.seat, Some(u8::try_from(n % 2).unwrap()));
+            }
+        }
+    }
+    let placed: Vec<String> = sqlx::query_scalar("SELECT id FROM lobby_matches ORDER BY id")
+        .fetch_all(stack.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(placed, ["match-0", "match-2"]);
+}
+
+/// Test timings with no background matchmaking rounds (nor their sweep of expired rooms).
+fn no_rounds() -> moonlight_lobby::LobbyConfig {
+    moonlight_lobby::LobbyConfig {
+        match_interval: Duration::from_secs(3600),
+        ..fast_lobby()
     }
 }

@@ -36,13 +36,13 @@ CREATE TABLE lobby_rooms (
     CONSTRAINT lobby_rooms_code UNIQUE (code)
 );
 
--- Every match the lobby placed: where it runs and the record to (re)create its room from.
+-- Every match the lobby placed, and the node it runs on (the room itself is in the room
+-- store, written before the match starts).
 CREATE TABLE lobby_matches (
     id         TEXT PRIMARY KEY,
     -- 'quick' (rated), 'private' or 'practice'
     kind       TEXT NOT NULL,
     node_id    TEXT NOT NULL,
-    record     TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
 
