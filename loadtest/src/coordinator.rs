@@ -398,8 +398,12 @@ struct Run<'a> {
     arrival: f64,
     total: Sample,
     after_arrival: Sample,
-    second: Sample,
+    /// Seconds some workers have reported and others not yet: what came, and from whom.
+    seconds: std::collections::BTreeMap<u64, (Sample, Vec<Option<Gauges>>)>,
+    /// The latest gauges of each worker.
     gauges: Vec<Gauges>,
+    /// The servers' summed resident memory at the last reading, in MiB.
+    server_rss_mib: f64,
     done: Vec<bool>,
     timeline: Vec<Point>,
     failures: Vec<String>,
@@ -456,8 +460,9 @@ impl<'a> Run<'a> {
             arrival,
             total: Sample::default(),
             after_arrival: Sample::default(),
-            second: Sample::default(),
+            seconds: std::collections::BTreeMap::new(),
             gauges: vec![Gauges::default(); workers],
+            server_rss_mib: 0.0,
             done: vec![false; workers],
             timeline: Vec::new(),
             failures: Vec::new(),
@@ -526,10 +531,10 @@ impl<'a> Run<'a> {
 
     fn on_event(&mut self, worker: usize, event: Event) {
         match event {
-            Event::Tick { sample, gauges } => {
+            Event::Tick { n, sample, gauges } => {
                 let t = self.t();
                 self.total.merge(&sample);
-                self.second.merge(&sample);
+                self.add_to_second(n, worker, &sample, &gauges);
                 if t >= self.arrival {
                     self.after_arrival.merge(&sample);
                 }
@@ -575,7 +580,58 @@ impl<'a> Run<'a> {
         gauges
     }
 
-    /// A point on the timeline, the progress line, and servers found along the way.
+    /// Adds worker `worker`'s second `n`; once every worker's is in, the second goes on
+    /// the timeline (with those before it that are complete too).
+    fn add_to_second(&mut self, n: u64, worker: usize, sample: &Sample, gauges: &Gauges) {
+        let workers = self.workers;
+        let (second, from) = self
+            .seconds
+            .entry(n)
+            .or_insert_with(|| (Sample::default(), vec![None; workers]));
+        second.merge(sample);
+        if let Some(slot) = from.get_mut(worker) {
+            *slot = Some(gauges.clone());
+        }
+        while let Some(entry) = self.seconds.first_entry() {
+            if entry.get().1.iter().any(Option::is_none) {
+                break;
+            }
+            let (n, (sample, from)) = entry.remove_entry();
+            self.push_point(n, &sample, from.into_iter().flatten());
+        }
+    }
+
+    fn push_point(&mut self, n: u64, sample: &Sample, gauges: impl Iterator<Item = Gauges>) {
+        let mut merged = Gauges::default();
+        for g in gauges {
+            merged.merge(&g);
+        }
+        let point = Point::new(n as f64, sample, &merged, self.server_rss_mib);
+        self.progress.line(&format!(
+            "[{:>4.0}s] players {} playing {} waiting {} resuming {} | {} actions/s p99 {:.1} ms | {} matches done | errors {} | servers {:.0} MiB",
+            point.t,
+            point.active,
+            point.playing,
+            point.waiting,
+            point.resuming,
+            point.actions,
+            point.action.p99_ms,
+            self.total.counters.matches_completed,
+            self.total.error_count(),
+            point.server_rss_mib
+        ));
+        self.timeline.push(point);
+    }
+
+    /// Seconds not every worker reported (the last, if a worker stopped early) go on the
+    /// timeline with what came.
+    fn flush_seconds(&mut self) {
+        for (n, (sample, from)) in std::mem::take(&mut self.seconds) {
+            self.push_point(n, &sample, from.into_iter().flatten());
+        }
+    }
+
+    /// Servers found along the way, and a reading of every server.
     async fn second_passed(&mut self, watch: &mut Watch) {
         let gauges = self.merged_gauges();
         for (id, url) in &gauges.nodes {
@@ -588,28 +644,12 @@ impl<'a> Run<'a> {
                 .await;
         }
         watch.sample().await;
-        let rss: f64 = watch
+        self.server_rss_mib = watch
             .readings
             .iter()
             .filter_map(|r| r.last())
             .map(|(_, r)| r.rss_bytes / (1024.0 * 1024.0))
             .sum();
-        let sample = std::mem::take(&mut self.second);
-        let point = Point::new(self.t(), &sample, &gauges, rss);
-        self.progress.line(&format!(
-            "[{:>4.0}s] players {} playing {} waiting {} resuming {} | {} actions/s p99 {:.1} ms | {} matches done | errors {} | servers {:.0} MiB",
-            point.t,
-            point.active,
-            point.playing,
-            point.waiting,
-            point.resuming,
-            point.actions,
-            point.action.p99_ms,
-            self.total.counters.matches_completed,
-            self.total.error_count(),
-            rss
-        ));
-        self.timeline.push(point);
     }
 
     /// Does what the scenario does at this second; `true` when the run is over.
@@ -707,6 +747,7 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        self.flush_seconds();
         // The stop itself (leaving queues, conceding) is not part of the measured run.
         self.began = Instant::now() - Duration::from_secs_f64(duration);
     }

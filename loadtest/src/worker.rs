@@ -73,8 +73,12 @@ pub enum Event {
     },
     /// Progress while signing in.
     SigningIn { done: usize },
-    /// One second of measurements.
-    Tick { sample: Box<Sample>, gauges: Gauges },
+    /// Second `n` (counted from the first `Activate`) of measurements.
+    Tick {
+        n: u64,
+        sample: Box<Sample>,
+        gauges: Gauges,
+    },
     /// How many sockets a `Cut` cut.
     Cut { players: usize },
     /// Every bot has stopped; nothing follows.
@@ -119,9 +123,11 @@ async fn work(
     let mut bots = sign_in_all(setup, &ctx, events).await?.into_iter();
     let mut controls: Vec<Arc<Control>> = Vec::new();
     let mut running = JoinSet::new();
+    // Seconds are counted from the first `Activate`, on every worker alike, so the
+    // coordinator adds up the same second of each.
     let mut ticks = interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ticks.tick().await;
+    let mut second = None::<u64>;
     // Bots still to start, and the pace to start them at.
     let (mut target, mut per_sec) = (0usize, 0.0f64);
     let mut next_start = Instant::now();
@@ -133,6 +139,10 @@ async fn work(
                     target = players.min(setup.players);
                     per_sec = rate;
                     next_start = Instant::now();
+                    if second.is_none() {
+                        ticks.reset_after(Duration::from_secs(1));
+                        second = Some(0);
+                    }
                 }
                 Some(Command::Cut { players }) => {
                     let cut = controls.iter().filter(|c| c.cut()).take(players).count();
@@ -153,7 +163,11 @@ async fn work(
                 }
                 next_start += Duration::from_secs_f64(1.0 / per_sec.max(0.001));
             }
-            _ = ticks.tick() => tick(&ctx.recorder, events).await?,
+            _ = ticks.tick(), if second.is_some() => {
+                let n = second.get_or_insert(0);
+                *n += 1;
+                tick(*n, &ctx.recorder, events).await?;
+            }
         }
     }
     stop.cancel();
@@ -163,14 +177,16 @@ async fn work(
     })
     .await;
     running.abort_all();
-    tick(&ctx.recorder, events).await
+    // What the stop itself cost (leaving queues, conceding) comes as one more second.
+    tick(second.unwrap_or(0) + 1, &ctx.recorder, events).await
 }
 
-async fn tick(recorder: &Recorder, events: &mpsc::Sender<Event>) -> anyhow::Result<()> {
+async fn tick(n: u64, recorder: &Recorder, events: &mpsc::Sender<Event>) -> anyhow::Result<()> {
     let sample = recorder.take();
     let gauges = recorder.gauges();
     events
         .send(Event::Tick {
+            n,
             sample: Box::new(sample),
             gauges,
         })
