@@ -151,8 +151,6 @@ pub enum StoreError {
     Unavailable(String),
     #[error("redis: {0}")]
     Redis(#[from] ::redis::RedisError),
-    #[error("redis pool: {0}")]
-    Pool(String),
 }
 
 /// The room store in use.

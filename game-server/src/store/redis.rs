@@ -6,8 +6,12 @@
 //! a week after their last write. Appends and snapshots are Lua scripts, so the sequence
 //! check and the write are one atomic step.
 
-use bb8_redis::RedisConnectionManager;
-use redis::Script;
+use std::time::Duration;
+
+use redis::{
+    Script,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
 
 use super::{LogEntry, MatchResult, RoomRecord, StoreError, StoredRoom, from_json, to_json};
 
@@ -34,36 +38,32 @@ return 1
 
 #[derive(Clone)]
 pub struct RedisStore {
-    pool: bb8::Pool<RedisConnectionManager>,
+    /// One multiplexed connection (reconnected when it breaks): every room's commands go
+    /// down it pipelined, none waits for a connection of its own.
+    redis: ConnectionManager,
     prefix: String,
     append: Script,
     snapshot: Script,
 }
 
 impl RedisStore {
-    /// Connects a pool to `url`; every key starts with `prefix`.
+    /// Connects to `url`; every key starts with `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        let manager = RedisConnectionManager::new(url)?;
-        let pool = bb8::Pool::builder()
-            .max_size(16)
-            .connection_timeout(std::time::Duration::from_secs(5))
-            .build(manager)
-            .await?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        let redis =
+            ConnectionManager::new_with_config(redis::Client::open(url)?, config).await?;
         Ok(Self {
-            pool,
+            redis,
             prefix: prefix.to_owned(),
             append: Script::new(APPEND),
             snapshot: Script::new(SNAPSHOT),
         })
     }
 
-    async fn connection(
-        &self,
-    ) -> Result<bb8::PooledConnection<'_, RedisConnectionManager>, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| StoreError::Pool(e.to_string()))
+    fn connection(&self) -> ConnectionManager {
+        self.redis.clone()
     }
 
     fn key(&self, room_id: &str, suffix: &str) -> String {
@@ -75,26 +75,26 @@ impl RedisStore {
     }
 
     pub(super) async fn create_room(&self, record: &RoomRecord) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         redis::cmd("SET")
             .arg(self.key(&record.room_id, ""))
             .arg(to_json(record)?)
             .arg("NX")
             .arg("EX")
             .arg(ROOM_TTL_SECS)
-            .query_async::<()>(&mut *conn)
+            .query_async::<()>(&mut conn)
             .await?;
         Ok(())
     }
 
     pub(super) async fn load_room(&self, room_id: &str) -> Result<Option<StoredRoom>, StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         let (record, snapshot_seq, snapshot_state): (Option<String>, Option<u64>, Option<Vec<u8>>) =
             redis::pipe()
                 .get(self.key(room_id, ""))
                 .hget(self.key(room_id, ":snap"), "seq")
                 .hget(self.key(room_id, ":snap"), "state")
-                .query_async(&mut *conn)
+                .query_async(&mut conn)
                 .await?;
         let Some(record) = record else {
             return Ok(None);
@@ -107,7 +107,7 @@ impl RedisStore {
             .arg(self.key(room_id, ":log"))
             .arg(start)
             .arg(-1)
-            .query_async(&mut *conn)
+            .query_async(&mut conn)
             .await?;
         let log = entries
             .iter()
@@ -121,14 +121,14 @@ impl RedisStore {
     }
 
     pub(super) async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         let length: i64 = self
             .append
             .key(self.key(room_id, ":log"))
             .arg(entry.seq)
             .arg(to_json(entry)?)
             .arg(ROOM_TTL_SECS)
-            .invoke_async(&mut *conn)
+            .invoke_async(&mut conn)
             .await?;
         if length < 0 {
             return Err(StoreError::OutOfSequence {
@@ -145,43 +145,43 @@ impl RedisStore {
         seq: u64,
         state: &[u8],
     ) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         self.snapshot
             .key(self.key(room_id, ":snap"))
             .arg(seq)
             .arg(state)
             .arg(ROOM_TTL_SECS)
-            .invoke_async::<()>(&mut *conn)
+            .invoke_async::<()>(&mut conn)
             .await?;
         Ok(())
     }
 
     pub(super) async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         redis::cmd("HSETNX")
             .arg(self.results_key())
             .arg(&result.match_id)
             .arg(to_json(result)?)
-            .query_async::<()>(&mut *conn)
+            .query_async::<()>(&mut conn)
             .await?;
         Ok(())
     }
 
     pub(super) async fn pending_results(&self) -> Result<Vec<MatchResult>, StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         let results: Vec<String> = redis::cmd("HVALS")
             .arg(self.results_key())
-            .query_async(&mut *conn)
+            .query_async(&mut conn)
             .await?;
         results.iter().map(|r| from_json(r)).collect()
     }
 
     pub(super) async fn clear_result(&self, match_id: &str) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
+        let mut conn = self.connection();
         redis::cmd("HDEL")
             .arg(self.results_key())
             .arg(match_id)
-            .query_async::<()>(&mut *conn)
+            .query_async::<()>(&mut conn)
             .await?;
         Ok(())
     }
