@@ -12,7 +12,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use tokio::{
-    io::{AsyncBufReadExt, BufReader},
+    io::{AsyncBufReadExt, AsyncWriteExt as _, BufReader},
     process::{Child, Command},
 };
 
@@ -58,9 +58,16 @@ impl Moonlight {
             .envs(launch.env.iter().copied())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
-        if let Some(log) = launch.log {
-            command.stderr(std::fs::File::create(log).context("creating the server log")?);
-        }
+        // The log file takes stderr and, past the announcements, stdout too (where the
+        // human-format log goes).
+        let log_file = match launch.log {
+            Some(log) => {
+                let file = std::fs::File::create(log).context("creating the server log")?;
+                command.stderr(file.try_clone()?);
+                Some(tokio::fs::File::from_std(file))
+            }
+            None => None,
+        };
         let mut child = command
             .spawn()
             .with_context(|| format!("starting {}", launch.bin.display()))?;
@@ -82,7 +89,14 @@ impl Moonlight {
         .await
         .with_context(|| format!("{} did not start in time", launch.bin.display()))??;
         // Keep reading, so the process never writes into a closed pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        tokio::spawn(async move {
+            let mut log_file = log_file;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(file) = &mut log_file {
+                    let _ = file.write_all(format!("{line}\n").as_bytes()).await;
+                }
+            }
+        });
         Ok(Self { child, pid, urls })
     }
 
