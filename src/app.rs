@@ -271,8 +271,7 @@ fn reload_content_on_sighup(content: Arc<ContentStore>) {
 /// Binds a listener and announces it on stdout, one line per listener, so scripts and
 /// tests started with port 0 can find it.
 async fn bind(role: &str, addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind(addr)
-        .await
+    let listener = moonlight_common::serve::listen(addr)
         .with_context(|| format!("binding {role} to {addr}"))?;
     let local = listener.local_addr()?;
     // Not println!: a closed stdout must not bring the service down.
