@@ -71,7 +71,7 @@ impl SqlStore {
                  ON CONFLICT (id) DO NOTHING",
                 placeholders(chunk.len())
             );
-            let mut insert = sqlx::query(&sql).persistent(chunk.len() == 1);
+            let mut insert = sqlx::query(&sql).persistent(cached(chunk.len()));
             for record in chunk {
                 insert = insert
                     .bind(&record.room_id)
@@ -237,8 +237,7 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
              RETURNING room_id",
             placeholders(inputs.len())
         );
-        // Not cached: each batch size is a statement of its own.
-        let mut query = sqlx::query(&sql).persistent(false);
+        let mut query = sqlx::query(&sql).persistent(cached(inputs.len()));
         for (write, entry) in &inputs {
             query = query
                 .bind(&write.room_id)
@@ -256,7 +255,7 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
              WHERE game_snapshots.seq < excluded.seq",
             placeholders(snapshots.len())
         );
-        let mut query = sqlx::query(&sql).persistent(false);
+        let mut query = sqlx::query(&sql).persistent(cached(snapshots.len()));
         for (write, state) in &snapshots {
             query = query
                 .bind(&write.room_id)
@@ -266,6 +265,13 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
         query.execute(db.pool()).await?;
     }
     Ok(inserted)
+}
+
+/// Whether the statement for a batch of `rows` is worth keeping prepared: each size is a
+/// statement of its own, and the connection keeps 100; the small batches are the common
+/// ones.
+fn cached(rows: usize) -> bool {
+    rows <= 8
 }
 
 /// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of three.
