@@ -629,6 +629,7 @@ impl Bot {
                 }
                 // The node is gone or refuses: ask the lobby (again) after a pause.
                 Err(_) => {
+                    self.ctx.recorder.count(Count::ResumeRetry);
                     self.pause(pause).await?;
                     pause = (pause * 2).min(Duration::from_secs(1));
                 }

@@ -660,6 +660,8 @@ impl<'a> Run<'a> {
         match &mut self.moment {
             Moment::Storm { at, asked, fired } if fired.is_none() && t >= *at => {
                 let share = asked.div_ceil(self.workers);
+                self.progress
+                    .done(&format!("cutting {asked} players' sockets at once"));
                 workers.send_all(&Command::Cut { players: share }).await;
                 *fired = Some(StormFired {
                     at: t,

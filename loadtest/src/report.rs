@@ -219,8 +219,8 @@ impl Report {
         if c.resumed > 0 {
             let _ = writeln!(
                 w,
-                "resumed      {} sockets ({} on another node)",
-                c.resumed, c.moved_node
+                "resumed      {} sockets ({} on another node), {} tries refused on the way",
+                c.resumed, c.moved_node, c.resume_retries
             );
         }
         let errors = if self.errors.is_empty() {

@@ -155,6 +155,8 @@ pub enum Count {
     Resumed,
     /// A resumed socket that came back on another node than it left.
     MovedNode,
+    /// A try at resuming that failed and was made again (a dead node, a refusal).
+    ResumeRetry,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -165,6 +167,7 @@ pub struct Counters {
     pub logins: u64,
     pub resumed: u64,
     pub moved_node: u64,
+    pub resume_retries: u64,
     pub frames_out: u64,
     pub frames_in: u64,
     pub bytes_out: u64,
@@ -179,6 +182,7 @@ impl Counters {
         self.logins += other.logins;
         self.resumed += other.resumed;
         self.moved_node += other.moved_node;
+        self.resume_retries += other.resume_retries;
         self.frames_out += other.frames_out;
         self.frames_in += other.frames_in;
         self.bytes_out += other.bytes_out;
@@ -283,6 +287,7 @@ impl Recorder {
                 Count::Login => c.logins += 1,
                 Count::Resumed => c.resumed += 1,
                 Count::MovedNode => c.moved_node += 1,
+                Count::ResumeRetry => c.resume_retries += 1,
             }
         });
     }
