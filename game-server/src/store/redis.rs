@@ -52,8 +52,7 @@ impl RedisStore {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(5)))
             .set_response_timeout(Some(Duration::from_secs(5)));
-        let redis =
-            ConnectionManager::new_with_config(redis::Client::open(url)?, config).await?;
+        let redis = ConnectionManager::new_with_config(redis::Client::open(url)?, config).await?;
         Ok(Self {
             redis,
             prefix: prefix.to_owned(),
