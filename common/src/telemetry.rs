@@ -58,13 +58,17 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 
 /// The Prometheus text for `/metrics`: the services' own metrics and the standard process
 /// ones (`process_cpu_seconds_total`, `process_resident_memory_bytes`, `process_open_fds`…),
-/// read afresh at each scrape, so load tests and dashboards see each process's cost.
+/// read afresh at each scrape, so load tests and dashboards see each process's cost, and
+/// `moonlight_process_id` (the pid), which tells apart several processes on one host that
+/// started in the same second (the start time has one-second resolution).
 pub fn render_metrics() -> String {
     static PROCESS: OnceLock<metrics_process::Collector> = OnceLock::new();
     let handle = metrics_handle();
     let process = PROCESS.get_or_init(|| {
         let collector = metrics_process::Collector::default();
         collector.describe();
+        metrics::describe_gauge!("moonlight_process_id", "The process id of this server.");
+        metrics::gauge!("moonlight_process_id").set(f64::from(std::process::id()));
         collector
     });
     process.collect();

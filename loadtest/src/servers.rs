@@ -27,12 +27,17 @@ pub struct Reading {
     pub rss_bytes: f64,
     pub open_fds: f64,
     pub start_time: f64,
+    /// `moonlight_process_id`, where the server exports it.
+    pub pid: Option<f64>,
 }
 
 /// Reads `process_*` metrics from a Prometheus text page.
 pub fn parse(text: &str) -> Option<Reading> {
     let mut values = BTreeMap::new();
-    for line in text.lines().filter(|l| l.starts_with("process_")) {
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("process_") || l.starts_with("moonlight_process_id"))
+    {
         let mut parts = line.split_whitespace();
         if let (Some(name), Some(value)) = (parts.next(), parts.next())
             && let Ok(value) = value.parse::<f64>()
@@ -48,6 +53,7 @@ pub fn parse(text: &str) -> Option<Reading> {
             .get("process_start_time_seconds")
             .copied()
             .unwrap_or(0.0),
+        pid: values.get("moonlight_process_id").copied(),
     })
 }
 
@@ -86,7 +92,7 @@ impl Default for Watch {
 
 impl Watch {
     /// Starts watching `process`, unless it is one already watched: one process can serve
-    /// several listeners (same host, same start time).
+    /// several listeners (same host, same pid and start time).
     pub async fn add(&mut self, process: Watched) {
         if !self.seen.insert(process.metrics_url.clone()) {
             return;
@@ -100,8 +106,9 @@ impl Watch {
                 .zip(&self.readings)
                 .position(|(p, r)| {
                     host_of(&p.metrics_url) == host
-                        && r.last()
-                            .is_some_and(|(_, old)| old.start_time == new.start_time)
+                        && r.last().is_some_and(|(_, old)| {
+                            old.start_time == new.start_time && old.pid == new.pid
+                        })
                 });
             if let Some(same) = same {
                 let known = &mut self.processes[same];
@@ -204,11 +211,13 @@ mod tests {
                     process_resident_memory_bytes 104857600\n\
                     process_open_fds 42\n\
                     process_start_time_seconds 1764600000\n\
+                    moonlight_process_id 4242\n\
                     http_requests_total{route=\"/x\"} 3\n";
         let reading = parse(page).expect("a reading");
         assert_eq!(reading.cpu_seconds, 12.5);
         assert_eq!(reading.rss_bytes, 104_857_600.0);
         assert_eq!(reading.open_fds, 42.0);
+        assert_eq!(reading.pid, Some(4242.0));
         assert!(parse("http_requests_total 3\n").is_none());
         assert_eq!(host_of("http://127.0.0.1:8080/metrics"), "127.0.0.1");
     }
