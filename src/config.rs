@@ -264,6 +264,25 @@ pub struct GameArgs {
         global = true
     )]
     pub max_connections: usize,
+
+    /// Frames a game socket may send per second, after a burst of --frame-burst (more:
+    /// `rate_limited` and the socket closes).
+    #[arg(
+        long,
+        env = "MOONLIGHT_FRAMES_PER_SECOND",
+        default_value_t = 20,
+        global = true
+    )]
+    pub frames_per_second: u32,
+
+    /// Frames a game socket may send at once before --frames-per-second applies.
+    #[arg(
+        long,
+        env = "MOONLIGHT_FRAME_BURST",
+        default_value_t = 40,
+        global = true
+    )]
+    pub frame_burst: u32,
 }
 
 impl Cli {
@@ -286,6 +305,8 @@ impl Cli {
             join_window: Duration::from_secs(self.game.join_secs),
             max_rooms: self.game.max_rooms,
             max_connections: self.game.max_connections,
+            frames_per_second: self.game.frames_per_second,
+            frame_burst: self.game.frame_burst,
             ..GameConfig::default()
         }
     }
