@@ -118,3 +118,25 @@ impl Database {
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
+
+/// `($1, $2, …), (…)`: `rows` rows of `width` numbered placeholders, for a multi-row
+/// `VALUES` (one statement instead of one per row); one row of `n` is an `IN` list.
+pub fn placeholder_rows(width: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholder_rows_number_every_value() {
+        assert_eq!(super::placeholder_rows(2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(super::placeholder_rows(3, 1), "($1, $2, $3)");
+        assert_eq!(super::placeholder_rows(3, 0), "");
+    }
+}

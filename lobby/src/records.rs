@@ -7,7 +7,7 @@
 //! one settles it and the others find nothing to do. Quick matches are rated; private
 //! matches count in win/loss records only; practice and no-contest matches count nowhere.
 
-use moonlight_common::{Database, time::unix_now};
+use moonlight_common::{Database, db::placeholder_rows, time::unix_now};
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -121,29 +121,28 @@ impl Records {
     }
 
     /// Settles one match; `false` if it was settled already (here or by another lobby).
+    ///
+    /// A handful of statements whatever the match (one process's SQLite connection is
+    /// shared with every room's moves, so each statement counts): claim, players, lock
+    /// and read ratings, one update per player, rating changes, free the players.
     pub async fn settle(&self, match_id: &str) -> Result<bool, LobbyError> {
         let now = unix_now();
         let mut tx = self.db.pool().begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE match_results SET settled_at = $1 WHERE match_id = $2 AND settled_at IS NULL",
+        let Some(row) = sqlx::query(
+            "UPDATE match_results SET settled_at = $1 WHERE match_id = $2 AND settled_at IS NULL \
+             RETURNING reason, (SELECT kind FROM lobby_matches WHERE id = $3)",
         )
         .bind(now)
         .bind(match_id)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
-            return Ok(false);
-        }
-        let row = sqlx::query(
-            "SELECT r.reason, k.kind FROM match_results r \
-             LEFT JOIN lobby_matches k ON k.id = r.match_id WHERE r.match_id = $1",
-        )
         .bind(match_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let reason: String = row.get(0);
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let reason: String = row.try_get(0)?;
         let kind = row
-            .get::<Option<String>, _>(1)
+            .try_get::<Option<String>, _>(1)?
             .and_then(|k| MatchKind::parse(&k));
         let players: Vec<(String, String)> = sqlx::query(
             "SELECT player_id, result FROM match_players WHERE match_id = $1 ORDER BY seat",
@@ -152,92 +151,58 @@ impl Records {
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()?;
 
         let counted =
             reason != NO_CONTEST && matches!(kind, Some(MatchKind::Quick | MatchKind::Private));
         if counted {
-            // Lock the players' rows in one order before reading them, so two matches of
-            // the same player settled at once cannot both start from the old rating.
-            let mut ids: Vec<&str> = players.iter().map(|(id, _)| id.as_str()).collect();
-            ids.sort_unstable();
-            for id in ids {
-                let start = Rating::default();
-                sqlx::query(
-                    "INSERT INTO ratings (player_id, rating, deviation, volatility, wins, losses, draws, updated_at) \
-                     VALUES ($1, $2, $3, $4, 0, 0, 0, $5) ON CONFLICT (player_id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(start.rating)
-                .bind(start.deviation)
-                .bind(start.volatility)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE ratings SET updated_at = $1 WHERE player_id = $2")
-                    .bind(now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            for (player_id, result) in &players {
-                let column = match result.as_str() {
-                    "win" => "wins",
-                    "loss" => "losses",
-                    _ => "draws",
+            let before = lock_ratings(&mut tx, &players, now).await?;
+            let rated = kind == Some(MatchKind::Quick) && players.len() == 2;
+            let mut after = before.clone();
+            if rated {
+                let score = match players[0].1.as_str() {
+                    "win" => Score::Win,
+                    "loss" => Score::Loss,
+                    _ => Score::Draw,
                 };
-                sqlx::query(&format!(
-                    "UPDATE ratings SET {column} = {column} + 1 WHERE player_id = $1"
-                ))
-                .bind(player_id)
-                .execute(&mut *tx)
-                .await?;
+                let (first, second) = rate(before[0], before[1], score);
+                after = vec![first, second];
             }
-        }
-        if counted && kind == Some(MatchKind::Quick) && players.len() == 2 {
-            let mut before = Vec::with_capacity(2);
-            for (player_id, _) in &players {
-                let row = sqlx::query(
-                    "SELECT rating, deviation, volatility FROM ratings WHERE player_id = $1",
-                )
-                .bind(player_id)
-                .fetch_one(&mut *tx)
-                .await?;
-                before.push(Rating {
-                    rating: row.get(0),
-                    deviation: row.get(1),
-                    volatility: row.get(2),
-                });
-            }
-            let score = match players[0].1.as_str() {
-                "win" => Score::Win,
-                "loss" => Score::Loss,
-                _ => Score::Draw,
-            };
-            let (first, second) = rate(before[0], before[1], score);
-            for ((player_id, _), (old, new)) in
-                players.iter().zip(before.iter().zip([first, second]))
-            {
+            for ((player_id, result), new) in players.iter().zip(&after) {
+                let [wins, losses, draws] = match result.as_str() {
+                    "win" => [1_i64, 0, 0],
+                    "loss" => [0, 1, 0],
+                    _ => [0, 0, 1],
+                };
                 sqlx::query(
-                    "UPDATE ratings SET rating = $1, deviation = $2, volatility = $3 WHERE player_id = $4",
+                    "UPDATE ratings SET wins = wins + $1, losses = losses + $2, \
+                     draws = draws + $3, rating = $4, deviation = $5, volatility = $6 \
+                     WHERE player_id = $7",
                 )
+                .bind(wins)
+                .bind(losses)
+                .bind(draws)
                 .bind(new.rating)
                 .bind(new.deviation)
                 .bind(new.volatility)
                 .bind(player_id)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(
+            }
+            if rated {
+                let mut insert = sqlx::query(
                     "INSERT INTO rating_changes (match_id, player_id, rating_before, rating_after) \
-                     VALUES ($1, $2, $3, $4)",
-                )
-                .bind(match_id)
-                .bind(player_id)
-                .bind(old.rating)
-                .bind(new.rating)
-                .execute(&mut *tx)
-                .await?;
+                     VALUES ($1, $2, $3, $4), ($5, $6, $7, $8)",
+                );
+                for ((player_id, _), (old, new)) in players.iter().zip(before.iter().zip(&after)) {
+                    insert = insert
+                        .bind(match_id)
+                        .bind(player_id)
+                        .bind(old.rating)
+                        .bind(new.rating);
+                }
+                insert.execute(&mut *tx).await?;
             }
         }
         // The match is over: its players are free to queue again.
@@ -250,7 +215,6 @@ impl Records {
         Ok(true)
     }
 
-    /// The player's current rating (the starting one if they have none yet).
     pub async fn rating(&self, player_id: &str) -> Result<Rating, LobbyError> {
         let row =
             sqlx::query("SELECT rating, deviation, volatility FROM ratings WHERE player_id = $1")
@@ -432,4 +396,54 @@ fn display_name_of_unknown(player_id: &str) -> String {
     } else {
         "unknown player".to_owned()
     }
+}
+
+/// The players' ratings, in `players` order, each row created (at the starting rating) if
+/// new and locked for the rest of the transaction. The rows are taken in id order, so two
+/// settles sharing a player cannot deadlock, and one statement does it all: the upsert
+/// locks each row and returns its current values.
+async fn lock_ratings(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    players: &[(String, String)],
+    now: i64,
+) -> Result<Vec<Rating>, LobbyError> {
+    let mut ids: Vec<&str> = players.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = placeholder_rows(8, ids.len());
+    let sql = format!(
+        "INSERT INTO ratings (player_id, rating, deviation, volatility, wins, losses, draws, updated_at) \
+         VALUES {rows} ON CONFLICT (player_id) DO UPDATE SET updated_at = excluded.updated_at \
+         RETURNING player_id, rating, deviation, volatility"
+    );
+    let start = Rating::default();
+    let mut upsert = sqlx::query(&sql);
+    for id in &ids {
+        upsert = upsert
+            .bind(*id)
+            .bind(start.rating)
+            .bind(start.deviation)
+            .bind(start.volatility)
+            .bind(0_i64)
+            .bind(0_i64)
+            .bind(0_i64)
+            .bind(now);
+    }
+    let mut found = std::collections::HashMap::new();
+    for row in upsert.fetch_all(&mut **tx).await? {
+        let rating = Rating {
+            rating: row.try_get(1)?,
+            deviation: row.try_get(2)?,
+            volatility: row.try_get(3)?,
+        };
+        found.insert(row.try_get::<String, _>(0)?, rating);
+    }
+    players
+        .iter()
+        .map(|(id, _)| {
+            found.get(id).copied().ok_or_else(|| {
+                LobbyError::Internal(anyhow::anyhow!("no rating row for {id} after the upsert"))
+            })
+        })
+        .collect()
 }

@@ -7,7 +7,10 @@
 //! `queued` to `in_match` only succeeds for the one transaction that still finds them
 //! queued, so nobody is matched twice and a lost race changes nothing.
 
-use moonlight_common::{Database, db::is_unique_violation};
+use moonlight_common::{
+    Database,
+    db::{is_unique_violation, placeholder_rows},
+};
 use sqlx::Row;
 
 use crate::error::LobbyError;
@@ -331,7 +334,7 @@ impl LobbyStore {
                 }
                 let sql = format!(
                     "INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES {}",
-                    rows_of(4, pending.len())
+                    placeholder_rows(4, pending.len())
                 );
                 // Not cached: each round's size is a statement of its own.
                 let mut insert = sqlx::query(&sql).persistent(false);
@@ -503,7 +506,7 @@ async fn move_queued_players(
          FROM v WHERE lobby_players.player_id = v.player_id \
          AND lobby_players.state = 'queued' AND lobby_players.ref_id = v.ticket \
          RETURNING lobby_players.player_id",
-        rows_of(4, seatings.len()),
+        placeholder_rows(4, seatings.len()),
         4 * seatings.len() + 1
     );
     let mut update = sqlx::query(&sql).persistent(false);
@@ -519,17 +522,6 @@ async fn move_queued_players(
         .iter()
         .map(|row| row.try_get::<String, _>(0).map_err(LobbyError::from))
         .collect()
-}
-
-/// `($1, $2, …), (…)`: `rows` rows of `width` numbered placeholders.
-fn rows_of(width: usize, rows: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let row: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 const ROOM_COLUMNS: &str = "id, code, host_id, host_name, public, created_at, expires_at";
