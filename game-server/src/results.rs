@@ -3,9 +3,10 @@
 //! the insert is keyed by the match id, so a retry after a partial failure (or a second
 //! node finishing the same replayed match) records nothing twice.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashSet, sync::Arc, time::Duration};
 
-use moonlight_common::{CancellationToken, Database};
+use moonlight_common::{CancellationToken, Database, db::placeholder_rows};
+use sqlx::Row;
 
 use crate::{NodeContext, store::MatchResult};
 
@@ -56,44 +57,73 @@ pub async fn run(ctx: Arc<NodeContext>, db: Database, shutdown: CancellationToke
     }
 }
 
+/// Results recorded in one transaction: a few statements for the lot.
+const AT_ONCE: usize = 64;
+
 async fn flush(ctx: &NodeContext, db: &Database) -> anyhow::Result<()> {
-    for result in ctx.store.pending_results().await? {
-        record(db, &result).await?;
-        ctx.store.clear_result(&result.match_id).await?;
-        ctx.results_progress.send_modify(|p| p.recorded += 1);
-        metrics::counter!("game_results_recorded_total").increment(1);
-        tracing::info!(match_id = %result.match_id, "match result recorded");
+    let pending = ctx.store.pending_results().await?;
+    for batch in pending.chunks(AT_ONCE) {
+        record(db, batch).await?;
+        let ids: Vec<&str> = batch.iter().map(|r| r.match_id.as_str()).collect();
+        ctx.store.clear_results(&ids).await?;
+        let recorded = batch.len() as u64;
+        ctx.results_progress.send_modify(|p| p.recorded += recorded);
+        metrics::counter!("game_results_recorded_total").increment(recorded);
+        for id in ids {
+            tracing::info!(match_id = %id, "match result recorded");
+        }
     }
     Ok(())
 }
 
-async fn record(db: &Database, result: &MatchResult) -> Result<(), sqlx::Error> {
+/// Records `results` and their players; a result already recorded (a retry after its
+/// outbox entry outlived the commit, or another node finishing the same replayed match)
+/// is left as it was, players included.
+pub async fn record(db: &Database, results: &[MatchResult]) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    let inserted = sqlx::query(
+    let sql = format!(
         "INSERT INTO match_results \
          (match_id, content_version, winner_team, reason, turns, started_at, finished_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (match_id) DO NOTHING",
-    )
-    .bind(&result.match_id)
-    .bind(&result.content_version)
-    .bind(result.winner_team().map(i64::from))
-    .bind(crate::wire::outcome(&result.outcome).reason)
-    .bind(i64::from(result.turns))
-    .bind(result.started_at)
-    .bind(result.finished_at)
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 1 {
-        for (i, player) in result.players.iter().enumerate() {
+         VALUES {} ON CONFLICT (match_id) DO NOTHING RETURNING match_id",
+        placeholder_rows(7, results.len())
+    );
+    let mut insert = sqlx::query(&sql).persistent(results.len() == 1);
+    for result in results {
+        insert = insert
+            .bind(&result.match_id)
+            .bind(&result.content_version)
+            .bind(result.winner_team().map(i64::from))
+            .bind(crate::wire::outcome(&result.outcome).reason)
+            .bind(i64::from(result.turns))
+            .bind(result.started_at)
+            .bind(result.finished_at);
+    }
+    let inserted: HashSet<String> = insert
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let seats: Vec<(&MatchResult, usize)> = results
+        .iter()
+        .filter(|r| inserted.contains(&r.match_id))
+        .flat_map(|r| (0..r.players.len()).map(move |i| (r, i)))
+        .collect();
+    if !seats.is_empty() {
+        let sql = format!(
+            "INSERT INTO match_players (match_id, seat, player_id, result) VALUES {}",
+            placeholder_rows(4, seats.len())
+        );
+        let mut insert = sqlx::query(&sql).persistent(seats.len() == 2);
+        for (result, i) in seats {
             let seat = moonlight_engine::Seat(u8::try_from(i).unwrap_or(u8::MAX));
-            sqlx::query("INSERT INTO match_players (match_id, seat, player_id, result) VALUES ($1, $2, $3, $4)")
+            insert = insert
                 .bind(&result.match_id)
                 .bind(i64::try_from(i).unwrap_or(i64::MAX))
-                .bind(&player.player_id)
-                .bind(result.result_for(seat))
-                .execute(&mut *tx)
-                .await?;
+                .bind(&result.players[i].player_id)
+                .bind(result.result_for(seat));
         }
+        insert.execute(&mut *tx).await?;
     }
     tx.commit().await
 }

@@ -100,7 +100,7 @@ async fn exercise(store: RoomStore) {
     store.push_result(&result).await.unwrap();
     store.push_result(&result).await.unwrap();
     assert_eq!(store.pending_results().await.unwrap(), vec![result]);
-    store.clear_result("r1").await.unwrap();
+    store.clear_results(&["r1"]).await.unwrap();
     assert!(store.pending_results().await.unwrap().is_empty());
 
     many_rooms_at_once(&store).await;

@@ -224,11 +224,14 @@ impl RoomStore {
         }
     }
 
-    /// Takes a result out of the outbox once it is recorded.
-    pub async fn clear_result(&self, match_id: &str) -> Result<(), StoreError> {
+    /// Takes results out of the outbox once they are recorded.
+    pub async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
+        if match_ids.is_empty() {
+            return Ok(());
+        }
         match self {
-            Self::Sql(store) => store.clear_result(match_id).await,
-            Self::Redis(store) => store.clear_result(match_id).await,
+            Self::Sql(store) => store.clear_results(match_ids).await,
+            Self::Redis(store) => store.clear_results(match_ids).await,
         }
     }
 }

@@ -175,11 +175,11 @@ impl RedisStore {
         results.iter().map(|r| from_json(r)).collect()
     }
 
-    pub(super) async fn clear_result(&self, match_id: &str) -> Result<(), StoreError> {
+    pub(super) async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
         let mut conn = self.connection();
         redis::cmd("HDEL")
             .arg(self.results_key())
-            .arg(match_id)
+            .arg(match_ids)
             .query_async::<()>(&mut conn)
             .await?;
         Ok(())

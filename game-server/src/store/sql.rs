@@ -7,7 +7,10 @@
 
 use std::collections::HashSet;
 
-use moonlight_common::{Database, db::is_unique_violation};
+use moonlight_common::{
+    Database,
+    db::{is_unique_violation, placeholder_rows},
+};
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
@@ -69,7 +72,7 @@ impl SqlStore {
             let sql = format!(
                 "INSERT INTO game_rooms (id, record, created_at) VALUES {} \
                  ON CONFLICT (id) DO NOTHING",
-                placeholders(chunk.len())
+                placeholder_rows(3, chunk.len())
             );
             let mut insert = sqlx::query(&sql).persistent(cached(chunk.len()));
             for record in chunk {
@@ -156,11 +159,16 @@ impl SqlStore {
             .collect()
     }
 
-    pub(super) async fn clear_result(&self, match_id: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM pending_results WHERE match_id = $1")
-            .bind(match_id)
-            .execute(self.db.pool())
-            .await?;
+    pub(super) async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
+        let sql = format!(
+            "DELETE FROM pending_results WHERE match_id IN {}",
+            placeholder_rows(match_ids.len(), 1)
+        );
+        let mut delete = sqlx::query(&sql).persistent(false);
+        for id in match_ids {
+            delete = delete.bind(*id);
+        }
+        delete.execute(self.db.pool()).await?;
         Ok(())
     }
 }
@@ -235,7 +243,7 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
              (SELECT COALESCE(MAX(g.seq), 0) FROM game_inputs g WHERE g.room_id = v.room_id) \
              = v.seq - 1 \
              RETURNING room_id",
-            placeholders(inputs.len())
+            placeholder_rows(3, inputs.len())
         );
         let mut query = sqlx::query(&sql).persistent(cached(inputs.len()));
         for (write, entry) in &inputs {
@@ -253,7 +261,7 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
             "INSERT INTO game_snapshots (room_id, seq, state) VALUES {} \
              ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state \
              WHERE game_snapshots.seq < excluded.seq",
-            placeholders(snapshots.len())
+            placeholder_rows(3, snapshots.len())
         );
         let mut query = sqlx::query(&sql).persistent(cached(snapshots.len()));
         for (write, state) in &snapshots {
@@ -272,14 +280,6 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
 /// ones.
 fn cached(rows: usize) -> bool {
     rows <= 8
-}
-
-/// `($1, $2, $3), ($4, $5, $6), …` for `rows` rows of three.
-fn placeholders(rows: usize) -> String {
-    (0..rows)
-        .map(|r| format!("(${}, ${}, ${})", 3 * r + 1, 3 * r + 2, 3 * r + 3))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn answer(batch: Vec<Write>, inserted: &HashSet<String>) {
