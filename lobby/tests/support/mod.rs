@@ -83,11 +83,13 @@ impl Stack {
         let issuer = auth.issuer();
         let auth_addr = listen(auth.into_router(), &shutdown).await;
 
-        let mut game_config = GameConfig::default();
         // The tests' players act as fast as the machine goes: a whole game in a second
         // would trip the per-socket frame limit meant for people.
-        game_config.frames_per_second = 100_000;
-        game_config.frame_burst = 100_000;
+        let mut game_config = GameConfig {
+            frames_per_second: 100_000,
+            frame_burst: 100_000,
+            ..GameConfig::default()
+        };
         configure_game(&mut game_config);
         let rooms = RoomStore::Sql(SqlStore::new(db.clone()));
         let game = GameServer::new(
