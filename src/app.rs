@@ -5,7 +5,7 @@ use std::{io::Write as _, process::ExitCode, sync::Arc, time::Duration};
 use anyhow::Context;
 use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
 use moonlight_common::{
-    CancellationToken, Database,
+    Backend, CancellationToken, Database,
     serve::{serve, shutdown_signal},
 };
 use moonlight_engine::ContentStore;
@@ -115,7 +115,7 @@ async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
                 .context("connecting to Redis")?,
         ),
         None => (
-            RoomStore::Sql(SqlStore::new(db.clone())),
+            RoomStore::Sql(SqlStore::new(embedded_room_db(cli, &db).await?)),
             NodeDirectory::in_process(),
         ),
     };
@@ -213,6 +213,19 @@ async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
     db.pool().close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The database of the embedded room store (no Redis). On SQLite it is a file of its own,
+/// `rooms.db` next to the main one: SQLite has one writer per file, and sharing it made
+/// every move wait behind the lobby's and the results writer's statements; with two files
+/// the rooms' appends never queue behind them (the results outbox moves rooms.db →
+/// match_results exactly as it does from Redis). Both files get the whole schema; each
+/// uses its own tables. On PostgreSQL the store shares the main database.
+async fn embedded_room_db(cli: &Cli, db: &Database) -> anyhow::Result<Database> {
+    match db.backend() {
+        Backend::Sqlite => Database::connect(&Database::sqlite_rooms_url_in(&cli.data_dir)).await,
+        Backend::Postgres => Ok(db.clone()),
+    }
 }
 
 /// The token verifier of a game server running without auth: from the auth service's

@@ -41,6 +41,10 @@ async fn runs_on_embedded_defaults_and_keeps_its_keys_and_data() {
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     first.stop().await;
     assert!(data.path().join("moonlight.db").is_file());
+    assert!(
+        data.path().join("rooms.db").is_file(),
+        "the embedded room store"
+    );
     assert_eq!(
         std::fs::read_dir(data.path().join("keys")).unwrap().count(),
         1

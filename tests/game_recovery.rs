@@ -113,12 +113,15 @@ async fn the_embedded_store_survives_sigkill_and_a_graceful_restart() {
     let issuer =
         TokenIssuer::new(SigningKeys::load_or_generate(&data.path().join("keys")).unwrap());
     let db_url = Database::sqlite_url_in(data.path());
-    let db = Database::connect(&db_url).await.unwrap();
-    RoomStore::Sql(SqlStore::new(db.clone()))
+    let rooms = Database::connect(&Database::sqlite_rooms_url_in(data.path()))
+        .await
+        .unwrap();
+    RoomStore::Sql(SqlStore::new(rooms.clone()))
         .create_room(&room())
         .await
         .unwrap();
-    db.pool().close().await;
+    rooms.pool().close().await;
+    drop(rooms);
     let roles = ["auth", "game-server"];
 
     let first = support::start(data.path(), &[], &[], &roles).await;

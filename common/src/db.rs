@@ -4,13 +4,17 @@
 //! queries use `$1`-style placeholders (which SQLite accepts too) and only portable types
 //! (`BIGINT`, `TEXT`, `BOOLEAN`). Each backend has its own migration set in `migrations/`.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sqlx::{
-    AnyPool, Executor,
+    AnyConnection, AnyPool, Connection, Executor,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+/// How often the SQLite checkpointer copies the write-ahead log into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 /// Which database engine a URL points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,15 +41,24 @@ impl Backend {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// Stops the SQLite checkpointer when the last clone goes.
+    _checkpointer: Option<Arc<DropGuard>>,
 }
 
 impl Database {
-    /// The URL of a SQLite file inside `data_dir`, created if missing.
+    /// The URL of the SQLite database inside `data_dir`, created if missing.
     pub fn sqlite_url_in(data_dir: &Path) -> String {
-        format!(
-            "sqlite://{}?mode=rwc",
-            data_dir.join("moonlight.db").display()
-        )
+        Self::sqlite_file_url(&data_dir.join("moonlight.db"))
+    }
+
+    /// The URL of the embedded room store's SQLite file inside `data_dir` (a file of its
+    /// own: see the `moonlight` binary), created if missing.
+    pub fn sqlite_rooms_url_in(data_dir: &Path) -> String {
+        Self::sqlite_file_url(&data_dir.join("rooms.db"))
+    }
+
+    fn sqlite_file_url(path: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
     }
 
     /// Connects to `url` and applies the migrations for its backend.
@@ -71,20 +84,30 @@ impl Database {
                         // writer wait for the lock instead of failing at once; a 64 MiB
                         // page cache (SQLite's default is 2 MiB) keeps the indexes that
                         // every input and lobby request touches in memory as tables grow.
+                        // No checkpoint inside a commit: the checkpointer does them.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
                              PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                             PRAGMA cache_size = -65536;",
+                             PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
+                             PRAGMA journal_size_limit = 67108864;",
                         )
                         .await?;
                     }
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .context("connecting to the database")?;
-        let db = Self { pool, backend };
+        let checkpointer = match backend {
+            Backend::Sqlite => Some(Arc::new(spawn_checkpointer(&options).await?)),
+            Backend::Postgres => None,
+        };
+        let db = Self {
+            pool,
+            backend,
+            _checkpointer: checkpointer,
+        };
         db.migrate().await?;
         Ok(db)
     }
@@ -117,6 +140,37 @@ impl Database {
 /// Whether `error` is a unique-constraint violation (a duplicate key), on either backend.
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// Copies SQLite's write-ahead log into the database file every [`CHECKPOINT_EVERY`], on a
+/// connection of its own, until the guard drops.
+///
+/// SQLite's own automatic checkpoint runs inside the commit that crosses 1,000 pages:
+/// that commit (a batch of moves) waits while the log is copied and the file synced, and
+/// under load every room on the node stalled with it, for up to a second. A passive
+/// checkpoint on another connection takes no lock a writer needs, so commits go on while
+/// it copies; the log restarts from its beginning once a checkpoint has caught up.
+async fn spawn_checkpointer(options: &AnyConnectOptions) -> anyhow::Result<DropGuard> {
+    let mut conn = AnyConnection::connect_with(options)
+        .await
+        .context("connecting the SQLite checkpointer")?;
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = stopped.cancelled() => break,
+            }
+            if let Err(error) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+                tracing::warn!(%error, "SQLite checkpoint failed; retrying");
+            }
+        }
+        let _ = conn.close().await;
+    });
+    Ok(stop.drop_guard())
 }
 
 /// `($1, $2, …), (…)`: `rows` rows of `width` numbered placeholders, for a multi-row
