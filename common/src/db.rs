@@ -14,7 +14,7 @@ use sqlx::{
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 /// How often the SQLite checkpointer copies the write-ahead log into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
 /// Which database engine a URL points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
