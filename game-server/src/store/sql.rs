@@ -88,23 +88,23 @@ impl SqlStore {
 
     pub(super) async fn load_room(&self, room_id: &str) -> Result<Option<StoredRoom>, StoreError> {
         let pool = self.db.pool();
-        let Some(record) =
-            sqlx::query_scalar::<_, String>("SELECT record FROM game_rooms WHERE id = $1")
-                .bind(room_id)
-                .fetch_optional(pool)
-                .await?
+        // The record and the latest snapshot in one statement: a room is opened at each
+        // match start, and every statement waits its turn on the store's connection.
+        let Some(row) = sqlx::query(
+            "SELECT r.record, s.seq, s.state FROM game_rooms r \
+             LEFT JOIN game_snapshots s ON s.room_id = r.id WHERE r.id = $1",
+        )
+        .bind(room_id)
+        .fetch_optional(pool)
+        .await?
         else {
             return Ok(None);
         };
-        let snapshot = sqlx::query("SELECT seq, state FROM game_snapshots WHERE room_id = $1")
-            .bind(room_id)
-            .fetch_optional(pool)
-            .await?
-            .map(|row| -> Result<(u64, Vec<u8>), StoreError> {
-                let seq: i64 = row.try_get("seq")?;
-                Ok((seq_from_db(seq)?, row.try_get("state")?))
-            })
-            .transpose()?;
+        let record: String = row.try_get(0)?;
+        let snapshot = match row.try_get::<Option<i64>, _>(1)? {
+            Some(seq) => Some((seq_from_db(seq)?, row.try_get::<Vec<u8>, _>(2)?)),
+            None => None,
+        };
         let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
         let log = sqlx::query_scalar::<_, String>(
             "SELECT entry FROM game_inputs WHERE room_id = $1 AND seq > $2 ORDER BY seq",
