@@ -111,9 +111,14 @@ async fn exercise(store: RoomStore) {
 /// refused on its own while the rest go through.
 async fn many_rooms_at_once(store: &RoomStore) {
     let rooms: Vec<String> = (0..50).map(|n| format!("busy-{n}")).collect();
-    for room in &rooms {
-        store.create_room(&record(room)).await.unwrap();
-    }
+    // Saved together (a matchmaking round's rooms), "r1" among them: it keeps its record.
+    let mut records: Vec<RoomRecord> = rooms.iter().map(|room| record(room)).collect();
+    let mut again = record("r1");
+    again.content_version = "v3".to_owned();
+    records.push(again);
+    store.create_rooms(&records).await.unwrap();
+    let kept = store.load_room("r1").await.unwrap().unwrap();
+    assert_eq!(kept.record.content_version, "v1");
     let first = entry(1);
     let firsts = rooms.iter().map(|room| store.append(room, &first));
     for appended in futures_util::future::join_all(firsts).await {

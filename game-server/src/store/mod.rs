@@ -163,22 +163,17 @@ pub enum RoomStore {
 impl RoomStore {
     /// Saves a new room's record; saving the same room again changes nothing.
     pub async fn create_room(&self, record: &RoomRecord) -> Result<(), StoreError> {
-        match self {
-            Self::Sql(store) => store.create_room(record).await,
-            Self::Redis(store) => store.create_room(record).await,
-        }
+        self.create_rooms(std::slice::from_ref(record)).await
     }
 
     /// Saves many new rooms at once (a matchmaking round's).
     pub async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
         match self {
             Self::Sql(store) => store.create_rooms(records).await,
-            Self::Redis(store) => {
-                for record in records {
-                    store.create_room(record).await?;
-                }
-                Ok(())
-            }
+            Self::Redis(store) => store.create_rooms(records).await,
         }
     }
 

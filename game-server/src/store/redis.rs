@@ -73,16 +73,19 @@ impl RedisStore {
         format!("{}results", self.prefix)
     }
 
-    pub(super) async fn create_room(&self, record: &RoomRecord) -> Result<(), StoreError> {
-        let mut conn = self.connection();
-        redis::cmd("SET")
-            .arg(self.key(&record.room_id, ""))
-            .arg(to_json(record)?)
-            .arg("NX")
-            .arg("EX")
-            .arg(ROOM_TTL_SECS)
-            .query_async::<()>(&mut conn)
-            .await?;
+    /// Saves rooms in one pipelined round trip; one already saved is left as it is.
+    pub(super) async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
+        let mut pipe = redis::pipe();
+        for record in records {
+            pipe.cmd("SET")
+                .arg(self.key(&record.room_id, ""))
+                .arg(to_json(record)?)
+                .arg("NX")
+                .arg("EX")
+                .arg(ROOM_TTL_SECS)
+                .ignore();
+        }
+        pipe.query_async::<()>(&mut self.connection()).await?;
         Ok(())
     }
 

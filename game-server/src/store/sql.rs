@@ -62,10 +62,6 @@ impl SqlStore {
         result.await.map_err(|_| gone())?
     }
 
-    pub(super) async fn create_room(&self, record: &RoomRecord) -> Result<(), StoreError> {
-        self.create_rooms(std::slice::from_ref(record)).await
-    }
-
     /// Saves rooms, a statement per [`MAX_BATCH`]; one already saved is left as it is.
     pub(super) async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
         for chunk in records.chunks(MAX_BATCH) {
