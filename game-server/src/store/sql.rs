@@ -215,20 +215,13 @@ async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
 /// Returns the rooms whose input went in (an input that is not its room's next is left
 /// out, and told so).
 async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx::Error> {
-    let inputs: Vec<(&Write, &String)> = batch
-        .iter()
-        .filter_map(|w| match &w.kind {
-            WriteKind::Input(entry) => Some((w, entry)),
-            WriteKind::Snapshot(_) => None,
-        })
-        .collect();
-    let snapshots: Vec<(&Write, &Vec<u8>)> = batch
-        .iter()
-        .filter_map(|w| match &w.kind {
-            WriteKind::Snapshot(state) => Some((w, state)),
-            WriteKind::Input(_) => None,
-        })
-        .collect();
+    let (mut inputs, mut snapshots) = (Vec::new(), Vec::new());
+    for write in batch {
+        match &write.kind {
+            WriteKind::Input(entry) => inputs.push((write, entry.as_str())),
+            WriteKind::Snapshot(state) => snapshots.push((write, state.as_slice())),
+        }
+    }
     let mut inserted = HashSet::new();
     if !inputs.is_empty() {
         // The primary key refuses a duplicate seq; the WHERE refuses a gap.
@@ -243,10 +236,7 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
         );
         let mut query = sqlx::query(&sql).persistent(cached(inputs.len()));
         for (write, entry) in &inputs {
-            query = query
-                .bind(&write.room_id)
-                .bind(write.seq)
-                .bind(entry.as_str());
+            query = query.bind(&write.room_id).bind(write.seq).bind(*entry);
         }
         for row in query.fetch_all(db.pool()).await? {
             inserted.insert(row.try_get::<String, _>(0)?);
@@ -261,10 +251,7 @@ async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx:
         );
         let mut query = sqlx::query(&sql).persistent(cached(snapshots.len()));
         for (write, state) in &snapshots {
-            query = query
-                .bind(&write.room_id)
-                .bind(write.seq)
-                .bind(state.as_slice());
+            query = query.bind(&write.room_id).bind(write.seq).bind(*state);
         }
         query.execute(db.pool()).await?;
     }
