@@ -159,16 +159,17 @@ impl Records {
         if counted {
             let before = lock_ratings(&mut tx, &players, now).await?;
             let rated = kind == Some(MatchKind::Quick) && players.len() == 2;
-            let mut after = before.clone();
-            if rated {
+            let after = if rated {
                 let score = match players[0].1.as_str() {
                     "win" => Score::Win,
                     "loss" => Score::Loss,
                     _ => Score::Draw,
                 };
                 let (first, second) = rate(before[0], before[1], score);
-                after = vec![first, second];
-            }
+                vec![first, second]
+            } else {
+                before.clone()
+            };
             for ((player_id, result), new) in players.iter().zip(&after) {
                 let [wins, losses, draws] = match result.as_str() {
                     "win" => [1_i64, 0, 0],
@@ -215,6 +216,7 @@ impl Records {
         Ok(true)
     }
 
+    /// The player's current rating (the starting one if they have none yet).
     pub async fn rating(&self, player_id: &str) -> Result<Rating, LobbyError> {
         let row =
             sqlx::query("SELECT rating, deviation, volatility FROM ratings WHERE player_id = $1")
