@@ -1,237 +1,351 @@
-//! Starting the configured roles, and stopping them gracefully.
+//! The one way to build and run Moonlight, for `main`, the tests and `loadtest --spawn`
+//! alike: [`Application::build`] opens what the configured roles need and binds their
+//! listeners (so a caller on port 0 can read the ports); [`Application::run_until_stopped`]
+//! serves until a stop signal, then stops everything in order.
 
-use std::{io::Write as _, process::ExitCode, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use anyhow::Context;
+use axum::Router;
 use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
-use moonlight_common::{
-    Backend, CancellationToken, Database,
-    serve::{serve, shutdown_signal},
-};
+use moonlight_common::{Backend, CancellationToken, Database, serve};
 use moonlight_engine::ContentStore;
-use moonlight_game_server::{
-    GameServer,
-    store::{RedisStore, RoomStore, SqlStore},
-};
-use moonlight_lobby::{LobbyParts, LobbyService, NodeDirectory, NodeInfo, keep_registered};
+use moonlight_game_server::GameServer;
+use moonlight_lobby::{Lobby, LobbyParts, LobbyService};
+use moonlight_rooms::{NodeDirectory, RedisPool, RedisStore, RoomStore, SqlStore};
 use tokio::{net::TcpListener, task::JoinSet};
 
-use crate::config::{Cli, Command, ContentCommand};
+use crate::config::Config;
 
-/// Which services this process runs.
-struct Roles {
-    auth: bool,
-    lobby: bool,
-    game: bool,
+/// A configured process, built and ready to run.
+pub struct Application {
+    config: Config,
+    db: Database,
+    listeners: Vec<Listener>,
+    issuer: Option<TokenIssuer>,
+    lobby: Option<LobbyService>,
+    game: Option<Node>,
+    content: Option<Arc<ContentStore>>,
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let roles = match &cli.command {
-        None => Roles {
-            auth: true,
-            lobby: true,
-            game: true,
-        },
-        Some(Command::Auth) => Roles {
-            auth: true,
-            lobby: false,
-            game: false,
-        },
-        Some(Command::Lobby) => Roles {
-            auth: false,
-            lobby: true,
-            game: false,
-        },
-        Some(Command::GameServer) => Roles {
-            auth: false,
-            lobby: false,
-            game: true,
-        },
-        Some(Command::Content(ContentCommand::Check { dir })) => return Ok(check_content(dir)),
-    };
-    run_services(&cli, &roles).await
+/// One service's bound listener and routes.
+struct Listener {
+    role: &'static str,
+    socket: TcpListener,
+    addr: SocketAddr,
+    router: Router,
 }
 
-/// Runs the chosen services until SIGTERM/Ctrl-C, then stops them in order: the node
-/// leaves the directory (lobbies send its players elsewhere), the game server stops (every
-/// room snapshotted; players told to reconnect), then every listener drains, all within
-/// the grace period.
-async fn run_services(cli: &Cli, roles: &Roles) -> anyhow::Result<ExitCode> {
-    let stop_requested = shutdown_signal();
-    if roles.lobby && !roles.game && cli.game.redis_url.is_none() {
-        anyhow::bail!(
-            "a lobby without a game server in its process needs REDIS_URL: \
-             that is where game servers register"
-        );
-    }
-    if roles.game && !roles.lobby && cli.game.redis_url.is_none() {
-        tracing::warn!("no REDIS_URL: lobbies in other processes cannot find this node");
-    }
-    // Refuse to start on broken content, with the checker's own messages.
-    let content = if roles.game || roles.lobby {
-        match ContentStore::open(&cli.game.content_dir) {
-            Ok(store) => Some(Arc::new(store)),
-            Err(report) => {
-                eprint!("{report}");
-                eprintln!(
-                    "error: the content in {} is invalid",
-                    cli.game.content_dir.display()
-                );
-                return Ok(ExitCode::FAILURE);
+/// A game-server node and where it registers.
+struct Node {
+    server: GameServer,
+    directory: NodeDirectory,
+    url: String,
+}
+
+/// What the lobby and the game servers share: the content, the room store and the
+/// node directory.
+struct Shared {
+    content: Arc<ContentStore>,
+    rooms: RoomStore,
+    directory: NodeDirectory,
+}
+
+impl Application {
+    /// Opens the database, the content and the stores the roles need, and binds every
+    /// listener. Fails with a message that names what is wrong (a path, a flag, a host).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = open_database(&config).await?;
+        let mut app = Self {
+            db,
+            listeners: Vec::new(),
+            issuer: None,
+            lobby: None,
+            game: None,
+            content: None,
+            config,
+        };
+        let roles = app.config.roles;
+        if roles.auth {
+            app.build_auth().await?;
+        }
+        if roles.lobby || roles.game {
+            let shared = app.open_shared().await?;
+            if roles.lobby {
+                app.build_lobby(&shared).await?;
+            }
+            if roles.game {
+                app.build_game(shared).await?;
             }
         }
-    } else {
-        None
-    };
-    tokio::fs::create_dir_all(&cli.data_dir)
-        .await
-        .with_context(|| format!("creating the data directory {}", cli.data_dir.display()))?;
-    let db = Database::connect(&cli.database_url()).await?;
-    tracing::info!(backend = ?db.backend(), "database ready");
-
-    let shutdown = CancellationToken::new();
-    // The results writer stops last, after the rooms, to record matches they finished.
-    let results_stop = CancellationToken::new();
-    // The node leaves the directory first when stopping, so lobbies move its players.
-    let directory_stop = CancellationToken::new();
-    let mut servers = JoinSet::new();
-    let mut issuer = None;
-
-    if roles.auth {
-        let auth = AuthService::build(&cli.auth_config(), db.clone()).await?;
-        issuer = Some(auth.issuer());
-        let listener = bind("auth", cli.auth.auth_addr).await?;
-        servers.spawn(serve(listener, auth.into_router(), shutdown.clone()));
+        Ok(app)
     }
-    let (rooms, directory) = match &cli.game.redis_url {
-        Some(url) => (
-            RoomStore::Redis(
-                RedisStore::connect(url, &cli.game.redis_prefix)
-                    .await
-                    .context("connecting to Redis")?,
-            ),
-            NodeDirectory::redis(url, &cli.game.redis_prefix)
-                .await
-                .context("connecting to Redis")?,
-        ),
-        None => (
-            RoomStore::Sql(SqlStore::new(embedded_room_db(cli, &db).await?)),
-            NodeDirectory::in_process(),
-        ),
-    };
-    let mut lobby_tasks = None;
-    if let (true, Some(content)) = (roles.lobby, &content) {
-        let issuer = match &issuer {
+
+    async fn build_auth(&mut self) -> anyhow::Result<()> {
+        let mut config = self.config.auth.clone();
+        config.keys_dir = Some(self.config.keys_dir());
+        let auth = AuthService::build(&config, self.db.clone()).await?;
+        self.issuer = Some(auth.issuer());
+        self.listen("auth", config.addr, auth.into_router())
+    }
+
+    async fn build_lobby(&mut self, shared: &Shared) -> anyhow::Result<()> {
+        // A lobby signs room tickets with the auth keys: its own process's, or the ones
+        // the auth service keeps in the shared data directory.
+        let issuer = match &self.issuer {
             Some(issuer) => issuer.clone(),
             None => TokenIssuer::new(
-                SigningKeys::load(&cli.keys_dir()).context("loading the auth keys for tickets")?,
+                SigningKeys::load(&self.config.keys_dir())
+                    .context("loading the auth keys, to sign room tickets")?,
             ),
         };
         let lobby = LobbyService::new(LobbyParts {
-            config: cli.lobby_config(),
-            db: db.clone(),
-            rooms: rooms.clone(),
-            directory: directory.clone(),
-            content: Arc::clone(content),
+            config: self.config.lobby.clone(),
+            db: self.db.clone(),
+            rooms: shared.rooms.clone(),
+            directory: shared.directory.clone(),
+            content: Arc::clone(&shared.content),
             issuer,
         });
-        let listener = bind("lobby", cli.lobby.lobby_addr).await?;
-        servers.spawn(serve(listener, lobby.router(), shutdown.clone()));
-        lobby_tasks = Some(lobby.spawn_background(&shutdown));
+        self.listen("lobby", self.config.lobby.addr, lobby.router())?;
+        self.lobby = Some(lobby);
+        Ok(())
     }
-    let game = match (roles.game, content) {
-        (true, Some(content)) => {
-            let verifier = match &issuer {
-                Some(issuer) => issuer.verifier(),
-                None => remote_verifier(cli).await?,
-            };
-            let server = GameServer::new(
-                cli.game_config(),
-                Arc::clone(&content),
-                rooms,
-                db.clone(),
-                verifier,
-            );
-            let listener = bind("game-server", cli.game.game_addr).await?;
-            let url = match &cli.game.public_url {
-                Some(url) => url.clone(),
-                None => format!("ws://{}/v1/play", listener.local_addr()?),
-            };
-            servers.spawn(serve(listener, server.router(), shutdown.clone()));
-            let results = server.spawn_results_writer(results_stop.clone());
-            let node = Arc::clone(server.context());
-            let heartbeat = tokio::spawn(keep_registered(
-                directory,
-                move || NodeInfo {
-                    id: node.config.node_id.clone(),
-                    url: url.clone(),
-                    capacity: node.config.max_rooms,
-                    rooms: node.rooms.count(),
-                    heartbeat_ms: 0,
-                },
-                Duration::from_secs(cli.game.heartbeat_secs.max(1)),
-                directory_stop.clone(),
-            ));
-            reload_content_on_sighup(content);
-            Some((server, results, heartbeat))
-        }
-        _ => None,
-    };
 
-    tokio::select! {
-        () = stop_requested => tracing::info!("shutdown requested; draining"),
-        Some(stopped) = servers.join_next() => {
-            stopped.context("a server task panicked")??;
-            anyhow::bail!("a server stopped on its own");
+    async fn build_game(&mut self, shared: Shared) -> anyhow::Result<()> {
+        if self.config.shared.redis_url.is_none() && !self.config.roles.lobby {
+            tracing::warn!("no REDIS_URL: lobbies in other processes cannot find this node");
         }
+        let verifier = match &self.issuer {
+            Some(issuer) => issuer.verifier(),
+            None => remote_verifier(self.config.auth_jwks.as_deref()).await?,
+        };
+        let config = self.config.game.clone();
+        let server = GameServer::new(
+            config.clone(),
+            Arc::clone(&shared.content),
+            shared.rooms,
+            self.db.clone(),
+            verifier,
+        );
+        self.listen_with(
+            "game-server",
+            config.addr,
+            server.router(),
+            config.socket_send_buffer,
+        )?;
+        let addr = self.listeners.last().map(|l| l.addr).context("bound")?;
+        let url = config
+            .public_url
+            .unwrap_or_else(|| format!("ws://{addr}/v1/play"));
+        self.game = Some(Node {
+            server,
+            directory: shared.directory,
+            url,
+        });
+        Ok(())
     }
-    let drained = tokio::time::timeout(cli.shutdown_grace(), async {
-        directory_stop.cancel();
-        shutdown.cancel();
-        if let Some((game, results, heartbeat)) = game {
-            let _ = heartbeat.await;
-            game.shutdown().await;
-            results_stop.cancel();
-            let _ = results.await;
+
+    /// The content (checked, or the start fails with the checker's messages), the room
+    /// store and the node directory: in Redis when `REDIS_URL` says so, else embedded.
+    async fn open_shared(&mut self) -> anyhow::Result<Shared> {
+        let content = Arc::new(open_content(&self.config.shared.content_dir)?);
+        self.content = Some(Arc::clone(&content));
+        let shared = &self.config.shared;
+        let (rooms, directory) = match &shared.redis_url {
+            Some(url) => {
+                let redis = RedisPool::connect(url)
+                    .await
+                    .with_context(|| format!("connecting to Redis at {}", redis_host(url)))?;
+                (
+                    RoomStore::Redis(RedisStore::new(redis.clone(), &shared.redis_prefix)),
+                    NodeDirectory::redis(redis, &shared.redis_prefix),
+                )
+            }
+            None => (
+                RoomStore::Sql(SqlStore::new(
+                    embedded_room_db(&self.config, &self.db).await?,
+                )),
+                NodeDirectory::in_process(),
+            ),
+        };
+        Ok(Shared {
+            content,
+            rooms,
+            directory,
+        })
+    }
+
+    fn listen(
+        &mut self,
+        role: &'static str,
+        addr: SocketAddr,
+        router: Router,
+    ) -> anyhow::Result<()> {
+        self.listen_with(role, addr, router, None)
+    }
+
+    fn listen_with(
+        &mut self,
+        role: &'static str,
+        addr: SocketAddr,
+        router: Router,
+        send_buffer: Option<u32>,
+    ) -> anyhow::Result<()> {
+        let socket = serve::listen(addr, send_buffer)
+            .with_context(|| format!("binding {role} to {addr}"))?;
+        let addr = socket.local_addr()?;
+        tracing::info!(%addr, "{role} listening");
+        self.listeners.push(Listener {
+            role,
+            socket,
+            addr,
+            router,
+        });
+        Ok(())
+    }
+
+    /// Each role's listener address, in the order they were bound.
+    pub fn addresses(&self) -> impl Iterator<Item = (&'static str, SocketAddr)> + '_ {
+        self.listeners.iter().map(|l| (l.role, l.addr))
+    }
+
+    /// The address `role` listens on (`auth`, `lobby`, `game-server`), if it runs here.
+    pub fn address(&self, role: &str) -> Option<SocketAddr> {
+        self.addresses().find(|(r, _)| *r == role).map(|(_, a)| a)
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The token issuer, when auth runs in this process.
+    pub fn issuer(&self) -> Option<&TokenIssuer> {
+        self.issuer.as_ref()
+    }
+
+    pub fn lobby(&self) -> Option<&Arc<Lobby>> {
+        self.lobby.as_ref().map(LobbyService::lobby)
+    }
+
+    pub fn game_server(&self) -> Option<&GameServer> {
+        self.game.as_ref().map(|node| &node.server)
+    }
+
+    /// Serves until `stop` resolves (or a server fails), then stops in order: the node
+    /// leaves the directory (lobbies send its players elsewhere), the rooms snapshot and
+    /// tell their players to reconnect, the results writer makes a last flush, the
+    /// listeners drain; all within the shutdown grace.
+    pub async fn run_until_stopped(self, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let grace = self.config.process.shutdown_grace;
+        let shutdown = CancellationToken::new();
+        let mut servers = JoinSet::new();
+        for listener in self.listeners {
+            servers.spawn(serve::serve(
+                listener.socket,
+                listener.router,
+                shutdown.clone(),
+            ));
         }
-        if let Some(mut tasks) = lobby_tasks {
-            while tasks.join_next().await.is_some() {}
+        let lobby_tasks = self.lobby.as_ref().map(|l| l.spawn_background(&shutdown));
+        // The results writer stops after the rooms, to record the matches they finished.
+        let results_stop = CancellationToken::new();
+        // The node leaves the directory first, so lobbies move its players at once.
+        let directory_stop = CancellationToken::new();
+        let game = self.game.map(|node| {
+            let results = node.server.spawn_results_writer(results_stop.clone());
+            let registration =
+                node.server
+                    .spawn_registration(node.directory, node.url, directory_stop.clone());
+            (node.server, results, registration)
+        });
+        if let Some(content) = self.content {
+            reload_content_on_sighup(content, shutdown.clone());
         }
-        while let Some(stopped) = servers.join_next().await {
-            if let Err(error) = stopped.context("a server task panicked").and_then(|r| r) {
-                tracing::error!(error = format!("{error:#}"), "server stopped with an error");
+
+        tokio::select! {
+            () = stop => tracing::info!("shutdown requested; draining"),
+            Some(stopped) = servers.join_next() => {
+                stopped.context("a server task panicked")??;
+                anyhow::bail!("a server stopped on its own");
             }
         }
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            grace_secs = cli.shutdown_grace_secs,
-            "drain deadline passed; exiting anyway"
+        let drained = tokio::time::timeout(grace, async {
+            directory_stop.cancel();
+            shutdown.cancel();
+            if let Some((server, results, registration)) = game {
+                let _ = registration.await;
+                server.shutdown().await;
+                results_stop.cancel();
+                let _ = results.await;
+            }
+            if let Some(mut tasks) = lobby_tasks {
+                while tasks.join_next().await.is_some() {}
+            }
+            while let Some(stopped) = servers.join_next().await {
+                if let Err(error) = stopped.context("a server task panicked").and_then(|r| r) {
+                    tracing::error!(error = format!("{error:#}"), "server stopped with an error");
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(?grace, "drain deadline passed; exiting anyway");
+        }
+        self.db.pool().close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn open_database(config: &Config) -> anyhow::Result<Database> {
+    let data_dir = &config.process.data_dir;
+    tokio::fs::create_dir_all(data_dir)
+        .await
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let db = Database::connect(&config.database_url()).await?;
+    tracing::info!(database = %db.describe(), "database ready");
+    Ok(db)
+}
+
+/// The content in `dir`, checked; the error carries the checker's messages.
+fn open_content(dir: &Path) -> anyhow::Result<ContentStore> {
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "there is no content directory at {} (run from the repository, or point \
+             --content-dir / MOONLIGHT_CONTENT_DIR at one)",
+            dir.display()
         );
     }
-    db.pool().close().await;
-    tracing::info!("stopped");
-    Ok(ExitCode::SUCCESS)
+    let content = ContentStore::open(dir)
+        .map_err(|report| anyhow::anyhow!("{report}the content in {} is invalid", dir.display()))?;
+    tracing::info!(
+        version = content.current().version(),
+        dir = %dir.display(),
+        "content loaded"
+    );
+    Ok(content)
 }
 
 /// The database of the embedded room store (no Redis). On SQLite it is a file of its own,
-/// `rooms.db` next to the main one: SQLite has one writer per file, and sharing it made
-/// every move wait behind the lobby's and the results writer's statements; with two files
-/// the rooms' appends never queue behind them (the results outbox moves rooms.db →
-/// match_results exactly as it does from Redis). Both files get the whole schema; each
-/// uses its own tables. On PostgreSQL the store shares the main database.
-async fn embedded_room_db(cli: &Cli, db: &Database) -> anyhow::Result<Database> {
+/// `rooms.db` next to the main one: SQLite has one writer per file, and a shared file
+/// made every move wait behind the lobby's and the results writer's statements (the
+/// results outbox moves rooms.db → match_results exactly as it does from Redis). On
+/// PostgreSQL the store shares the main database.
+async fn embedded_room_db(config: &Config, db: &Database) -> anyhow::Result<Database> {
     match db.backend() {
-        Backend::Sqlite => Database::connect(&Database::sqlite_rooms_url_in(&cli.data_dir)).await,
+        Backend::Sqlite => {
+            Database::connect(&Database::sqlite_rooms_url_in(&config.process.data_dir)).await
+        }
         Backend::Postgres => Ok(db.clone()),
     }
 }
 
 /// The token verifier of a game server running without auth: from the auth service's
 /// JWKS, by URL or from a saved file.
-async fn remote_verifier(cli: &Cli) -> anyhow::Result<TokenVerifier> {
-    let source = cli.game.auth_jwks.as_deref().context(
+async fn remote_verifier(source: Option<&str>) -> anyhow::Result<TokenVerifier> {
+    let source = source.context(
         "a game server without auth in its process needs --auth-jwks \
          (the auth service's /.well-known/jwks.json URL, or a saved copy)",
     )?;
@@ -255,9 +369,9 @@ async fn remote_verifier(cli: &Cli) -> anyhow::Result<TokenVerifier> {
     TokenVerifier::from_jwks_json(&json).with_context(|| format!("{source} is not a usable JWKS"))
 }
 
-/// Reloads the content for new matches on SIGHUP; running matches keep theirs, and
-/// broken content is reported and not used. Listens from the call on.
-fn reload_content_on_sighup(content: Arc<ContentStore>) {
+/// Reloads the content for new matches on SIGHUP until `stop`; running matches keep
+/// theirs, and broken content is reported and not used.
+fn reload_content_on_sighup(content: Arc<ContentStore>, stop: CancellationToken) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -266,10 +380,15 @@ fn reload_content_on_sighup(content: Arc<ContentStore>) {
             return;
         };
         tokio::spawn(async move {
-            while hangups.recv().await.is_some() {
+            while stop
+                .run_until_cancelled(hangups.recv())
+                .await
+                .flatten()
+                .is_some()
+            {
                 match content.reload() {
                     Ok(Some(version)) => {
-                        tracing::info!(%version, "content reloaded for new matches");
+                        tracing::info!(%version, "content reloaded for new matches")
                     }
                     Ok(None) => tracing::info!("content unchanged"),
                     Err(report) => tracing::error!("content reload refused:\n{report}"),
@@ -278,27 +397,27 @@ fn reload_content_on_sighup(content: Arc<ContentStore>) {
         });
     }
     #[cfg(not(unix))]
-    drop(content);
+    drop((content, stop));
 }
 
-/// Binds a listener and announces it on stdout, one line per listener, so scripts and
-/// tests started with port 0 can find it.
-async fn bind(role: &str, addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    let listener = moonlight_common::serve::listen(addr)
-        .with_context(|| format!("binding {role} to {addr}"))?;
-    let local = listener.local_addr()?;
-    // Not println!: a closed stdout must not bring the service down.
-    let _ = writeln!(std::io::stdout(), "{role} listening on http://{local}");
-    tracing::info!(%local, "{role} listening");
-    Ok(listener)
+/// The host part of a Redis URL, without credentials, for error messages.
+fn redis_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    rest.split(['/', '?']).next().unwrap_or(rest)
 }
 
-fn check_content(dir: &std::path::Path) -> ExitCode {
-    let report = moonlight_engine::check_dir(dir);
-    print!("{report}");
-    if report.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redis_hosts_are_shown_without_credentials() {
+        assert_eq!(
+            super::redis_host("redis://:secret@cache:6379/0"),
+            "cache:6379"
+        );
+        assert_eq!(
+            super::redis_host("redis://127.0.0.1:6380"),
+            "127.0.0.1:6380"
+        );
     }
 }

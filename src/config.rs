@@ -1,65 +1,43 @@
-//! The one typed configuration, from flags and environment variables (flags win).
-//! Every setting has a default that runs: `moonlight` alone starts everything.
+//! The `moonlight` command line: which roles a process runs, and the configuration of
+//! each. The services' own settings are their crates' config structs, flattened in here,
+//! so each flag, environment variable and default is written once, where it is used.
 
-use std::{net::SocketAddr, num::NonZeroU32, path::PathBuf, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
-use clap::{Parser, Subcommand, ValueEnum};
-use moonlight_auth::{AuthConfig, RateLimit};
-use moonlight_common::{Database, telemetry::LogFormat};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use moonlight_auth::AuthConfig;
+use moonlight_common::{
+    Database,
+    config::{defaults, non_empty, seconds},
+    telemetry::LogFormat,
+};
 use moonlight_game_server::GameConfig;
 use moonlight_lobby::LobbyConfig;
 
 #[derive(Debug, Parser)]
-#[command(name = "moonlight", version, about = "Moonlight Online game backend")]
+#[command(
+    name = "moonlight",
+    version,
+    about = "Moonlight Online game backend: with no command, every service in one process",
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Directory for the SQLite database and generated keys.
-    #[arg(
-        long,
-        env = "MOONLIGHT_DATA_DIR",
-        default_value = "data",
-        global = true
-    )]
-    pub data_dir: PathBuf,
-
-    /// Database URL (`sqlite://...` or `postgres://...`); default: a SQLite file in the data
-    /// directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
-    pub database_url: Option<String>,
-
-    /// Log format.
-    #[arg(long, env = "MOONLIGHT_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Human, global = true)]
-    pub log_format: LogFormatArg,
-
-    /// Seconds to let in-flight requests finish after SIGTERM/Ctrl-C before exiting.
-    #[arg(
-        long,
-        env = "MOONLIGHT_SHUTDOWN_GRACE_SECS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub shutdown_grace_secs: u64,
-
     #[command(flatten)]
-    pub auth: AuthArgs,
-
-    #[command(flatten)]
-    pub lobby: LobbyArgs,
-
-    #[command(flatten)]
-    pub game: GameArgs,
+    pub all: AllRoles,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run only the auth service.
-    Auth,
-    /// Run only a lobby (needs REDIS_URL to find game servers, and the auth keys).
-    Lobby,
+    Auth(AuthRole),
+    /// Run only a lobby (needs REDIS_URL to find game servers, and the auth keys in the
+    /// data directory to sign room tickets).
+    Lobby(LobbyRole),
     /// Run only a game-server node (registers itself in Redis for the lobbies).
-    GameServer,
+    GameServer(GameRole),
     /// Work with designers' content.
     #[command(subcommand)]
     Content(ContentCommand),
@@ -73,6 +51,97 @@ pub enum ContentCommand {
         #[arg(default_value = "content")]
         dir: PathBuf,
     },
+}
+
+/// Every role in one process (the default).
+#[derive(Debug, Args)]
+pub struct AllRoles {
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    #[command(flatten)]
+    pub lobby: LobbyConfig,
+    #[command(flatten)]
+    pub game: GameConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthRole {
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    #[command(flatten)]
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct LobbyRole {
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    #[command(flatten)]
+    pub lobby: LobbyConfig,
+}
+
+#[derive(Debug, Args)]
+pub struct GameRole {
+    #[command(flatten)]
+    pub process: ProcessArgs,
+    #[command(flatten)]
+    pub shared: SharedArgs,
+    #[command(flatten)]
+    pub game: GameConfig,
+    /// Where this game server finds the token public keys: the auth service's JWKS URL
+    /// (`http://…/.well-known/jwks.json`, fetched once at start) or a saved copy.
+    #[arg(long, env = "MOONLIGHT_AUTH_JWKS")]
+    pub auth_jwks: String,
+}
+
+/// What every process has, whatever its roles.
+#[derive(Debug, Clone, Args)]
+pub struct ProcessArgs {
+    /// Directory for the SQLite databases and the signing keys.
+    #[arg(long, env = "MOONLIGHT_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL (`sqlite://...` or `postgres://...`); default: a SQLite file in the data
+    /// directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Log format (logs go to stderr; `RUST_LOG` filters them).
+    #[arg(
+        long,
+        env = "MOONLIGHT_LOG_FORMAT",
+        value_enum,
+        default_value = "human"
+    )]
+    pub log_format: LogFormatArg,
+
+    /// Seconds to let in-flight work finish after SIGTERM/Ctrl-C before exiting.
+    #[arg(long = "shutdown-grace-secs", env = "MOONLIGHT_SHUTDOWN_GRACE_SECS", default_value = "10", value_parser = seconds)]
+    pub shutdown_grace: Duration,
+}
+
+/// What the lobby and the game servers share.
+#[derive(Debug, Clone, Args)]
+pub struct SharedArgs {
+    /// The designers' content (cards, decks, rules). SIGHUP reloads it for new matches.
+    #[arg(long, env = "MOONLIGHT_CONTENT_DIR", default_value = "content")]
+    pub content_dir: PathBuf,
+
+    /// Redis for the shared room store and node directory (required with more than one
+    /// process); default: the embedded store in the data directory, and an in-process
+    /// directory.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key this deployment uses.
+    #[arg(long, env = "MOONLIGHT_REDIS_PREFIX", default_value = "moonlight:", value_parser = non_empty)]
+    pub redis_prefix: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,257 +159,159 @@ impl From<LogFormatArg> for LogFormat {
     }
 }
 
-#[derive(Debug, clap::Args)]
-pub struct AuthArgs {
-    /// Address the auth service listens on (port 0 picks a free port).
-    #[arg(
-        long,
-        env = "MOONLIGHT_AUTH_ADDR",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub auth_addr: SocketAddr,
-
-    /// Register/login/refresh requests allowed per client IP per minute.
-    #[arg(
-        long,
-        env = "MOONLIGHT_AUTH_RATE_PER_MINUTE",
-        default_value = "30",
-        global = true
-    )]
-    pub auth_rate_per_minute: NonZeroU32,
-
-    /// Requests a client IP may make in a burst before the per-minute rate applies.
-    #[arg(
-        long,
-        env = "MOONLIGHT_AUTH_RATE_BURST",
-        default_value = "10",
-        global = true
-    )]
-    pub auth_rate_burst: NonZeroU32,
-
-    /// Password hashes computed at once (default: the number of cores).
-    #[arg(long, env = "MOONLIGHT_HASH_WORKERS", global = true)]
-    pub hash_workers: Option<usize>,
-
-    /// Password hashes allowed to wait before requests get 503 (default: 32 per core).
-    #[arg(long, env = "MOONLIGHT_HASH_QUEUE", global = true)]
-    pub hash_queue: Option<usize>,
+/// Which services a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub auth: bool,
+    pub lobby: bool,
+    pub game: bool,
 }
 
-#[derive(Debug, clap::Args)]
-pub struct LobbyArgs {
-    /// Address the lobby listens on (REST under /v1/lobby).
-    #[arg(
-        long,
-        env = "MOONLIGHT_LOBBY_ADDR",
-        default_value = "127.0.0.1:8081",
-        global = true
-    )]
-    pub lobby_addr: SocketAddr,
-
-    /// Seconds a quick-match player waits before being offered a practice match.
-    #[arg(
-        long,
-        env = "MOONLIGHT_PRACTICE_AFTER_SECS",
-        default_value_t = 60,
-        global = true
-    )]
-    pub practice_after_secs: u64,
-
-    /// Milliseconds between matchmaking rounds.
-    #[arg(
-        long,
-        env = "MOONLIGHT_MATCH_INTERVAL_MS",
-        default_value_t = 500,
-        global = true
-    )]
-    pub match_interval_ms: u64,
+impl Roles {
+    pub const ALL: Roles = Roles {
+        auth: true,
+        lobby: true,
+        game: true,
+    };
+    pub const AUTH: Roles = Roles {
+        auth: true,
+        lobby: false,
+        game: false,
+    };
+    pub const LOBBY: Roles = Roles {
+        auth: false,
+        lobby: true,
+        game: false,
+    };
+    pub const GAME: Roles = Roles {
+        auth: false,
+        lobby: false,
+        game: true,
+    };
 }
 
-#[derive(Debug, clap::Args)]
-pub struct GameArgs {
-    /// Address the game server listens on (WebSocket at /v1/play).
-    #[arg(
-        long,
-        env = "MOONLIGHT_GAME_ADDR",
-        default_value = "127.0.0.1:8082",
-        global = true
-    )]
-    pub game_addr: SocketAddr,
-
-    /// This node's id: room tickets name the node they admit to.
-    #[arg(
-        long,
-        env = "MOONLIGHT_NODE_ID",
-        default_value = "node-1",
-        global = true
-    )]
-    pub node_id: String,
-
-    /// Redis for the shared room store and node directory (required with more than one
-    /// process); default: the embedded store in the database, and an in-process directory.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true, global = true)]
-    pub redis_url: Option<String>,
-
-    /// Prefix of every Redis key this deployment uses.
-    #[arg(
-        long,
-        env = "MOONLIGHT_REDIS_PREFIX",
-        default_value = "moonlight:",
-        global = true
-    )]
-    pub redis_prefix: String,
-
-    /// The WebSocket URL players use to reach this node (default: its listener's address,
-    /// `ws://ADDR/v1/play`). Set it when players connect through another name or a proxy.
-    #[arg(long, env = "MOONLIGHT_PUBLIC_URL", global = true)]
-    pub public_url: Option<String>,
-
-    /// Seconds between this node's heartbeats in the node directory; three missed beats
-    /// and lobbies move its matches elsewhere.
-    #[arg(
-        long,
-        env = "MOONLIGHT_HEARTBEAT_SECS",
-        default_value_t = 2,
-        global = true
-    )]
-    pub heartbeat_secs: u64,
-
-    /// The designers' content (cards, decks, rules). SIGHUP reloads it for new matches.
-    #[arg(
-        long,
-        env = "MOONLIGHT_CONTENT_DIR",
-        default_value = "content",
-        global = true
-    )]
-    pub content_dir: PathBuf,
-
-    /// Where a game server without auth in its process finds the token public keys: the
-    /// auth service's JWKS URL (`http://…/.well-known/jwks.json`) or a saved copy.
-    #[arg(long, env = "MOONLIGHT_AUTH_JWKS", global = true)]
+/// Everything an [`Application`](crate::Application) is built from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub roles: Roles,
+    pub process: ProcessArgs,
+    pub shared: SharedArgs,
+    pub auth: AuthConfig,
+    pub lobby: LobbyConfig,
+    pub game: GameConfig,
+    /// A game server without auth in its process: where its token keys are.
     pub auth_jwks: Option<String>,
-
-    /// Browser origins allowed to open game sockets (comma-separated); empty: any.
-    #[arg(
-        long,
-        env = "MOONLIGHT_ALLOWED_ORIGINS",
-        value_delimiter = ',',
-        global = true
-    )]
-    pub allowed_origins: Vec<String>,
-
-    /// Seconds a player has for a turn.
-    #[arg(long, env = "MOONLIGHT_TURN_SECS", default_value_t = 75, global = true)]
-    pub turn_secs: u64,
-
-    /// Seconds a disconnected seat is held before it forfeits.
-    #[arg(
-        long,
-        env = "MOONLIGHT_RECONNECT_SECS",
-        default_value_t = 60,
-        global = true
-    )]
-    pub reconnect_secs: u64,
-
-    /// Seconds a matched player has to connect before the match is void (no contest).
-    #[arg(long, env = "MOONLIGHT_JOIN_SECS", default_value_t = 30, global = true)]
-    pub join_secs: u64,
-
-    /// Rooms this node runs at most.
-    #[arg(
-        long,
-        env = "MOONLIGHT_MAX_ROOMS",
-        default_value_t = 10_000,
-        global = true
-    )]
-    pub max_rooms: usize,
-
-    /// Game sockets this node holds at most.
-    #[arg(
-        long,
-        env = "MOONLIGHT_MAX_CONNECTIONS",
-        default_value_t = 16_000,
-        global = true
-    )]
-    pub max_connections: usize,
-
-    /// Frames a game socket may send per second, after a burst of --frame-burst (more:
-    /// `rate_limited` and the socket closes).
-    #[arg(
-        long,
-        env = "MOONLIGHT_FRAMES_PER_SECOND",
-        default_value_t = 20,
-        global = true
-    )]
-    pub frames_per_second: u32,
-
-    /// Frames a game socket may send at once before --frames-per-second applies.
-    #[arg(
-        long,
-        env = "MOONLIGHT_FRAME_BURST",
-        default_value_t = 40,
-        global = true
-    )]
-    pub frame_burst: u32,
 }
 
-impl Cli {
+impl Default for Config {
+    /// Every role, every default: what `moonlight` alone runs.
+    fn default() -> Self {
+        let all: AllRoles = defaults();
+        Self::from_all(all)
+    }
+}
+
+impl Config {
+    fn from_all(all: AllRoles) -> Self {
+        Self {
+            roles: Roles::ALL,
+            process: all.process,
+            shared: all.shared,
+            auth: all.auth,
+            lobby: all.lobby,
+            game: all.game,
+            auth_jwks: None,
+        }
+    }
+
+    /// The database URL in use: the flag's, or the SQLite file in the data directory.
     pub fn database_url(&self) -> String {
-        self.database_url
+        self.process
+            .database_url
             .clone()
-            .unwrap_or_else(|| Database::sqlite_url_in(&self.data_dir))
-    }
-
-    pub fn shutdown_grace(&self) -> Duration {
-        Duration::from_secs(self.shutdown_grace_secs)
-    }
-
-    pub fn game_config(&self) -> GameConfig {
-        GameConfig {
-            node_id: self.game.node_id.clone(),
-            allowed_origins: self.game.allowed_origins.clone(),
-            turn_time: Duration::from_secs(self.game.turn_secs),
-            reconnect_window: Duration::from_secs(self.game.reconnect_secs),
-            join_window: Duration::from_secs(self.game.join_secs),
-            max_rooms: self.game.max_rooms,
-            max_connections: self.game.max_connections,
-            frames_per_second: self.game.frames_per_second,
-            frame_burst: self.game.frame_burst,
-            ..GameConfig::default()
-        }
-    }
-
-    pub fn lobby_config(&self) -> LobbyConfig {
-        LobbyConfig {
-            practice_after: Duration::from_secs(self.lobby.practice_after_secs),
-            match_interval: Duration::from_millis(self.lobby.match_interval_ms.max(1)),
-            ..LobbyConfig::default()
-        }
+            .unwrap_or_else(|| Database::sqlite_url_in(&self.process.data_dir))
     }
 
     pub fn keys_dir(&self) -> PathBuf {
-        self.data_dir.join("keys")
+        self.process.data_dir.join("keys")
     }
 
-    pub fn auth_config(&self) -> AuthConfig {
-        let defaults = AuthConfig::default();
-        AuthConfig {
-            keys_dir: Some(self.keys_dir()),
-            rate_limit: RateLimit {
-                per_minute: self.auth.auth_rate_per_minute,
-                burst: self.auth.auth_rate_burst,
-            },
-            hash_workers: self.auth.hash_workers.unwrap_or(defaults.hash_workers),
-            hash_queue: self.auth.hash_queue.unwrap_or(defaults.hash_queue),
-            ..defaults
+    /// What the flags cannot check one at a time.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.roles.game {
+            self.game.validate().map_err(anyhow::Error::msg)?;
         }
+        if self.roles.lobby && !self.roles.game && self.shared.redis_url.is_none() {
+            anyhow::bail!(
+                "a lobby without a game server in its process needs REDIS_URL: \
+                 that is where game servers register"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What `moonlight` was asked to do.
+pub enum Task {
+    Serve(Box<Config>),
+    CheckContent(PathBuf),
+}
+
+impl Cli {
+    pub fn log_format(&self) -> LogFormat {
+        let format = match &self.command {
+            None => self.all.process.log_format,
+            Some(Command::Auth(role)) => role.process.log_format,
+            Some(Command::Lobby(role)) => role.process.log_format,
+            Some(Command::GameServer(role)) => role.process.log_format,
+            Some(Command::Content(_)) => LogFormatArg::Human,
+        };
+        format.into()
+    }
+
+    pub fn into_task(self) -> Task {
+        let defaults = Config::default();
+        let config = match self.command {
+            None => Config::from_all(self.all),
+            Some(Command::Auth(role)) => Config {
+                roles: Roles::AUTH,
+                process: role.process,
+                auth: role.auth,
+                ..defaults
+            },
+            Some(Command::Lobby(role)) => Config {
+                roles: Roles::LOBBY,
+                process: role.process,
+                shared: role.shared,
+                lobby: role.lobby,
+                ..defaults
+            },
+            Some(Command::GameServer(role)) => Config {
+                roles: Roles::GAME,
+                process: role.process,
+                shared: role.shared,
+                game: role.game,
+                auth_jwks: Some(role.auth_jwks),
+                ..defaults
+            },
+            Some(Command::Content(ContentCommand::Check { dir })) => {
+                return Task::CheckContent(dir);
+            }
+        };
+        Task::Serve(Box::new(config))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        match Cli::try_parse_from(args)?.into_task() {
+            Task::Serve(config) => Ok(*config),
+            Task::CheckContent(_) => panic!("not a server"),
+        }
+    }
 
     #[test]
     fn the_cli_is_well_formed() {
@@ -350,18 +321,19 @@ mod tests {
 
     #[test]
     fn defaults_run_with_no_configuration() {
-        let cli = Cli::try_parse_from(["moonlight"]).unwrap();
-        assert!(cli.command.is_none());
-        assert!(cli.database_url().starts_with("sqlite://"));
-        assert_eq!(cli.auth.auth_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(cli.lobby.lobby_addr.to_string(), "127.0.0.1:8081");
-        assert_eq!(cli.game.game_addr.to_string(), "127.0.0.1:8082");
-        assert!(cli.game.redis_url.is_none());
+        let config = parse(&["moonlight"]).unwrap();
+        assert_eq!(config.roles, Roles::ALL);
+        assert!(config.database_url().starts_with("sqlite://"));
+        assert_eq!(config.auth.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.lobby.addr.to_string(), "127.0.0.1:8081");
+        assert_eq!(config.game.addr.to_string(), "127.0.0.1:8082");
+        assert!(config.shared.redis_url.is_none());
+        config.validate().unwrap();
     }
 
     #[test]
     fn game_server_flags_reach_its_config() {
-        let cli = Cli::try_parse_from([
+        let config = parse(&[
             "moonlight",
             "game-server",
             "--node-id",
@@ -369,23 +341,47 @@ mod tests {
             "--allowed-origins",
             "https://a.example,https://b.example",
             "--turn-secs",
-            "30",
+            "40",
+            "--auth-jwks",
+            "jwks.json",
         ])
         .unwrap();
-        assert!(matches!(cli.command, Some(Command::GameServer)));
-        let config = cli.game_config();
-        assert_eq!(config.node_id, "eu-2");
+        assert_eq!(config.roles, Roles::GAME);
+        assert_eq!(config.game.node_id, "eu-2");
         assert_eq!(
-            config.allowed_origins,
+            config.game.allowed_origins,
             ["https://a.example", "https://b.example"]
         );
-        assert_eq!(config.turn_time, Duration::from_secs(30));
+        assert_eq!(config.game.turn_time, Duration::from_secs(40));
+        assert_eq!(config.auth_jwks.as_deref(), Some("jwks.json"));
     }
 
     #[test]
-    fn flags_after_the_role_are_accepted() {
-        let cli = Cli::try_parse_from(["moonlight", "auth", "--auth-addr", "127.0.0.1:0"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Auth)));
-        assert_eq!(cli.auth.auth_addr.port(), 0);
+    fn zero_and_nonsense_values_are_refused_with_the_flag_named() {
+        for args in [
+            &["moonlight", "--max-rooms", "0"][..],
+            &["moonlight", "--turn-secs", "0"],
+            &["moonlight", "--frames-per-second", "0"],
+            &["moonlight", "--match-interval-ms", "0"],
+            &["moonlight", "--node-id", " "],
+            &["moonlight", "--public-url", "http://example"],
+            &["moonlight", "--game-addr", "nowhere"],
+        ] {
+            let error = parse(args).unwrap_err().to_string();
+            assert!(error.contains(args[1]), "{args:?}: {error}");
+        }
+        let config = parse(&["moonlight", "--join-secs", "90"]).unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("--join-secs"), "{error}");
+    }
+
+    #[test]
+    fn each_role_takes_only_its_own_flags() {
+        assert!(parse(&["moonlight", "auth", "--auth-addr", "127.0.0.1:0"]).is_ok());
+        assert!(parse(&["moonlight", "auth", "--turn-secs", "30"]).is_err());
+        assert!(parse(&["moonlight", "game-server", "--auth-addr", "127.0.0.1:0"]).is_err());
+        assert!(
+            Cli::try_parse_from(["moonlight", "content", "check", "--turn-secs", "3"]).is_err()
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! Not a libtest harness: the tool's worker processes are this executable started again
 //! (with the tool's worker variable set), so `main` is the tool's when that is set.
 
+#[path = "system/support/mod.rs"]
 mod support;
 
 use std::{path::Path, process::ExitCode};
@@ -43,6 +44,7 @@ async fn smoke_run() {
     let data = tempfile::tempdir().unwrap();
     let server = support::start(
         data.path(),
+        support::Role::All,
         &[
             "--auth-rate-per-minute",
             "100000",
@@ -52,7 +54,6 @@ async fn smoke_run() {
             "1000",
         ],
         &[],
-        &["auth", "lobby", "game-server"],
     )
     .await;
     let json = data.path().join("report.json");

@@ -12,18 +12,16 @@ mod routes;
 mod store;
 mod tokens;
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::Router;
 use moonlight_common::{
     Database,
-    http::{ReadinessCheck, standard_service},
+    config::{at_least_one, defaults},
+    http::{BearerAuth, database_ready, standard_service},
 };
-use utoipa::{
-    Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use utoipa::OpenApi;
 
 pub use domain::{Password, Username};
 pub use error::AuthError;
@@ -38,31 +36,42 @@ pub use tokens::{
 };
 
 /// How the auth service behaves; the binary fills it from flags and environment.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AuthConfig {
+    /// Address the auth service listens on (port 0 picks a free port).
+    #[arg(
+        id = "auth_addr",
+        long = "auth-addr",
+        env = "MOONLIGHT_AUTH_ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub addr: SocketAddr,
     /// Where signing keys live; `None` keeps one in memory (tests).
+    #[arg(skip)]
     pub keys_dir: Option<PathBuf>,
+    #[arg(skip = Duration::from_secs(15 * 60))]
     pub access_ttl: Duration,
+    #[arg(skip = Duration::from_secs(30 * 24 * 3600))]
     pub refresh_ttl: Duration,
+    #[command(flatten)]
     pub rate_limit: RateLimit,
-    /// Password hashes computed at once (defaults to the number of cores).
+    /// Password hashes computed at once (default: the number of cores).
+    #[arg(long, env = "MOONLIGHT_HASH_WORKERS", default_value_t = cores(), hide_default_value = true, value_parser = at_least_one)]
     pub hash_workers: usize,
-    /// Password hashes allowed to wait; beyond that requests get 503.
+    /// Password hashes allowed to wait before requests get 503 (default: 32 per core; 0:
+    /// none wait).
+    #[arg(long, env = "MOONLIGHT_HASH_QUEUE", default_value_t = 32 * cores(), hide_default_value = true)]
     pub hash_queue: usize,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        Self {
-            keys_dir: None,
-            access_ttl: Duration::from_secs(15 * 60),
-            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
-            rate_limit: RateLimit::default(),
-            hash_workers: cores,
-            hash_queue: cores * 32,
-        }
+        defaults()
     }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// Token lifetimes the handlers need.
@@ -86,23 +95,6 @@ pub struct AuthService {
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
 
 impl AuthService {
     pub async fn build(config: &AuthConfig, db: Database) -> anyhow::Result<Self> {
@@ -130,20 +122,8 @@ impl AuthService {
         let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(routes::router(state, limiter))
             .split_for_parts();
-        let document = Arc::new(openapi.clone());
-        let routes = routes.route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let document = document.clone();
-                async move { axum::Json(document.as_ref().clone()) }
-            }),
-        );
-        let ready: ReadinessCheck = Arc::new(move || {
-            let db = db.clone();
-            Box::pin(async move { db.is_ready().await })
-        });
         Ok(Self {
-            router: standard_service("auth", routes, ready),
+            router: standard_service("auth", routes, openapi.clone(), database_ready(db)),
             openapi,
             issuer,
         })

@@ -36,18 +36,27 @@ pub fn login_lock_secs(failures: i64) -> Option<i64> {
 }
 
 /// Requests per minute and burst allowed per client IP.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct RateLimit {
+    /// Register/login/refresh requests allowed per client IP per minute.
+    #[arg(
+        long = "auth-rate-per-minute",
+        env = "MOONLIGHT_AUTH_RATE_PER_MINUTE",
+        default_value = "30"
+    )]
     pub per_minute: NonZeroU32,
+    /// Requests a client IP may make in a burst before the per-minute rate applies.
+    #[arg(
+        long = "auth-rate-burst",
+        env = "MOONLIGHT_AUTH_RATE_BURST",
+        default_value = "10"
+    )]
     pub burst: NonZeroU32,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self {
-            per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
-            burst: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
-        }
+        moonlight_common::config::defaults()
     }
 }
 

@@ -41,6 +41,7 @@ impl Backend {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    described: String,
     /// Stops the SQLite checkpointer when the last clone goes.
     _checkpointer: Option<Arc<DropGuard>>,
 }
@@ -61,8 +62,16 @@ impl Database {
         format!("sqlite://{}?mode=rwc", path.display())
     }
 
-    /// Connects to `url` and applies the migrations for its backend.
+    /// Connects to `url` and applies the migrations for its backend. Errors name the
+    /// database (its file, or its host and name; never its password).
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let place = describe(url);
+        Self::connect_to(url)
+            .await
+            .with_context(|| format!("opening the database ({place})"))
+    }
+
+    async fn connect_to(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
@@ -106,6 +115,7 @@ impl Database {
         let db = Self {
             pool,
             backend,
+            described: describe(url),
             _checkpointer: checkpointer,
         };
         db.migrate().await?;
@@ -127,6 +137,11 @@ impl Database {
         &self.pool
     }
 
+    /// Which database this is, for logs: its file, or its host and name.
+    pub fn describe(&self) -> String {
+        self.described.clone()
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -134,6 +149,27 @@ impl Database {
     /// Whether the database answers a trivial query (for `/readyz`).
     pub async fn is_ready(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// A database URL as people read it, without credentials: `SQLite file data/moonlight.db`,
+/// `PostgreSQL moonlight on db.internal:5432`.
+fn describe(url: &str) -> String {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = rest.split('?').next().unwrap_or(rest);
+        return format!("SQLite file {path}");
+    }
+    let Some((_, rest)) = url.split_once("://") else {
+        return "an unrecognised URL".to_owned();
+    };
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let rest = rest.split('?').next().unwrap_or(rest);
+    match rest.split_once('/') {
+        Some((host, name)) => format!("PostgreSQL {name} on {host}"),
+        None => format!("PostgreSQL on {rest}"),
     }
 }
 
@@ -187,6 +223,18 @@ pub fn placeholder_rows(width: usize, rows: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn databases_are_described_without_credentials() {
+        assert_eq!(
+            super::describe("sqlite://data/moonlight.db?mode=rwc"),
+            "SQLite file data/moonlight.db"
+        );
+        assert_eq!(
+            super::describe("postgres://app:hunter2@db.internal:5432/moonlight?sslmode=require"),
+            "PostgreSQL moonlight on db.internal:5432"
+        );
+    }
+
     #[test]
     fn placeholder_rows_number_every_value() {
         assert_eq!(super::placeholder_rows(2, 2), "($1, $2), ($3, $4)");

@@ -17,8 +17,18 @@ use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
+use utoipa::{
+    Modify,
+    openapi::{
+        OpenApi,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
 
-use crate::telemetry::{metrics_handle, render_metrics};
+use crate::{
+    Database,
+    telemetry::{metrics_handle, render_metrics},
+};
 
 /// Largest request body any REST endpoint accepts; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -49,16 +59,50 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
     (status, Json(body)).into_response()
 }
 
-/// Answers whether the service can take traffic (its dependencies answer).
+/// Answers whether the service can do its job now (its dependencies answer).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 
-/// Wraps a service's routes with what every service has: `/healthz` (the process is up),
-/// `/readyz` (its dependencies answer), `/metrics` (Prometheus), JSON 404/405 answers,
-/// a request-body cap, per-route request counts and latency histograms, and request ids
-/// (an incoming `x-request-id` is kept, otherwise one is made) carried into the access log.
-pub fn standard_service(service: &'static str, routes: Router, ready: ReadinessCheck) -> Router {
+/// Ready when `db` answers (see [`Database::is_ready`]).
+pub fn database_ready(db: Database) -> ReadinessCheck {
+    Arc::new(move || {
+        let db = db.clone();
+        Box::pin(async move { db.is_ready().await })
+    })
+}
+
+/// The `bearer` security scheme (an access token in `Authorization: Bearer`) that the
+/// services' OpenAPI documents refer to.
+pub struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Wraps a service's routes with what every service has: `/openapi.json` (its document),
+/// `/healthz` (the process is up), `/readyz` (it can do its job), `/metrics`
+/// (Prometheus), JSON 404/405 answers, a request-body cap, per-route request counts and
+/// latency histograms, and request ids (an incoming `x-request-id` is kept, otherwise one
+/// is made) carried into the access log.
+pub fn standard_service(
+    service: &'static str,
+    routes: Router,
+    openapi: OpenApi,
+    ready: ReadinessCheck,
+) -> Router {
     // Install the recorder now: anything recorded before it exists is lost.
     metrics_handle();
+    let openapi = Arc::new(openapi);
     let tracked = routes
         .route_layer(middleware::from_fn_with_state(service, track_metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
@@ -69,6 +113,13 @@ pub fn standard_service(service: &'static str, routes: Router, ready: ReadinessC
         )
         .route("/readyz", get(move || readiness(ready.clone())))
         .route("/metrics", get(|| async { render_metrics() }))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = Arc::clone(&openapi);
+                async move { Json(openapi.as_ref().clone()) }
+            }),
+        )
         .merge(tracked)
         .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {

@@ -7,6 +7,7 @@
 //!   (request ids, access logs, metrics, body limits, `/healthz`, `/readyz`, `/metrics`);
 //! - [`serve`]: serving a router on an already-bound listener until a shutdown token fires.
 
+pub mod config;
 pub mod db;
 pub mod http;
 pub mod serve;

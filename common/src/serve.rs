@@ -12,17 +12,20 @@ use tokio_util::sync::CancellationToken;
 /// `net.core.somaxconn`, 4096 on current Linux).
 const ACCEPT_BACKLOG: u32 = 4096;
 
-/// Binds `addr` with a deep accept queue. Thousands of clients reconnecting at once (a
-/// network blip, a node restart) then wait in the queue for microseconds; with the usual
-/// 1024, the overflow's handshakes were dropped and retried by their clients a second
-/// (then three) later: a reconnect storm of 2,000 players took 1.1 s at the median.
-pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+/// Binds `addr` with a deep accept queue: thousands of clients reconnecting at once (a
+/// network blip, a node restart) wait in the queue instead of having their handshakes
+/// dropped and retried a second later. `send_buffer` sets the kernel send buffer that
+/// accepted sockets inherit (`None`: the system's).
+pub fn listen(addr: SocketAddr, send_buffer: Option<u32>) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
     } else {
         tokio::net::TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    if let Some(bytes) = send_buffer {
+        socket.set_send_buffer_size(bytes)?;
+    }
     socket.bind(addr)?;
     socket.listen(ACCEPT_BACKLOG)
 }

@@ -1,6 +1,6 @@
 //! Logs and metrics set-up, done once per process by the binary (and by test harnesses).
 
-use std::sync::OnceLock;
+use std::{io::IsTerminal as _, sync::OnceLock};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
@@ -15,19 +15,28 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global tracing subscriber. `RUST_LOG` overrides the default filter
-/// (`info`). Calling it twice is harmless (the second call changes nothing).
+/// Installs the global tracing subscriber, writing to stderr (stdout is for what scripts
+/// read, like the listeners' addresses), in colour only when stderr is a terminal.
+/// `RUST_LOG` overrides the default filter (`info`). Calling it twice is harmless (the
+/// second call changes nothing).
 pub fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let registry = tracing_subscriber::registry().with(filter);
     let _already_set = match format {
-        LogFormat::Human => registry.with(fmt::layer()).try_init(),
+        LogFormat::Human => registry
+            .with(
+                fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::stderr().is_terminal()),
+            )
+            .try_init(),
         LogFormat::Json => registry
             .with(
                 fmt::layer()
                     .json()
                     .flatten_event(true)
-                    .with_current_span(true),
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
             )
             .try_init(),
     };

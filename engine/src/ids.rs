@@ -114,7 +114,8 @@ impl fmt::Debug for Keywords {
 
 impl Serialize for Keywords {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
+        // Collected first: binary formats (snapshots) need the length up front.
+        s.collect_seq(self.iter().collect::<Vec<_>>())
     }
 }
 

@@ -3,19 +3,19 @@
 //! - [`content`]: load and check `content/` ([`Content::load`], [`check_dir`]);
 //! - [`rules`]: the deterministic engine ([`Game`]), its actions, events and views;
 //! - [`snapshot`]: compact state bytes and the state hash;
-//! - [`bot`]: the practice bot ([`choose_action`]).
+//! - [`ai`]: the practice bot's player ([`choose_action`]).
 //!
 //! Pure: no clock, no global RNG, no I/O except reading content files. See
 //! `engine/README.md` for the model, the resolution order and the guarantees.
 
-pub mod bot;
+pub mod ai;
 pub mod content;
 mod ids;
 mod rng;
 pub mod rules;
 pub mod snapshot;
 
-pub use bot::choose_action;
+pub use ai::choose_action;
 pub use content::schema::{self, Keyword, json_schema};
 pub use content::{
     CheckReport, Content, ContentStore, DeckError, Diagnostic, Severity, SourceFile, check_dir,

@@ -96,15 +96,15 @@ type Golden = ((u32, usize, usize), u8, &'static str);
 const GOLDEN_1: Golden = (
     (17, 69, 231),
     0,
-    "698f4431b19c5bb201044c5494f4e21a7a603d2588189c115e8877cc48685fe6",
+    "ebacfbe6d3f55441b1ed237ae8af2c920185fed091c4a978b21bd9c0d1146f6a",
 );
 const GOLDEN_2: Golden = (
     (36, 143, 522),
     1,
-    "fa594beb9473f093c52ae5eb4a0f5f2fbaa62c10f27b2b3ea04f144dcbfe3d7b",
+    "bfcad6e3018631bbcd49cdfc9efe118b986ef2298d75e3db0a69d04ddb6a154b",
 );
 const GOLDEN_3: Golden = (
     (49, 168, 635),
     0,
-    "3b44bd66bb029b2362c9cf989b1c9558fbd9a0e0338c374ff5b29b61447c533d",
+    "e61349b440ffd856433be46456271c1948c6cbeb547e738a7cbc223658bc0733",
 );

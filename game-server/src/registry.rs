@@ -5,11 +5,13 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex, MutexGuard,
+        Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
 
+use moonlight_rooms::StoreError;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
@@ -18,7 +20,6 @@ use crate::{
         Room, RoomHandle, RoomMsg,
         restore::{RestoreError, restore},
     },
-    store::StoreError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +51,7 @@ pub struct Rooms {
 
 impl Rooms {
     fn running(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
-        self.running
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.running.lock()
     }
 
     fn running_handle(&self, room_id: &str) -> Option<RoomHandle> {

@@ -8,7 +8,9 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use moonlight_common::{CancellationToken, Database, db::placeholder_rows};
 use sqlx::Row;
 
-use crate::{NodeContext, store::MatchResult};
+use moonlight_rooms::MatchResult;
+
+use crate::NodeContext;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -24,7 +26,7 @@ pub struct Progress {
     pub failed_attempts: u64,
 }
 
-pub async fn run(ctx: Arc<NodeContext>, db: Database, shutdown: CancellationToken) {
+pub(crate) async fn run(ctx: Arc<NodeContext>, db: Database, shutdown: CancellationToken) {
     let mut backoff = MIN_BACKOFF;
     loop {
         let wait = match flush(&ctx, &db).await {
@@ -93,7 +95,7 @@ pub async fn record(db: &Database, results: &[MatchResult]) -> Result<(), sqlx::
             .bind(&result.match_id)
             .bind(&result.content_version)
             .bind(result.winner_team().map(i64::from))
-            .bind(crate::wire::outcome(&result.outcome).reason)
+            .bind(result.outcome.reason.as_str())
             .bind(i64::from(result.turns))
             .bind(result.started_at)
             .bind(result.finished_at);
@@ -104,10 +106,10 @@ pub async fn record(db: &Database, results: &[MatchResult]) -> Result<(), sqlx::
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
-    let seats: Vec<(&MatchResult, usize)> = results
+    let seats: Vec<_> = results
         .iter()
         .filter(|r| inserted.contains(&r.match_id))
-        .flat_map(|r| (0..r.players.len()).map(move |i| (r, i)))
+        .flat_map(|r| r.seats().map(move |seat| (&r.match_id, seat)))
         .collect();
     if !seats.is_empty() {
         let sql = format!(
@@ -115,13 +117,12 @@ pub async fn record(db: &Database, results: &[MatchResult]) -> Result<(), sqlx::
             placeholder_rows(4, seats.len())
         );
         let mut insert = sqlx::query(&sql).persistent(seats.len() == 2);
-        for (result, i) in seats {
-            let seat = moonlight_engine::Seat(u8::try_from(i).unwrap_or(u8::MAX));
+        for (match_id, (seat, player, seat_result)) in seats {
             insert = insert
-                .bind(&result.match_id)
-                .bind(i64::try_from(i).unwrap_or(i64::MAX))
-                .bind(&result.players[i].player_id)
-                .bind(result.result_for(seat));
+                .bind(match_id)
+                .bind(i64::from(seat.0))
+                .bind(&player.player_id)
+                .bind(seat_result.as_str());
         }
         insert.execute(&mut *tx).await?;
     }

@@ -2,8 +2,8 @@
 //! and event types already hold only what a viewer may see; this only changes their shape.
 
 use moonlight_engine::{
-    Action, EndReason, EntityId, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat,
-    SeatEvent, SeatPublicView, SeatView, UnitView,
+    Action, EntityId, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat, SeatEvent,
+    SeatPublicView, SeatView, UnitView,
 };
 use moonlight_proto::v1 as pb;
 
@@ -68,13 +68,7 @@ pub fn seat(s: Seat) -> u32 {
 pub fn outcome(o: &Outcome) -> pb::Outcome {
     pb::Outcome {
         winners: o.winners.iter().copied().map(seat).collect(),
-        reason: match o.reason {
-            EndReason::HeroDefeated => "hero_defeated",
-            EndReason::Concession => "concession",
-            EndReason::TurnLimit => "turn_limit",
-            EndReason::NoContest => "no_contest",
-        }
-        .to_owned(),
+        reason: o.reason.as_str().to_owned(),
     }
 }
 

@@ -2,10 +2,8 @@
 
 use moonlight_common::Database;
 use moonlight_engine::{EndReason, Outcome, Seat};
-use moonlight_game_server::{
-    results::record,
-    store::{MatchResult, PlayerRecord},
-};
+use moonlight_game_server::results::record;
+use moonlight_rooms::{MatchResult, PlayerRecord};
 use moonlight_testkit::{DbKind, TestDatabase, db_tests};
 use sqlx::Row;
 

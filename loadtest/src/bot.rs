@@ -14,8 +14,11 @@ use std::{
     time::Duration,
 };
 
+use moonlight_client::{
+    Api, ApiError, Dialer, GameSocket, Incoming, LobbyState, MatchTicket, Tokens, policy::choose,
+    socket::http_base,
+};
 use moonlight_proto::v1::{self as pb, client_frame, server_frame::Body};
-use moonlight_testkit::game_client::choose;
 use serde::{Deserialize, Serialize};
 use tokio::{
     sync::{Notify, mpsc},
@@ -23,11 +26,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    api::{Api, ApiError, LobbyState, MatchTicket, Tokens},
-    socket::{Incoming, Net, Session, http_base},
-    stats::{Count, Phase, Recorder, Timing},
-};
+use crate::stats::{Count, Phase, Recorder, Timing};
 
 /// How bots find their matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -51,7 +50,7 @@ const TICKET_REUSE: Duration = Duration::from_secs(90);
 /// What every bot of a worker shares.
 pub struct Ctx {
     pub api: Api,
-    pub net: Net,
+    pub dialer: Dialer,
     pub recorder: Arc<Recorder>,
     /// Mean think time before an action.
     pub think: Duration,
@@ -499,7 +498,7 @@ impl Bot {
     }
 
     /// Plays on one socket until something interrupts it.
-    async fn play_on(&mut self, session: &mut Session, seat: &mut Seat) -> Interrupted {
+    async fn play_on(&mut self, session: &mut GameSocket, seat: &mut Seat) -> Interrupted {
         let think = self.ctx.think;
         // The action waiting for its acknowledgement: its client sequence number, and when
         // it was sent.
@@ -572,7 +571,7 @@ impl Bot {
 
     /// Back on a socket after a drop: the ticket in hand if it is still fresh, else (or if
     /// that fails) a fresh one from the lobby, which also knows if the match moved node.
-    async fn resume(&mut self, seat: &mut Seat) -> Option<Session> {
+    async fn resume(&mut self, seat: &mut Seat) -> Option<GameSocket> {
         let _resuming = self.ctx.recorder.in_phase(Phase::Resuming);
         let started = Instant::now();
         let left = seat.ticket.node_id.clone();
@@ -643,20 +642,20 @@ impl Bot {
         &mut self,
         ticket: &MatchTicket,
         resume_from: Option<u64>,
-    ) -> Result<(Session, Body), String> {
+    ) -> Result<(GameSocket, Body), String> {
         let url = ticket.play_url();
         if let Some(base) = http_base(&ticket.url) {
             self.ctx.recorder.node_seen(&ticket.node_id, &base);
         }
         let mut session = self
             .ctx
-            .net
-            .open(&url, &self.ctx.recorder)
+            .dialer
+            .open(&url)
             .await
             .map_err(|e| format!("connect failed: {}", root_cause(&e)))?;
         let said = match resume_from {
             Some(last_seq) => session.resume(last_seq).await,
-            None => session.hello().await,
+            None => session.hello("loadtest").await,
         };
         said.map_err(|_| "socket closed at hello".to_owned())?;
         loop {

@@ -7,15 +7,14 @@
 use std::{io::IsTerminal as _, time::Duration};
 
 use anyhow::Context;
+use moonlight_client::{Api, socket::host};
 use tokio::time::{Instant, MissedTickBehavior, interval};
 
 use crate::{
-    api::Api,
     cli::{RampArgs, RunArgs, Scenario, TargetArgs},
     deploy::Deployment,
     report::{self, FailoverResult, Latencies, Point, RampResult, RampStep, Report, StormResult},
     servers::{self, Watch, Watched},
-    socket::host,
     stats::{Gauges, Sample},
     worker::{Command, Event, Setup},
     workers::Workers,
@@ -296,14 +295,14 @@ async fn sign_in(workers: &mut Workers, players: usize) -> anyhow::Result<usize>
 /// otherwise.
 struct Progress {
     tty: bool,
-    last: std::sync::Mutex<Option<Instant>>,
+    last: parking_lot::Mutex<Option<Instant>>,
 }
 
 impl Progress {
     fn new() -> Self {
         Self {
             tty: std::io::stderr().is_terminal(),
-            last: std::sync::Mutex::new(None),
+            last: parking_lot::Mutex::new(None),
         }
     }
 
@@ -312,7 +311,7 @@ impl Progress {
             eprint!("\r\x1b[2K{text}");
             return;
         }
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let mut last = self.last.lock();
         if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(5)) {
             *last = Some(Instant::now());
             eprintln!("{text}");

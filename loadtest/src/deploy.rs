@@ -8,7 +8,7 @@ use std::{path::Path, str::FromStr};
 use anyhow::Context;
 use moonlight_testkit::{
     RedisServer,
-    process::{Launch, Moonlight},
+    process::{Launch, Moonlight, Role},
 };
 
 use crate::servers::Watched;
@@ -60,16 +60,17 @@ impl std::fmt::Display for Spawn {
 }
 
 /// Limits opened for load: a load test signs in thousands of accounts from a few addresses.
-const LOAD_FLAGS: [&str; 8] = [
+/// An auth service that thousands of bots sign in to from a few addresses.
+const AUTH_LOAD_FLAGS: [&str; 6] = [
     "--auth-rate-per-minute",
     "100000000",
     "--auth-rate-burst",
     "100000000",
     "--hash-queue",
     "100000",
-    "--max-connections",
-    "18000",
 ];
+/// A node for thousands of sockets.
+const GAME_LOAD_FLAGS: [&str; 2] = ["--max-connections", "18000"];
 
 pub struct Deployment {
     pub auth: String,
@@ -111,11 +112,11 @@ impl Deployment {
                 let log = dir.join("moonlight.log");
                 let all = start(
                     bin,
+                    Role::All,
                     &dir,
                     content_dir,
                     &[],
                     env.as_ref().map_or(&[][..], |e| &e[..]),
-                    &ALL_ROLES,
                     &log,
                 )
                 .await?;
@@ -126,11 +127,11 @@ impl Deployment {
                 let env = shared.env();
                 let auth = start(
                     bin,
+                    Role::Auth,
                     &dir,
                     content_dir,
-                    &["auth"],
+                    &[],
                     &env,
-                    &["auth"],
                     &dir.join("auth.log"),
                 )
                 .await?;
@@ -138,11 +139,11 @@ impl Deployment {
                 deployment.watch(&auth, "auth", "auth", false)?;
                 let lobby = start(
                     bin,
+                    Role::Lobby,
                     &dir,
                     content_dir,
-                    &["lobby"],
+                    &[],
                     &env,
-                    &["lobby"],
                     &dir.join("lobby.log"),
                 )
                 .await?;
@@ -152,10 +153,10 @@ impl Deployment {
                 let jwks = format!("{}/.well-known/jwks.json", deployment.auth);
                 for n in 0..nodes {
                     let id = format!("node-{n}");
-                    let args = ["game-server", "--node-id", &id, "--auth-jwks", &jwks];
+                    let args = ["--node-id", &id, "--auth-jwks", &jwks];
                     let log = dir.join(format!("{id}.log"));
                     let node =
-                        start(bin, &dir, content_dir, &args, &env, &["game-server"], &log).await?;
+                        start(bin, Role::GameServer, &dir, content_dir, &args, &env, &log).await?;
                     deployment.watch(&node, "game-server", &format!("node {id}"), true)?;
                     deployment.nodes.push((id, node));
                 }
@@ -230,25 +231,29 @@ impl Deployment {
     }
 }
 
-const ALL_ROLES: [&str; 3] = ["auth", "lobby", "game-server"];
-
 async fn start(
     bin: &Path,
+    role: Role,
     data_dir: &Path,
     content_dir: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-    roles: &[&str],
     log: &Path,
 ) -> anyhow::Result<Moonlight> {
-    let args = [args, &LOAD_FLAGS[..]].concat();
+    let mut args = args.to_vec();
+    if role.runs(Role::Auth) {
+        args.extend(AUTH_LOAD_FLAGS);
+    }
+    if role.runs(Role::GameServer) {
+        args.extend(GAME_LOAD_FLAGS);
+    }
     Moonlight::start(Launch {
         bin,
+        role,
         data_dir,
         content_dir,
         args: &args,
         env,
-        roles,
         log: Some(log),
     })
     .await

@@ -5,13 +5,12 @@
 //! - [`coordinator`]: the run's timeline, its moments, and the report;
 //! - [`worker`] / [`workers`]: bots in this process or in child processes (the
 //!   file-descriptor limit is per process), reporting once a second;
-//! - [`bot`]: one player, through [`api`] (auth and lobby over HTTP) and [`socket`]
-//!   (the protobuf game WebSocket);
+//! - [`bot`]: one player, through the protocol's Rust client (`moonlight-client`: auth
+//!   and lobby over HTTP, the protobuf game WebSocket);
 //! - [`stats`]: counters and HdrHistograms; [`servers`]: each server process's CPU and
 //!   memory from its `/metrics`; [`report`] and [`plot`]: the table, the JSON, the SVG;
 //! - [`deploy`]: private local deployments for `--spawn`.
 
-pub mod api;
 pub mod bot;
 pub mod cli;
 pub mod coordinator;
@@ -19,7 +18,6 @@ pub mod deploy;
 pub mod plot;
 pub mod report;
 pub mod servers;
-pub mod socket;
 pub mod stats;
 pub mod worker;
 pub mod workers;

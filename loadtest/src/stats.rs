@@ -6,13 +6,14 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        Arc, Mutex,
+        Arc,
         atomic::{AtomicI64, Ordering},
     },
     time::Duration,
 };
 
 use hdrhistogram::Histogram;
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
 /// Latencies are recorded in microseconds, from 1 µs to 10 minutes, 3 significant digits.
@@ -292,15 +293,6 @@ impl Recorder {
         });
     }
 
-    pub fn traffic(&self, frames_out: u64, bytes_out: u64, frames_in: u64, bytes_in: u64) {
-        self.with(|s| {
-            s.counters.frames_out += frames_out;
-            s.counters.bytes_out += bytes_out;
-            s.counters.frames_in += frames_in;
-            s.counters.bytes_in += bytes_in;
-        });
-    }
-
     pub fn error(&self, kind: impl Into<String>) {
         let kind = kind.into();
         self.with(|s| *s.errors.entry(kind).or_default() += 1);
@@ -311,7 +303,7 @@ impl Recorder {
     }
 
     pub fn node_seen(&self, id: &str, base_url: &str) {
-        let mut nodes = lock(&self.nodes);
+        let mut nodes = self.nodes.lock();
         if !nodes.contains_key(id) {
             nodes.insert(id.to_owned(), base_url.to_owned());
         }
@@ -341,7 +333,7 @@ impl Recorder {
                 self.resuming.fetch_add(by, Ordering::Relaxed);
             }
             Phase::Playing { node } => {
-                let mut per_node = lock(&self.per_node);
+                let mut per_node = self.per_node.lock();
                 let n = per_node.entry(node.clone()).or_default();
                 *n += by;
                 if *n == 0 {
@@ -353,12 +345,14 @@ impl Recorder {
 
     /// The interval so far, leaving an empty one in its place.
     pub fn take(&self) -> Sample {
-        std::mem::take(&mut *lock(&self.sample))
+        std::mem::take(&mut *self.sample.lock())
     }
 
     pub fn gauges(&self) -> Gauges {
         let unsigned = |v: &AtomicI64| u64::try_from(v.load(Ordering::Relaxed)).unwrap_or(0);
-        let per_node: BTreeMap<String, u64> = lock(&self.per_node)
+        let per_node: BTreeMap<String, u64> = self
+            .per_node
+            .lock()
             .iter()
             .map(|(node, n)| (node.clone(), u64::try_from(*n).unwrap_or(0)))
             .collect();
@@ -368,18 +362,34 @@ impl Recorder {
             waiting: unsigned(&self.waiting),
             resuming: unsigned(&self.resuming),
             per_node,
-            nodes: lock(&self.nodes).clone(),
+            nodes: self.nodes.lock().clone(),
         }
     }
 
     fn with(&self, f: impl FnOnce(&mut Sample)) {
-        f(&mut lock(&self.sample));
+        f(&mut self.sample.lock());
     }
 }
 
 pub struct PhaseGuard {
     recorder: Arc<Recorder>,
     phase: Phase,
+}
+
+impl moonlight_client::Traffic for Recorder {
+    fn sent(&self, bytes: usize) {
+        self.with(|s| {
+            s.counters.frames_out += 1;
+            s.counters.bytes_out += bytes as u64;
+        });
+    }
+
+    fn received(&self, bytes: usize) {
+        self.with(|s| {
+            s.counters.frames_in += 1;
+            s.counters.bytes_in += bytes as u64;
+        });
+    }
 }
 
 impl Drop for PhaseGuard {
@@ -394,12 +404,6 @@ impl Drop for ActiveGuard {
     fn drop(&mut self) {
         self.0.active.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
+use moonlight_client::{Api, Dialer, Traffic};
+
 use crate::{
-    api::Api,
     bot::{self, Bot, Control, Ctx, Mode, Pairing},
-    socket::Net,
     stats::{Gauges, Recorder, Sample},
 };
 
@@ -105,13 +105,16 @@ async fn work(
     events: &mpsc::Sender<Event>,
 ) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
+    let recorder = Arc::new(Recorder::default());
     let ctx = Arc::new(Ctx {
         api: Api::new(&setup.auth, &setup.lobbies, setup.source_ip)?,
-        net: Net {
+        dialer: Dialer {
             source_ip: setup.source_ip,
             allowed: setup.allowed.clone(),
+            receive_buffer: None,
+            traffic: Some(Arc::clone(&recorder) as Arc<dyn Traffic>),
         },
-        recorder: Arc::new(Recorder::default()),
+        recorder,
         think: Duration::from_millis(setup.think_ms),
         password: setup.password.clone(),
         take_practice: setup.take_practice,

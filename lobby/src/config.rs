@@ -1,44 +1,56 @@
-//! How the lobby behaves. Every tunable is here, with a default that suits a small
-//! deployment.
+//! How the lobby behaves. Every setting is here once: flag, environment variable, default
+//! and meaning in its attribute; the settings without a flag are tuned by design (`skip`).
 
-use std::time::Duration;
+use std::{net::SocketAddr, time::Duration};
 
-#[derive(Debug, Clone)]
+use moonlight_common::config::{defaults, milliseconds, seconds};
+
+#[derive(Debug, Clone, clap::Args)]
 pub struct LobbyConfig {
-    /// How often each lobby process looks for pairs in the queue (and sweeps expired
-    /// private rooms).
+    /// Address the lobby listens on (REST under /v1/lobby; port 0: any free port).
+    #[arg(
+        id = "lobby_addr",
+        long = "lobby-addr",
+        env = "MOONLIGHT_LOBBY_ADDR",
+        default_value = "127.0.0.1:8081"
+    )]
+    pub addr: SocketAddr,
+
+    /// Milliseconds between matchmaking rounds (each lobby process runs them; it also
+    /// sweeps expired private rooms).
+    #[arg(long = "match-interval-ms", env = "MOONLIGHT_MATCH_INTERVAL_MS", default_value = "500", value_parser = milliseconds)]
     pub match_interval: Duration,
+
+    /// Seconds a quick-match player waits before being offered a practice match.
+    #[arg(long = "practice-after-secs", env = "MOONLIGHT_PRACTICE_AFTER_SECS", default_value = "60", value_parser = seconds)]
+    pub practice_after: Duration,
+
     /// The rating gap a freshly queued player accepts.
+    #[arg(skip = 100.0)]
     pub initial_window: f64,
     /// How much that gap widens per second of waiting.
+    #[arg(skip = 10.0)]
     pub window_growth_per_sec: f64,
     /// The widest gap, however long the wait.
+    #[arg(skip = 500.0)]
     pub max_window: f64,
-    /// After this long in the queue, a player is offered a practice match.
-    pub practice_after: Duration,
     /// How long a private room's join code stays valid.
+    #[arg(skip = Duration::from_secs(30 * 60))]
     pub room_code_ttl: Duration,
     /// How often a process looks for matches made elsewhere, for its long-polls.
+    #[arg(skip = Duration::from_millis(200))]
     pub wake_interval: Duration,
     /// The longest `GET /v1/lobby/status?wait=` a client may ask for.
+    #[arg(skip = Duration::from_secs(30))]
     pub max_wait: Duration,
     /// How often finished matches are settled (ratings, records).
+    #[arg(skip = Duration::from_secs(1))]
     pub settle_interval: Duration,
 }
 
 impl Default for LobbyConfig {
     fn default() -> Self {
-        Self {
-            match_interval: Duration::from_millis(500),
-            initial_window: 100.0,
-            window_growth_per_sec: 10.0,
-            max_window: 500.0,
-            practice_after: Duration::from_secs(60),
-            room_code_ttl: Duration::from_secs(30 * 60),
-            wake_interval: Duration::from_millis(200),
-            max_wait: Duration::from_secs(30),
-            settle_interval: Duration::from_secs(1),
-        }
+        defaults()
     }
 }
 

@@ -9,7 +9,6 @@
 mod background;
 mod codes;
 pub mod config;
-pub mod directory;
 mod error;
 mod lobby;
 mod pairing;
@@ -25,19 +24,15 @@ use axum::Router;
 use moonlight_auth::TokenIssuer;
 use moonlight_common::{
     CancellationToken,
-    http::{ReadinessCheck, standard_service},
+    http::{BearerAuth, database_ready, standard_service},
 };
 use moonlight_engine::ContentStore;
-use moonlight_game_server::store::RoomStore;
-use utoipa::{
-    Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-};
+use moonlight_rooms::{NodeDirectory, RoomStore};
+use utoipa::OpenApi;
 
 pub use config::LobbyConfig;
-pub use directory::{NodeDirectory, NodeInfo, keep_registered};
 pub use error::LobbyError;
-pub use lobby::{BOT_ID_PREFIX, BOT_NAME, Lobby, MatchTicket, Player, Status};
+pub use lobby::{BOT_NAME, Lobby, MatchTicket, Player, Status};
 
 use crate::store::LobbyStore;
 
@@ -48,23 +43,6 @@ use crate::store::LobbyStore;
     modifiers(&BearerAuth),
 )]
 struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
 
 /// What the lobby needs from the rest of the deployment.
 pub struct LobbyParts {
@@ -104,21 +82,9 @@ impl LobbyService {
         let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(routes::router(state))
             .split_for_parts();
-        let document = Arc::new(openapi.clone());
-        let routes = routes.route(
-            "/openapi.json",
-            axum::routing::get(move || {
-                let document = Arc::clone(&document);
-                async move { axum::Json(document.as_ref().clone()) }
-            }),
-        );
-        let ready: ReadinessCheck = Arc::new(move || {
-            let db = db.clone();
-            Box::pin(async move { db.is_ready().await })
-        });
         Self {
             lobby,
-            router: standard_service("lobby", routes, ready),
+            router: standard_service("lobby", routes, openapi.clone(), database_ready(db)),
             openapi,
         }
     }

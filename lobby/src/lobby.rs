@@ -1,18 +1,15 @@
 //! The lobby's operations, shared by the HTTP routes and the background loops.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use moonlight_auth::TokenIssuer;
 use moonlight_common::time::{unix_now, unix_now_ms};
 use moonlight_engine::ContentStore;
-use moonlight_game_server::{
-    store::{PlayerRecord, RoomRecord, RoomStore},
+use moonlight_rooms::{
+    NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomStore,
     ticket::{self, TicketExtra},
 };
+use parking_lot::Mutex;
 use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,7 +17,6 @@ use utoipa::ToSchema;
 use crate::{
     codes,
     config::LobbyConfig,
-    directory::{NodeDirectory, NodeInfo},
     error::LobbyError,
     ratings::Rating,
     records::Records,
@@ -28,9 +24,7 @@ use crate::{
     waiters::Waiters,
 };
 
-/// The practice bot's seat: its player id starts with this, which no account id does
-/// (see `PlayerRecord::practice_bot`).
-pub const BOT_ID_PREFIX: &str = "bot:";
+/// The practice bot's name in matches and history.
 pub const BOT_NAME: &str = "Practice bot";
 
 /// The caller, from their access token.
@@ -199,7 +193,7 @@ impl Lobby {
         self.check_deck(deck)?;
         self.settle_finished_match(player).await?;
         let now = unix_now();
-        let ttl = i64::try_from(self.config.room_code_ttl.as_secs()).unwrap_or(i64::MAX);
+        let ttl = i64::try_from(self.config.room_code_ttl.as_secs()).expect("a code TTL fits");
         let room_id = uuid::Uuid::new_v4().to_string();
         let host = Presence {
             player_id: player.id.clone(),
@@ -257,12 +251,12 @@ impl Lobby {
             .ok_or(LobbyError::UnknownRoom)?;
         let seats = vec![
             SeatPlan {
-                player: human(&host.player_id, &host.name),
+                player: PlayerRecord::human(&host.player_id, &host.name),
                 deck: host.deck.clone(),
                 from: Some((State::InRoom, room.id.clone())),
             },
             SeatPlan {
-                player: human(&player.id, &player.name),
+                player: PlayerRecord::human(&player.id, &player.name),
                 deck: deck.to_owned(),
                 from: None,
             },
@@ -300,7 +294,7 @@ impl Lobby {
         let bot_deck = self.bot_deck();
         let seats = vec![
             SeatPlan {
-                player: human(&player.id, &player.name),
+                player: PlayerRecord::human(&player.id, &player.name),
                 deck: deck.to_owned(),
                 from,
             },
@@ -360,7 +354,7 @@ impl Lobby {
             let seats = [first, second]
                 .iter()
                 .map(|p| SeatPlan {
-                    player: human(&p.player_id, &p.name),
+                    player: PlayerRecord::human(&p.player_id, &p.name),
                     deck: p.deck.clone(),
                     from: Some((State::Queued, p.ref_id.clone())),
                 })
@@ -488,7 +482,7 @@ impl Lobby {
 
     /// The least-loaded of the `live` nodes with room to spare.
     fn pick_node(&self, live: &[NodeInfo]) -> Result<NodeInfo, LobbyError> {
-        let placed = lock(&self.placed);
+        let placed = self.placed.lock();
         live.iter()
             .map(|node| {
                 let extra = placed
@@ -510,7 +504,7 @@ impl Lobby {
     }
 
     fn note_placed(&self, node: &NodeInfo) {
-        let mut placed = lock(&self.placed);
+        let mut placed = self.placed.lock();
         let entry = placed
             .entry(node.id.clone())
             .or_insert((node.heartbeat_ms, 0));
@@ -640,20 +634,6 @@ impl Lobby {
     }
 }
 
-fn human(player_id: &str, name: &str) -> PlayerRecord {
-    PlayerRecord {
-        player_id: player_id.to_owned(),
-        name: name.to_owned(),
-        bot: false,
-    }
-}
-
 fn waited(since_ms: i64, now_ms: i64) -> Duration {
     Duration::from_millis(u64::try_from(now_ms.saturating_sub(since_ms)).unwrap_or(0))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -8,6 +8,8 @@
 //! matches count in win/loss records only; practice and no-contest matches count nowhere.
 
 use moonlight_common::{Database, db::placeholder_rows, time::unix_now};
+use moonlight_engine::EndReason;
+use moonlight_rooms::{PlayerRecord, SeatResult};
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -17,9 +19,6 @@ use crate::{
     ratings::{PROVISIONAL_DEVIATION, Rating, Score, rate},
     store::MatchKind,
 };
-
-/// The end reason of a match void because a player never showed up.
-pub const NO_CONTEST: &str = "no_contest";
 
 /// A player's rating and record.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -56,7 +55,7 @@ pub struct MatchPlayer {
     pub seat: i64,
     pub player_id: String,
     pub name: String,
-    /// `win`, `loss` or `draw`.
+    /// `win`, `loss`, `draw` or `no_contest`.
     pub result: String,
     /// The rating before and after, for rated matches once settled.
     pub rating_before: Option<f64>,
@@ -140,30 +139,31 @@ impl Records {
         else {
             return Ok(false);
         };
-        let reason: String = row.try_get(0)?;
+        let reason = stored::<EndReason>(row.try_get(0)?, EndReason::parse)?;
         let kind = row
             .try_get::<Option<String>, _>(1)?
-            .and_then(|k| MatchKind::parse(&k));
-        let players: Vec<(String, String)> = sqlx::query(
+            .map(|k| stored(k, MatchKind::parse))
+            .transpose()?;
+        let players: Vec<(String, SeatResult)> = sqlx::query(
             "SELECT player_id, result FROM match_players WHERE match_id = $1 ORDER BY seat",
         )
         .bind(match_id)
         .fetch_all(&mut *tx)
         .await?
         .iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-        .collect::<Result<_, sqlx::Error>>()?;
+        .map(|row| Ok((row.try_get(0)?, stored(row.try_get(1)?, SeatResult::parse)?)))
+        .collect::<Result<_, LobbyError>>()?;
 
-        let counted =
-            reason != NO_CONTEST && matches!(kind, Some(MatchKind::Quick | MatchKind::Private));
+        let counted = reason != EndReason::NoContest
+            && matches!(kind, Some(MatchKind::Quick | MatchKind::Private));
         if counted {
             let before = lock_ratings(&mut tx, &players, now).await?;
             let rated = kind == Some(MatchKind::Quick) && players.len() == 2;
             let after = if rated {
-                let score = match players[0].1.as_str() {
-                    "win" => Score::Win,
-                    "loss" => Score::Loss,
-                    _ => Score::Draw,
+                let score = match players[0].1 {
+                    SeatResult::Win => Score::Win,
+                    SeatResult::Loss => Score::Loss,
+                    SeatResult::Draw | SeatResult::NoContest => Score::Draw,
                 };
                 let (first, second) = rate(before[0], before[1], score);
                 vec![first, second]
@@ -171,10 +171,10 @@ impl Records {
                 before.clone()
             };
             for ((player_id, result), new) in players.iter().zip(&after) {
-                let [wins, losses, draws] = match result.as_str() {
-                    "win" => [1_i64, 0, 0],
-                    "loss" => [0, 1, 0],
-                    _ => [0, 0, 1],
+                let [wins, losses, draws] = match result {
+                    SeatResult::Win => [1_i64, 0, 0],
+                    SeatResult::Loss => [0, 1, 0],
+                    SeatResult::Draw | SeatResult::NoContest => [0, 0, 1],
                 };
                 sqlx::query(
                     "UPDATE ratings SET wins = wins + $1, losses = losses + $2, \
@@ -213,6 +213,7 @@ impl Records {
             .await?;
         tx.commit().await?;
         metrics::counter!("lobby_matches_settled_total").increment(1);
+        tracing::info!(%match_id, "match settled");
         Ok(true)
     }
 
@@ -391,9 +392,16 @@ impl Records {
     }
 }
 
+/// A value read back from the database that must be one of ours (`parse` returns `None`
+/// for anything else): a stored value this code cannot read is a loud error, never a
+/// guess.
+fn stored<T>(text: String, parse: impl Fn(&str) -> Option<T>) -> Result<T, LobbyError> {
+    parse(&text).ok_or_else(|| anyhow::anyhow!("unreadable value `{text}` in the database").into())
+}
+
 /// Practice bots and players from outside the lobby have no account.
 fn display_name_of_unknown(player_id: &str) -> String {
-    if player_id.starts_with(crate::lobby::BOT_ID_PREFIX) {
+    if PlayerRecord::is_bot_id(player_id) {
         crate::lobby::BOT_NAME.to_owned()
     } else {
         "unknown player".to_owned()
@@ -406,7 +414,7 @@ fn display_name_of_unknown(player_id: &str) -> String {
 /// locks each row and returns its current values.
 async fn lock_ratings(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    players: &[(String, String)],
+    players: &[(String, SeatResult)],
     now: i64,
 ) -> Result<Vec<Rating>, LobbyError> {
     let mut ids: Vec<&str> = players.iter().map(|(id, _)| id.as_str()).collect();

@@ -300,7 +300,7 @@ async fn history(
         })
         .transpose()?;
     let matches = lobby.records.history(&caller.0.sub, before, limit).await?;
-    let full = i64::try_from(matches.len()).unwrap_or(i64::MAX) == limit;
+    let full = usize::try_from(limit) == Ok(matches.len());
     let next = matches
         .last()
         .filter(|_| full)

@@ -1,92 +1,82 @@
-//! A real WebSocket game client for tests: protobuf frames over tokio-tungstenite, with
-//! bounded waits, and a simple policy that plays legal actions.
+//! The tests' game client: the protocol's own [`GameSocket`] with bounded waits and
+//! assertions, and [`Duel`], two seats playing a whole match against each other.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use moonlight_client::{Dialer, GameSocket, Incoming, policy::choose};
 use moonlight_proto::v1::{self as pb, client_frame, server_frame::Body};
-use prost::Message as _;
 use tokio::net::TcpStream;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+use tokio_tungstenite::WebSocketStream;
 
 /// Bound on any single wait for the server, so a broken server fails instead of hanging.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
 pub struct Client {
-    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    socket: GameSocket,
     pub next_client_seq: u64,
     /// The room sequence number of the last update seen.
     pub last_seq: u64,
 }
 
 impl Client {
+    pub async fn connect(url: &str) -> Self {
+        Self::open(&Dialer::default(), url).await
+    }
+
     /// A client whose socket has a tiny receive buffer: once it stops reading, the server
     /// notices after a few frames.
-    pub async fn connect_with_small_buffer(addr: SocketAddr, url: &str) -> Self {
-        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-        socket.set_recv_buffer_size(1024).expect("SO_RCVBUF");
-        let stream = socket.connect(addr).await.expect("connect");
-        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+    pub async fn connect_with_small_buffer(url: &str) -> Self {
+        let dialer = Dialer {
+            receive_buffer: Some(1024),
+            ..Dialer::default()
+        };
+        Self::open(&dialer, url).await
+    }
+
+    async fn open(dialer: &Dialer, url: &str) -> Self {
+        let socket = tokio::time::timeout(PATIENCE, dialer.open(url))
             .await
-            .expect("websocket handshake");
+            .expect("connected in time")
+            .expect("websocket connect");
         Self {
-            ws,
+            socket,
             next_client_seq: 1,
             last_seq: 0,
         }
     }
 
-    pub async fn connect(url: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("websocket connect");
-        Self {
-            ws,
-            next_client_seq: 1,
-            last_seq: 0,
-        }
+    /// The WebSocket underneath, to send what the protocol would not (raw frames, closes).
+    pub fn ws(&mut self) -> &mut WebSocketStream<TcpStream> {
+        self.socket.websocket()
     }
 
     pub async fn send(&mut self, body: client_frame::Body) {
-        let frame = pb::ClientFrame { body: Some(body) };
-        self.ws
-            .send(Message::Binary(frame.encode_to_vec().into()))
-            .await
-            .expect("send");
+        self.socket.send(body).await.expect("send");
     }
 
     pub async fn hello(&mut self) {
-        self.send(client_frame::Body::Hello(pb::Hello {
-            protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
-            client_name: "test".into(),
-        }))
-        .await;
+        self.socket.hello("test").await.expect("send");
+    }
+
+    pub async fn resume(&mut self, last_seq: u64) {
+        self.socket.resume(last_seq).await.expect("send");
     }
 
     /// The next server frame (pings and pongs skipped); `None` once the socket closed.
     pub async fn next(&mut self) -> Option<Body> {
-        loop {
-            let message = tokio::time::timeout(PATIENCE, self.ws.next())
-                .await
-                .expect("a frame in time")?;
-            match message {
-                Ok(Message::Binary(bytes)) => {
-                    let body = pb::ServerFrame::decode(bytes.as_ref())
-                        .expect("a ServerFrame")
-                        .body
-                        .expect("a body");
-                    if let Body::Update(update) = &body {
-                        self.last_seq = update.seq;
-                    }
-                    if let Body::Welcome(welcome) = &body {
-                        self.last_seq = welcome.seq;
-                    }
-                    return Some(body);
-                }
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => {}
-            }
+        let incoming = tokio::time::timeout(PATIENCE, self.socket.recv())
+            .await
+            .expect("a frame in time");
+        let body = match incoming {
+            Ok(Incoming::Frame(body)) => *body,
+            Ok(Incoming::Closed(_)) | Err(_) => return None,
+        };
+        match &body {
+            Body::Update(update) => self.last_seq = update.seq,
+            Body::Welcome(welcome) => self.last_seq = welcome.seq,
+            _ => {}
         }
+        Some(body)
     }
 
     /// The next frame for the seat `seat` (socket open), checked to show none of the other
@@ -97,26 +87,18 @@ impl Client {
         body
     }
 
-    /// The close code the server ended the socket with.
+    /// The close code the server ended the socket with (frames before it are skipped).
     pub async fn close_code(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(PATIENCE, self.ws.next())
+            let incoming = tokio::time::timeout(PATIENCE, self.socket.recv())
                 .await
-                .expect("a frame in time")
-            {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => return None,
+                .expect("a frame in time");
+            match incoming {
+                Ok(Incoming::Frame(_)) => {}
+                Ok(Incoming::Closed(code)) => return code,
+                Err(_) => return None,
             }
         }
-    }
-
-    pub async fn resume(&mut self, last_seq: u64) {
-        self.send(client_frame::Body::Resume(pb::Resume {
-            protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
-            last_seq,
-        }))
-        .await;
     }
 
     pub async fn welcome(&mut self) -> pb::Welcome {
@@ -130,11 +112,7 @@ impl Client {
     pub async fn act(&mut self, kind: pb::action::Kind) -> u64 {
         let client_seq = self.next_client_seq;
         self.next_client_seq += 1;
-        self.send(client_frame::Body::Action(pb::Action {
-            client_seq,
-            kind: Some(kind),
-        }))
-        .await;
+        self.socket.act(client_seq, kind).await.expect("send");
         client_seq
     }
 }
@@ -166,53 +144,6 @@ pub fn assert_hides_other_hands(me: u32, body: &Body) {
             );
         }
     }
-}
-
-/// A legal action as the `Action` frame kind that performs it (concede excluded).
-pub fn as_action(legal: &pb::LegalAction) -> Option<pb::action::Kind> {
-    use pb::legal_action::Kind;
-    match legal.kind.as_ref()? {
-        Kind::PlayCard(p) => Some(pb::action::Kind::PlayCard(*p)),
-        Kind::Attack(a) => Some(pb::action::Kind::Attack(*a)),
-        Kind::EndTurn(e) => Some(pb::action::Kind::EndTurn(*e)),
-        Kind::Mulligan(m) => Some(pb::action::Kind::Mulligan(m.clone())),
-        Kind::Concede(_) => None,
-    }
-}
-
-/// A simple aggressive policy: keep the opening hand, then attack the enemy hero if
-/// possible, else play a card, else attack anything, else end the turn. Keeps test
-/// matches short. `None` when the seat has nothing to do (e.g. waiting for a mulligan).
-pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> Option<pb::action::Kind> {
-    let enemy_hero = view.seats.iter().find(|s| s.seat != me).map(|s| s.hero);
-    let actions: Vec<pb::action::Kind> = legal.iter().filter_map(as_action).collect();
-    if actions
-        .iter()
-        .any(|a| matches!(a, pb::action::Kind::Mulligan(_)))
-    {
-        return Some(pb::action::Kind::Mulligan(pb::Mulligan {
-            replace: Vec::new(),
-        }));
-    }
-    if actions.is_empty() {
-        return None;
-    }
-    let hero_attack = actions
-        .iter()
-        .find(|a| matches!(a, pb::action::Kind::Attack(x) if Some(x.target) == enemy_hero));
-    let play = actions
-        .iter()
-        .find(|a| matches!(a, pb::action::Kind::PlayCard(_)));
-    let attack = actions
-        .iter()
-        .find(|a| matches!(a, pb::action::Kind::Attack(_)));
-    Some(
-        hero_attack
-            .or(play)
-            .or(attack)
-            .cloned()
-            .unwrap_or(pb::action::Kind::EndTurn(pb::EndTurn {})),
-    )
 }
 
 /// Both seats of one room playing each other with [`choose`], every update checked to
@@ -343,37 +274,4 @@ fn two<T>(items: Vec<T>) -> [T; 2] {
     items
         .try_into()
         .unwrap_or_else(|items: Vec<T>| panic!("expected two, got {}", items.len()))
-}
-
-/// Plays one seat alone against whatever plays the others (a practice bot), from the hello
-/// to the game over, with [`choose`]; returns the outcome.
-pub async fn play_alone(url: &str) -> pb::Outcome {
-    let mut client = Client::connect(url).await;
-    client.hello().await;
-    let welcome = client.welcome().await;
-    let me = welcome.seat.expect("a seated ticket");
-    client.next_client_seq = welcome.last_client_seq + 1;
-    let mut view = welcome.view.expect("a welcome carries the view");
-    let mut legal = welcome.legal_actions;
-    let mut in_flight = None;
-    loop {
-        if in_flight.is_none()
-            && let Some(action) = choose(&view, &legal, me)
-        {
-            in_flight = Some(client.act(action).await);
-        }
-        match client.next_seen_by(me as usize).await {
-            Body::Update(update) => {
-                if update.acked_client_seq.is_some() {
-                    assert_eq!(update.acked_client_seq, in_flight);
-                    in_flight = None;
-                }
-                view = update.view.expect("live updates carry the view");
-                legal = update.legal_actions;
-            }
-            Body::GameOver(over) => return over.outcome.expect("an outcome"),
-            Body::ActionRejected(rejected) => panic!("a legal action was refused: {rejected:?}"),
-            _ => {}
-        }
-    }
 }

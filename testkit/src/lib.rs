@@ -4,7 +4,9 @@
 //!   temporary directory, or a new database on this test process's private PostgreSQL
 //!   server ([`postgres`]), started on a free port on first use.
 //! - [`redis`]: this test process's private Redis server, shared through key prefixes.
-//! - [`db_tests!`]: runs one async test body against both SQLite and PostgreSQL.
+//! - [`db_tests!`]: runs one async test body against both SQLite and PostgreSQL (and
+//!   [`paused_db_tests!`], on a paused clock).
+//! - [`clock`]: a paused clock held still, for deterministic timer tests;
 //! - [`game_client`]: a real WebSocket game client that speaks the protobuf protocol.
 //! - [`process`]: the `moonlight` binary as a child process, with its announced listeners.
 //! - [`init_logs`]: test logs, only when `TEST_LOG` is set.
@@ -13,6 +15,7 @@
 //! temporary directory and a watchdog tears it down when the process exits, however it
 //! exits. Missing server binaries are installed from Debian's packages.
 
+pub mod clock;
 pub mod game_client;
 pub mod lobby_client;
 mod packages;
@@ -82,6 +85,27 @@ macro_rules! db_tests {
                     super::$name($crate::DbKind::Sqlite).await
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::DbKind::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+/// Like [`db_tests!`], on tokio's paused clock (the `current_thread` runtime with
+/// `start_paused`): for tests of timers, which hold the clock with
+/// [`clock::Frozen`] and move it themselves.
+#[macro_export]
+macro_rules! paused_db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(start_paused = true)]
+                async fn sqlite() {
+                    super::$name($crate::DbKind::Sqlite).await
+                }
+                #[tokio::test(start_paused = true)]
                 async fn postgres() {
                     super::$name($crate::DbKind::Postgres).await
                 }

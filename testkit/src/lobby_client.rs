@@ -1,10 +1,9 @@
-//! A player of the real flow: an account registered with the auth service, talking to a
-//! lobby over HTTP.
+//! The tests' player of the real flow: an account registered with the auth service,
+//! talking to a lobby over HTTP through the protocol's own [`Api`].
 
+use moonlight_client::Api;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-use crate::game_client::PATIENCE;
 
 /// A logged-in player and the lobby they talk to.
 #[derive(Clone)]
@@ -14,40 +13,23 @@ pub struct LobbyPlayer {
     pub token: String,
     /// The lobby's base URL (`http://127.0.0.1:port`); another lobby can be set at will.
     pub lobby: String,
-    http: reqwest::Client,
+    api: std::sync::Arc<Api>,
 }
 
 impl LobbyPlayer {
     /// Registers `name` with the auth service at `auth` and logs in.
-    pub async fn register(http: &reqwest::Client, auth: &str, lobby: &str, name: &str) -> Self {
-        let response = http
-            .post(format!("{auth}/v1/auth/register"))
-            .json(&json!({"username": name, "password": "correct horse battery"}))
-            .timeout(PATIENCE)
-            .send()
+    pub async fn register(auth: &str, lobby: &str, name: &str) -> Self {
+        let api = Api::new(auth, &[lobby.to_owned()], None).expect("an HTTP client");
+        let tokens = api
+            .register(name, "correct horse battery")
             .await
-            .expect("register");
-        assert_eq!(response.status(), StatusCode::CREATED, "registering {name}");
-        let body: Value = response.json().await.expect("tokens");
-        let token = body["access_token"]
-            .as_str()
-            .expect("an access token")
-            .to_owned();
-        let me: Value = http
-            .get(format!("{auth}/v1/auth/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("me")
-            .json()
-            .await
-            .expect("me body");
+            .unwrap_or_else(|error| panic!("registering {name}: {error}"));
         Self {
-            id: me["id"].as_str().expect("an id").to_owned(),
+            id: tokens.player_id,
             name: name.to_owned(),
-            token,
+            token: tokens.access,
             lobby: lobby.to_owned(),
-            http: http.clone(),
+            api: std::sync::Arc::new(api),
         }
     }
 
@@ -58,19 +40,11 @@ impl LobbyPlayer {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.lobby))
-            .bearer_auth(&self.token)
-            .timeout(PATIENCE);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("lobby request");
-        let status = response.status();
-        let text = response.text().await.expect("lobby answer");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        let url = format!("{}{path}", self.lobby);
+        self.api
+            .request(method, &url, Some(&self.token), body)
+            .await
+            .unwrap_or_else(|error| panic!("{path}: {error}"))
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {

@@ -7,13 +7,16 @@ use std::{
     ffi::OsStr,
     path::Path,
     process::{ExitStatus, Stdio},
+    sync::Arc,
     time::Duration,
 };
 
 use anyhow::{Context, bail};
+use parking_lot::Mutex;
 use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt as _, BufReader},
+    io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt as _, BufReader},
     process::{Child, Command},
+    sync::Notify,
 };
 
 /// How long a process may take to start or to stop.
@@ -24,56 +27,113 @@ pub struct Moonlight {
     child: Child,
     pid: u32,
     urls: HashMap<String, String>,
+    log: Arc<Log>,
+}
+
+/// The log lines a process wrote so far (kept when it logs to no file), and a wake-up for
+/// each new one.
+#[derive(Default)]
+struct Log {
+    lines: Mutex<Vec<String>>,
+    written: Notify,
+}
+
+/// Which services a `moonlight` process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Every service in one process (`moonlight` alone).
+    All,
+    Auth,
+    Lobby,
+    GameServer,
+}
+
+impl Role {
+    /// The roles whose listeners this process announces.
+    pub fn listeners(self) -> &'static [&'static str] {
+        match self {
+            Role::All => &["auth", "lobby", "game-server"],
+            Role::Auth => &["auth"],
+            Role::Lobby => &["lobby"],
+            Role::GameServer => &["game-server"],
+        }
+    }
+
+    /// Whether this role takes a flag (each role takes only its own).
+    pub fn runs(self, role: Role) -> bool {
+        self == Role::All || self == role
+    }
+
+    fn command(self) -> Option<&'static str> {
+        match self {
+            Role::All => None,
+            Role::Auth => Some("auth"),
+            Role::Lobby => Some("lobby"),
+            Role::GameServer => Some("game-server"),
+        }
+    }
 }
 
 /// How to start one `moonlight` process.
 pub struct Launch<'a> {
     /// The `moonlight` binary.
     pub bin: &'a Path,
+    pub role: Role,
     pub data_dir: &'a Path,
     pub content_dir: &'a Path,
-    /// Role and flags (every listener is put on a free port).
+    /// Flags of the role (every listener is put on a free port).
     pub args: &'a [&'a str],
     pub env: &'a [(&'a str, &'a str)],
-    /// The roles whose "listening on" line to wait for.
-    pub roles: &'a [&'a str],
-    /// Where the server's log (stderr) goes; `None`: inherited.
+    /// Where the server's log (stderr) goes; `None`: kept in memory, for
+    /// [`Moonlight::logged`].
     pub log: Option<&'a Path>,
 }
 
 impl Moonlight {
-    /// Starts the process with every listener on a free port, and waits until each role in
-    /// `launch.roles` has announced its listener.
+    /// Starts the process with every listener on a free port, and waits until each of its
+    /// listeners is announced.
     pub async fn start(launch: Launch<'_>) -> anyhow::Result<Self> {
+        let role = launch.role;
         let mut command = Command::new(launch.bin);
+        command.args(role.command());
+        for (runs, flag) in [
+            (Role::Auth, "--auth-addr"),
+            (Role::Lobby, "--lobby-addr"),
+            (Role::GameServer, "--game-addr"),
+        ] {
+            if role.runs(runs) {
+                command.args([flag, "127.0.0.1:0"]);
+            }
+        }
+        if role != Role::Auth {
+            command.args([OsStr::new("--content-dir"), launch.content_dir.as_os_str()]);
+        }
         command
             .args(launch.args)
-            .args(["--auth-addr", "127.0.0.1:0"])
-            .args(["--lobby-addr", "127.0.0.1:0"])
-            .args(["--game-addr", "127.0.0.1:0"])
-            .args([OsStr::new("--content-dir"), launch.content_dir.as_os_str()])
             .args([OsStr::new("--data-dir"), launch.data_dir.as_os_str()])
             .env_remove("DATABASE_URL")
             .env_remove("REDIS_URL")
             .envs(launch.env.iter().copied())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
-        // The log file takes stderr and, past the announcements, stdout too (where the
-        // human-format log goes).
-        let log_file = match launch.log {
-            Some(log) => {
-                let file = std::fs::File::create(log).context("creating the server log")?;
-                command.stderr(file.try_clone()?);
-                Some(tokio::fs::File::from_std(file))
-            }
-            None => None,
-        };
+        command.stderr(Stdio::piped());
         let mut child = command
             .spawn()
             .with_context(|| format!("starting {}", launch.bin.display()))?;
         let pid = child.id().context("the server exited at once")?;
+        let log = Arc::new(Log::default());
+        let log_file = match launch.log {
+            Some(path) => Some(
+                tokio::fs::File::create(path)
+                    .await
+                    .context("creating the server log")?,
+            ),
+            None => None,
+        };
+        let stderr = child.stderr.take().context("piped stderr")?;
+        tokio::spawn(keep_log(stderr, log_file, Arc::clone(&log)));
         let mut lines = BufReader::new(child.stdout.take().context("piped stdout")?).lines();
-        let roles = launch.roles;
+        let roles = role.listeners();
         let urls = tokio::time::timeout(START_PATIENCE, async {
             let mut urls = HashMap::new();
             while !roles.iter().all(|role| urls.contains_key(*role)) {
@@ -89,15 +149,13 @@ impl Moonlight {
         .await
         .with_context(|| format!("{} did not start in time", launch.bin.display()))??;
         // Keep reading, so the process never writes into a closed pipe.
-        tokio::spawn(async move {
-            let mut log_file = log_file;
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(file) = &mut log_file {
-                    let _ = file.write_all(format!("{line}\n").as_bytes()).await;
-                }
-            }
-        });
-        Ok(Self { child, pid, urls })
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            child,
+            pid,
+            urls,
+            log,
+        })
     }
 
     /// The base URL `role` announced (`http://127.0.0.1:port`).
@@ -107,6 +165,35 @@ impl Moonlight {
 
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// Waits (up to `patience`) until the process has logged a line `matching` accepts,
+    /// and returns it: how a test waits for something to happen in another process.
+    /// Only for a process started without a log file.
+    pub async fn logged(
+        &self,
+        patience: Duration,
+        matching: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
+        let log = &self.log;
+        tokio::time::timeout(patience, async {
+            let mut seen = 0;
+            loop {
+                let written = log.written.notified();
+                tokio::pin!(written);
+                written.as_mut().enable();
+                {
+                    let lines = log.lines.lock();
+                    if let Some(line) = lines[seen..].iter().find(|l| matching(l)) {
+                        return line.clone();
+                    }
+                    seen = lines.len();
+                }
+                written.await;
+            }
+        })
+        .await
+        .context("no such line in its log in time")
     }
 
     /// SIGTERM, then waits (bounded) for the exit.
@@ -132,5 +219,25 @@ impl Moonlight {
             .context("running kill")?;
         anyhow::ensure!(sent.success(), "kill -{name} {} failed", self.pid);
         Ok(())
+    }
+}
+
+/// Copies the process's stderr to `file`, or keeps it in `log` when there is none.
+async fn keep_log(
+    stderr: impl AsyncRead + Unpin,
+    mut file: Option<tokio::fs::File>,
+    log: Arc<Log>,
+) {
+    let mut lines = BufReader::new(stderr).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        match &mut file {
+            Some(file) => {
+                let _ = file.write_all(format!("{line}\n").as_bytes()).await;
+            }
+            None => {
+                log.lines.lock().push(line);
+                log.written.notify_waiters();
+            }
+        }
     }
 }

@@ -2,10 +2,9 @@
 //! abort, SIGKILL): a tiny shell process blocks reading a pipe from us; when our end closes
 //! (which the kernel does at our exit), it runs the cleanup command.
 
-use std::{
-    process::{ChildStdin, Command, Stdio},
-    sync::Mutex,
-};
+use std::process::{ChildStdin, Command, Stdio};
+
+use parking_lot::Mutex;
 
 /// Write ends of the watchdogs' pipes, kept open for the life of the process.
 static PIPES: Mutex<Vec<ChildStdin>> = Mutex::new(Vec::new());
@@ -25,6 +24,6 @@ pub fn on_exit(cleanup: &str) {
         .spawn()
         .expect("spawning a cleanup watchdog");
     if let Some(stdin) = child.stdin {
-        PIPES.lock().unwrap_or_else(|e| e.into_inner()).push(stdin);
+        PIPES.lock().push(stdin);
     }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use super::{CheckReport, Content};
 
@@ -38,19 +40,12 @@ impl ContentStore {
 
     /// The content a new match should use.
     pub fn current(&self) -> Arc<Content> {
-        // A poisoned lock still holds valid data: a reader never panics.
-        Arc::clone(
-            &self
-                .versions
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .current,
-        )
+        Arc::clone(&self.versions.read().current)
     }
 
     /// A version loaded since start-up, if any.
     pub fn version(&self, version: &str) -> Option<Arc<Content>> {
-        let versions = self.versions.read().unwrap_or_else(|e| e.into_inner());
+        let versions = self.versions.read();
         versions.loaded.get(version).cloned()
     }
 
@@ -59,7 +54,7 @@ impl ContentStore {
     /// Returns the new version if it changed, `None` if the files are the same.
     pub fn reload(&self) -> Result<Option<String>, CheckReport> {
         let fresh = Arc::new(Content::load(&self.dir)?);
-        let mut versions = self.versions.write().unwrap_or_else(|e| e.into_inner());
+        let mut versions = self.versions.write();
         if versions.current.version() == fresh.version() {
             return Ok(None);
         }

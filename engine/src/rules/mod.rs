@@ -105,6 +105,16 @@ pub struct Game {
     st: State,
 }
 
+/// Two games are equal when they play the same content version and are in the same state
+/// (what a restore or a replay must reproduce).
+impl PartialEq for Game {
+    fn eq(&self, other: &Self) -> bool {
+        self.content.version() == other.content.version() && self.st == other.st
+    }
+}
+
+impl Eq for Game {}
+
 /// The mutable context of one input: state, events, trigger queue.
 pub(crate) struct Ctx<'a> {
     pub(crate) content: &'a Content,

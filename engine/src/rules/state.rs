@@ -13,21 +13,21 @@ use crate::rng::GameRng;
 /// A card instance outside the board: its content index, and whether an effect
 /// created it (generated cards are not part of the 30 the player brought, which
 /// matters to the card-conservation invariant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct CardRef {
     pub card: u16,
     pub generated: bool,
 }
 
 /// A card in a hand. Its id is fresh (allocated when it entered the hand).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct HandCard {
     pub id: EntityId,
     pub card: CardRef,
 }
 
 /// A unit on the board.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Unit {
     pub id: EntityId,
     pub card: CardRef,
@@ -51,7 +51,7 @@ impl Unit {
 }
 
 /// One seat's side of the table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SeatState {
     pub team: u8,
     pub hero: EntityId,
@@ -91,6 +91,31 @@ pub enum EndReason {
     NoContest,
 }
 
+impl EndReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [EndReason; 4] = [
+        EndReason::HeroDefeated,
+        EndReason::Concession,
+        EndReason::TurnLimit,
+        EndReason::NoContest,
+    ];
+
+    /// The stable name clients and the database see (`hero_defeated`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::HeroDefeated => "hero_defeated",
+            EndReason::Concession => "concession",
+            EndReason::TurnLimit => "turn_limit",
+            EndReason::NoContest => "no_contest",
+        }
+    }
+
+    /// The reason named `text` ([`EndReason::as_str`]'s inverse).
+    pub fn parse(text: &str) -> Option<EndReason> {
+        EndReason::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
 /// The result of a finished game. No winners means a draw, unless the match
 /// was void ([`EndReason::NoContest`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,7 +139,7 @@ impl Outcome {
 }
 
 /// The whole state of a match.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct State {
     pub seats: Vec<SeatState>,
     pub active: u8,

@@ -20,15 +20,16 @@ use tokio::{
     time::{Duration, Instant, sleep_until},
 };
 
+use moonlight_rooms::{LogEntry, MatchResult, RoomRecord, StoreError};
+
 use super::{
     Opening, Peer, RoomMsg,
-    bot::Bots,
-    close,
-    restore::{Restored, encode_snapshot},
+    bot_seats::BotSeats,
+    restore::{Restored, RoomSnapshot},
 };
 use crate::{
     NodeContext,
-    store::{LogEntry, MatchResult, RoomRecord, StoreError},
+    connection::{ConnId, close},
     wire,
 };
 
@@ -74,7 +75,7 @@ pub(crate) struct Room {
     /// Another node took the room over: stop.
     moved: bool,
     /// The seats the room plays itself, and when the next of them acts.
-    bots: Bots,
+    bots: BotSeats,
     ctx: Arc<NodeContext>,
 }
 
@@ -88,7 +89,7 @@ impl Room {
         let now = Instant::now();
         let seat_count = record.setup.seats.len();
         let game_over = restored.game.is_over();
-        let bots = Bots::new(&record.players);
+        let bots = BotSeats::new(&record.players);
         // Nobody is connected yet. A seat that has not played gets the join window, one that
         // has (a room restored mid-match) the reconnect window.
         let held_until = |seat: Seat| {
@@ -104,9 +105,9 @@ impl Room {
             timed_turn: (restored.game.turn(), restored.game.active_seat(), true),
             turn_deadline: now + ctx.config.turn_time,
             // A bot seat never connects, so it is never held (nor forfeited for being away).
-            seats: (0..seat_count)
-                .map(|i| SeatSlot {
-                    held_until: held_until(seat_at(i)).filter(|_| !bots.is_bot(seat_at(i))),
+            seats: seats(seat_count)
+                .map(|seat| SeatSlot {
+                    held_until: held_until(seat).filter(|_| !bots.is_bot(seat)),
                     ..SeatSlot::default()
                 })
                 .collect(),
@@ -264,7 +265,7 @@ impl Room {
             && (last_seq == self.seq || self.recent.front().is_some_and(|a| a.seq <= last_seq + 1))
     }
 
-    fn detach(&mut self, conn_id: u64) {
+    fn detach(&mut self, conn_id: ConnId) {
         let window = self.ctx.config.reconnect_window;
         for slot in &mut self.seats {
             if slot.peer.as_ref().is_some_and(|p| p.id == conn_id) {
@@ -275,14 +276,13 @@ impl Room {
         self.spectators.retain(|p| p.id != conn_id);
     }
 
-    fn seat_of(&self, conn_id: u64) -> Option<(Seat, &Peer)> {
-        self.seats.iter().enumerate().find_map(|(i, slot)| {
-            let peer = slot.peer.as_ref().filter(|p| p.id == conn_id)?;
-            Some((Seat(u8::try_from(i).ok()?), peer))
-        })
+    fn seat_of(&self, conn_id: ConnId) -> Option<(Seat, &Peer)> {
+        seats(self.seats.len())
+            .zip(&self.seats)
+            .find_map(|(seat, slot)| Some((seat, slot.peer.as_ref().filter(|p| p.id == conn_id)?)))
     }
 
-    async fn act(&mut self, conn_id: u64, client_seq: u64, action: Action) {
+    async fn act(&mut self, conn_id: ConnId, client_seq: u64, action: Action) {
         let received = StdInstant::now();
         let Some((seat, peer)) = self.seat_of(conn_id) else {
             if let Some(spectator) = self.spectators.iter().find(|p| p.id == conn_id) {
@@ -314,11 +314,12 @@ impl Room {
                 }
                 metrics::counter!("game_actions_rejected_total").increment(1);
             }
-            Err(CommitError::Store(error)) => self.store_failed(conn_id, &error),
+            Err(CommitError::Store(error)) => self.store_failed(Some(conn_id), &error),
         }
     }
 
-    fn store_failed(&mut self, conn_id: u64, error: &StoreError) {
+    /// The store refused or failed an input; `actor` is the connection whose action it was.
+    fn store_failed(&mut self, actor: Option<ConnId>, error: &StoreError) {
         if matches!(error, StoreError::OutOfSequence { .. }) {
             tracing::warn!(room = %self.id, %error, "room taken over elsewhere; closing here");
             for peer in self.peers() {
@@ -328,7 +329,7 @@ impl Room {
             return;
         }
         tracing::error!(room = %self.id, %error, "could not make an input durable");
-        if let Some((_, peer)) = self.seat_of(conn_id) {
+        if let Some((_, peer)) = actor.and_then(|id| self.seat_of(id)) {
             peer.error(
                 "unavailable",
                 "the action could not be saved; send it again",
@@ -408,7 +409,7 @@ impl Room {
                 // still moves the game on.
                 tracing::error!(room = %self.id, seat = seat.0, %rejection, "bot action refused");
             }
-            Err(CommitError::Store(error)) => self.store_failed(u64::MAX, &error),
+            Err(CommitError::Store(error)) => self.store_failed(None, &error),
         }
         // After a failure, think again and retry.
         self.schedule_bot();
@@ -425,7 +426,7 @@ impl Room {
         {
             return;
         }
-        let bytes = encode_snapshot(&self.last_client_seq, &self.game.to_bytes());
+        let bytes = RoomSnapshot::of(&self.game, &self.last_client_seq).encode();
         let (store, room, seq) = (self.ctx.store.clone(), self.id.clone(), self.seq);
         self.since_snapshot = 0;
         self.snapshot_in_flight = Some(tokio::spawn(async move {
@@ -436,7 +437,7 @@ impl Room {
     }
 
     async fn snapshot(&mut self) {
-        let bytes = encode_snapshot(&self.last_client_seq, &self.game.to_bytes());
+        let bytes = RoomSnapshot::of(&self.game, &self.last_client_seq).encode();
         match self
             .ctx
             .store
@@ -511,12 +512,10 @@ impl Room {
             self.send_result().await;
             return;
         }
-        let expired: Vec<Seat> = self
-            .seats
-            .iter()
-            .enumerate()
+        let expired: Vec<Seat> = seats(self.seats.len())
+            .zip(&self.seats)
             .filter(|(_, slot)| slot.peer.is_none() && slot.held_until.is_some_and(|t| t <= now))
-            .filter_map(|(i, _)| u8::try_from(i).ok().map(Seat))
+            .map(|(seat, _)| seat)
             .collect();
         for seat in expired {
             if let Some(slot) = self.seats.get_mut(seat.index()) {
@@ -581,11 +580,11 @@ impl Room {
             Err(CommitError::Rejected(rejection)) => {
                 tracing::debug!(room = %self.id, %rejection, "server input refused");
             }
-            Err(CommitError::Store(error)) => self.store_failed(u64::MAX, &error),
+            Err(CommitError::Store(error)) => self.store_failed(None, &error),
         }
     }
 
-    fn emote(&mut self, conn_id: u64, emote: &str) {
+    fn emote(&mut self, conn_id: ConnId, emote: &str) {
         let Some((seat, _)) = self.seat_of(conn_id) else {
             return;
         };
@@ -621,7 +620,7 @@ impl Room {
     /// Queues each connected peer its frame (`None`: nothing for it) and drops every peer
     /// whose queue is full: a room never waits for a slow reader.
     fn fan_out(&mut self, frame_for: impl Fn(&Self, &Peer) -> Option<pb::server_frame::Body>) {
-        let slow: Vec<u64> = self
+        let slow: Vec<ConnId> = self
             .peers()
             .filter_map(|peer| {
                 let body = frame_for(self, peer)?;
@@ -694,17 +693,17 @@ impl Room {
 
     fn send_welcome(&self, peer: &Peer) {
         let (view, legal_actions) = self.view_and_actions(viewer_of(peer));
-        let players = self
-            .record
-            .players
-            .iter()
-            .enumerate()
-            .map(|(i, p)| pb::Player {
-                seat: u32::try_from(i).unwrap_or(u32::MAX),
+        let players = seats(self.record.players.len())
+            .zip(&self.record.players)
+            .map(|(seat, p)| pb::Player {
+                seat: wire::seat(seat),
                 name: p.name.clone(),
                 // A bot is always there.
-                connected: self.seats.get(i).is_some_and(|s| s.peer.is_some())
-                    || self.bots.is_bot(seat_at(i)),
+                connected: self
+                    .seats
+                    .get(seat.index())
+                    .is_some_and(|s| s.peer.is_some())
+                    || self.bots.is_bot(seat),
             })
             .collect();
         peer.send(pb::server_frame::Body::Welcome(pb::Welcome {
@@ -729,7 +728,8 @@ fn never_played(game: &Game, seat: Seat) -> bool {
     game.turn() == 0 && game.seats_to_act().contains(&seat)
 }
 
-/// The seat at index `i` (rooms have at most 8 seats).
-fn seat_at(i: usize) -> Seat {
-    Seat(u8::try_from(i).unwrap_or(u8::MAX))
+/// The first `count` seats, in order. A room has at most 8 (the engine refuses more), so
+/// a seat number always fits.
+fn seats(count: usize) -> impl Iterator<Item = Seat> {
+    (0..=u8::MAX).map(Seat).take(count)
 }

@@ -4,32 +4,48 @@
 use std::sync::Arc;
 
 use moonlight_engine::{ContentStore, Game, Input};
+use moonlight_rooms::StoredRoom;
+use serde::{Deserialize, Serialize};
 
-use crate::store::StoredRoom;
-
-/// A snapshot as stored: the engine's state plus what the room itself must remember across
-/// a restore (each seat's last applied client sequence number, for idempotent retries).
-///
-/// Layout: `u8` seat count, that many little-endian `u64`s, then the engine's bytes.
-pub(crate) fn encode_snapshot(last_client_seq: &[u64], state: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 + last_client_seq.len() * 8 + state.len());
-    bytes.push(u8::try_from(last_client_seq.len()).unwrap_or(u8::MAX));
-    for seq in last_client_seq {
-        bytes.extend_from_slice(&seq.to_le_bytes());
-    }
-    bytes.extend_from_slice(state);
-    bytes
+/// A room's snapshot as stored: the engine's snapshot, plus what the room itself must
+/// remember across a restore (each seat's last applied client sequence number, so a retry
+/// is not applied twice). Encoded with postcard after a format number, like the engine's.
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RoomSnapshot {
+    format: u32,
+    last_client_seq: Vec<u64>,
+    /// [`Game::to_bytes`], which carries its own format and content version.
+    game: Vec<u8>,
 }
 
-fn decode_snapshot(bytes: &[u8]) -> Option<(Vec<u64>, &[u8])> {
-    let (&count, mut rest) = bytes.split_first()?;
-    let mut seqs = Vec::with_capacity(usize::from(count));
-    for _ in 0..count {
-        let (seq, tail) = rest.split_first_chunk::<8>()?;
-        seqs.push(u64::from_le_bytes(*seq));
-        rest = tail;
+impl RoomSnapshot {
+    /// The room snapshot format written now.
+    const FORMAT: u32 = 1;
+
+    pub(crate) fn of(game: &Game, last_client_seq: &[u64]) -> Self {
+        Self {
+            format: Self::FORMAT,
+            last_client_seq: last_client_seq.to_vec(),
+            game: game.to_bytes(),
+        }
     }
-    Some((seqs, rest))
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        // Plain data into a Vec: nothing can fail.
+        postcard::to_stdvec(self).unwrap_or_else(|error| unreachable!("{error}"))
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, RestoreError> {
+        let snapshot: Self =
+            postcard::from_bytes(bytes).map_err(|e| RestoreError::Snapshot(e.to_string()))?;
+        if snapshot.format != Self::FORMAT {
+            return Err(RestoreError::Snapshot(format!(
+                "room snapshot format {} is not one this server reads",
+                snapshot.format
+            )));
+        }
+        Ok(snapshot)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,11 +85,10 @@ pub(crate) fn restore(
     let seats = record.setup.seats.len();
     let (mut game, mut seq, mut last_client_seq) = match &stored.snapshot {
         Some((seq, bytes)) => {
-            let (last, state) =
-                decode_snapshot(bytes).ok_or_else(|| RestoreError::Snapshot("truncated".into()))?;
-            let game = Game::from_bytes(Arc::clone(content), state)
+            let snapshot = RoomSnapshot::decode(bytes)?;
+            let game = Game::from_bytes(Arc::clone(content), &snapshot.game)
                 .map_err(|e| RestoreError::Snapshot(e.to_string()))?;
-            (game, *seq, last)
+            (game, *seq, snapshot.last_client_seq)
         }
         None => {
             let game = Game::new(Arc::clone(content), &record.setup)
@@ -113,12 +128,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snapshot_envelope_round_trips_and_refuses_truncation() {
-        let bytes = encode_snapshot(&[3, 9], b"engine");
-        let (seqs, state) = decode_snapshot(&bytes).unwrap();
-        assert_eq!(seqs, vec![3, 9]);
-        assert_eq!(state, b"engine");
-        assert!(decode_snapshot(&bytes[..5]).is_none());
-        assert!(decode_snapshot(&[]).is_none());
+    fn a_room_snapshot_round_trips_and_refuses_garbage() {
+        let snapshot = RoomSnapshot {
+            format: RoomSnapshot::FORMAT,
+            last_client_seq: vec![3, 9],
+            game: b"engine".to_vec(),
+        };
+        let bytes = snapshot.encode();
+        assert_eq!(RoomSnapshot::decode(&bytes).unwrap(), snapshot);
+        assert!(RoomSnapshot::decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(RoomSnapshot::decode(&[]).is_err());
+        let newer = RoomSnapshot {
+            format: 2,
+            ..snapshot
+        }
+        .encode();
+        assert!(RoomSnapshot::decode(&newer).is_err());
     }
 }

@@ -1,0 +1,181 @@
+//! The node directory: which game-server nodes are alive, where players reach them, and
+//! how busy they are. Each node heartbeats its entry with a time-to-live; a node that stops
+//! (crash, partition) simply expires. In Redis when several processes share it, in process
+//! for the single-process default.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use moonlight_common::{CancellationToken, time::unix_now_ms};
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+use crate::redis::{PoolError, RedisPool};
+
+/// One node's entry, as it last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub id: String,
+    /// The node's play socket, e.g. `ws://10.0.0.5:8082/v1/play`.
+    pub url: String,
+    /// Rooms the node accepts at most.
+    pub capacity: usize,
+    /// Rooms running there at the last heartbeat.
+    pub rooms: usize,
+    /// When this entry was written, in Unix milliseconds.
+    pub heartbeat_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+    #[error("corrupt node entry: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// The directory in use.
+#[derive(Clone)]
+pub enum NodeDirectory {
+    Memory(Arc<Mutex<HashMap<String, (NodeInfo, Instant)>>>),
+    Redis { pool: RedisPool, prefix: String },
+}
+
+impl NodeDirectory {
+    pub fn in_process() -> Self {
+        Self::Memory(Arc::default())
+    }
+
+    /// The directory in Redis; every key starts with `prefix`.
+    pub fn redis(pool: RedisPool, prefix: &str) -> Self {
+        Self::Redis {
+            pool,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// Writes `node`'s entry; it lives for `ttl` unless written again.
+    pub async fn heartbeat(&self, node: &NodeInfo, ttl: Duration) -> Result<(), DirectoryError> {
+        match self {
+            Self::Memory(nodes) => {
+                nodes
+                    .lock()
+                    .insert(node.id.clone(), (node.clone(), Instant::now() + ttl));
+            }
+            Self::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                // A TTL is seconds to minutes: its milliseconds fit a u64 by far.
+                let ttl_ms = u64::try_from(ttl.as_millis()).expect("a TTL in u64 milliseconds");
+                redis::pipe()
+                    .set_options(
+                        node_key(prefix, &node.id),
+                        serde_json::to_string(node)?,
+                        redis::SetOptions::default().with_expiration(redis::SetExpiry::PX(ttl_ms)),
+                    )
+                    .ignore()
+                    .sadd(nodes_key(prefix), &node.id)
+                    .ignore()
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes `node_id` out at once (a graceful stop), so its rooms move without waiting for
+    /// the entry to expire.
+    pub async fn remove(&self, node_id: &str) -> Result<(), DirectoryError> {
+        match self {
+            Self::Memory(nodes) => {
+                nodes.lock().remove(node_id);
+            }
+            Self::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                redis::pipe()
+                    .del(node_key(prefix, node_id))
+                    .ignore()
+                    .srem(nodes_key(prefix), node_id)
+                    .ignore()
+                    .query_async::<()>(&mut conn)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every node whose entry has not expired.
+    pub async fn live(&self) -> Result<Vec<NodeInfo>, DirectoryError> {
+        match self {
+            Self::Memory(nodes) => {
+                let now = Instant::now();
+                let mut nodes = nodes.lock();
+                nodes.retain(|_, (_, expires)| *expires > now);
+                Ok(nodes.values().map(|(node, _)| node.clone()).collect())
+            }
+            Self::Redis { pool, prefix } => {
+                let mut conn = pool.get().await?;
+                let ids: Vec<String> = redis::cmd("SMEMBERS")
+                    .arg(nodes_key(prefix))
+                    .query_async(&mut conn)
+                    .await?;
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let keys: Vec<String> = ids.iter().map(|id| node_key(prefix, id)).collect();
+                let entries: Vec<Option<String>> =
+                    redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?;
+                let mut live = Vec::with_capacity(ids.len());
+                for (id, entry) in ids.iter().zip(entries) {
+                    match entry {
+                        Some(json) => live.push(serde_json::from_str(&json)?),
+                        // Expired: forget the id too (a node that comes back re-adds it).
+                        None => {
+                            redis::cmd("SREM")
+                                .arg(nodes_key(prefix))
+                                .arg(id)
+                                .query_async::<()>(&mut conn)
+                                .await?;
+                        }
+                    }
+                }
+                Ok(live)
+            }
+        }
+    }
+}
+
+/// Keeps a node registered until `shutdown`, then takes it out. `describe` reports the
+/// node's current state at each beat.
+pub async fn keep_registered(
+    directory: NodeDirectory,
+    describe: impl Fn() -> NodeInfo + Send,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
+    // Three missed beats before a node counts as gone: one slow beat is not a failover.
+    let ttl = interval * 3;
+    let node_id = loop {
+        let mut node = describe();
+        node.heartbeat_ms = unix_now_ms();
+        if let Err(error) = directory.heartbeat(&node, ttl).await {
+            tracing::warn!(node = %node.id, %error, "node heartbeat failed");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(interval) => {}
+            () = shutdown.cancelled() => break node.id,
+        }
+    };
+    if let Err(error) = directory.remove(&node_id).await {
+        tracing::warn!(node = %node_id, %error, "could not leave the node directory");
+    }
+}
+
+fn node_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}node:{id}")
+}
+
+fn nodes_key(prefix: &str) -> String {
+    format!("{prefix}nodes")
+}

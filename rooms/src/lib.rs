@@ -1,0 +1,21 @@
+//! What the lobby and the game servers share, and nothing of either: the contract a room
+//! crosses between them.
+//!
+//! - [`record`]: a room as the lobby sets it up ([`RoomRecord`]), the inputs a room logs
+//!   ([`LogEntry`]), a finished match's [`MatchResult`] and each seat's [`SeatResult`];
+//! - [`store`]: where rooms live between messages ([`RoomStore`]: Redis, or SQL for a
+//!   single node), with the outbox of finished results;
+//! - [`ticket`]: room tickets, which admit one player to one seat of one room on one node;
+//! - [`directory`]: the live game-server nodes ([`NodeDirectory`]);
+//! - [`redis`]: the one way this project reaches Redis ([`RedisPool`]).
+
+pub mod directory;
+pub mod record;
+pub mod redis;
+pub mod store;
+pub mod ticket;
+
+pub use directory::{NodeDirectory, NodeInfo};
+pub use record::{LogEntry, MatchResult, PlayerRecord, RoomRecord, SeatResult};
+pub use redis::RedisPool;
+pub use store::{RedisStore, RoomStore, SqlStore, StoreError, StoredRoom};

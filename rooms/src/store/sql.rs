@@ -1,0 +1,298 @@
+//! The embedded room store: tables in the node's own SQL database (SQLite by default).
+//!
+//! Inputs and snapshots go through one writer task that commits whatever has queued up
+//! in one statement (group commit): under load, one commit makes dozens of rooms' inputs
+//! durable, instead of each paying for its own commit and its own round trip to the
+//! database thread. Each room still waits for its own input's commit before it answers.
+
+use std::collections::HashSet;
+
+use moonlight_common::{
+    Database,
+    db::{is_unique_violation, placeholder_rows},
+};
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{StoreError, StoredRoom, from_json, to_json};
+use crate::record::{LogEntry, MatchResult, RoomRecord};
+
+/// The most writes one commit takes (bounded by the databases' parameter limits).
+const MAX_BATCH: usize = 256;
+
+#[derive(Clone)]
+pub struct SqlStore {
+    db: Database,
+    writes: mpsc::Sender<Write>,
+}
+
+/// A write waiting for the writer's next commit. `done` answers whether it went in (an
+/// input that is not its room's next does not).
+struct Write {
+    room_id: String,
+    seq: i64,
+    kind: WriteKind,
+    done: oneshot::Sender<Result<bool, StoreError>>,
+}
+
+enum WriteKind {
+    /// An input (JSON), which must be the room's next.
+    Input(String),
+    Snapshot(Vec<u8>),
+}
+
+impl SqlStore {
+    /// The store, and its writer task (which ends when the last clone is dropped).
+    pub fn new(db: Database) -> Self {
+        let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_in_batches(db.clone(), queue));
+        Self { db, writes }
+    }
+
+    async fn write(&self, room_id: &str, seq: u64, kind: WriteKind) -> Result<(), StoreError> {
+        let (done, result) = oneshot::channel();
+        let write = Write {
+            room_id: room_id.to_owned(),
+            seq: seq_to_db(seq)?,
+            kind,
+            done,
+        };
+        let gone = || StoreError::Unavailable("the store's writer has stopped".to_owned());
+        self.writes.send(write).await.map_err(|_| gone())?;
+        if result.await.map_err(|_| gone())?? {
+            Ok(())
+        } else {
+            Err(StoreError::OutOfSequence {
+                room_id: room_id.to_owned(),
+                seq,
+            })
+        }
+    }
+
+    /// Saves rooms, a statement per [`MAX_BATCH`]; one already saved is left as it is.
+    pub(super) async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
+        for chunk in records.chunks(MAX_BATCH) {
+            let sql = format!(
+                "INSERT INTO game_rooms (id, record, created_at) VALUES {} \
+                 ON CONFLICT (id) DO NOTHING",
+                placeholder_rows(3, chunk.len())
+            );
+            let mut insert = sqlx::query(&sql).persistent(cached(chunk.len()));
+            for record in chunk {
+                insert = insert
+                    .bind(&record.room_id)
+                    .bind(to_json(record)?)
+                    .bind(record.created_at);
+            }
+            insert.execute(self.db.pool()).await?;
+        }
+        Ok(())
+    }
+
+    pub(super) async fn load_room(&self, room_id: &str) -> Result<Option<StoredRoom>, StoreError> {
+        let pool = self.db.pool();
+        // The record and the latest snapshot in one statement: a room is opened at each
+        // match start, and every statement waits its turn on the store's connection.
+        let Some(row) = sqlx::query(
+            "SELECT r.record, s.seq, s.state FROM game_rooms r \
+             LEFT JOIN game_snapshots s ON s.room_id = r.id WHERE r.id = $1",
+        )
+        .bind(room_id)
+        .fetch_optional(pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let record: String = row.try_get(0)?;
+        let snapshot = match row.try_get::<Option<i64>, _>(1)? {
+            Some(seq) => Some((seq_from_db(seq)?, row.try_get::<Vec<u8>, _>(2)?)),
+            None => None,
+        };
+        let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
+        let log = sqlx::query_scalar::<_, String>(
+            "SELECT entry FROM game_inputs WHERE room_id = $1 AND seq > $2 ORDER BY seq",
+        )
+        .bind(room_id)
+        .bind(seq_to_db(after)?)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|entry| from_json(entry))
+        .collect::<Result<_, _>>()?;
+        Ok(Some(StoredRoom {
+            record: from_json(&record)?,
+            snapshot,
+            log,
+        }))
+    }
+
+    pub(super) async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
+        self.write(room_id, entry.seq, WriteKind::Input(to_json(entry)?))
+            .await
+    }
+
+    pub(super) async fn save_snapshot(
+        &self,
+        room_id: &str,
+        seq: u64,
+        state: &[u8],
+    ) -> Result<(), StoreError> {
+        self.write(room_id, seq, WriteKind::Snapshot(state.to_vec()))
+            .await
+    }
+
+    pub(super) async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_results (match_id, result) VALUES ($1, $2) \
+             ON CONFLICT (match_id) DO NOTHING",
+        )
+        .bind(&result.match_id)
+        .bind(to_json(result)?)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn pending_results(&self) -> Result<Vec<MatchResult>, StoreError> {
+        sqlx::query_scalar::<_, String>("SELECT result FROM pending_results ORDER BY match_id")
+            .fetch_all(self.db.pool())
+            .await?
+            .iter()
+            .map(|text| from_json(text))
+            .collect()
+    }
+
+    pub(super) async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
+        let sql = format!(
+            "DELETE FROM pending_results WHERE match_id IN {}",
+            placeholder_rows(match_ids.len(), 1)
+        );
+        let mut delete = sqlx::query(&sql).persistent(false);
+        for id in match_ids {
+            delete = delete.bind(*id);
+        }
+        delete.execute(self.db.pool()).await?;
+        Ok(())
+    }
+}
+
+/// The writer: takes the first write that comes and every write queued behind it (up to
+/// [`MAX_BATCH`]), commits them together, answers each, and goes again.
+///
+/// Batches form by themselves under load: a commit costs about the same for one write as
+/// for fifty, and the writes that arrive while one commit runs share the next. Before
+/// taking what is queued the writer lets the other ready tasks run once, so rooms woken
+/// together enqueue together. No timed wait: a lone write is committed at once.
+async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
+    while let Some(first) = queue.recv().await {
+        tokio::task::yield_now().await;
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(write) => batch.push(write),
+                Err(_) => break,
+            }
+        }
+        let started = std::time::Instant::now();
+        let size = batch.len();
+        match commit(&db, &batch).await {
+            Ok(inserted) => answer(batch, &inserted),
+            // A duplicate key fails the whole statement: take the writes one at a time to
+            // tell each its own outcome.
+            Err(error) if is_unique_violation(&error) => {
+                for write in batch {
+                    let one = std::slice::from_ref(&write);
+                    match commit(&db, one).await {
+                        Ok(inserted) => answer(vec![write], &inserted),
+                        Err(error) => fail(vec![write], &error),
+                    }
+                }
+            }
+            Err(error) => fail(batch, &error),
+        }
+        metrics::histogram!("game_store_batch_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("game_store_batch_writes").record(size as f64);
+    }
+}
+
+/// Commits `batch`: its inputs in one statement, its snapshots in another (each statement
+/// is atomic on its own, and the two need not be together, so no transaction round trips).
+/// Returns the rooms whose input went in (an input that is not its room's next is left
+/// out, and told so).
+async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx::Error> {
+    let (mut inputs, mut snapshots) = (Vec::new(), Vec::new());
+    for write in batch {
+        match &write.kind {
+            WriteKind::Input(entry) => inputs.push((write, entry.as_str())),
+            WriteKind::Snapshot(state) => snapshots.push((write, state.as_slice())),
+        }
+    }
+    let mut inserted = HashSet::new();
+    if !inputs.is_empty() {
+        // The primary key refuses a duplicate seq; the WHERE refuses a gap.
+        let sql = format!(
+            "WITH v (room_id, seq, entry) AS (VALUES {}) \
+             INSERT INTO game_inputs (room_id, seq, entry) \
+             SELECT room_id, seq, entry FROM v WHERE \
+             (SELECT COALESCE(MAX(g.seq), 0) FROM game_inputs g WHERE g.room_id = v.room_id) \
+             = v.seq - 1 \
+             RETURNING room_id",
+            placeholder_rows(3, inputs.len())
+        );
+        let mut query = sqlx::query(&sql).persistent(cached(inputs.len()));
+        for (write, entry) in &inputs {
+            query = query.bind(&write.room_id).bind(write.seq).bind(*entry);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    if !snapshots.is_empty() {
+        let sql = format!(
+            "INSERT INTO game_snapshots (room_id, seq, state) VALUES {} \
+             ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state \
+             WHERE game_snapshots.seq < excluded.seq",
+            placeholder_rows(3, snapshots.len())
+        );
+        let mut query = sqlx::query(&sql).persistent(cached(snapshots.len()));
+        for (write, state) in &snapshots {
+            query = query.bind(&write.room_id).bind(write.seq).bind(*state);
+        }
+        query.execute(db.pool()).await?;
+    }
+    Ok(inserted)
+}
+
+/// Whether the statement for a batch of `rows` is worth keeping prepared: each size is a
+/// statement of its own, and the connection keeps 100; the small batches are the common
+/// ones.
+fn cached(rows: usize) -> bool {
+    rows <= 8
+}
+
+fn answer(batch: Vec<Write>, inserted: &HashSet<String>) {
+    for write in batch {
+        let went_in = match write.kind {
+            WriteKind::Input(_) => inserted.contains(&write.room_id),
+            WriteKind::Snapshot(_) => true,
+        };
+        let _ = write.done.send(Ok(went_in));
+    }
+}
+
+fn fail(batch: Vec<Write>, error: &sqlx::Error) {
+    for write in batch {
+        let _ = write
+            .done
+            .send(Err(StoreError::Unavailable(error.to_string())));
+    }
+}
+
+fn seq_to_db(seq: u64) -> Result<i64, StoreError> {
+    i64::try_from(seq)
+        .map_err(|_| StoreError::Corrupt(format!("sequence number {seq} out of range")))
+}
+
+fn seq_from_db(seq: i64) -> Result<u64, StoreError> {
+    u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("negative sequence number {seq}")))
+}

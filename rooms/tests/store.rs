@@ -1,0 +1,180 @@
+//! The room store on every backend: SQLite, PostgreSQL and Redis.
+
+use moonlight_common::Database;
+use moonlight_engine::{Action, GameSetup, Input, Outcome, Seat, SeatSetup};
+use moonlight_rooms::{
+    LogEntry, MatchResult, PlayerRecord, RedisPool, RedisStore, RoomRecord, RoomStore, SqlStore,
+    StoreError,
+};
+use moonlight_testkit::{DbKind, RedisServer, TestDatabase};
+
+fn record(room_id: &str) -> RoomRecord {
+    RoomRecord {
+        room_id: room_id.to_owned(),
+        content_version: "v1".to_owned(),
+        setup: GameSetup {
+            seats: vec![
+                SeatSetup {
+                    deck: vec!["moon_wisp".to_owned()],
+                    team: 0,
+                },
+                SeatSetup {
+                    deck: vec!["moon_wisp".to_owned()],
+                    team: 1,
+                },
+            ],
+            seed: 7,
+        },
+        players: vec![
+            PlayerRecord {
+                player_id: "p1".into(),
+                name: "Luna".into(),
+                bot: false,
+            },
+            PlayerRecord {
+                player_id: "p2".into(),
+                name: "Sol".into(),
+                bot: false,
+            },
+        ],
+        created_at: 1,
+    }
+}
+
+fn entry(seq: u64) -> LogEntry {
+    LogEntry {
+        seq,
+        input: Input::Act {
+            seat: Seat(0),
+            action: Action::EndTurn,
+        },
+        client_seq: Some(seq),
+    }
+}
+
+async fn exercise(store: RoomStore) {
+    assert!(store.load_room("nope").await.unwrap().is_none());
+    store.create_room(&record("r1")).await.unwrap();
+    // Creating it again is harmless and keeps the first record.
+    let mut other = record("r1");
+    other.content_version = "v2".to_owned();
+    store.create_room(&other).await.unwrap();
+
+    for seq in 1..=3 {
+        store.append("r1", &entry(seq)).await.unwrap();
+    }
+    // A repeated or skipped sequence number is refused: nothing interleaves.
+    assert!(matches!(
+        store.append("r1", &entry(3)).await,
+        Err(StoreError::OutOfSequence { .. })
+    ));
+    assert!(matches!(
+        store.append("r1", &entry(5)).await,
+        Err(StoreError::OutOfSequence { .. })
+    ));
+
+    let loaded = store.load_room("r1").await.unwrap().unwrap();
+    assert_eq!(loaded.record, record("r1"));
+    assert!(loaded.snapshot.is_none());
+    assert_eq!(loaded.log, vec![entry(1), entry(2), entry(3)]);
+
+    store.save_snapshot("r1", 2, b"state-at-2").await.unwrap();
+    // An older snapshot never replaces a newer one.
+    store.save_snapshot("r1", 1, b"state-at-1").await.unwrap();
+    let loaded = store.load_room("r1").await.unwrap().unwrap();
+    assert_eq!(loaded.snapshot, Some((2, b"state-at-2".to_vec())));
+    assert_eq!(loaded.log, vec![entry(3)]);
+
+    let result = MatchResult {
+        match_id: "r1".to_owned(),
+        content_version: "v1".to_owned(),
+        outcome: Outcome {
+            winners: vec![Seat(1)],
+            reason: moonlight_engine::EndReason::Concession,
+        },
+        teams: vec![0, 1],
+        players: record("r1").players,
+        turns: 3,
+        started_at: 1,
+        finished_at: 2,
+    };
+    store.push_result(&result).await.unwrap();
+    store.push_result(&result).await.unwrap();
+    assert_eq!(store.pending_results().await.unwrap(), vec![result]);
+    store.clear_results(&["r1"]).await.unwrap();
+    assert!(store.pending_results().await.unwrap().is_empty());
+
+    many_rooms_at_once(&store).await;
+}
+
+/// Fifty rooms writing at the same moment (the embedded store commits such writes
+/// together): each input lands in its own room, and one out of sequence among them is
+/// refused on its own while the rest go through.
+async fn many_rooms_at_once(store: &RoomStore) {
+    let rooms: Vec<String> = (0..50).map(|n| format!("busy-{n}")).collect();
+    // Saved together (a matchmaking round's rooms), "r1" among them: it keeps its record.
+    let mut records: Vec<RoomRecord> = rooms.iter().map(|room| record(room)).collect();
+    let mut again = record("r1");
+    again.content_version = "v3".to_owned();
+    records.push(again);
+    store.create_rooms(&records).await.unwrap();
+    let kept = store.load_room("r1").await.unwrap().unwrap();
+    assert_eq!(kept.record.content_version, "v1");
+    let first = entry(1);
+    let firsts = rooms.iter().map(|room| store.append(room, &first));
+    for appended in futures_util::future::join_all(firsts).await {
+        appended.unwrap();
+    }
+    let seconds = rooms.iter().enumerate().map(|(n, room)| {
+        // Room 7 skips ahead; everyone also snapshots.
+        let next = entry(if n == 7 { 5 } else { 2 });
+        async move {
+            let appended = store.append(room, &next).await;
+            store.save_snapshot(room, 1, room.as_bytes()).await.unwrap();
+            appended
+        }
+    });
+    let outcomes = futures_util::future::join_all(seconds).await;
+    for (n, (room, outcome)) in rooms.iter().zip(outcomes).enumerate() {
+        let loaded = store.load_room(room).await.unwrap().unwrap();
+        assert_eq!(loaded.snapshot, Some((1, room.as_bytes().to_vec())));
+        if n == 7 {
+            assert!(
+                matches!(outcome, Err(StoreError::OutOfSequence { .. })),
+                "{outcome:?}"
+            );
+            assert!(loaded.log.is_empty(), "the snapshot covers input 1");
+        } else {
+            outcome.unwrap();
+            assert_eq!(loaded.log, vec![entry(2)], "{room}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sql_store_on_sqlite() {
+    let database = TestDatabase::new(DbKind::Sqlite).await;
+    exercise(RoomStore::Sql(SqlStore::new(
+        Database::connect(&database.url).await.unwrap(),
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn sql_store_on_postgres() {
+    let database = TestDatabase::new(DbKind::Postgres).await;
+    exercise(RoomStore::Sql(SqlStore::new(
+        Database::connect(&database.url).await.unwrap(),
+    )))
+    .await;
+}
+
+#[tokio::test]
+async fn redis_store() {
+    let url = moonlight_testkit::redis().url();
+    exercise(RoomStore::Redis(RedisStore::new(
+        RedisPool::connect(&url).await.unwrap(),
+        &RedisServer::namespace(),
+    )))
+    .await;
+}

@@ -1,0 +1,10 @@
+//! Moonlight Online, as one library: the [`Application`] that `main`, the integration tests
+//! and `loadtest --spawn` all build and run, and its [`config`].
+
+mod app;
+pub mod config;
+mod content;
+
+pub use app::Application;
+pub use config::{Config, Roles};
+pub use content::check_content;

@@ -1,0 +1,11 @@
+//! Every service as the application builds it, in this test process, on real sockets and
+//! real databases (SQLite and PostgreSQL; Redis where the test says): one test binary, so
+//! the private database servers start once for all of them.
+
+mod support;
+
+mod auth_api;
+mod auth_service;
+mod lobby;
+mod matches;
+mod protocol;

@@ -1,0 +1,66 @@
+//! `moonlight` as an operator runs it: a real child process, its announced listeners,
+//! and signals (through `moonlight_testkit::process`).
+
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::{path::Path, time::Duration};
+
+pub use moonlight_testkit::process::Role;
+use moonlight_testkit::process::{Launch, Moonlight};
+
+/// How long a process may take to start or to stop before the test fails.
+pub const PATIENCE: Duration = moonlight_testkit::process::START_PATIENCE;
+
+/// A running `moonlight` process.
+pub struct Process(Moonlight);
+
+/// Starts `moonlight` in `role` with `args` on `data_dir`, every listener on a free port,
+/// and waits until each of its listeners is announced.
+pub async fn start(data_dir: &Path, role: Role, args: &[&str], env: &[(&str, &str)]) -> Process {
+    let content_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    // The tests' players act as fast as the machine goes: a whole game in a second would
+    // trip the per-socket frame limit meant for people.
+    let mut args = args.to_vec();
+    if role.runs(Role::GameServer) {
+        args.extend(["--frames-per-second", "100000", "--frame-burst", "100000"]);
+    }
+    let launch = Launch {
+        bin: Path::new(env!("CARGO_BIN_EXE_moonlight")),
+        role,
+        data_dir,
+        content_dir: &content_dir,
+        args: &args,
+        env,
+        log: None,
+    };
+    Process(Moonlight::start(launch).await.expect("starting moonlight"))
+}
+
+impl Process {
+    /// The base URL `role` announced (`http://127.0.0.1:port`).
+    pub fn url(&self, role: &str) -> &str {
+        self.0
+            .url(role)
+            .unwrap_or_else(|| panic!("no {role} listener"))
+    }
+
+    /// Waits until the process logs a line containing every one of `words`: how a test
+    /// waits for something to happen inside another process.
+    pub async fn logged(&self, words: &[&str]) -> String {
+        self.0
+            .logged(PATIENCE, |line| words.iter().all(|w| line.contains(w)))
+            .await
+            .unwrap_or_else(|error| panic!("waiting for {words:?}: {error}"))
+    }
+
+    /// Sends SIGTERM and waits (bounded) for a clean exit.
+    pub async fn stop(self) {
+        let status = self.0.stop().await.expect("stopping moonlight");
+        assert!(status.success(), "{status}");
+    }
+
+    /// SIGKILL: the process dies at once, as in a crash, with no chance to tidy up.
+    pub async fn kill(self) {
+        self.0.kill().await.expect("killing moonlight");
+    }
+}
