@@ -8,7 +8,7 @@ use std::{net::SocketAddr, path::Path, sync::Arc};
 use anyhow::Context;
 use axum::Router;
 use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
-use moonlight_common::{Backend, CancellationToken, Database, serve};
+use moonlight_common::{Backend, CancellationToken, Database, serve, url::host_and_path};
 use moonlight_engine::ContentStore;
 use moonlight_game_server::GameServer;
 use moonlight_lobby::{Lobby, LobbyParts, LobbyService};
@@ -157,7 +157,7 @@ impl Application {
             Some(url) => {
                 let redis = RedisPool::connect(url)
                     .await
-                    .with_context(|| format!("connecting to Redis at {}", redis_host(url)))?;
+                    .with_context(|| format!("connecting to Redis at {}", host_and_path(url).0))?;
                 (
                     RoomStore::Redis(RedisStore::new(redis.clone(), &shared.redis_prefix)),
                     NodeDirectory::redis(redis, &shared.redis_prefix),
@@ -398,26 +398,4 @@ fn reload_content_on_sighup(content: Arc<ContentStore>, stop: CancellationToken)
     }
     #[cfg(not(unix))]
     drop((content, stop));
-}
-
-/// The host part of a Redis URL, without credentials, for error messages.
-fn redis_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    rest.split(['/', '?']).next().unwrap_or(rest)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redis_hosts_are_shown_without_credentials() {
-        assert_eq!(
-            super::redis_host("redis://:secret@cache:6379/0"),
-            "cache:6379"
-        );
-        assert_eq!(
-            super::redis_host("redis://127.0.0.1:6380"),
-            "127.0.0.1:6380"
-        );
-    }
 }

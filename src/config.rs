@@ -96,7 +96,7 @@ pub struct GameRole {
     pub game: GameConfig,
     /// Where this game server finds the token public keys: the auth service's JWKS URL
     /// (`http://…/.well-known/jwks.json`, fetched once at start) or a saved copy.
-    #[arg(long, env = "MOONLIGHT_AUTH_JWKS")]
+    #[arg(long, value_name = "URL_OR_FILE", env = "MOONLIGHT_AUTH_JWKS")]
     pub auth_jwks: String,
 }
 
@@ -104,12 +104,17 @@ pub struct GameRole {
 #[derive(Debug, Clone, Args)]
 pub struct ProcessArgs {
     /// Directory for the SQLite databases and the signing keys.
-    #[arg(long, env = "MOONLIGHT_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MOONLIGHT_DATA_DIR",
+        default_value = "data"
+    )]
     pub data_dir: PathBuf,
 
     /// Database URL (`sqlite://...` or `postgres://...`); default: a SQLite file in the data
     /// directory.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// Log format (logs go to stderr; `RUST_LOG` filters them).
@@ -122,7 +127,8 @@ pub struct ProcessArgs {
     pub log_format: LogFormatArg,
 
     /// Seconds to let in-flight work finish after SIGTERM/Ctrl-C before exiting.
-    #[arg(long = "shutdown-grace-secs", env = "MOONLIGHT_SHUTDOWN_GRACE_SECS", default_value = "10", value_parser = seconds)]
+    #[arg(long = "shutdown-grace-secs",
+        value_name = "SECS", env = "MOONLIGHT_SHUTDOWN_GRACE_SECS", default_value = "10", value_parser = seconds)]
     pub shutdown_grace: Duration,
 }
 
@@ -130,13 +136,18 @@ pub struct ProcessArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SharedArgs {
     /// The designers' content (cards, decks, rules). SIGHUP reloads it for new matches.
-    #[arg(long, env = "MOONLIGHT_CONTENT_DIR", default_value = "content")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "MOONLIGHT_CONTENT_DIR",
+        default_value = "content"
+    )]
     pub content_dir: PathBuf,
 
     /// Redis for the shared room store and node directory (required with more than one
     /// process); default: the embedded store in the data directory, and an in-process
     /// directory.
-    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
     /// Prefix of every Redis key this deployment uses.
@@ -373,6 +384,75 @@ mod tests {
         let config = parse(&["moonlight", "--join-secs", "90"]).unwrap();
         let error = config.validate().unwrap_err().to_string();
         assert!(error.contains("--join-secs"), "{error}");
+    }
+
+    /// One row of the README's flag table, or of the command line: environment variable,
+    /// literal default (`None`: computed or none), and the roles that take the flag.
+    type Flag = (String, Option<String>, String);
+
+    /// The README's flag table: rows `| `--flag` | `ENV` | default | roles | meaning |`.
+    fn readme_flags() -> std::collections::BTreeMap<String, Flag> {
+        let code = |cell: &str| {
+            let inner = cell.strip_prefix('`')?.strip_suffix('`')?;
+            (!inner.contains('`')).then(|| inner.to_owned())
+        };
+        include_str!("../README.md")
+            .lines()
+            .filter(|line| line.starts_with("| `--"))
+            .map(|line| {
+                let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+                let flag = code(cells[0]).expect("a flag in backticks");
+                let env = code(cells[1]).expect("an environment variable in backticks");
+                (flag, (env, code(cells[2]), cells[3].to_owned()))
+            })
+            .collect()
+    }
+
+    /// The same, from the command line's own definition (what `--help` prints).
+    fn command_line_flags() -> std::collections::BTreeMap<String, Flag> {
+        use clap::CommandFactory;
+        let top = Cli::command();
+        let mut roles: std::collections::BTreeMap<String, Vec<&str>> = Default::default();
+        let roles_of = ["auth", "lobby", "game-server"];
+        for role in roles_of {
+            let sub = top.find_subcommand(role).expect("a role subcommand");
+            for arg in sub.get_arguments().filter_map(|a| a.get_long()) {
+                roles.entry(format!("--{arg}")).or_default().push(role);
+            }
+        }
+        let mut flags = std::collections::BTreeMap::new();
+        for role in roles_of {
+            for arg in top
+                .find_subcommand(role)
+                .into_iter()
+                .flat_map(|s| s.get_arguments())
+            {
+                let Some(long) = arg.get_long() else { continue };
+                let flag = format!("--{long}");
+                let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+                let default = (!arg.is_hide_default_value_set())
+                    .then(|| arg.get_default_values().first())
+                    .flatten()
+                    .map(|d| d.to_string_lossy().into_owned());
+                let taken_by = &roles[&flag];
+                let mut roles_cell = if taken_by.len() == roles_of.len() {
+                    "all".to_owned()
+                } else {
+                    taken_by.join(", ")
+                };
+                if top.get_arguments().all(|a| a.get_long() != Some(long)) {
+                    roles_cell.push_str(" alone");
+                }
+                let env = env.unwrap_or_else(|| panic!("{flag} has no environment variable"));
+                flags.insert(flag, (env, default, roles_cell));
+            }
+        }
+        flags
+    }
+
+    #[test]
+    fn the_readme_flag_table_is_the_command_line() {
+        assert_eq!(readme_flags(), command_line_flags());
     }
 
     #[test]

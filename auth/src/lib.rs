@@ -42,6 +42,7 @@ pub struct AuthConfig {
     #[arg(
         id = "auth_addr",
         long = "auth-addr",
+        value_name = "ADDR",
         env = "MOONLIGHT_AUTH_ADDR",
         default_value = "127.0.0.1:8080"
     )]

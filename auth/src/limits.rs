@@ -41,6 +41,7 @@ pub struct RateLimit {
     /// Register/login/refresh requests allowed per client IP per minute.
     #[arg(
         long = "auth-rate-per-minute",
+        value_name = "N",
         env = "MOONLIGHT_AUTH_RATE_PER_MINUTE",
         default_value = "30"
     )]
@@ -48,6 +49,7 @@ pub struct RateLimit {
     /// Requests a client IP may make in a burst before the per-minute rate applies.
     #[arg(
         long = "auth-rate-burst",
+        value_name = "N",
         env = "MOONLIGHT_AUTH_RATE_BURST",
         default_value = "10"
     )]

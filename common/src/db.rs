@@ -162,14 +162,12 @@ fn describe(url: &str) -> String {
         let path = rest.split('?').next().unwrap_or(rest);
         return format!("SQLite file {path}");
     }
-    let Some((_, rest)) = url.split_once("://") else {
+    if !url.contains("://") {
         return "an unrecognised URL".to_owned();
-    };
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    let rest = rest.split('?').next().unwrap_or(rest);
-    match rest.split_once('/') {
-        Some((host, name)) => format!("PostgreSQL {name} on {host}"),
-        None => format!("PostgreSQL on {rest}"),
+    }
+    match crate::url::host_and_path(url) {
+        (host, "") => format!("PostgreSQL on {host}"),
+        (host, name) => format!("PostgreSQL {name} on {host}"),
     }
 }
 

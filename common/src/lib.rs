@@ -13,6 +13,7 @@ pub mod http;
 pub mod serve;
 pub mod telemetry;
 pub mod time;
+pub mod url;
 
 pub use db::{Backend, Database};
 pub use tokio_util::sync::CancellationToken;

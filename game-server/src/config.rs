@@ -12,6 +12,7 @@ pub struct GameConfig {
     #[arg(
         id = "game_addr",
         long = "game-addr",
+        value_name = "ADDR",
         env = "MOONLIGHT_GAME_ADDR",
         default_value = "127.0.0.1:8082"
     )]
@@ -23,20 +24,27 @@ pub struct GameConfig {
 
     /// The WebSocket URL players use to reach this node (default: its listener's address,
     /// `ws://ADDR/v1/play`). Set it when players connect through another name or a proxy.
-    #[arg(long, env = "MOONLIGHT_PUBLIC_URL", value_parser = websocket_url)]
+    #[arg(long, value_name = "URL", env = "MOONLIGHT_PUBLIC_URL", value_parser = websocket_url)]
     pub public_url: Option<String>,
 
     /// Seconds between this node's heartbeats in the node directory; three missed beats
     /// and lobbies move its matches elsewhere.
-    #[arg(long = "heartbeat-secs", env = "MOONLIGHT_HEARTBEAT_SECS", default_value = "2", value_parser = seconds)]
+    #[arg(long = "heartbeat-secs",
+        value_name = "SECS", env = "MOONLIGHT_HEARTBEAT_SECS", default_value = "2", value_parser = seconds)]
     pub directory_heartbeat: Duration,
 
     /// Browser origins allowed to open game sockets (comma-separated); empty: any.
-    #[arg(long, env = "MOONLIGHT_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "ORIGINS",
+        env = "MOONLIGHT_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Seconds a player has for a turn.
-    #[arg(long = "turn-secs", env = "MOONLIGHT_TURN_SECS", default_value = "75", value_parser = seconds)]
+    #[arg(long = "turn-secs",
+        value_name = "SECS", env = "MOONLIGHT_TURN_SECS", default_value = "75", value_parser = seconds)]
     pub turn_time: Duration,
 
     /// Consecutive turn timeouts after which a seat forfeits.
@@ -44,11 +52,13 @@ pub struct GameConfig {
     pub max_timeouts: u32,
 
     /// Seconds a disconnected seat is held before it forfeits.
-    #[arg(long = "reconnect-secs", env = "MOONLIGHT_RECONNECT_SECS", default_value = "60", value_parser = seconds)]
+    #[arg(long = "reconnect-secs",
+        value_name = "SECS", env = "MOONLIGHT_RECONNECT_SECS", default_value = "60", value_parser = seconds)]
     pub reconnect_window: Duration,
 
     /// Seconds a matched player has to connect before the match is void (no contest).
-    #[arg(long = "join-secs", env = "MOONLIGHT_JOIN_SECS", default_value = "30", value_parser = seconds)]
+    #[arg(long = "join-secs",
+        value_name = "SECS", env = "MOONLIGHT_JOIN_SECS", default_value = "30", value_parser = seconds)]
     pub join_window: Duration,
 
     /// How long a finished room waits for its players to leave.

@@ -304,3 +304,72 @@ fn public_event(p: &PublicEvent) -> pb::event::Kind {
         PublicEvent::GameOver { outcome: o } => Kind::GameOver(outcome(o)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use moonlight_engine::Rejection;
+
+    /// Every rejection, once: the match below stops compiling when one is added, so the
+    /// documented list cannot fall behind.
+    fn every_rejection() -> Vec<Rejection> {
+        use Rejection::*;
+        let all = vec![
+            GameOver,
+            UnknownSeat,
+            MulliganPending,
+            NoMulligan,
+            SeatOut,
+            NotYourTurn,
+            ActionLimit,
+            CardNotInHand,
+            NotEnoughMoonlight { need: 2, have: 1 },
+            BoardFull,
+            TargetRequired,
+            TargetNotAllowed,
+            InvalidTarget,
+            NoValidTarget,
+            NotYourUnit,
+            CannotAttack,
+            MustAttackGuard,
+        ];
+        for rejection in &all {
+            match rejection {
+                GameOver
+                | UnknownSeat
+                | MulliganPending
+                | NoMulligan
+                | SeatOut
+                | NotYourTurn
+                | ActionLimit
+                | CardNotInHand
+                | NotEnoughMoonlight { .. }
+                | BoardFull
+                | TargetRequired
+                | TargetNotAllowed
+                | InvalidTarget
+                | NoValidTarget
+                | NotYourUnit
+                | CannotAttack
+                | MustAttackGuard => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_rejection_reason_is_documented_in_the_proto_and_the_readme() {
+        let proto = include_str!("../../proto/proto/moonlight/v1/game.proto");
+        let readme = include_str!("../../README.md");
+        for rejection in every_rejection() {
+            let reason = super::rejection_reason(&rejection);
+            assert!(
+                proto.contains(&format!("\"{reason}\"")),
+                "{reason} in game.proto"
+            );
+            assert!(
+                readme.contains(&format!("`{reason}`")),
+                "{reason} in README.md"
+            );
+        }
+    }
+}

@@ -11,6 +11,7 @@ pub struct LobbyConfig {
     #[arg(
         id = "lobby_addr",
         long = "lobby-addr",
+        value_name = "ADDR",
         env = "MOONLIGHT_LOBBY_ADDR",
         default_value = "127.0.0.1:8081"
     )]
@@ -18,11 +19,13 @@ pub struct LobbyConfig {
 
     /// Milliseconds between matchmaking rounds (each lobby process runs them; it also
     /// sweeps expired private rooms).
-    #[arg(long = "match-interval-ms", env = "MOONLIGHT_MATCH_INTERVAL_MS", default_value = "500", value_parser = milliseconds)]
+    #[arg(long = "match-interval-ms",
+        value_name = "MS", env = "MOONLIGHT_MATCH_INTERVAL_MS", default_value = "500", value_parser = milliseconds)]
     pub match_interval: Duration,
 
     /// Seconds a quick-match player waits before being offered a practice match.
-    #[arg(long = "practice-after-secs", env = "MOONLIGHT_PRACTICE_AFTER_SECS", default_value = "60", value_parser = seconds)]
+    #[arg(long = "practice-after-secs",
+        value_name = "SECS", env = "MOONLIGHT_PRACTICE_AFTER_SECS", default_value = "60", value_parser = seconds)]
     pub practice_after: Duration,
 
     /// The rating gap a freshly queued player accepts.

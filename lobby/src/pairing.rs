@@ -1,5 +1,6 @@
 //! Who plays whom: pure pairing of the waiting queue by rating, the accepted gap widening
-//! with each player's wait. Pure so it can be tested exhaustively; `matcher` applies it.
+//! with each player's wait. Pure so it can be tested exhaustively; `Lobby::match_round`
+//! applies it.
 
 use std::time::Duration;
 

@@ -716,3 +716,29 @@ async fn a_client_that_never_answers_pings_is_dropped() {
     assert_eq!(close_code, close::POLICY);
     assert!(pings >= 1, "pinged before being dropped");
 }
+
+/// The node's OpenAPI document, like every service's: the play socket, with each refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_documents_its_socket() {
+    let node = node().await;
+    let document: serde_json::Value = node
+        .client
+        .get(format!("http://{}/openapi.json", node.game_addr()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let play = &document["paths"]["/v1/play"]["get"];
+    let mut statuses: Vec<&str> = play["responses"]
+        .as_object()
+        .expect("responses")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, ["101", "400", "401", "403", "404", "503"]);
+    assert_eq!(play["parameters"][0]["name"], "ticket");
+    assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+}

@@ -1,8 +1,8 @@
 //! Player actions, server inputs, typed rejections, and legality.
 //!
-//! Validation is complete before anything changes: `validate` either returns a
-//! [`Rejection`] (state untouched) or a plan the resolver can carry out without
-//! failing. `legal_actions` enumerates exactly what `validate` accepts.
+//! Validation is complete before anything changes: the `check_*` functions either
+//! return a [`Rejection`] (state untouched) or what the resolver needs to carry the
+//! action out without failing. `legal_actions` enumerates exactly what they accept.
 
 use serde::{Deserialize, Serialize};
 
