@@ -8,18 +8,21 @@ use std::{net::SocketAddr, path::Path, sync::Arc};
 use anyhow::Context;
 use axum::Router;
 use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
-use moonlight_common::{Backend, CancellationToken, Database, serve, url::host_and_path};
+use moonlight_common::{
+    Backend, CancellationToken, Database, Durability, serve, url::host_and_path,
+};
 use moonlight_engine::ContentStore;
 use moonlight_game_server::GameServer;
 use moonlight_lobby::{Lobby, LobbyParts, LobbyService};
 use moonlight_rooms::{NodeDirectory, RedisPool, RedisStore, RoomStore, SqlStore};
 use tokio::{net::TcpListener, task::JoinSet};
 
-use crate::config::Config;
+use crate::{config::Config, data_dir::DataDir};
 
 /// A configured process, built and ready to run.
 pub struct Application {
     config: Config,
+    _data_dir: DataDir,
     db: Database,
     listeners: Vec<Listener>,
     issuer: Option<TokenIssuer>,
@@ -56,8 +59,13 @@ impl Application {
     /// listener. Fails with a message that names what is wrong (a path, a flag, a host).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         config.validate()?;
-        let db = open_database(&config).await?;
+        // SQLite files in the data directory (no --database-url): this process's alone.
+        let exclusive = config.process.database_url.is_none();
+        let data_dir = DataDir::open(&config.process.data_dir, exclusive)?;
+        let db = Database::connect(&config.database_url()).await?;
+        tracing::info!(database = %db.describe(), "database ready");
         let mut app = Self {
+            _data_dir: data_dir,
             db,
             listeners: Vec::new(),
             issuer: None,
@@ -299,16 +307,6 @@ impl Application {
     }
 }
 
-async fn open_database(config: &Config) -> anyhow::Result<Database> {
-    let data_dir = &config.process.data_dir;
-    tokio::fs::create_dir_all(data_dir)
-        .await
-        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let db = Database::connect(&config.database_url()).await?;
-    tracing::info!(database = %db.describe(), "database ready");
-    Ok(db)
-}
-
 /// The content in `dir`, checked; the error carries the checker's messages.
 fn open_content(dir: &Path) -> anyhow::Result<ContentStore> {
     if !dir.is_dir() {
@@ -332,11 +330,13 @@ fn open_content(dir: &Path) -> anyhow::Result<ContentStore> {
 /// `rooms.db` next to the main one: SQLite has one writer per file, and a shared file
 /// made every move wait behind the lobby's and the results writer's statements (the
 /// results outbox moves rooms.db → match_results exactly as it does from Redis). On
-/// PostgreSQL the store shares the main database.
+/// PostgreSQL (whose commits are on disk) the store shares the main database.
 async fn embedded_room_db(config: &Config, db: &Database) -> anyhow::Result<Database> {
     match db.backend() {
+        // Each acknowledged move is on disk (fsynced) before the player hears of it.
         Backend::Sqlite => {
-            Database::connect(&Database::sqlite_rooms_url_in(&config.process.data_dir)).await
+            let url = Database::sqlite_rooms_url_in(&config.process.data_dir);
+            Database::connect_with(&url, Durability::Disk).await
         }
         Backend::Postgres => Ok(db.clone()),
     }

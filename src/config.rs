@@ -249,8 +249,14 @@ impl Config {
 
     /// What the flags cannot check one at a time.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.roles.game {
-            self.game.validate().map_err(anyhow::Error::msg)?;
+        // A seat that never shows up voids the match at the join deadline; the turn timer
+        // ends the opening-hand choice (and starts play), so the deadline must come first.
+        if self.roles.lobby && self.roles.game && self.lobby.join_window >= self.game.turn_time {
+            anyhow::bail!(
+                "--join-secs ({}) must be less than --turn-secs ({})",
+                self.lobby.join_window.as_secs(),
+                self.game.turn_time.as_secs()
+            );
         }
         if self.roles.lobby && !self.roles.game && self.shared.redis_url.is_none() {
             anyhow::bail!(

@@ -4,6 +4,7 @@
 mod app;
 pub mod config;
 mod content;
+mod data_dir;
 
 pub use app::Application;
 pub use config::{Config, Roles};

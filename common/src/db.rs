@@ -16,6 +16,18 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 /// How often the SQLite checkpointer copies the write-ahead log into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
+/// What a commit survives. PostgreSQL (with its default `synchronous_commit = on`) gives
+/// [`Durability::Disk`] either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// A crash of the process (SQLite `synchronous = NORMAL` in WAL mode: a power loss may
+    /// lose the last commits).
+    Process,
+    /// A power loss too: each commit is on disk before it returns (SQLite
+    /// `synchronous = FULL`).
+    Disk,
+}
+
 /// Which database engine a URL points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -62,19 +74,38 @@ impl Database {
         format!("sqlite://{}?mode=rwc", path.display())
     }
 
-    /// Connects to `url` and applies the migrations for its backend. Errors name the
-    /// database (its file, or its host and name; never its password).
+    /// Connects to `url` (commits survive a crash of the process) and applies the
+    /// migrations for its backend. Errors name the database (its file, or its host and
+    /// name; never its password) and come at once: a database that cannot be opened, or
+    /// that refuses writes, fails here, not at the first request.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_with(url, Durability::Process).await
+    }
+
+    /// [`Database::connect`], with each commit surviving what `durability` says.
+    pub async fn connect_with(url: &str, durability: Durability) -> anyhow::Result<Self> {
         let place = describe(url);
-        Self::connect_to(url)
+        Self::connect_to(url, durability)
             .await
             .with_context(|| format!("opening the database ({place})"))
     }
 
-    async fn connect_to(url: &str) -> anyhow::Result<Self> {
+    async fn connect_to(url: &str, durability: Durability) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
+        // One connection first, on its own: the pool would retry a failing one until its
+        // acquire timeout and then report only "timed out".
+        AnyConnection::connect_with(&options)
+            .await
+            .context("connecting")?
+            .close()
+            .await
+            .context("connecting")?;
+        let synchronous = match durability {
+            Durability::Process => "NORMAL",
+            Durability::Disk => "FULL",
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 // SQLite has one writer at a time. With several connections, a writer that
@@ -89,6 +120,8 @@ impl Database {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        conn.execute(format!("PRAGMA synchronous = {synchronous};").as_str())
+                            .await?;
                         // WAL lets readers proceed during a write; busy_timeout makes a
                         // writer wait for the lock instead of failing at once; a 64 MiB
                         // page cache (SQLite's default is 2 MiB) keeps the indexes that
@@ -96,7 +129,7 @@ impl Database {
                         // No checkpoint inside a commit: the checkpointer does them.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; \
                              PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
                              PRAGMA journal_size_limit = 67108864;",
                         )
@@ -119,6 +152,9 @@ impl Database {
             _checkpointer: checkpointer,
         };
         db.migrate().await?;
+        db.write_probe()
+            .await
+            .context("the database does not accept writes")?;
         Ok(db)
     }
 
@@ -146,9 +182,18 @@ impl Database {
         self.backend
     }
 
-    /// Whether the database answers a trivial query (for `/readyz`).
-    pub async fn is_ready(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    /// Whether the database accepts writes now (for `/readyz`: a database that answers
+    /// reads but refuses writes, a read-only file say, cannot do a service's job).
+    pub async fn accepts_writes(&self) -> bool {
+        self.write_probe().await.is_ok()
+    }
+
+    async fn write_probe(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE readiness_probe SET checked_at = $1 WHERE id = 1")
+            .bind(crate::time::unix_now())
+            .execute(&self.pool)
+            .await
+            .map(drop)
     }
 }
 

@@ -62,11 +62,11 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
 /// Answers whether the service can do its job now (its dependencies answer).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 
-/// Ready when `db` answers (see [`Database::is_ready`]).
+/// Ready when `db` accepts writes (see [`Database::accepts_writes`]).
 pub fn database_ready(db: Database) -> ReadinessCheck {
     Arc::new(move || {
         let db = db.clone();
-        Box::pin(async move { db.is_ready().await })
+        Box::pin(async move { db.accepts_writes().await })
     })
 }
 
@@ -159,7 +159,7 @@ async fn readiness(ready: ReadinessCheck) -> Response {
         error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "not_ready",
-            "a dependency of this service is unavailable",
+            "a dependency of this service is unavailable (its database does not accept writes?)",
         )
     }
 }

@@ -15,5 +15,5 @@ pub mod telemetry;
 pub mod time;
 pub mod url;
 
-pub use db::{Backend, Database};
+pub use db::{Backend, Database, Durability};
 pub use tokio_util::sync::CancellationToken;

@@ -56,11 +56,6 @@ pub struct GameConfig {
         value_name = "SECS", env = "MOONLIGHT_RECONNECT_SECS", default_value = "60", value_parser = seconds)]
     pub reconnect_window: Duration,
 
-    /// Seconds a matched player has to connect before the match is void (no contest).
-    #[arg(long = "join-secs",
-        value_name = "SECS", env = "MOONLIGHT_JOIN_SECS", default_value = "30", value_parser = seconds)]
-    pub join_window: Duration,
-
     /// How long a finished room waits for its players to leave.
     #[arg(skip = Duration::from_secs(60))]
     pub finished_linger: Duration,
@@ -70,8 +65,9 @@ pub struct GameConfig {
     #[arg(skip = 20_u64)]
     pub snapshot_every: u64,
 
-    /// Updates kept per room for resuming clients; further behind gets a full view.
-    #[arg(skip = 128_usize)]
+    /// Updates kept per room for resuming clients; further behind gets a welcome (the
+    /// full view). A resume takes at most half a client's outbound queue.
+    #[arg(skip = 64_usize)]
     pub recent_updates: usize,
 
     /// Largest WebSocket message accepted (larger: close 1009). Frames are a few hundred
@@ -88,8 +84,9 @@ pub struct GameConfig {
     #[arg(long, env = "MOONLIGHT_FRAME_BURST", default_value = "40")]
     pub frame_burst: NonZeroU32,
 
-    /// Frames queued for a client before it is dropped as too slow.
-    #[arg(skip = 64_usize)]
+    /// Frames queued for a client before it is dropped as too slow (room for a resume of
+    /// every recent update, and the live ones behind it).
+    #[arg(skip = 128_usize)]
     pub outbound_queue: usize,
 
     /// Messages queued for a room before new ones are refused.
@@ -105,9 +102,10 @@ pub struct GameConfig {
     #[arg(long, env = "MOONLIGHT_MAX_CONNECTIONS", default_value = "16000", value_parser = at_least_one)]
     pub max_connections: usize,
 
-    /// Kernel send buffer of each game socket (`None`: the system's). Tests shrink it, so
-    /// a client that stops reading backs up into the node's own queue at once.
-    #[arg(skip)]
+    /// Kernel send buffer of each game socket (`None`: the system's, which grows to
+    /// megabytes). Bounded, a client that stops reading holds little of the node's memory
+    /// before its writes stall and it is dropped.
+    #[arg(skip = Some(64 * 1024_u32))]
     pub socket_send_buffer: Option<u32>,
 
     /// Time a client has to send its first frame.
@@ -130,22 +128,6 @@ impl Default for GameConfig {
     }
 }
 
-impl GameConfig {
-    /// What the flags cannot check one at a time.
-    pub fn validate(&self) -> Result<(), String> {
-        // The join window is for a seat that never shows up; the turn timer ends the
-        // opening-hand choice (and starts play), so the window must end first.
-        if self.join_window >= self.turn_time {
-            return Err(format!(
-                "--join-secs ({}) must be less than --turn-secs ({})",
-                self.join_window.as_secs(),
-                self.turn_time.as_secs()
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// A `ws://` or `wss://` URL.
 fn websocket_url(text: &str) -> Result<String, String> {
     if text.starts_with("ws://") || text.starts_with("wss://") {
@@ -164,20 +146,9 @@ mod tests {
         let config = GameConfig::default();
         assert_eq!(config.addr.to_string(), "127.0.0.1:8082");
         assert_eq!(config.turn_time, Duration::from_secs(75));
-        assert_eq!(config.join_window, Duration::from_secs(30));
         assert_eq!(config.max_rooms, 10_000);
         assert_eq!(config.frames_per_second.get(), 20);
         assert_eq!(config.snapshot_every, 20);
         assert!(config.public_url.is_none());
-        assert_eq!(config.validate(), Ok(()));
-    }
-
-    #[test]
-    fn a_join_window_past_the_turn_timer_is_refused() {
-        let config = GameConfig {
-            join_window: Duration::from_secs(80),
-            ..GameConfig::default()
-        };
-        assert!(config.validate().unwrap_err().contains("--join-secs"));
     }
 }

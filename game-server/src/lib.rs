@@ -28,7 +28,7 @@ use moonlight_rooms::{NodeDirectory, NodeInfo, RoomStore, directory::keep_regist
 use tokio::sync::{Notify, Semaphore, watch};
 
 pub use config::GameConfig;
-pub use connection::close;
+pub use connection::{ErrorCode, close};
 
 use crate::registry::Rooms;
 

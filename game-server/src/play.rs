@@ -65,6 +65,7 @@ pub(crate) struct PlayQuery {
         (status = 401, description = "`missing_ticket` or `invalid_ticket` (bad signature, expired, not a room ticket)", body = ErrorBody),
         (status = 403, description = "`origin_not_allowed`, or `wrong_node` (the ticket is for another node)", body = ErrorBody),
         (status = 404, description = "`unknown_room`", body = ErrorBody),
+        (status = 410, description = "`match_void`: the match ended without a result (nobody came before its join deadline, or it could not be played); ask the lobby", body = ErrorBody),
         (status = 503, description = "`node_full`, `shutting_down` or `room_unavailable`: ask the lobby where to play", body = ErrorBody),
     ))]
 async fn play(
@@ -116,6 +117,7 @@ enum Refusal {
     NoConnectionLeft,
     NoRoomLeft,
     UnknownRoom,
+    MatchVoid,
     ShuttingDown,
     RoomUnavailable,
 }
@@ -154,6 +156,12 @@ impl IntoResponse for Refusal {
                 "this node has no room for more rooms",
             ),
             Self::UnknownRoom => (StatusCode::NOT_FOUND, "unknown_room", "no such room"),
+            Self::MatchVoid => (
+                StatusCode::GONE,
+                "match_void",
+                "this match ended without a result (nobody came in time, or it could not be \
+                 played); ask the lobby",
+            ),
             Self::ShuttingDown => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting_down",
@@ -199,6 +207,7 @@ async fn open_room(ctx: &Arc<NodeContext>, room_id: &str) -> Result<RoomHandle, 
         .await
         .map_err(|error| match error {
             OpenError::UnknownRoom => Refusal::UnknownRoom,
+            OpenError::Void => Refusal::MatchVoid,
             OpenError::ShuttingDown => Refusal::ShuttingDown,
             OpenError::NodeFull => Refusal::NoRoomLeft,
             error => {

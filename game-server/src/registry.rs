@@ -10,7 +10,7 @@ use std::{
     },
 };
 
-use moonlight_rooms::StoreError;
+use moonlight_rooms::{RoomRecord, RoomState, StoreError};
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{mpsc, oneshot};
 
@@ -22,6 +22,23 @@ use crate::{
     },
 };
 
+/// A room that cannot be played here (its content is nowhere to be found, its log does
+/// not replay) ends without a result, so its players are freed: voided in the store, its
+/// `no_contest` result in the outbox.
+async fn void_unplayable(
+    ctx: &NodeContext,
+    record: &RoomRecord,
+    error: &RestoreError,
+) -> Result<(), StoreError> {
+    tracing::error!(room = %record.room_id, %error, "room cannot be restored; voiding the match");
+    ctx.store.claim(&record.room_id, RoomState::Void).await?;
+    ctx.store
+        .push_result(&record.void_result(0, moonlight_common::time::unix_now()))
+        .await?;
+    ctx.results.notify_one();
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error("no such room")]
@@ -30,10 +47,12 @@ pub enum OpenError {
     NodeFull,
     #[error("this node is shutting down")]
     ShuttingDown,
+    /// The match is over without a result: a lobby voided it (nobody came in time), or
+    /// it could not be restored here (and this node voided it).
+    #[error("the match is void")]
+    Void,
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Restore(#[from] RestoreError),
 }
 
 struct Entry {
@@ -83,7 +102,18 @@ impl Rooms {
             .await?
             .ok_or(OpenError::UnknownRoom)?;
         // Replaying a log is microseconds per input: fine to do inline.
-        let restored = restore(&ctx.content, &stored)?;
+        let restored = match restore(ctx, &stored).await {
+            Ok(restored) => restored,
+            Err(RestoreError::Store(error)) => return Err(OpenError::Store(error)),
+            Err(error) => {
+                void_unplayable(ctx, &stored.record, &error).await?;
+                return Err(OpenError::Void);
+            }
+        };
+        // Opened here, unless a lobby voided it first (nobody came before its deadline).
+        if ctx.store.claim(room_id, RoomState::Open).await? == RoomState::Void {
+            return Err(OpenError::Void);
+        }
         let room = Room::new(Arc::clone(ctx), stored.record, restored);
 
         let (tx, rx) = mpsc::channel(ctx.config.room_mailbox);

@@ -1,5 +1,5 @@
 //! The lobby's background loops, run by every lobby process: matchmaking rounds (and
-//! closing expired private rooms), settling finished matches, and waking long-polls whose
+//! closing expired private rooms, and voiding matches nobody joined in time), settling finished matches, and waking long-polls whose
 //! players another process matched. Each is safe to run in several processes at once.
 
 use std::{sync::Arc, time::Duration};
@@ -48,6 +48,11 @@ pub fn spawn(lobby: &Arc<Lobby>, shutdown: &CancellationToken) -> JoinSet<()> {
 async fn match_and_sweep(lobby: &Lobby) {
     if let Err(error) = lobby.match_round().await {
         tracing::warn!(%error, "matchmaking round failed");
+    }
+    match lobby.void_unjoined(unix_now_ms()).await {
+        Ok(0) => {}
+        Ok(voided) => tracing::info!(voided, "matches nobody joined in time voided"),
+        Err(error) => tracing::warn!(%error, "voiding unjoined matches failed"),
     }
     match lobby.store.sweep_expired_rooms(unix_now()).await {
         Ok(0) => {}

@@ -28,6 +28,17 @@ pub struct LobbyConfig {
         value_name = "SECS", env = "MOONLIGHT_PRACTICE_AFTER_SECS", default_value = "60", value_parser = seconds)]
     pub practice_after: Duration,
 
+    /// Seconds a matched player has to connect before the match is void (no contest),
+    /// counted from the match's creation.
+    #[arg(
+        long = "join-secs",
+        value_name = "SECS",
+        env = "MOONLIGHT_JOIN_SECS",
+        default_value = "30",
+        value_parser = seconds
+    )]
+    pub join_window: Duration,
+
     /// The rating gap a freshly queued player accepts.
     #[arg(skip = 100.0)]
     pub initial_window: f64,

@@ -1,12 +1,18 @@
 //! The lobby's operations, shared by the HTTP routes and the background loops.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+    time::Duration,
+};
 
 use moonlight_auth::TokenIssuer;
 use moonlight_common::time::{unix_now, unix_now_ms};
 use moonlight_engine::ContentStore;
+use moonlight_engine::{EndReason, Outcome};
 use moonlight_rooms::{
-    NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomStore,
+    MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
+    record_results,
     ticket::{self, TicketExtra},
 };
 use parking_lot::Mutex;
@@ -105,6 +111,8 @@ pub struct Lobby {
     /// Rooms this process placed on each node since that node's last heartbeat, so a burst
     /// of matches spreads out before the nodes report their new load.
     placed: Mutex<HashMap<String, (i64, usize)>>,
+    /// The content versions this process has kept in the room store.
+    kept: Mutex<HashSet<String>>,
 }
 
 impl Lobby {
@@ -126,7 +134,93 @@ impl Lobby {
             content,
             issuer,
             placed: Mutex::default(),
+            kept: Mutex::default(),
         }
+    }
+
+    /// Keeps the current content version in the room store (once per version and
+    /// process), so any node can restore a room begun under it, whatever the content
+    /// directory holds by then.
+    async fn keep_content(&self) -> Result<(), LobbyError> {
+        let content = self.content.current();
+        if self.kept.lock().contains(content.version()) {
+            return Ok(());
+        }
+        self.rooms
+            .save_content(content.version(), content.sources())
+            .await
+            .map_err(anyhow::Error::from)?;
+        self.kept.lock().insert(content.version().to_owned());
+        Ok(())
+    }
+
+    /// Voids the matches whose join deadline passed (before `now_ms`) with no node having
+    /// opened their room: nobody came. Each is claimed in the room store first, so a node
+    /// opening it at the same moment and this lobby cannot both win; a voided match gets its
+    /// `no_contest` result and its players are free at once. Returns how many were voided.
+    pub async fn void_unjoined(&self, now_ms: i64) -> Result<usize, LobbyError> {
+        let mut voided = 0;
+        for match_id in self.store.unchecked_matches(now_ms, 100).await? {
+            if self
+                .void_unless_open(&match_id, "nobody joined in time")
+                .await?
+            {
+                voided += 1;
+            }
+            self.store.mark_checked(&match_id).await?;
+        }
+        Ok(voided)
+    }
+
+    /// Voids `match_id` unless a node has opened its room (a room the store lost can only
+    /// be void); `true` if it is void now.
+    async fn void_unless_open(&self, match_id: &str, why: &str) -> Result<bool, LobbyError> {
+        let state = self
+            .rooms
+            .claim(match_id, RoomState::Void)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if state == RoomState::Open {
+            return Ok(false);
+        }
+        let result = match self
+            .rooms
+            .load_room(match_id)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            Some(stored) => stored.record.void_result(0, unix_now()),
+            None => self.void_result_of_lost_room(match_id).await?,
+        };
+        record_results(self.store.database(), std::slice::from_ref(&result)).await?;
+        self.records.settle(match_id).await?;
+        tracing::info!(%match_id, why, "match void");
+        metrics::counter!("lobby_matches_voided_total").increment(1);
+        Ok(true)
+    }
+
+    /// A void result for a match whose room the store lost: its seats from the lobby's own
+    /// rows (practice bots' seats are not there, and need no result).
+    async fn void_result_of_lost_room(&self, match_id: &str) -> Result<MatchResult, LobbyError> {
+        let players = self.store.match_players(match_id).await?;
+        let now = unix_now();
+        Ok(MatchResult {
+            match_id: match_id.to_owned(),
+            content_version: String::new(),
+            outcome: Outcome {
+                winners: Vec::new(),
+                reason: EndReason::NoContest,
+            },
+            // 1v1: each seat is its own team.
+            teams: players.iter().map(|(seat, _, _)| *seat).collect(),
+            players: players
+                .iter()
+                .map(|(_, id, name)| PlayerRecord::human(id, name))
+                .collect(),
+            turns: 0,
+            started_at: now,
+            finished_at: now,
+        })
     }
 
     fn check_deck(&self, deck: &str) -> Result<(), LobbyError> {
@@ -376,6 +470,7 @@ impl Lobby {
             }
         }
         let records: Vec<RoomRecord> = planned.iter().map(|m| m.record.clone()).collect();
+        self.keep_content().await?;
         self.rooms
             .create_rooms(&records)
             .await
@@ -411,6 +506,7 @@ impl Lobby {
         // The room exists before anyone holds a ticket to it. If the players are gone by
         // the time the match would start (another lobby matched them), the room is left
         // unused: a small record nobody has a ticket for.
+        self.keep_content().await?;
         self.rooms
             .create_room(&match_.record)
             .await
@@ -434,6 +530,7 @@ impl Lobby {
     ) -> Result<PlannedMatch, LobbyError> {
         let match_id = uuid::Uuid::new_v4().to_string();
         let content = self.content.current();
+        let join_by_ms = unix_now_ms().saturating_add(millis(self.config.join_window));
         let record = RoomRecord::new(
             &match_id,
             &content,
@@ -443,6 +540,7 @@ impl Lobby {
                 .collect(),
             rand::rng().random(),
             unix_now(),
+            join_by_ms,
         )
         .ok_or(LobbyError::UnknownDeck)?;
         let new = NewMatch {
@@ -462,6 +560,7 @@ impl Lobby {
                 })
                 .collect(),
             closes_room,
+            join_by_ms,
         };
         Ok(PlannedMatch { record, new, node })
     }
@@ -545,10 +644,13 @@ impl Lobby {
                 let node_id = node_id.ok_or_else(|| {
                     anyhow::anyhow!("match {} has players but no node", presence.ref_id)
                 })?;
-                Status {
-                    state: "in_match",
-                    play: Some(self.ticket(&presence, &node_id).await?),
-                    ..idle
+                match self.ticket(&presence, &node_id).await? {
+                    Some(ticket) => Status {
+                        state: "in_match",
+                        play: Some(ticket),
+                        ..idle
+                    },
+                    None => idle,
                 }
             }
         })
@@ -572,8 +674,26 @@ impl Lobby {
 
     /// "Where is my match?": a fresh ticket for the player's seat, on the node the match
     /// runs on, or, if that node is gone, on a live one that will restore it.
-    async fn ticket(&self, presence: &Presence, node_id: &str) -> Result<MatchTicket, LobbyError> {
+    /// `None`: the match is over after all (void: its room is gone).
+    async fn ticket(
+        &self,
+        presence: &Presence,
+        node_id: &str,
+    ) -> Result<Option<MatchTicket>, LobbyError> {
         let match_id = &presence.ref_id;
+        // A room the store lost (Redis restarted without persistence) cannot be played:
+        // the match ends void, and the player is free instead of sent to a missing room.
+        if !self
+            .rooms
+            .room_exists(match_id)
+            .await
+            .map_err(anyhow::Error::from)?
+            && self
+                .void_unless_open(match_id, "the room store lost its room")
+                .await?
+        {
+            return Ok(None);
+        }
         let live = self.live_nodes().await?;
         let node = match live.iter().find(|n| n.id == node_id) {
             Some(node) => node.clone(),
@@ -602,13 +722,13 @@ impl Lobby {
             unix_now(),
         )
         .map_err(anyhow::Error::from)?;
-        Ok(MatchTicket {
+        Ok(Some(MatchTicket {
             room_id: match_id.clone(),
             seat,
             node_id: node.id,
             url: node.url,
             ticket,
-        })
+        }))
     }
 
     /// Like [`Lobby::status`], but waits up to `wait` for the player to be put in a match
@@ -632,6 +752,11 @@ impl Lobby {
             }
         }
     }
+}
+
+/// A duration in whole milliseconds, as timestamps count them.
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).expect("a duration of our own fits in i64 ms")
 }
 
 fn waited(since_ms: i64, now_ms: i64) -> Duration {

@@ -118,6 +118,8 @@ pub struct NewMatch {
     pub seats: Vec<Seating>,
     /// The private room this match closes.
     pub closes_room: Option<String>,
+    /// Unix milliseconds after which a match nobody opened is void.
+    pub join_by_ms: i64,
 }
 
 #[derive(Clone)]
@@ -216,6 +218,55 @@ impl LobbyStore {
         rows.iter().map(presence_from).collect()
     }
 
+    /// Matches whose join deadline passed before `now_ms` and that no lobby has checked
+    /// yet, the oldest first.
+    pub async fn unchecked_matches(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, LobbyError> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM lobby_matches WHERE join_checked = FALSE AND join_by < $1 \
+             ORDER BY join_by LIMIT $2",
+        )
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+
+    /// The match's join deadline has been seen to: it was opened, or voided.
+    pub async fn mark_checked(&self, match_id: &str) -> Result<(), LobbyError> {
+        sqlx::query("UPDATE lobby_matches SET join_checked = TRUE WHERE id = $1")
+            .bind(match_id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The human players of a match, in seat order (for a match whose room is gone).
+    pub async fn match_players(
+        &self,
+        match_id: &str,
+    ) -> Result<Vec<(u8, String, String)>, LobbyError> {
+        let rows = sqlx::query(
+            "SELECT seat, player_id, name FROM lobby_players \
+             WHERE state = 'in_match' AND ref_id = $1 ORDER BY seat",
+        )
+        .bind(match_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seat: Option<i64> = row.try_get(0)?;
+                let seat = seat
+                    .and_then(|s| u8::try_from(s).ok())
+                    .ok_or_else(|| anyhow::anyhow!("player in match {match_id} without a seat"))?;
+                Ok((seat, row.try_get(1)?, row.try_get(2)?))
+            })
+            .collect()
+    }
+
     /// Players put in a match since `since_ms` (by any lobby process).
     pub async fn matched_since(&self, since_ms: i64) -> Result<Vec<String>, LobbyError> {
         let rows = sqlx::query(
@@ -285,12 +336,14 @@ impl LobbyStore {
             }
         }
         sqlx::query(
-            "INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO lobby_matches (id, kind, node_id, created_at, join_by) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&new.id)
         .bind(new.kind.as_str())
         .bind(&new.node_id)
         .bind(now_ms / 1000)
+        .bind(new.join_by_ms)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -333,8 +386,9 @@ impl LobbyStore {
                     continue;
                 }
                 let sql = format!(
-                    "INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES {}",
-                    placeholder_rows(4, pending.len())
+                    "INSERT INTO lobby_matches (id, kind, node_id, created_at, join_by) \
+                     VALUES {}",
+                    placeholder_rows(5, pending.len())
                 );
                 // Not cached: each round's size is a statement of its own.
                 let mut insert = sqlx::query(&sql).persistent(false);
@@ -344,7 +398,8 @@ impl LobbyStore {
                         .bind(&new.id)
                         .bind(new.kind.as_str())
                         .bind(&new.node_id)
-                        .bind(now_ms / 1000);
+                        .bind(now_ms / 1000)
+                        .bind(new.join_by_ms);
                 }
                 insert.execute(&mut *tx).await?;
                 tx.commit().await?;

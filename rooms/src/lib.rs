@@ -4,7 +4,8 @@
 //! - [`record`]: a room as the lobby sets it up ([`RoomRecord`]), the inputs a room logs
 //!   ([`LogEntry`]), a finished match's [`MatchResult`] and each seat's [`SeatResult`];
 //! - [`store`]: where rooms live between messages ([`RoomStore`]: Redis, or SQL for a
-//!   single node), with the outbox of finished results;
+//!   single node), with the outbox of finished results and the content versions rooms use;
+//! - [`results`]: `match_results`, where each finished match is recorded exactly once;
 //! - [`ticket`]: room tickets, which admit one player to one seat of one room on one node;
 //! - [`directory`]: the live game-server nodes ([`NodeDirectory`]);
 //! - [`redis`]: the one way this project reaches Redis ([`RedisPool`]).
@@ -12,10 +13,12 @@
 pub mod directory;
 pub mod record;
 pub mod redis;
+pub mod results;
 pub mod store;
 pub mod ticket;
 
 pub use directory::{NodeDirectory, NodeInfo};
 pub use record::{LogEntry, MatchResult, PlayerRecord, RoomRecord, SeatResult};
 pub use redis::RedisPool;
-pub use store::{RedisStore, RoomStore, SqlStore, StoreError, StoredRoom};
+pub use results::record_results;
+pub use store::{RedisStore, RoomState, RoomStore, SqlStore, StoreError, StoredRoom};

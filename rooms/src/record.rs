@@ -13,7 +13,12 @@ pub struct RoomRecord {
     pub setup: GameSetup,
     /// Who sits in each seat, by seat index.
     pub players: Vec<PlayerRecord>,
+    /// Unix seconds.
     pub created_at: i64,
+    /// When a seat that has not played yet stops being waited for, in Unix milliseconds:
+    /// set by the lobby when it creates the match, so it holds from the match's creation,
+    /// whoever has the room (the lobby, or any node) and across restarts.
+    pub join_by_ms: i64,
 }
 
 impl RoomRecord {
@@ -25,6 +30,7 @@ impl RoomRecord {
         seats: Vec<(PlayerRecord, &str)>,
         seed: u64,
         created_at: i64,
+        join_by_ms: i64,
     ) -> Option<Self> {
         let mut players = Vec::with_capacity(seats.len());
         let mut setups = Vec::with_capacity(seats.len());
@@ -44,7 +50,26 @@ impl RoomRecord {
             },
             players,
             created_at,
+            join_by_ms,
         })
+    }
+
+    /// The result of this match ending void (nobody came in time, or the room cannot be
+    /// played): no winner, `no_contest` for every seat.
+    pub fn void_result(&self, turns: u32, finished_at: i64) -> MatchResult {
+        MatchResult {
+            match_id: self.room_id.clone(),
+            content_version: self.content_version.clone(),
+            outcome: Outcome {
+                winners: Vec::new(),
+                reason: moonlight_engine::EndReason::NoContest,
+            },
+            teams: self.setup.seats.iter().map(|s| s.team).collect(),
+            players: self.players.clone(),
+            turns,
+            started_at: self.created_at,
+            finished_at,
+        }
     }
 }
 

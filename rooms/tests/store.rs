@@ -1,10 +1,10 @@
 //! The room store on every backend: SQLite, PostgreSQL and Redis.
 
 use moonlight_common::Database;
-use moonlight_engine::{Action, GameSetup, Input, Outcome, Seat, SeatSetup};
+use moonlight_engine::{Action, GameSetup, Input, Outcome, Seat, SeatSetup, SourceFile};
 use moonlight_rooms::{
-    LogEntry, MatchResult, PlayerRecord, RedisPool, RedisStore, RoomRecord, RoomStore, SqlStore,
-    StoreError,
+    LogEntry, MatchResult, PlayerRecord, RedisPool, RedisStore, RoomRecord, RoomState, RoomStore,
+    SqlStore, StoreError,
 };
 use moonlight_testkit::{DbKind, RedisServer, TestDatabase};
 
@@ -38,6 +38,7 @@ fn record(room_id: &str) -> RoomRecord {
             },
         ],
         created_at: 1,
+        join_by_ms: 30_001,
     }
 }
 
@@ -61,15 +62,15 @@ async fn exercise(store: RoomStore) {
     store.create_room(&other).await.unwrap();
 
     for seq in 1..=3 {
-        store.append("r1", &entry(seq)).await.unwrap();
+        store.append("r1", &entry(seq), None).await.unwrap();
     }
     // A repeated or skipped sequence number is refused: nothing interleaves.
     assert!(matches!(
-        store.append("r1", &entry(3)).await,
+        store.append("r1", &entry(3), None).await,
         Err(StoreError::OutOfSequence { .. })
     ));
     assert!(matches!(
-        store.append("r1", &entry(5)).await,
+        store.append("r1", &entry(5), None).await,
         Err(StoreError::OutOfSequence { .. })
     ));
 
@@ -100,11 +101,78 @@ async fn exercise(store: RoomStore) {
     };
     store.push_result(&result).await.unwrap();
     store.push_result(&result).await.unwrap();
-    assert_eq!(store.pending_results().await.unwrap(), vec![result]);
+    assert_eq!(store.pending_results().await.unwrap(), vec![result.clone()]);
     store.clear_results(&["r1"]).await.unwrap();
     assert!(store.pending_results().await.unwrap().is_empty());
 
+    // The input that ends a match and its result go in together.
+    let last = LogEntry { seq: 4, ..entry(4) };
+    store.append("r1", &last, Some(&result)).await.unwrap();
+    assert_eq!(store.pending_results().await.unwrap(), vec![result.clone()]);
+    assert_eq!(
+        store.load_room("r1").await.unwrap().unwrap().log.last(),
+        Some(&last)
+    );
+    // Refused, neither goes in.
+    store.clear_results(&["r1"]).await.unwrap();
+    assert!(matches!(
+        store.append("r1", &entry(9), Some(&result)).await,
+        Err(StoreError::OutOfSequence { .. })
+    ));
+    assert!(store.pending_results().await.unwrap().is_empty());
+
+    claims(&store).await;
+    content(&store).await;
+    assert!(store.accepts_writes().await);
     many_rooms_at_once(&store).await;
+}
+
+/// A room is opened by a node or voided by a lobby, whichever claims it first; a room the
+/// store does not have can only be void.
+async fn claims(store: &RoomStore) {
+    store.create_room(&record("open-first")).await.unwrap();
+    assert_eq!(
+        store.claim("open-first", RoomState::Open).await.unwrap(),
+        RoomState::Open
+    );
+    assert_eq!(
+        store.claim("open-first", RoomState::Void).await.unwrap(),
+        RoomState::Open
+    );
+    assert_eq!(
+        store.claim("open-first", RoomState::Open).await.unwrap(),
+        RoomState::Open
+    );
+
+    store.create_room(&record("void-first")).await.unwrap();
+    assert_eq!(
+        store.claim("void-first", RoomState::Void).await.unwrap(),
+        RoomState::Void
+    );
+    assert_eq!(
+        store.claim("void-first", RoomState::Open).await.unwrap(),
+        RoomState::Void
+    );
+
+    assert_eq!(
+        store.claim("never-made", RoomState::Open).await.unwrap(),
+        RoomState::Void
+    );
+    assert!(store.room_exists("open-first").await.unwrap());
+    assert!(!store.room_exists("never-made").await.unwrap());
+}
+
+/// Content versions are kept by version, as their files.
+async fn content(store: &RoomStore) {
+    let files = vec![SourceFile {
+        name: "content/rules.toml".into(),
+        rel: "rules.toml".into(),
+        text: "deck_size = 30\n".into(),
+    }];
+    assert!(store.load_content("v9").await.unwrap().is_none());
+    store.save_content("v9", &files).await.unwrap();
+    store.save_content("v9", &files).await.unwrap();
+    assert_eq!(store.load_content("v9").await.unwrap(), Some(files));
 }
 
 /// Fifty rooms writing at the same moment (the embedded store commits such writes
@@ -121,7 +189,7 @@ async fn many_rooms_at_once(store: &RoomStore) {
     let kept = store.load_room("r1").await.unwrap().unwrap();
     assert_eq!(kept.record.content_version, "v1");
     let first = entry(1);
-    let firsts = rooms.iter().map(|room| store.append(room, &first));
+    let firsts = rooms.iter().map(|room| store.append(room, &first, None));
     for appended in futures_util::future::join_all(firsts).await {
         appended.unwrap();
     }
@@ -129,7 +197,7 @@ async fn many_rooms_at_once(store: &RoomStore) {
         // Room 7 skips ahead; everyone also snapshots.
         let next = entry(if n == 7 { 5 } else { 2 });
         async move {
-            let appended = store.append(room, &next).await;
+            let appended = store.append(room, &next, None).await;
             store.save_snapshot(room, 1, room.as_bytes()).await.unwrap();
             appended
         }

@@ -33,6 +33,15 @@ impl LobbyPlayer {
         }
     }
 
+    /// The same player, talking to the lobby at `lobby` (another process, or the same one
+    /// after a restart).
+    pub fn at(&self, lobby: &str) -> Self {
+        Self {
+            lobby: lobby.to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// One lobby request; the answer's status and JSON body (or its text as a string).
     pub async fn call(
         &self,

@@ -394,7 +394,8 @@ where
 /// Writes a finished quick match straight into the tables the game server and lobby fill.
 async fn finished_match(stack: &Stack, id: &str, winner: &str, loser: &str, finished_at: i64) {
     let pool = stack.db.pool();
-    sqlx::query("INSERT INTO lobby_matches (id, kind, node_id, created_at) VALUES ($1, 'quick', 'node-1', $2)")
+    // Played, so its join deadline was seen to (no lobby's sweep touches it).
+    sqlx::query("INSERT INTO lobby_matches (id, kind, node_id, created_at, join_checked) VALUES ($1, 'quick', 'node-1', $2, TRUE)")
         .bind(id)
         .bind(finished_at)
         .execute(pool)
@@ -565,7 +566,7 @@ async fn a_no_show_voids_the_match_and_frees_both(kind: DbKind) {
     client.hello().await;
     let welcome = client.welcome().await;
     assert!(!welcome.players[1].connected, "ghost never connects");
-    advance(stack.game().config().join_window).await;
+    advance(stack.lobby().config.join_window).await;
     let outcome = loop {
         match client
             .next()
@@ -673,6 +674,7 @@ async fn a_round_starts_its_matches_together_and_skips_a_broken_pair(kind: DbKin
                 })
                 .collect(),
             closes_room: None,
+            join_by_ms: i64::MAX,
         })
         .collect();
     let (status, _) = players[3].delete("/v1/lobby/queue").await;

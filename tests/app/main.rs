@@ -8,4 +8,5 @@ mod auth_api;
 mod auth_service;
 mod lobby;
 mod matches;
+mod nobody_stuck;
 mod protocol;

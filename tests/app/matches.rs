@@ -8,7 +8,7 @@ use moonlight_proto::v1::{self as pb, server_frame::Body};
 use moonlight_rooms::{LogEntry, MatchResult, PlayerRecord};
 use moonlight_testkit::DbKind;
 
-use crate::support::{Frozen, PATIENCE, StoreKind, TestApp, advance};
+use crate::support::{Frozen, JOIN_WINDOW, PATIENCE, StoreKind, TestApp, advance};
 
 /// Plays a whole match between two clients; every frame is checked to hide the other
 /// seat's cards.
@@ -291,7 +291,7 @@ async fn a_restored_room_lets_its_bot_play_on() {
         };
         node.game()
             .store()
-            .append("practice", &entry)
+            .append("practice", &entry, None)
             .await
             .unwrap();
     }
@@ -343,7 +343,7 @@ async fn a_match_whose_opponent_never_shows_up_is_void() {
         Body::Update(update) => assert_eq!(update.acked_client_seq, Some(client_seq)),
         other => panic!("expected the acknowledgement, got {other:?}"),
     }
-    advance(node.game().config().join_window).await;
+    advance(JOIN_WINDOW).await;
     let outcome = loop {
         match player.next_seen_by(0).await {
             Body::Update(update) => {
@@ -412,7 +412,11 @@ async fn a_room_restored_after_its_last_move_records_the_result() {
             input,
             client_seq: None,
         };
-        node.game().store().append("room-1", &entry).await.unwrap();
+        node.game()
+            .store()
+            .append("room-1", &entry, None)
+            .await
+            .unwrap();
     }
     assert!(game.is_over());
     assert!(

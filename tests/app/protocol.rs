@@ -104,6 +104,94 @@ async fn resume_too_far_behind_gets_a_full_view() {
     assert_eq!(welcome.seq, seq + 3);
 }
 
+/// A resume at every depth from 0 to past the updates a room keeps: it gets every update it
+/// missed (the last with the current view) or a welcome, never a part. The room keeps more
+/// updates than a client's queue holds, as the defaults once did, so the depths in between
+/// (kept, but too many to queue at once) are tested too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_is_complete_or_a_welcome_at_every_depth() {
+    let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.outbound_queue = 16;
+        c.recent_updates = 32;
+    })
+    .await;
+    let queue = node.game().config().outbound_queue as u64;
+    let kept = node.game().config().recent_updates as u64;
+    node.create_room("r", 1).await;
+    let Started {
+        mut clients,
+        active,
+        seq: start,
+        ..
+    } = start_match(&node, "r").await;
+    // Turns end back and forth (nobody plays a card): past the updates the room keeps.
+    let last = start + kept + 6;
+    for seq in start + 1..=last {
+        let turn = (active + (seq - start - 1) as usize) % 2;
+        clients[turn].act(end_turn()).await;
+        update(&mut clients[turn], seq).await;
+        update(&mut clients[1 - turn], seq).await;
+    }
+    let seat = 1 - active;
+    for depth in 0..=kept + 6 {
+        let mut back =
+            Client::connect(&node.play_url(&node.ticket("r", PLAYERS[seat], Some(seat as u8))))
+                .await;
+        back.resume(last - depth).await;
+        // An emote goes through the room after the resume: whatever the resume sends
+        // comes before its echo.
+        back.send(client_frame::Body::Emote(pb::Emote {
+            emote: "depth".into(),
+        }))
+        .await;
+        let mut got = Vec::new();
+        loop {
+            match back.next().await.expect("socket open") {
+                Body::Emoted(_) => break,
+                frame => got.push(frame),
+            }
+        }
+        match got.as_slice() {
+            [Body::Welcome(welcome)] => {
+                assert!(
+                    depth * 2 > queue,
+                    "depth {depth}: a welcome, yet it would fit"
+                );
+                assert_eq!(welcome.seq, last);
+            }
+            updates => {
+                assert!(
+                    depth * 2 <= queue,
+                    "depth {depth}: updates, yet they fill the queue"
+                );
+                let seqs: Vec<u64> = updates
+                    .iter()
+                    .map(|frame| match frame {
+                        Body::Update(update) => update.seq,
+                        other => panic!("depth {depth}: {other:?}"),
+                    })
+                    .collect();
+                let expected: Vec<u64> = if depth == 0 {
+                    vec![last]
+                } else {
+                    (last - depth + 1..=last).collect()
+                };
+                assert_eq!(
+                    seqs, expected,
+                    "depth {depth}: every missed update, in order"
+                );
+                let Some(Body::Update(final_update)) = updates.last() else {
+                    unreachable!()
+                };
+                assert!(
+                    final_update.view.is_some(),
+                    "depth {depth}: the current view"
+                );
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_action_retried_after_a_reconnect_is_applied_once() {
     let node = node().await;
@@ -706,7 +794,11 @@ async fn a_client_that_never_answers_pings_is_dropped() {
         match head[0] & 0x0f {
             0x2 if !silent => {
                 silent = true;
-                advance(heartbeat * 2 + Duration::from_secs(1)).await;
+                // Heartbeat by heartbeat (one long jump would look like a server pause,
+                // which is not the client's silence).
+                for _ in 0..3 {
+                    advance(heartbeat).await;
+                }
             }
             0x9 => pings += 1,
             0x8 => break u16::from_be_bytes([payload[0], payload[1]]),
@@ -738,7 +830,34 @@ async fn the_node_documents_its_socket() {
         .map(String::as_str)
         .collect();
     statuses.sort_unstable();
-    assert_eq!(statuses, ["101", "400", "401", "403", "404", "503"]);
+    assert_eq!(statuses, ["101", "400", "401", "403", "404", "410", "503"]);
     assert_eq!(play["parameters"][0]["name"], "ticket");
     assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+/// A server that was not running for a while (SIGSTOP, a starved machine) does not blame
+/// its clients for the silence: their answers are still unread.
+#[tokio::test(start_paused = true)]
+async fn a_server_pause_is_not_the_clients_silence() {
+    let _frozen = Frozen::hold();
+    let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |_| {}).await;
+    let heartbeat = node.game().config().heartbeat;
+    node.create_room("r", 1).await;
+    let (mut a, _) = node.join("r", 0).await;
+    // Four heartbeats in one jump: no tick ran meanwhile, as in a stopped process.
+    advance(heartbeat * 4).await;
+    a.send(client_frame::Body::Emote(pb::Emote {
+        emote: "still_here".into(),
+    }))
+    .await;
+    loop {
+        match a.next().await.expect("the client keeps its socket") {
+            Body::Emoted(emoted) => {
+                assert_eq!(emoted.emote, "still_here");
+                break;
+            }
+            Body::Error(error) => panic!("{error:?}"),
+            _ => {}
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{Role, start};
+use crate::support::{Role, copy_dir, start};
 use moonlight_testkit::{DbKind, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -257,17 +257,4 @@ async fn the_server_refuses_to_start_on_broken_content() {
         stderr.contains("neutral.toml:") && stderr.contains("gaurd"),
         "the checker's own message: {stderr}"
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }

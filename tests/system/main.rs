@@ -6,3 +6,4 @@ mod support;
 mod binary;
 mod lobby_cluster;
 mod recovery;
+mod reliability;

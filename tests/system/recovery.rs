@@ -6,7 +6,10 @@ use std::path::Path;
 
 use crate::support::{self, Process, Role};
 use moonlight_auth::{SigningKeys, TokenIssuer};
-use moonlight_common::{Database, time::unix_now};
+use moonlight_common::{
+    Database,
+    time::{unix_now, unix_now_ms},
+};
 use moonlight_engine::ContentStore;
 use moonlight_game_server::close;
 use moonlight_proto::v1::{self as pb, client_frame, server_frame::Body};
@@ -38,7 +41,15 @@ fn room() -> RoomRecord {
             (record, deck)
         })
         .collect();
-    RoomRecord::new(ROOM, &content, seats, 11, unix_now()).expect("starter decks")
+    RoomRecord::new(
+        ROOM,
+        &content,
+        seats,
+        11,
+        unix_now(),
+        unix_now_ms() + 30_000,
+    )
+    .expect("starter decks")
 }
 
 /// The two seats' WebSocket URLs on `process`, with tickets for `node`.

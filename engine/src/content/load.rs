@@ -15,7 +15,7 @@ use super::diagnostics::{
 use super::schema::{CardDef, DeckDef, RulesDef};
 
 /// One content file's text and the name diagnostics use for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceFile {
     /// Shown in diagnostics, e.g. `content/cards/tide.toml`.
     pub name: String,

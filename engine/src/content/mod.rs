@@ -28,6 +28,7 @@ use crate::ids::{CardId, Keywords};
 #[derive(Debug, Clone)]
 pub struct Content {
     version: String,
+    sources: Vec<SourceFile>,
     rules: RulesDef,
     /// Sorted by id; a card's index here is its compact id in game state.
     cards: Vec<CardDef>,
@@ -137,12 +138,19 @@ impl Content {
             index,
             decks,
             warnings: report.warnings,
+            sources: files,
         })
     }
 
     /// The content version: a SHA-256 (hex) of every file's path and bytes.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The files this content was built from (its version is their hash): what to keep
+    /// so the same content can be built again elsewhere.
+    pub fn sources(&self) -> &[SourceFile] {
+        &self.sources
     }
 
     /// The game's numbers.

@@ -49,6 +49,16 @@ impl ContentStore {
         versions.loaded.get(version).cloned()
     }
 
+    /// Adds a version built elsewhere (from files a room store kept), so rooms begun under
+    /// it can be restored here. New matches keep using the current version.
+    pub fn adopt(&self, content: Arc<Content>) {
+        self.versions
+            .write()
+            .loaded
+            .entry(content.version().to_owned())
+            .or_insert(content);
+    }
+
     /// Loads the directory again (on request, or when a watcher saw a change).
     /// Invalid content is reported and the previous content stays in use.
     /// Returns the new version if it changed, `None` if the files are the same.

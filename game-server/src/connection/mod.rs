@@ -4,6 +4,7 @@
 //! connection's whole life: the opening frame, then every frame to the room, until the
 //! client leaves, breaks a rule, or the room closes it.
 
+mod codes;
 mod socket;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use moonlight_engine::{Action, Seat};
 use moonlight_proto::v1::{self as pb, client_frame::Body};
 
+pub use codes::ErrorCode;
 pub use socket::close;
 pub(crate) use socket::{Close, Connection, Incoming, Link};
 
@@ -84,8 +86,8 @@ async fn forward(conn: &mut Connection, room: &RoomHandle, id: ConnId) -> Close 
     loop {
         let frame = match conn.read_frame().await {
             Ok(Some(Incoming::Frame(frame))) => frame,
-            Ok(Some(Incoming::Unreadable)) => {
-                conn.link().error("malformed_frame", "not a ClientFrame");
+            Ok(Some(Incoming::Unreadable(code))) => {
+                conn.link().error(code, "frames are binary ClientFrames");
                 continue;
             }
             Ok(None) => return Close::new(close::NORMAL, ""),
@@ -95,7 +97,8 @@ async fn forward(conn: &mut Connection, room: &RoomHandle, id: ConnId) -> Close 
             continue;
         };
         if !room.try_send(message) {
-            conn.link().error("room_busy", "the room is busy; retry");
+            conn.link()
+                .error(ErrorCode::RoomBusy, "the room is busy; retry");
         }
     }
 }
@@ -132,11 +135,14 @@ fn room_message(frame: pb::ClientFrame, conn_id: ConnId, link: &Link) -> Option<
             None
         }
         Some(Body::Hello(_) | Body::Resume(_)) => {
-            link.error("already_joined", "hello and resume come only first");
+            link.error(ErrorCode::AlreadyJoined, "hello and resume come only first");
             None
         }
         None => {
-            link.error("malformed_frame", "the frame has no body (unknown kind?)");
+            link.error(
+                ErrorCode::MalformedFrame,
+                "the frame has no body (unknown kind?)",
+            );
             None
         }
     }

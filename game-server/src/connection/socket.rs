@@ -20,10 +20,11 @@ use prost::Message as _;
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
-    time::{Instant, interval, timeout},
+    time::{Instant, MissedTickBehavior, interval, timeout},
 };
 use tokio_tungstenite::tungstenite;
 
+use super::ErrorCode;
 use crate::{GameConfig, room::Opening};
 
 /// WebSocket close codes this node uses besides the standard ones.
@@ -45,6 +46,10 @@ pub mod close {
 /// client's answer to its close.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// How long one frame may take to leave: a client that reads nothing for this long is
+/// dropped, whatever room its kernel buffers still have (their memory is freed with it).
+const WRITE_STALL: Duration = Duration::from_secs(5);
+
 /// Why the server closes a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Close {
@@ -64,8 +69,8 @@ impl Close {
 /// What the client sent.
 pub enum Incoming {
     Frame(pb::ClientFrame),
-    /// A data frame that is not a `ClientFrame`: told, and otherwise ignored.
-    Unreadable,
+    /// A data frame that is not a binary `ClientFrame`, and the code that says so.
+    Unreadable(ErrorCode),
 }
 
 /// The sending side of a connection, for the room and the connection itself: frames go
@@ -90,11 +95,16 @@ impl Link {
         }
     }
 
-    pub fn error(&self, code: &str, message: &str) {
+    pub fn error(&self, code: ErrorCode, message: &str) {
         self.send(Body::Error(pb::Error {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.to_owned(),
         }));
+    }
+
+    /// Frames the queue can take now.
+    pub fn room(&self) -> usize {
+        self.outbound.capacity()
     }
 
     /// Asks the writer to close with `close` after the frames queued so far. The first
@@ -155,7 +165,7 @@ impl Connection {
     /// The opening frame, `Hello` or `Resume` in protocol version 1, within the handshake
     /// time. Anything else is refused: an error frame, and the close to send.
     pub async fn opening(&mut self) -> Result<Opening, Close> {
-        let refuse = |link: &Link, code: &str, message: &str, close: u16| {
+        let refuse = |link: &Link, code: ErrorCode, message: &str, close: u16| {
             link.error(code, message);
             Close::new(close, message)
         };
@@ -163,9 +173,9 @@ impl Connection {
             Err(_) => return Err(Close::new(close::POLICY, "no hello in time")),
             Ok(Err(close)) => return Err(close),
             Ok(Ok(None)) => return Err(Close::new(close::NORMAL, "")),
-            Ok(Ok(Some(Incoming::Unreadable))) => {
+            Ok(Ok(Some(Incoming::Unreadable(code)))) => {
                 let message = "the first frame must be a binary Hello or Resume";
-                return Err(refuse(&self.link, "expected_hello", message, close::POLICY));
+                return Err(refuse(&self.link, code, message, close::POLICY));
             }
             Ok(Ok(Some(Incoming::Frame(frame)))) => frame,
         };
@@ -179,14 +189,19 @@ impl Connection {
             ),
             _ => {
                 let message = "the first frame must be Hello or Resume";
-                return Err(refuse(&self.link, "expected_hello", message, close::POLICY));
+                return Err(refuse(
+                    &self.link,
+                    ErrorCode::ExpectedHello,
+                    message,
+                    close::POLICY,
+                ));
             }
         };
         if version != i32::from(pb::ProtocolVersion::ProtocolVersion1) {
             let message = "this server speaks protocol version 1";
             return Err(refuse(
                 &self.link,
-                "unsupported_version",
+                ErrorCode::UnsupportedVersion,
                 message,
                 close::POLICY,
             ));
@@ -211,7 +226,7 @@ impl Connection {
                     metrics::counter!("game_frames_rejected_total", "reason" => "too_big")
                         .increment(1);
                     self.link
-                        .error("frame_too_large", "frames are at most 16 KiB");
+                        .error(ErrorCode::FrameTooLarge, "frames are at most 16 KiB");
                     return Err(Close::new(close::TOO_BIG, "frame too large"));
                 }
                 Some(Err(_)) => {
@@ -231,20 +246,18 @@ impl Connection {
             if self.limiter.check().is_err() {
                 metrics::counter!("game_frames_rejected_total", "reason" => "rate").increment(1);
                 self.link
-                    .error("rate_limited", "too many frames; slow down");
+                    .error(ErrorCode::RateLimited, "too many frames; slow down");
                 return Err(Close::new(close::POLICY, "rate limited"));
             }
             let Some(bytes) = bytes else {
-                self.link
-                    .error("binary_only", "frames must be binary protobuf");
-                continue;
+                return Ok(Some(Incoming::Unreadable(ErrorCode::BinaryOnly)));
             };
             return Ok(Some(match pb::ClientFrame::decode(bytes.as_ref()) {
                 Ok(frame) => Incoming::Frame(frame),
                 Err(_) => {
                     metrics::counter!("game_frames_rejected_total", "reason" => "malformed")
                         .increment(1);
-                    Incoming::Unreadable
+                    Incoming::Unreadable(ErrorCode::MalformedFrame)
                 }
             }));
         }
@@ -271,7 +284,8 @@ impl Connection {
 }
 
 /// The writer task: queued frames in order, a ping every `heartbeat` (dropping a client
-/// silent for two), and at the end the close frame.
+/// silent for two), and at the end the close frame. A frame that cannot leave within
+/// [`WRITE_STALL`] ends the connection: the client stopped reading.
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut queued: mpsc::Receiver<Vec<u8>>,
@@ -280,11 +294,13 @@ async fn write(
     heartbeat: Duration,
 ) {
     let mut ticker = interval(heartbeat);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_tick = Instant::now();
     let close = loop {
         tokio::select! {
             frame = queued.recv() => match frame {
                 Some(bytes) => {
-                    if sink.send(Message::Binary(bytes.into())).await.is_err() {
+                    if !sent(&mut sink, Message::Binary(bytes.into())).await {
                         return;
                     }
                 }
@@ -294,28 +310,44 @@ async fn write(
                 let close = if changed.is_ok() { closing.borrow().clone() } else { None };
                 // Frames queued before the close (e.g. the error that explains it) go first.
                 while let Ok(bytes) = queued.try_recv() {
-                    if sink.send(Message::Binary(bytes.into())).await.is_err() {
+                    if !sent(&mut sink, Message::Binary(bytes.into())).await {
                         return;
                     }
                 }
                 break close.unwrap_or_else(|| Close::new(close::NORMAL, ""));
             }
             _ = ticker.tick() => {
+                let now = Instant::now();
+                // A tick far later than due means this process was not running (stopped,
+                // starved): the client's answers are still unread, so its silence counts
+                // from now, not from before the pause.
+                if now - last_tick > heartbeat + heartbeat / 2 {
+                    *heard.lock() = now;
+                }
+                last_tick = now;
                 if heard.lock().elapsed() > heartbeat * 2 {
                     break Close::new(close::POLICY, "no heartbeat");
                 }
-                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                if !sent(&mut sink, Message::Ping(Vec::new().into())).await {
                     return;
                 }
             }
         }
     };
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
+    let _ = sent(
+        &mut sink,
+        Message::Close(Some(CloseFrame {
             code: close.code,
             reason: close.reason.into(),
-        })))
-        .await;
+        })),
+    )
+    .await;
+}
+
+/// Sends `message`; `false` if the socket broke or the frame could not leave within
+/// [`WRITE_STALL`].
+async fn sent(sink: &mut SplitSink<WebSocket, Message>, message: Message) -> bool {
+    matches!(timeout(WRITE_STALL, sink.send(message)).await, Ok(Ok(())))
 }
 
 /// Whether a read failed because the frame is over the size limit.

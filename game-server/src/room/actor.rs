@@ -29,7 +29,7 @@ use super::{
 };
 use crate::{
     NodeContext,
-    connection::{ConnId, close},
+    connection::{ConnId, ErrorCode, close},
     wire,
 };
 
@@ -90,11 +90,15 @@ impl Room {
         let seat_count = record.setup.seats.len();
         let game_over = restored.game.is_over();
         let bots = BotSeats::new(&record.players);
-        // Nobody is connected yet. A seat that has not played gets the join window, one that
-        // has (a room restored mid-match) the reconnect window.
+        // Nobody is connected yet. A seat that has not played is waited for until the
+        // match's join deadline (set when the lobby created it, however long ago); one that
+        // has (a room restored mid-match) gets the reconnect window.
+        let join_left = Duration::from_millis(
+            u64::try_from(record.join_by_ms - moonlight_common::time::unix_now_ms()).unwrap_or(0),
+        );
         let held_until = |seat: Seat| {
             let window = if never_played(&restored.game, seat) {
-                ctx.config.join_window
+                join_left
             } else {
                 ctx.config.reconnect_window
             };
@@ -128,7 +132,7 @@ impl Room {
         // A room restored after its last move: the node that played it may have died
         // before its result reached the outbox, so queue it again (recording is keyed by
         // match id, so a result that did get through is not recorded twice).
-        room.unsent_result = room.result();
+        room.unsent_result = room.game.is_over().then(|| room.result_of(&room.game));
         // A room restored while the game waits for its bot: the bot goes on by itself.
         room.schedule_bot();
         room
@@ -218,7 +222,7 @@ impl Room {
             return;
         };
         if self.bots.is_bot(seat) {
-            peer.error("wrong_seat", "a practice bot plays this seat");
+            peer.error(ErrorCode::WrongSeat, "a practice bot plays this seat");
             peer.close(close::WRONG_SEAT, "wrong seat");
             return;
         }
@@ -228,7 +232,10 @@ impl Room {
             .get(seat.index())
             .map(|p| p.player_id.as_str());
         if expected != Some(peer.player_id.as_str()) {
-            peer.error("wrong_seat", "this ticket does not match the room's seat");
+            peer.error(
+                ErrorCode::WrongSeat,
+                "this ticket does not match the room's seat",
+            );
             peer.close(close::WRONG_SEAT, "wrong seat");
             return;
         }
@@ -240,7 +247,7 @@ impl Room {
         }
         slot.held_until = None;
         match opening {
-            Opening::Resume { last_seq } if self.can_replay_from(last_seq) => {
+            Opening::Resume { last_seq } if self.can_replay_from(last_seq, peer.room()) => {
                 let missed: Vec<&Applied> =
                     self.recent.iter().filter(|a| a.seq > last_seq).collect();
                 for (i, applied) in missed.iter().enumerate() {
@@ -259,10 +266,17 @@ impl Room {
         }
     }
 
-    /// Whether the updates after `last_seq` are all still in the recent buffer.
-    fn can_replay_from(&self, last_seq: u64) -> bool {
-        last_seq <= self.seq
-            && (last_seq == self.seq || self.recent.front().is_some_and(|a| a.seq <= last_seq + 1))
+    /// Whether a client that saw `last_seq` can be sent every update it missed: all still
+    /// in the recent buffer, and together taking at most half its queue (`room` frames
+    /// free), so the live updates that follow at once still fit. If not, it gets a welcome:
+    /// a resume is complete or it is a welcome, never partial.
+    fn can_replay_from(&self, last_seq: u64, room: usize) -> bool {
+        let Some(missed) = self.seq.checked_sub(last_seq) else {
+            return false;
+        };
+        let kept = missed == 0 || self.recent.front().is_some_and(|a| a.seq <= last_seq + 1);
+        // One frame at least: with nothing missed, the current view.
+        kept && missed.max(1) * 2 <= room as u64
     }
 
     fn detach(&mut self, conn_id: ConnId) {
@@ -286,7 +300,7 @@ impl Room {
         let received = StdInstant::now();
         let Some((seat, peer)) = self.seat_of(conn_id) else {
             if let Some(spectator) = self.spectators.iter().find(|p| p.id == conn_id) {
-                spectator.error("spectator", "spectators cannot act");
+                spectator.error(ErrorCode::Spectator, "spectators cannot act");
             }
             return;
         };
@@ -314,12 +328,16 @@ impl Room {
                 }
                 metrics::counter!("game_actions_rejected_total").increment(1);
             }
-            Err(CommitError::Store(error)) => self.store_failed(Some(conn_id), &error),
+            Err(CommitError::Store(error)) => self.store_failed(Some(conn_id), &error).await,
         }
     }
 
     /// The store refused or failed an input; `actor` is the connection whose action it was.
-    fn store_failed(&mut self, actor: Option<ConnId>, error: &StoreError) {
+    async fn store_failed(&mut self, actor: Option<ConnId>, error: &StoreError) {
+        if matches!(error, StoreError::RoomGone(_)) {
+            self.lost().await;
+            return;
+        }
         if matches!(error, StoreError::OutOfSequence { .. }) {
             tracing::warn!(room = %self.id, %error, "room taken over elsewhere; closing here");
             for peer in self.peers() {
@@ -331,7 +349,7 @@ impl Room {
         tracing::error!(room = %self.id, %error, "could not make an input durable");
         if let Some((_, peer)) = actor.and_then(|id| self.seat_of(id)) {
             peer.error(
-                "unavailable",
+                ErrorCode::Unavailable,
                 "the action could not be saved; send it again",
             );
         }
@@ -350,13 +368,19 @@ impl Room {
             input,
             client_seq: actor.map(|(_, cs)| cs),
         };
+        // The input that ends the match carries its result into the store's outbox in the
+        // same write: a crash leaves both or neither, and the game over comes after.
+        let result = next.outcome().map(|_| self.result_of(&next));
         let started = StdInstant::now();
         self.ctx
             .store
-            .append(&self.id, &entry)
+            .append(&self.id, &entry, result.as_ref())
             .await
             .map_err(CommitError::Store)?;
         metrics::histogram!("game_store_append_seconds").record(started.elapsed().as_secs_f64());
+        if result.is_some() {
+            self.ctx.results.notify_one();
+        }
 
         self.game = next;
         self.seq = entry.seq;
@@ -383,7 +407,7 @@ impl Room {
         }
         self.restart_turn_timer_if_turn_changed();
         if self.game.is_over() && self.finished_at.is_none() {
-            self.finish().await;
+            self.finish();
         }
         self.schedule_bot();
         Ok(())
@@ -409,7 +433,7 @@ impl Room {
                 // still moves the game on.
                 tracing::error!(room = %self.id, seat = seat.0, %rejection, "bot action refused");
             }
-            Err(CommitError::Store(error)) => self.store_failed(None, &error),
+            Err(CommitError::Store(error)) => self.store_failed(None, &error).await,
         }
         // After a failure, think again and retry.
         self.schedule_bot();
@@ -462,7 +486,8 @@ impl Room {
         }
     }
 
-    async fn finish(&mut self) {
+    /// The match is over (its result already in the outbox): every seat is told.
+    fn finish(&mut self) {
         self.finished_at = Some(Instant::now());
         let Some(outcome) = self.game.outcome().cloned() else {
             return;
@@ -471,22 +496,43 @@ impl Room {
             outcome: Some(wire::outcome(&outcome)),
         };
         self.fan_out(|_, _| Some(pb::server_frame::Body::GameOver(game_over.clone())));
-        self.unsent_result = self.result();
+    }
+
+    /// The store lost the room (Redis restarted without persistence): the match cannot
+    /// go on and ends without a result, and its players are told why and freed.
+    async fn lost(&mut self) {
+        tracing::warn!(room = %self.id, "the store lost this room; the match ends void");
+        metrics::counter!("game_rooms_lost_total").increment(1);
+        let void = self
+            .record
+            .void_result(self.game.turn(), moonlight_common::time::unix_now());
+        let game_over = pb::GameOver {
+            outcome: Some(wire::outcome(&void.outcome)),
+        };
+        for peer in self.peers() {
+            peer.error(
+                ErrorCode::RoomLost,
+                "the server lost this match's room; it ends without a result",
+            );
+            peer.send(pb::server_frame::Body::GameOver(game_over.clone()));
+        }
+        self.finished_at = Some(Instant::now());
+        self.unsent_result = Some(void);
         self.send_result().await;
     }
 
-    /// The match result, once the game is over.
-    fn result(&self) -> Option<MatchResult> {
-        Some(MatchResult {
-            match_id: self.id.clone(),
-            content_version: self.record.content_version.clone(),
-            outcome: self.game.outcome()?.clone(),
-            teams: self.record.setup.seats.iter().map(|s| s.team).collect(),
-            players: self.record.players.clone(),
-            turns: self.game.turn(),
-            started_at: self.record.created_at,
-            finished_at: moonlight_common::time::unix_now(),
-        })
+    /// The match result of `game`, which is over.
+    fn result_of(&self, game: &Game) -> MatchResult {
+        let void = self
+            .record
+            .void_result(game.turn(), moonlight_common::time::unix_now());
+        match game.outcome() {
+            Some(outcome) => MatchResult {
+                outcome: outcome.clone(),
+                ..void
+            },
+            None => void,
+        }
     }
 
     /// Puts the result in the store's outbox and wakes the results writer; retried from the
@@ -580,7 +626,7 @@ impl Room {
             Err(CommitError::Rejected(rejection)) => {
                 tracing::debug!(room = %self.id, %rejection, "server input refused");
             }
-            Err(CommitError::Store(error)) => self.store_failed(None, &error),
+            Err(CommitError::Store(error)) => self.store_failed(None, &error).await,
         }
     }
 

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use actor::Room;
 
-use crate::connection::{Close, ConnId, Link};
+use crate::connection::{Close, ConnId, ErrorCode, Link};
 
 /// A connection, as its room sees it.
 pub struct Peer {
@@ -39,8 +39,13 @@ impl Peer {
         self.link.send(body)
     }
 
-    pub fn error(&self, code: &str, message: &str) {
+    pub fn error(&self, code: ErrorCode, message: &str) {
         self.link.error(code, message);
+    }
+
+    /// Frames this peer's queue can take now.
+    pub fn room(&self) -> usize {
+        self.link.room()
     }
 
     pub fn close(&self, code: u16, reason: &str) {

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use moonlight_engine::{ContentStore, Game, Input};
-use moonlight_rooms::StoredRoom;
+use moonlight_engine::{Content, Game, Input};
+use moonlight_rooms::{StoreError, StoredRoom};
 use serde::{Deserialize, Serialize};
+
+use crate::NodeContext;
 
 /// A room's snapshot as stored: the engine's snapshot, plus what the room itself must
 /// remember across a restore (each seat's last applied client sequence number, so a retry
@@ -50,16 +52,46 @@ impl RoomSnapshot {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
-    #[error(
-        "the room was started with content {room}, which this node has not loaded (it runs {node})"
-    )]
-    ContentVersion { room: String, node: String },
+    #[error("the room was started with content {0}, which no store keeps")]
+    ContentMissing(String),
+    #[error("the content {version} kept in the store does not load: {report}")]
+    ContentBroken { version: String, report: String },
+    /// Not the room's fault: the store did not answer. Try again later.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("the room's setup is invalid: {0}")]
     Setup(String),
     #[error("the room's snapshot is unreadable: {0}")]
     Snapshot(String),
     #[error("logged input {seq} does not replay: {reason}")]
     Replay { seq: u64, reason: String },
+}
+
+/// The content `version`: loaded here already, or built from the files the store keeps
+/// (then kept here too).
+async fn content_of(ctx: &NodeContext, version: &str) -> Result<Arc<Content>, RestoreError> {
+    if let Some(content) = ctx.content.version(version) {
+        return Ok(content);
+    }
+    let sources = ctx
+        .store
+        .load_content(version)
+        .await?
+        .ok_or_else(|| RestoreError::ContentMissing(version.to_owned()))?;
+    let content = Content::from_sources(sources).map_err(|report| RestoreError::ContentBroken {
+        version: version.to_owned(),
+        report: report.to_string(),
+    })?;
+    if content.version() != version {
+        return Err(RestoreError::ContentBroken {
+            version: version.to_owned(),
+            report: format!("its files hash to {}", content.version()),
+        });
+    }
+    let content = Arc::new(content);
+    ctx.content.adopt(Arc::clone(&content));
+    tracing::info!(%version, "content version restored from the store");
+    Ok(content)
 }
 
 /// A restored game, its sequence number and each seat's last client sequence number.
@@ -69,19 +101,13 @@ pub(crate) struct Restored {
     pub last_client_seq: Vec<u64>,
 }
 
-pub(crate) fn restore(
-    contents: &ContentStore,
+pub(crate) async fn restore(
+    ctx: &NodeContext,
     stored: &StoredRoom,
 ) -> Result<Restored, RestoreError> {
     let record = &stored.record;
     // The match goes on with the content it started with, whatever is current now.
-    let content =
-        &contents
-            .version(&record.content_version)
-            .ok_or_else(|| RestoreError::ContentVersion {
-                room: record.content_version.clone(),
-                node: contents.current().version().to_owned(),
-            })?;
+    let content = &content_of(ctx, &record.content_version).await?;
     let seats = record.setup.seats.len();
     let (mut game, mut seq, mut last_client_seq) = match &stored.snapshot {
         Some((seq, bytes)) => {

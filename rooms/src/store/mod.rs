@@ -10,6 +10,7 @@
 mod redis;
 mod sql;
 
+use moonlight_engine::SourceFile;
 use serde::Serialize;
 
 pub use self::{redis::RedisStore, sql::SqlStore};
@@ -25,10 +26,37 @@ pub struct StoredRoom {
     pub log: Vec<LogEntry>,
 }
 
+/// Who has a room: a node that opened it, or a lobby that voided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomState {
+    Open,
+    /// Nobody came before the join deadline, or the room cannot be played: the match
+    /// ended without a result (`no_contest`).
+    Void,
+}
+
+impl RoomState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomState::Open => "open",
+            RoomState::Void => "void",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RoomState> {
+        [RoomState::Open, RoomState::Void]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("input {seq} is not the next one for room {room_id} (another node owns it?)")]
     OutOfSequence { room_id: String, seq: u64 },
+    /// The room's record is gone from the store (Redis lost it).
+    #[error("room {0} is no longer in the store")]
+    RoomGone(String),
     #[error("a stored record is corrupt: {0}")]
     Corrupt(String),
     #[error("database: {0}")]
@@ -74,11 +102,68 @@ impl RoomStore {
         }
     }
 
-    /// Appends `entry` durably; it must be the room's next sequence number.
-    pub async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
+    /// Appends `entry` durably; it must be the room's next sequence number. With
+    /// `result` (the entry ends the match), the result enters the outbox in the same
+    /// write: a crash leaves both or neither.
+    pub async fn append(
+        &self,
+        room_id: &str,
+        entry: &LogEntry,
+        result: Option<&MatchResult>,
+    ) -> Result<(), StoreError> {
         match self {
-            Self::Sql(store) => store.append(room_id, entry).await,
-            Self::Redis(store) => store.append(room_id, entry).await,
+            Self::Sql(store) => store.append(room_id, entry, result).await,
+            Self::Redis(store) => store.append(room_id, entry, result).await,
+        }
+    }
+
+    /// Claims the room for `state`, unless it was claimed before: a node opening it, or a
+    /// lobby voiding it because nobody came in time. Returns the state that holds (the
+    /// first claim's). A room missing from the store can only be void.
+    pub async fn claim(&self, room_id: &str, state: RoomState) -> Result<RoomState, StoreError> {
+        match self {
+            Self::Sql(store) => store.claim(room_id, state).await,
+            Self::Redis(store) => store.claim(room_id, state).await,
+        }
+    }
+
+    /// Whether the room's record is in the store (Redis without persistence loses rooms
+    /// when it restarts).
+    pub async fn room_exists(&self, room_id: &str) -> Result<bool, StoreError> {
+        match self {
+            Self::Sql(store) => store.room_exists(room_id).await,
+            Self::Redis(store) => store.room_exists(room_id).await,
+        }
+    }
+
+    /// Keeps the content files of `version`, so any node can restore a room begun under
+    /// it after the content changed (idempotent: a version is its files' hash).
+    pub async fn save_content(
+        &self,
+        version: &str,
+        sources: &[SourceFile],
+    ) -> Result<(), StoreError> {
+        let sources = to_json(&sources)?;
+        match self {
+            Self::Sql(store) => store.save_content(version, &sources).await,
+            Self::Redis(store) => store.save_content(version, &sources).await,
+        }
+    }
+
+    /// The content files of `version`, if they were saved.
+    pub async fn load_content(&self, version: &str) -> Result<Option<Vec<SourceFile>>, StoreError> {
+        let sources = match self {
+            Self::Sql(store) => store.load_content(version).await?,
+            Self::Redis(store) => store.load_content(version).await?,
+        };
+        sources.map(|text| from_json(&text)).transpose()
+    }
+
+    /// Whether the store takes writes now (for readiness).
+    pub async fn accepts_writes(&self) -> bool {
+        match self {
+            Self::Sql(store) => store.accepts_writes().await,
+            Self::Redis(store) => store.accepts_writes().await,
         }
     }
 

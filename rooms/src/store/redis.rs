@@ -2,25 +2,45 @@
 //!
 //! Keys (under a configurable prefix): `room:{id}` the record (JSON), `room:{id}:log` the
 //! input log (a list, index = seq − 1), `room:{id}:snap` the latest snapshot (a hash of
-//! `seq` and `state`), `results` the outbox (a hash of match id → result). Room keys expire
-//! a week after their last write. Appends and snapshots are Lua scripts, so the sequence
-//! check and the write are one atomic step.
+//! `seq` and `state`), `room:{id}:state` who has the room (`open` or `void`), `results`
+//! the outbox (a hash of match id → result), `content:{version}` a content version's
+//! files. Room keys expire a week after their last write, content a month after the last
+//! room that used it. Appends, snapshots and claims are Lua scripts, so each check and its
+//! write are one atomic step.
 
 use redis::Script;
 
-use super::{StoreError, StoredRoom, from_json, to_json};
+use super::{RoomState, StoreError, StoredRoom, from_json, to_json};
 use crate::record::{LogEntry, MatchResult, RoomRecord};
 use crate::redis::{RedisConnection, RedisPool};
 
 const ROOM_TTL_SECS: u64 = 7 * 24 * 3600;
 
-/// Appends ARGV[2] as entry number ARGV[1] if, and only if, it is the next one.
+const CONTENT_TTL_SECS: u64 = 30 * 24 * 3600;
+
+/// Appends ARGV[2] to the log KEYS[1] as entry number ARGV[1] if, and only if, it is the
+/// next one, and the room (KEYS[2]) still exists; with a result (ARGV[4] its match id,
+/// ARGV[5] the result), puts it in the outbox KEYS[3] in the same step. -1: out of
+/// sequence; -2: the room is gone.
 const APPEND: &str = r"
+if redis.call('EXISTS', KEYS[2]) == 0 then return -2 end
 local len = redis.call('LLEN', KEYS[1])
 if len ~= tonumber(ARGV[1]) - 1 then return -1 end
 redis.call('RPUSH', KEYS[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+if ARGV[4] ~= '' then redis.call('HSETNX', KEYS[3], ARGV[4], ARGV[5]) end
 return len + 1
+";
+
+/// Claims the room (its state key KEYS[1]) for ARGV[1] unless claimed before; a room
+/// whose record (KEYS[2]) is gone can only be void. Returns the state that holds.
+const CLAIM: &str = r"
+local held = redis.call('GET', KEYS[1])
+if held then return held end
+local state = ARGV[1]
+if redis.call('EXISTS', KEYS[2]) == 0 then state = 'void' end
+redis.call('SET', KEYS[1], state, 'EX', ARGV[2])
+return state
 ";
 
 /// Replaces the snapshot only with a newer one.
@@ -39,6 +59,7 @@ pub struct RedisStore {
     prefix: String,
     append: Script,
     snapshot: Script,
+    claim: Script,
 }
 
 impl RedisStore {
@@ -49,6 +70,7 @@ impl RedisStore {
             prefix: prefix.to_owned(),
             append: Script::new(APPEND),
             snapshot: Script::new(SNAPSHOT),
+            claim: Script::new(CLAIM),
         }
     }
 
@@ -114,23 +136,102 @@ impl RedisStore {
         }))
     }
 
-    pub(super) async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
+    pub(super) async fn append(
+        &self,
+        room_id: &str,
+        entry: &LogEntry,
+        result: Option<&MatchResult>,
+    ) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
+        let (match_id, result) = match result {
+            Some(result) => (result.match_id.as_str(), to_json(result)?),
+            None => ("", String::new()),
+        };
         let length: i64 = self
             .append
             .key(self.key(room_id, ":log"))
+            .key(self.key(room_id, ""))
+            .key(self.results_key())
             .arg(entry.seq)
             .arg(to_json(entry)?)
             .arg(ROOM_TTL_SECS)
+            .arg(match_id)
+            .arg(result)
             .invoke_async(&mut conn)
             .await?;
-        if length < 0 {
-            return Err(StoreError::OutOfSequence {
+        match length {
+            -2 => Err(StoreError::RoomGone(room_id.to_owned())),
+            ..0 => Err(StoreError::OutOfSequence {
                 room_id: room_id.to_owned(),
                 seq: entry.seq,
-            });
+            }),
+            _ => Ok(()),
         }
+    }
+
+    pub(super) async fn claim(
+        &self,
+        room_id: &str,
+        state: RoomState,
+    ) -> Result<RoomState, StoreError> {
+        let mut conn = self.connection().await?;
+        let held: String = self
+            .claim
+            .key(self.key(room_id, ":state"))
+            .key(self.key(room_id, ""))
+            .arg(state.as_str())
+            .arg(ROOM_TTL_SECS)
+            .invoke_async(&mut conn)
+            .await?;
+        RoomState::parse(&held).ok_or_else(|| StoreError::Corrupt(format!("room state {held}")))
+    }
+
+    pub(super) async fn room_exists(&self, room_id: &str) -> Result<bool, StoreError> {
+        let mut conn = self.connection().await?;
+        Ok(redis::cmd("EXISTS")
+            .arg(self.key(room_id, ""))
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    pub(super) async fn save_content(
+        &self,
+        version: &str,
+        sources: &str,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.connection().await?;
+        redis::cmd("SET")
+            .arg(format!("{}content:{version}", self.prefix))
+            .arg(sources)
+            .arg("EX")
+            .arg(CONTENT_TTL_SECS)
+            .query_async::<()>(&mut conn)
+            .await?;
         Ok(())
+    }
+
+    pub(super) async fn load_content(&self, version: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.connection().await?;
+        Ok(redis::cmd("GET")
+            .arg(format!("{}content:{version}", self.prefix))
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    /// A write that expires: Redis refuses writes when it is a replica, out of memory, or
+    /// cannot persist (with `stop-writes-on-bgsave-error`).
+    pub(super) async fn accepts_writes(&self) -> bool {
+        let Ok(mut conn) = self.connection().await else {
+            return false;
+        };
+        redis::cmd("SET")
+            .arg(format!("{}ready", self.prefix))
+            .arg(1)
+            .arg("EX")
+            .arg(60)
+            .query_async::<()>(&mut conn)
+            .await
+            .is_ok()
     }
 
     pub(super) async fn save_snapshot(

@@ -11,14 +11,16 @@ use moonlight_common::{
     Database,
     db::{is_unique_violation, placeholder_rows},
 };
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{StoreError, StoredRoom, from_json, to_json};
+use super::{RoomState, StoreError, StoredRoom, from_json, to_json};
 use crate::record::{LogEntry, MatchResult, RoomRecord};
 
 /// The most writes one commit takes (bounded by the databases' parameter limits).
 const MAX_BATCH: usize = 256;
+/// The most scheduler turns a batch waits for company.
+const GATHER_ROUNDS: usize = 4;
 
 #[derive(Clone)]
 pub struct SqlStore {
@@ -36,8 +38,12 @@ struct Write {
 }
 
 enum WriteKind {
-    /// An input (JSON), which must be the room's next.
-    Input(String),
+    /// An input (JSON), which must be the room's next, and the match's result (its id and
+    /// JSON) when the input ends it: they go in together or not at all.
+    Input {
+        entry: String,
+        result: Option<(String, String)>,
+    },
     Snapshot(Vec<u8>),
 }
 
@@ -126,9 +132,82 @@ impl SqlStore {
         }))
     }
 
-    pub(super) async fn append(&self, room_id: &str, entry: &LogEntry) -> Result<(), StoreError> {
-        self.write(room_id, entry.seq, WriteKind::Input(to_json(entry)?))
+    pub(super) async fn append(
+        &self,
+        room_id: &str,
+        entry: &LogEntry,
+        result: Option<&MatchResult>,
+    ) -> Result<(), StoreError> {
+        let result = match result {
+            Some(result) => Some((result.match_id.clone(), to_json(result)?)),
+            None => None,
+        };
+        let (seq, entry) = (entry.seq, to_json(entry)?);
+        self.write(room_id, seq, WriteKind::Input { entry, result })
             .await
+    }
+
+    pub(super) async fn claim(
+        &self,
+        room_id: &str,
+        state: RoomState,
+    ) -> Result<RoomState, StoreError> {
+        let pool = self.db.pool();
+        sqlx::query("UPDATE game_rooms SET state = $1 WHERE id = $2 AND state IS NULL")
+            .bind(state.as_str())
+            .bind(room_id)
+            .execute(pool)
+            .await?;
+        let held: Option<Option<String>> =
+            sqlx::query_scalar("SELECT state FROM game_rooms WHERE id = $1")
+                .bind(room_id)
+                .fetch_optional(pool)
+                .await?;
+        match held {
+            // A room that was never set up can only be void.
+            None => Ok(RoomState::Void),
+            Some(None) => Err(StoreError::Corrupt(format!("room {room_id} unclaimed"))),
+            Some(Some(held)) => RoomState::parse(&held)
+                .ok_or_else(|| StoreError::Corrupt(format!("room state {held}"))),
+        }
+    }
+
+    pub(super) async fn room_exists(&self, room_id: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM game_rooms WHERE id = $1")
+            .bind(room_id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        Ok(found.is_some())
+    }
+
+    pub(super) async fn save_content(
+        &self,
+        version: &str,
+        sources: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO content_versions (version, sources, stored_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(version)
+        .bind(sources)
+        .bind(moonlight_common::time::unix_now())
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn load_content(&self, version: &str) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT sources FROM content_versions WHERE version = $1")
+                .bind(version)
+                .fetch_optional(self.db.pool())
+                .await?,
+        )
+    }
+
+    pub(super) async fn accepts_writes(&self) -> bool {
+        self.db.accepts_writes().await
     }
 
     pub(super) async fn save_snapshot(
@@ -176,21 +255,29 @@ impl SqlStore {
     }
 }
 
-/// The writer: takes the first write that comes and every write queued behind it (up to
-/// [`MAX_BATCH`]), commits them together, answers each, and goes again.
+/// The writer: takes the first write that comes and the writes that join it while the
+/// other ready tasks run (up to [`MAX_BATCH`]), commits them together, answers each, and
+/// goes again.
 ///
-/// Batches form by themselves under load: a commit costs about the same for one write as
-/// for fifty, and the writes that arrive while one commit runs share the next. Before
-/// taking what is queued the writer lets the other ready tasks run once, so rooms woken
-/// together enqueue together. No timed wait: a lone write is committed at once.
+/// A commit costs about the same for one write as for fifty. The writer lets the tasks
+/// that are ready run (rooms woken together by their players' frames) and takes what they
+/// queued, again while each round brings more: under load, batches grow with the load; a
+/// lone write is committed at once. No timer: the gathering is measured in scheduler
+/// turns, not in time.
 async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
     while let Some(first) = queue.recv().await {
-        tokio::task::yield_now().await;
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(write) => batch.push(write),
-                Err(_) => break,
+        for _ in 0..GATHER_ROUNDS {
+            tokio::task::yield_now().await;
+            let before = batch.len();
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(write) => batch.push(write),
+                    Err(_) => break,
+                }
+            }
+            if batch.len() == before || batch.len() == MAX_BATCH {
+                break;
             }
         }
         let started = std::time::Instant::now();
@@ -220,47 +307,95 @@ async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
 /// Returns the rooms whose input went in (an input that is not its room's next is left
 /// out, and told so).
 async fn commit(db: &Database, batch: &[Write]) -> Result<HashSet<String>, sqlx::Error> {
-    let (mut inputs, mut snapshots) = (Vec::new(), Vec::new());
+    let (mut inputs, mut snapshots, mut results) = (Vec::new(), Vec::new(), Vec::new());
     for write in batch {
         match &write.kind {
-            WriteKind::Input(entry) => inputs.push((write, entry.as_str())),
+            WriteKind::Input { entry, result } => {
+                inputs.push((write, entry.as_str()));
+                if let Some((match_id, result)) = result {
+                    results.push((write.room_id.as_str(), match_id.as_str(), result.as_str()));
+                }
+            }
             WriteKind::Snapshot(state) => snapshots.push((write, state.as_slice())),
         }
     }
-    let mut inserted = HashSet::new();
-    if !inputs.is_empty() {
-        // The primary key refuses a duplicate seq; the WHERE refuses a gap.
-        let sql = format!(
-            "WITH v (room_id, seq, entry) AS (VALUES {}) \
-             INSERT INTO game_inputs (room_id, seq, entry) \
-             SELECT room_id, seq, entry FROM v WHERE \
-             (SELECT COALESCE(MAX(g.seq), 0) FROM game_inputs g WHERE g.room_id = v.room_id) \
-             = v.seq - 1 \
-             RETURNING room_id",
-            placeholder_rows(3, inputs.len())
-        );
-        let mut query = sqlx::query(&sql).persistent(cached(inputs.len()));
-        for (write, entry) in &inputs {
-            query = query.bind(&write.room_id).bind(write.seq).bind(*entry);
-        }
-        for row in query.fetch_all(db.pool()).await? {
-            inserted.insert(row.try_get::<String, _>(0)?);
-        }
+    // An input that ends a match goes in with its result, in one transaction; the others
+    // need none (each statement is atomic on its own), so they spare its round trips.
+    if results.is_empty() {
+        let mut conn = db.pool().acquire().await?;
+        let inserted = insert_inputs(&mut conn, &inputs).await?;
+        insert_snapshots(&mut conn, &snapshots).await?;
+        return Ok(inserted);
     }
-    if !snapshots.is_empty() {
+    let mut tx = db.pool().begin().await?;
+    let inserted = insert_inputs(&mut tx, &inputs).await?;
+    results.retain(|(room_id, _, _)| inserted.contains(*room_id));
+    if !results.is_empty() {
         let sql = format!(
-            "INSERT INTO game_snapshots (room_id, seq, state) VALUES {} \
-             ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state \
-             WHERE game_snapshots.seq < excluded.seq",
-            placeholder_rows(3, snapshots.len())
+            "INSERT INTO pending_results (match_id, result) VALUES {} \
+             ON CONFLICT (match_id) DO NOTHING",
+            placeholder_rows(2, results.len())
         );
-        let mut query = sqlx::query(&sql).persistent(cached(snapshots.len()));
-        for (write, state) in &snapshots {
-            query = query.bind(&write.room_id).bind(write.seq).bind(*state);
+        let mut query = sqlx::query(&sql).persistent(false);
+        for (_, match_id, result) in &results {
+            query = query.bind(*match_id).bind(*result);
         }
-        query.execute(db.pool()).await?;
+        query.execute(&mut *tx).await?;
+    }
+    insert_snapshots(&mut tx, &snapshots).await?;
+    tx.commit().await?;
+    Ok(inserted)
+}
+
+/// Inserts the inputs that are their room's next; returns those rooms.
+async fn insert_inputs(
+    conn: &mut AnyConnection,
+    inputs: &[(&Write, &str)],
+) -> Result<HashSet<String>, sqlx::Error> {
+    let mut inserted = HashSet::new();
+    if inputs.is_empty() {
+        return Ok(inserted);
+    }
+    // The primary key refuses a duplicate seq; the WHERE refuses a gap.
+    let sql = format!(
+        "WITH v (room_id, seq, entry) AS (VALUES {}) \
+         INSERT INTO game_inputs (room_id, seq, entry) \
+         SELECT room_id, seq, entry FROM v WHERE \
+         (SELECT COALESCE(MAX(g.seq), 0) FROM game_inputs g WHERE g.room_id = v.room_id) \
+         = v.seq - 1 \
+         RETURNING room_id",
+        placeholder_rows(3, inputs.len())
+    );
+    let mut query = sqlx::query(&sql).persistent(cached(inputs.len()));
+    for (write, entry) in inputs {
+        query = query.bind(&write.room_id).bind(write.seq).bind(*entry);
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        inserted.insert(row.try_get::<String, _>(0)?);
     }
     Ok(inserted)
+}
+
+/// Replaces each room's snapshot with a newer one.
+async fn insert_snapshots(
+    conn: &mut AnyConnection,
+    snapshots: &[(&Write, &[u8])],
+) -> Result<(), sqlx::Error> {
+    if snapshots.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO game_snapshots (room_id, seq, state) VALUES {} \
+         ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq, state = excluded.state \
+         WHERE game_snapshots.seq < excluded.seq",
+        placeholder_rows(3, snapshots.len())
+    );
+    let mut query = sqlx::query(&sql).persistent(cached(snapshots.len()));
+    for (write, state) in snapshots {
+        query = query.bind(&write.room_id).bind(write.seq).bind(*state);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Whether the statement for a batch of `rows` is worth keeping prepared: each size is a
@@ -273,7 +408,7 @@ fn cached(rows: usize) -> bool {
 fn answer(batch: Vec<Write>, inserted: &HashSet<String>) {
     for write in batch {
         let went_in = match write.kind {
-            WriteKind::Input(_) => inserted.contains(&write.room_id),
+            WriteKind::Input { .. } => inserted.contains(&write.room_id),
             WriteKind::Snapshot(_) => true,
         };
         let _ = write.done.send(Ok(went_in));

@@ -8,7 +8,10 @@ use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use moonlight::{Application, Config, Roles};
 use moonlight_auth::{AuthConfig, RateLimit, TokenIssuer};
-use moonlight_common::{CancellationToken, Database, time::unix_now};
+use moonlight_common::{
+    CancellationToken, Database,
+    time::{unix_now, unix_now_ms},
+};
 use moonlight_engine::Content;
 use moonlight_game_server::{GameConfig, GameServer};
 use moonlight_lobby::{Lobby, LobbyConfig, store::LobbyStore};
@@ -42,6 +45,8 @@ pub enum StoreKind {
 /// A running application and handles on its parts.
 pub struct TestApp {
     pub db: Database,
+    /// The prefix of this app's Redis keys, when its rooms are in Redis.
+    pub redis_prefix: Option<String>,
     pub issuer: TokenIssuer,
     pub client: reqwest::Client,
     pub keys_dir: PathBuf,
@@ -107,6 +112,11 @@ pub async fn spawn_app(
     let stop = CancellationToken::new();
     let test_app = TestApp {
         db: app.database().clone(),
+        redis_prefix: config
+            .shared
+            .redis_url
+            .is_some()
+            .then(|| config.shared.redis_prefix.clone()),
         issuer: app.issuer().expect("auth runs in every test app").clone(),
         client: reqwest::Client::new(),
         keys_dir: config.keys_dir(),
@@ -229,11 +239,42 @@ impl TestApp {
         lobby: impl FnOnce(&mut LobbyConfig),
         game: impl FnOnce(&mut GameConfig),
     ) -> Self {
-        spawn_app(StoreKind::Embedded(kind), Roles::ALL, |config| {
+        Self::stack_on(StoreKind::Embedded(kind), lobby, game).await
+    }
+
+    /// [`TestApp::stack`], its rooms in `store`.
+    pub async fn stack_on(
+        store: StoreKind,
+        lobby: impl FnOnce(&mut LobbyConfig),
+        game: impl FnOnce(&mut GameConfig),
+    ) -> Self {
+        spawn_app(store, Roles::ALL, |config| {
             lobby(&mut config.lobby);
             game(&mut config.game);
         })
         .await
+    }
+
+    /// Two new players in a private match (its room created, nobody connected yet); their
+    /// `match` parts, in seat order.
+    pub async fn private_match(&self, host: &str, guest: &str) -> (Player, Player, [Value; 2]) {
+        let host = self.player(host).await;
+        let guest = self.player(guest).await;
+        let (status, opened) = host
+            .post("/v1/lobby/rooms", json!({"deck": "dusk_starter"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{opened}");
+        let code = opened["room"]["code"].as_str().expect("a code");
+        let (status, joined) = guest
+            .post(
+                "/v1/lobby/rooms/join",
+                json!({"code": code, "deck": "tide_starter"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{joined}");
+        let (_, hosting) = host.get("/v1/lobby/status").await;
+        let plays = [hosting["match"].clone(), joined["match"].clone()];
+        (host, guest, plays)
     }
 
     pub fn lobby(&self) -> &Arc<Lobby> {
@@ -353,6 +394,9 @@ impl TestApp {
     }
 }
 
+/// How long the players of a room set up by [`starter_room`] have to connect.
+pub const JOIN_WINDOW: Duration = Duration::from_secs(30);
+
 /// A two-player room with the first two starter decks (by id), as the lobby makes.
 pub fn starter_room(content: &Content, room_id: &str, seed: u64) -> RoomRecord {
     let decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
@@ -360,7 +404,9 @@ pub fn starter_room(content: &Content, room_id: &str, seed: u64) -> RoomRecord {
         (PlayerRecord::human("player-a", "Luna"), decks[0]),
         (PlayerRecord::human("player-b", "Sol"), decks[1]),
     ];
-    RoomRecord::new(room_id, content, seats, seed, unix_now()).expect("starter decks exist")
+    let join_by_ms = unix_now_ms() + i64::try_from(JOIN_WINDOW.as_millis()).expect("ms");
+    RoomRecord::new(room_id, content, seats, seed, unix_now(), join_by_ms)
+        .expect("starter decks exist")
 }
 
 /// Both seats of a room joined and past the mulligan (both kept their hands).

@@ -18,6 +18,17 @@ pub struct Process(Moonlight);
 /// and waits until each of its listeners is announced.
 pub async fn start(data_dir: &Path, role: Role, args: &[&str], env: &[(&str, &str)]) -> Process {
     let content_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    start_with_content(data_dir, &content_dir, role, args, env).await
+}
+
+/// [`start`], on the content in `content_dir`.
+pub async fn start_with_content(
+    data_dir: &Path,
+    content_dir: &Path,
+    role: Role,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Process {
     // The tests' players act as fast as the machine goes: a whole game in a second would
     // trip the per-socket frame limit meant for people.
     let mut args = args.to_vec();
@@ -28,7 +39,7 @@ pub async fn start(data_dir: &Path, role: Role, args: &[&str], env: &[(&str, &st
         bin: Path::new(env!("CARGO_BIN_EXE_moonlight")),
         role,
         data_dir,
-        content_dir: &content_dir,
+        content_dir,
         args: &args,
         env,
         log: None,
@@ -53,6 +64,10 @@ impl Process {
             .unwrap_or_else(|error| panic!("waiting for {words:?}: {error}"))
     }
 
+    pub fn pid(&self) -> u32 {
+        self.0.pid()
+    }
+
     /// Sends SIGTERM and waits (bounded) for a clean exit.
     pub async fn stop(self) {
         let status = self.0.stop().await.expect("stopping moonlight");
@@ -62,5 +77,19 @@ impl Process {
     /// SIGKILL: the process dies at once, as in a crash, with no chance to tidy up.
     pub async fn kill(self) {
         self.0.kill().await.expect("killing moonlight");
+    }
+}
+
+/// Copies the directory `from` into `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }

@@ -1,9 +1,8 @@
-//! The results writer's database half: many results recorded in one go, each once.
+//! Recording results: many in one go, each once.
 
 use moonlight_common::Database;
 use moonlight_engine::{EndReason, Outcome, Seat};
-use moonlight_game_server::results::record;
-use moonlight_rooms::{MatchResult, PlayerRecord};
+use moonlight_rooms::{MatchResult, PlayerRecord, record_results as record};
 use moonlight_testkit::{DbKind, TestDatabase, db_tests};
 use sqlx::Row;
 

@@ -1,0 +1,61 @@
+//! `match_results`, where every finished match is written exactly once: by a node's
+//! results writer (from the store's outbox) or by a lobby (a match void before any node
+//! opened it).
+
+use std::collections::HashSet;
+
+use moonlight_common::{Database, db::placeholder_rows};
+use sqlx::Row;
+
+use crate::record::MatchResult;
+
+/// Records `results` and their players; a result already recorded (a retry after its
+/// outbox entry outlived the commit, or another node finishing the same replayed match)
+/// is left as it was, players included.
+pub async fn record_results(db: &Database, results: &[MatchResult]) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool().begin().await?;
+    let sql = format!(
+        "INSERT INTO match_results \
+         (match_id, content_version, winner_team, reason, turns, started_at, finished_at) \
+         VALUES {} ON CONFLICT (match_id) DO NOTHING RETURNING match_id",
+        placeholder_rows(7, results.len())
+    );
+    let mut insert = sqlx::query(&sql).persistent(results.len() == 1);
+    for result in results {
+        insert = insert
+            .bind(&result.match_id)
+            .bind(&result.content_version)
+            .bind(result.winner_team().map(i64::from))
+            .bind(result.outcome.reason.as_str())
+            .bind(i64::from(result.turns))
+            .bind(result.started_at)
+            .bind(result.finished_at);
+    }
+    let inserted: HashSet<String> = insert
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let seats: Vec<_> = results
+        .iter()
+        .filter(|r| inserted.contains(&r.match_id))
+        .flat_map(|r| r.seats().map(move |seat| (&r.match_id, seat)))
+        .collect();
+    if !seats.is_empty() {
+        let sql = format!(
+            "INSERT INTO match_players (match_id, seat, player_id, result) VALUES {}",
+            placeholder_rows(4, seats.len())
+        );
+        let mut insert = sqlx::query(&sql).persistent(seats.len() == 2);
+        for (match_id, (seat, player, seat_result)) in seats {
+            insert = insert
+                .bind(match_id)
+                .bind(i64::from(seat.0))
+                .bind(&player.player_id)
+                .bind(seat_result.as_str());
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}

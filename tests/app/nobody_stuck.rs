@@ -1,0 +1,178 @@
+//! Every state a player can be in has a way out in bounded time, whatever the others, the
+//! nodes or the stores do: a match nobody joins is void at its deadline, a room the store
+//! lost ends, a room that cannot be restored ends; and in each case the players are free.
+
+use moonlight_common::time::unix_now_ms;
+use moonlight_proto::v1::server_frame::Body;
+use moonlight_testkit::{DbKind, db_tests};
+use serde_json::Value;
+
+use crate::support::{Duel, Player, StoreKind, TestApp, fast_lobby, play_url, seat_urls};
+
+db_tests!(a_match_nobody_joins_is_void_at_its_deadline);
+
+/// Both players are free, their match void (`no_contest` for each) and counted nowhere.
+async fn assert_free_after_a_void_match(players: [&Player; 2], match_id: &str) {
+    for player in players {
+        let (_, status) = player.get("/v1/lobby/status").await;
+        assert_eq!(status["state"], "idle", "{status}");
+        assert_eq!(player.games().await, 0);
+    }
+    let (_, record) = players[0]
+        .get(&format!("/v1/lobby/matches/{match_id}"))
+        .await;
+    assert_eq!(record["reason"], "no_contest", "{record}");
+    for seat in record["players"].as_array().unwrap() {
+        assert_eq!(seat["result"], "no_contest", "{record}");
+    }
+    for player in players {
+        player.enqueue("dusk_starter").await;
+    }
+}
+
+/// Refused at the upgrade: the status and the error code.
+async fn refused(url: &str) -> (u16, String) {
+    use tokio_tungstenite::tungstenite;
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => panic!("a socket opened"),
+        Err(tungstenite::Error::Http(response)) => {
+            let body = response.body().as_deref().unwrap_or_default();
+            let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let code = body["error"]["code"].as_str().unwrap_or("").to_owned();
+            (response.status().as_u16(), code)
+        }
+        Err(other) => panic!("unexpected error {other}"),
+    }
+}
+
+async fn a_match_nobody_joins_is_void_at_its_deadline(kind: DbKind) {
+    // No background rounds: the test runs the lobby's sweep itself, at chosen times.
+    let stack = TestApp::stack(
+        kind,
+        |lobby| {
+            fast_lobby(lobby);
+            lobby.match_interval = std::time::Duration::from_secs(3600);
+        },
+        |_| {},
+    )
+    .await;
+    let (host, guest, plays) = stack.private_match("host", "guest").await;
+    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
+    let lobby = stack.lobby();
+    // Before the deadline the match waits; after it, nobody having come, it is void.
+    assert_eq!(lobby.void_unjoined(unix_now_ms()).await.unwrap(), 0);
+    let past = unix_now_ms() + i64::try_from(lobby.config.join_window.as_millis()).unwrap() + 1;
+    assert_eq!(lobby.void_unjoined(past).await.unwrap(), 1);
+    // A second look (another lobby process, or after a restart) changes nothing.
+    assert_eq!(lobby.void_unjoined(past).await.unwrap(), 0);
+    assert_free_after_a_void_match([&host, &guest], &match_id).await;
+    // A ticket handed out before is no way back in.
+    assert_eq!(
+        refused(&play_url(&plays[0])).await,
+        (410, "match_void".into())
+    );
+}
+
+/// A match played to its deadline is not void: the lobby finds its room opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_its_players_joined_is_not_void_at_the_deadline() {
+    let stack = TestApp::stack(DbKind::Sqlite, fast_lobby, |_| {}).await;
+    let (_, _, plays) = stack.private_match("host", "guest").await;
+    let urls = seat_urls(&plays[0], &plays[1]);
+    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
+    let past = unix_now_ms() + 3_600_000;
+    assert_eq!(stack.lobby().void_unjoined(past).await.unwrap(), 0);
+    duel.finish().await;
+}
+
+/// Redis restarted without persistence and lost the rooms: the match ends without a
+/// result (the players are told why), and both are free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_the_store_lost_ends_and_frees_its_players() {
+    let stack = TestApp::stack_on(StoreKind::Redis, fast_lobby, |_| {}).await;
+    let (host, guest, plays) = stack.private_match("host", "guest").await;
+    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
+    let urls = seat_urls(&plays[0], &plays[1]);
+    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
+    for _ in 0..4 {
+        duel.step().await;
+    }
+    // What a restart without persistence does to the rooms.
+    let prefix = stack.redis_prefix.clone().unwrap();
+    let redis = redis::Client::open(moonlight_testkit::redis().url()).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}room:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!keys.is_empty());
+    redis::cmd("DEL")
+        .arg(&keys)
+        .exec_async(&mut conn)
+        .await
+        .unwrap();
+
+    // The node still holds the game, but cannot make another move durable: it says so.
+    let seat = duel.actor().unwrap();
+    let action =
+        moonlight_client::policy::choose(&duel.views[seat], &duel.legal[seat], seat as u32)
+            .unwrap();
+    duel.clients[seat].act(action).await;
+    let mut told = false;
+    loop {
+        match duel.clients[seat].next().await.expect("socket open") {
+            Body::Error(error) if error.code == "room_lost" => told = true,
+            Body::GameOver(over) => {
+                assert_eq!(over.outcome.unwrap().reason, "no_contest");
+                break;
+            }
+            Body::Update(update) => panic!("a move after the room was lost: {update:?}"),
+            _ => {}
+        }
+    }
+    assert!(told, "the error says what happened");
+    stack.results_recorded(1).await;
+    stack.settle().await;
+    assert_free_after_a_void_match([&host, &guest], &match_id).await;
+}
+
+/// Asking the lobby where a lost room's match is frees the player at once, without
+/// waiting for a node to notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lobby_frees_the_players_of_a_room_the_store_lost() {
+    let stack = TestApp::stack_on(StoreKind::Redis, fast_lobby, |_| {}).await;
+    let (host, guest, plays) = stack.private_match("host", "guest").await;
+    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
+    let prefix = stack.redis_prefix.clone().unwrap();
+    let redis = redis::Client::open(moonlight_testkit::redis().url()).unwrap();
+    let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("DEL")
+        .arg(format!("{prefix}room:{match_id}"))
+        .exec_async(&mut conn)
+        .await
+        .unwrap();
+    assert_free_after_a_void_match([&host, &guest], &match_id).await;
+}
+
+/// A room set up under content no store keeps cannot be played: it ends without a result
+/// and its players are free (here: the result is recorded, ready to settle).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_that_cannot_be_restored_is_void() {
+    let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |_| {}).await;
+    let mut record = crate::support::starter_room(&node.game().content().current(), "r", 1);
+    record.content_version = "no-such-version".into();
+    node.game().store().create_room(&record).await.unwrap();
+    let (status, code) = refused(&node.play_url(&node.ticket("r", "player-a", Some(0)))).await;
+    assert_eq!((status, code.as_str()), (410, "match_void"));
+    node.results_recorded(1).await;
+    let reason: String =
+        sqlx::query_scalar("SELECT reason FROM match_results WHERE match_id = 'r'")
+            .fetch_one(node.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(reason, "no_contest");
+    // Asked again, the node still refuses (the room is void, not retried).
+    let (status, _) = refused(&node.play_url(&node.ticket("r", "player-b", Some(1)))).await;
+    assert_eq!(status, 410);
+}
