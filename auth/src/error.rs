@@ -38,6 +38,26 @@ pub enum AuthError {
     Internal(#[source] anyhow::Error),
 }
 
+impl AuthError {
+    /// Every code the auth service answers with (besides the standard ones every service
+    /// has, in `moonlight_common::openapi`).
+    pub const CODES: [&str; 13] = [
+        "invalid_input",
+        "invalid_credentials",
+        "unauthenticated",
+        "invalid_refresh_token",
+        "username_taken",
+        "rate_limited",
+        "busy",
+        "internal",
+        "malformed_json",
+        "invalid_body",
+        "unsupported_media_type",
+        "body_too_large",
+        "bad_body",
+    ];
+}
+
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let message = self.to_string();
@@ -126,5 +146,68 @@ impl From<TokenError> for AuthError {
                 Self::Unauthenticated
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_answers_with_a_listed_code() {
+        let errors = [
+            AuthError::Invalid("x".into()),
+            AuthError::InvalidCredentials,
+            AuthError::Unauthenticated,
+            AuthError::InvalidRefreshToken,
+            AuthError::UsernameTaken,
+            AuthError::RateLimited {
+                retry_after_secs: 1,
+            },
+            AuthError::Busy,
+            AuthError::Internal(anyhow::anyhow!("x")),
+        ];
+        for error in errors {
+            // A new variant must be added above (and to CODES): this match says so.
+            match &error {
+                AuthError::BadBody { .. }
+                | AuthError::Invalid(_)
+                | AuthError::InvalidCredentials
+                | AuthError::Unauthenticated
+                | AuthError::InvalidRefreshToken
+                | AuthError::UsernameTaken
+                | AuthError::RateLimited { .. }
+                | AuthError::Busy
+                | AuthError::Internal(_) => {}
+            }
+            let code = code_of(error.into_response());
+            assert!(AuthError::CODES.contains(&code.as_str()), "{code}");
+        }
+        for code in moonlight_common::openapi::BODY_CODES {
+            assert!(AuthError::CODES.contains(&code), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../README.md");
+        let missing = moonlight_common::openapi::undocumented(readme, &AuthError::CODES);
+        assert!(missing.is_empty(), "README.md does not name {missing:?}");
+    }
+
+    fn code_of(response: Response) -> String {
+        let body = body_of(response);
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        json["error"]["code"].as_str().unwrap().to_owned()
+    }
+
+    /// The body of a response made in memory.
+    fn body_of(response: Response) -> Vec<u8> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap()
+            .to_vec()
     }
 }

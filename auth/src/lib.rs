@@ -20,6 +20,7 @@ use moonlight_common::{
     Database,
     config::{at_least_one, defaults},
     http::{BearerAuth, database_ready, standard_service},
+    openapi::complete,
 };
 use utoipa::OpenApi;
 
@@ -124,7 +125,12 @@ impl AuthService {
             .merge(routes::router(state, limiter))
             .split_for_parts();
         Ok(Self {
-            router: standard_service("auth", routes, openapi.clone(), database_ready(db)),
+            router: standard_service(
+                "auth",
+                routes,
+                complete(&openapi, &AuthError::CODES),
+                database_ready(db),
+            ),
             openapi,
             issuer,
         })

@@ -58,10 +58,15 @@ pub(crate) fn router(state: AuthState, limiter: IpRateLimiter) -> OpenApiRouter 
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     /// 3 to 20 ASCII letters, digits, `_` or `-`, starting with a letter.
-    #[schema(example = "luna")]
+    #[schema(
+        example = "luna",
+        min_length = 3,
+        max_length = 20,
+        pattern = "^[A-Za-z][A-Za-z0-9_-]*$"
+    )]
     pub username: String,
     /// 8 to 128 characters.
-    #[schema(example = "correct horse battery")]
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,
 }
 

@@ -97,7 +97,7 @@ impl Modify for BearerAuth {
 pub fn standard_service(
     service: &'static str,
     routes: Router,
-    openapi: OpenApi,
+    openapi: serde_json::Value,
     ready: ReadinessCheck,
 ) -> Router {
     // Install the recorder now: anything recorded before it exists is lost.

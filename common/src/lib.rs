@@ -10,6 +10,7 @@
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod openapi;
 pub mod serve;
 pub mod telemetry;
 pub mod time;

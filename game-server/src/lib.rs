@@ -143,8 +143,13 @@ impl GameServer {
         tokio::spawn(keep_registered(directory, describe, every, stop))
     }
 
-    /// Snapshots every room, tells its players to reconnect, and stops the rooms.
+    /// Snapshots every room, tells its players to reconnect, and stops the rooms; then
+    /// waits for every game socket to have flushed its last frames (`Reconnect`, close
+    /// 1012) and closed, so that exiting does not cut them off. The caller bounds the wait.
     pub async fn shutdown(&self) {
         self.ctx.rooms.shutdown_all().await;
+        let every_socket = u32::try_from(self.ctx.config.max_connections).unwrap_or(u32::MAX);
+        // Each open socket holds one permit until its last frame is written.
+        let _all_closed = self.ctx.connections.acquire_many(every_socket).await;
     }
 }

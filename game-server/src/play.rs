@@ -7,12 +7,16 @@ use axum::{
     Router,
     extract::{
         Query, State,
+        rejection::QueryRejection,
         ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
     },
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use moonlight_common::http::{ErrorBody, error_response};
+use moonlight_common::{
+    http::{ErrorBody, error_response},
+    openapi::complete,
+};
 use moonlight_engine::Seat;
 use moonlight_rooms::ticket::{self, RoomTicket};
 use serde::Deserialize;
@@ -43,14 +47,17 @@ const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 )]
 struct ApiDoc;
 
-pub(crate) fn routes(ctx: Arc<NodeContext>) -> (Router, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The node's routes and its OpenAPI document.
+pub(crate) fn routes(ctx: Arc<NodeContext>) -> (Router, serde_json::Value) {
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(play))
         .with_state(ctx)
-        .split_for_parts()
+        .split_for_parts();
+    (router, complete(&openapi, &Refusal::CODES))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PlayQuery {
     /// The room ticket the lobby handed out (`match.ticket` in its status).
     ticket: Option<String>,
@@ -61,7 +68,7 @@ pub(crate) struct PlayQuery {
 #[utoipa::path(get, path = "/v1/play", tag = "game", params(PlayQuery),
     responses(
         (status = 101, description = "Switching to the game WebSocket"),
-        (status = 400, description = "Not a WebSocket upgrade request", body = ErrorBody),
+        (status = 400, description = "`not_a_websocket_upgrade`, or `bad_request` (a malformed query string)", body = ErrorBody),
         (status = 401, description = "`missing_ticket` or `invalid_ticket` (bad signature, expired, not a room ticket)", body = ErrorBody),
         (status = 403, description = "`origin_not_allowed`, or `wrong_node` (the ticket is for another node)", body = ErrorBody),
         (status = 404, description = "`unknown_room`", body = ErrorBody),
@@ -70,17 +77,19 @@ pub(crate) struct PlayQuery {
     ))]
 async fn play(
     State(ctx): State<Arc<NodeContext>>,
-    Query(query): Query<PlayQuery>,
+    query: Result<Query<PlayQuery>, QueryRejection>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    let Ok(Query(query)) = query else {
+        return Refusal::BadQuery.into_response();
+    };
     let ticket = match check_ticket(&ctx, query, &headers) {
         Ok(ticket) => ticket,
         Err(refusal) => return refusal.into_response(),
     };
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+    let Ok(upgrade) = upgrade else {
+        return Refusal::NotAnUpgrade.into_response();
     };
     let Ok(permit) = Arc::clone(&ctx.connections).try_acquire_owned() else {
         return Refusal::NoConnectionLeft.into_response();
@@ -110,6 +119,8 @@ async fn play(
 /// Why a connection is refused before the upgrade; each has its HTTP answer.
 #[derive(Debug, Clone, Copy)]
 enum Refusal {
+    BadQuery,
+    NotAnUpgrade,
     OriginNotAllowed,
     MissingTicket,
     InvalidTicket,
@@ -122,9 +133,36 @@ enum Refusal {
     RoomUnavailable,
 }
 
+impl Refusal {
+    /// Every code the node answers with over HTTP.
+    const CODES: [&str; 11] = [
+        "bad_request",
+        "not_a_websocket_upgrade",
+        "origin_not_allowed",
+        "missing_ticket",
+        "invalid_ticket",
+        "wrong_node",
+        "node_full",
+        "unknown_room",
+        "match_void",
+        "shutting_down",
+        "room_unavailable",
+    ];
+}
+
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
         let (status, code, message) = match self {
+            Self::BadQuery => (
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the query string is malformed",
+            ),
+            Self::NotAnUpgrade => (
+                StatusCode::BAD_REQUEST,
+                "not_a_websocket_upgrade",
+                "this route opens a WebSocket: send an upgrade request",
+            ),
             Self::OriginNotAllowed => (
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
@@ -215,4 +253,48 @@ async fn open_room(ctx: &Arc<NodeContext>, room_id: &str) -> Result<RoomHandle, 
                 Refusal::RoomUnavailable
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_answers_with_a_listed_code() {
+        let refusals = [
+            Refusal::BadQuery,
+            Refusal::NotAnUpgrade,
+            Refusal::OriginNotAllowed,
+            Refusal::MissingTicket,
+            Refusal::InvalidTicket,
+            Refusal::WrongNode,
+            Refusal::NoConnectionLeft,
+            Refusal::NoRoomLeft,
+            Refusal::UnknownRoom,
+            Refusal::MatchVoid,
+            Refusal::ShuttingDown,
+            Refusal::RoomUnavailable,
+        ];
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for refusal in refusals {
+            let body = runtime
+                .block_on(axum::body::to_bytes(
+                    refusal.into_response().into_body(),
+                    usize::MAX,
+                ))
+                .unwrap();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let code = json["error"]["code"].as_str().unwrap();
+            assert!(Refusal::CODES.contains(&code), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../../README.md");
+        let missing = moonlight_common::openapi::undocumented(readme, &Refusal::CODES);
+        assert!(missing.is_empty(), "README.md does not name {missing:?}");
+    }
 }

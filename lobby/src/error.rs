@@ -51,19 +51,57 @@ impl From<axum::extract::rejection::QueryRejection> for LobbyError {
 #[from_request(via(axum::extract::Query), rejection(LobbyError))]
 pub struct ApiQuery<T>(pub T);
 
+impl LobbyError {
+    /// Every code the lobby answers with (besides the standard ones every service has, in
+    /// `moonlight_common::openapi`): its own, and those of the access-token and JSON-body
+    /// checks it shares with auth.
+    pub const CODES: [&str; 17] = [
+        "busy",
+        "not_queued",
+        "already_matched",
+        "unknown_deck",
+        "unknown_room",
+        "not_in_room",
+        "own_room",
+        "unknown_match",
+        "no_nodes",
+        "bad_request",
+        "internal",
+        "unauthenticated",
+        "malformed_json",
+        "invalid_body",
+        "unsupported_media_type",
+        "body_too_large",
+        "bad_body",
+    ];
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Busy => "busy",
+            Self::NotQueued => "not_queued",
+            Self::AlreadyMatched => "already_matched",
+            Self::UnknownDeck => "unknown_deck",
+            Self::UnknownRoom => "unknown_room",
+            Self::NotInRoom => "not_in_room",
+            Self::OwnRoom => "own_room",
+            Self::UnknownMatch => "unknown_match",
+            Self::NoNodes => "no_nodes",
+            Self::BadRequest(_) | Self::BadQuery(_) => "bad_request",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
 impl IntoResponse for LobbyError {
     fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            Self::Busy => (StatusCode::CONFLICT, "busy"),
-            Self::NotQueued => (StatusCode::NOT_FOUND, "not_queued"),
-            Self::AlreadyMatched => (StatusCode::CONFLICT, "already_matched"),
-            Self::UnknownDeck => (StatusCode::UNPROCESSABLE_ENTITY, "unknown_deck"),
-            Self::UnknownRoom => (StatusCode::NOT_FOUND, "unknown_room"),
-            Self::NotInRoom => (StatusCode::NOT_FOUND, "not_in_room"),
-            Self::OwnRoom => (StatusCode::CONFLICT, "own_room"),
-            Self::UnknownMatch => (StatusCode::NOT_FOUND, "unknown_match"),
-            Self::NoNodes => (StatusCode::SERVICE_UNAVAILABLE, "no_nodes"),
-            Self::BadRequest(_) | Self::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+        let status = match &self {
+            Self::Busy | Self::AlreadyMatched | Self::OwnRoom => StatusCode::CONFLICT,
+            Self::NotQueued | Self::UnknownRoom | Self::NotInRoom | Self::UnknownMatch => {
+                StatusCode::NOT_FOUND
+            }
+            Self::UnknownDeck => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadRequest(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "lobby request failed");
                 return error_response(
@@ -73,6 +111,50 @@ impl IntoResponse for LobbyError {
                 );
             }
         };
-        error_response(status, code, self.to_string())
+        error_response(status, self.code(), self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LobbyError;
+
+    #[test]
+    fn every_code_is_listed() {
+        let errors = [
+            LobbyError::Busy,
+            LobbyError::NotQueued,
+            LobbyError::AlreadyMatched,
+            LobbyError::UnknownDeck,
+            LobbyError::UnknownRoom,
+            LobbyError::NotInRoom,
+            LobbyError::OwnRoom,
+            LobbyError::UnknownMatch,
+            LobbyError::NoNodes,
+            LobbyError::BadRequest("x"),
+            LobbyError::BadQuery("x".into()),
+            LobbyError::Internal(anyhow::anyhow!("x")),
+        ];
+        for error in &errors {
+            assert!(LobbyError::CODES.contains(&error.code()), "{error:?}");
+        }
+        for code in moonlight_common::openapi::BODY_CODES {
+            assert!(LobbyError::CODES.contains(&code), "{code}");
+        }
+    }
+
+    #[test]
+    fn the_readme_lists_every_code() {
+        let readme = include_str!("../README.md");
+        let codes: Vec<&str> = LobbyError::CODES
+            .iter()
+            .chain(&moonlight_common::openapi::STANDARD_CODES)
+            .copied()
+            .collect();
+        let missing = moonlight_common::openapi::undocumented(readme, &codes);
+        assert!(
+            missing.is_empty(),
+            "lobby/README.md does not name {missing:?}"
+        );
     }
 }

@@ -25,6 +25,7 @@ use moonlight_auth::TokenIssuer;
 use moonlight_common::{
     CancellationToken,
     http::{BearerAuth, database_ready, standard_service},
+    openapi::complete,
 };
 use moonlight_engine::ContentStore;
 use moonlight_rooms::{NodeDirectory, RoomStore};
@@ -84,7 +85,12 @@ impl LobbyService {
             .split_for_parts();
         Self {
             lobby,
-            router: standard_service("lobby", routes, openapi.clone(), database_ready(db)),
+            router: standard_service(
+                "lobby",
+                routes,
+                complete(&openapi, &LobbyError::CODES),
+                database_ready(db),
+            ),
             openapi,
         }
     }

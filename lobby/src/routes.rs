@@ -65,6 +65,7 @@ fn player(claims: &Authenticated) -> Player {
 #[serde(deny_unknown_fields)]
 pub struct DeckChoice {
     /// A starter deck id, e.g. `dusk_starter`.
+    #[schema(min_length = 1)]
     pub deck: String,
 }
 
@@ -102,8 +103,10 @@ async fn cancel(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
-    /// Seconds to wait for a match before answering (at most 30; default 0).
+    /// Seconds to wait for a match before answering (default 0; more than 30 waits 30).
+    #[param(minimum = 0)]
     pub wait: Option<u64>,
 }
 
@@ -128,6 +131,7 @@ async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRoom {
+    #[schema(min_length = 1)]
     pub deck: String,
     /// Listed in `GET /v1/lobby/rooms` for anyone to join; otherwise by code only.
     #[serde(default)]
@@ -189,7 +193,9 @@ async fn public_rooms(
 #[serde(deny_unknown_fields)]
 pub struct JoinRoom {
     /// The room's code (case, spaces and dashes do not matter).
+    #[schema(min_length = 1)]
     pub code: String,
+    #[schema(min_length = 1)]
     pub deck: String,
 }
 
@@ -256,10 +262,13 @@ async fn profile(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Matches per page (1 to 50; default 20).
+    #[param(minimum = 1, maximum = 50)]
     pub limit: Option<i64>,
     /// The `next` cursor of the previous page.
+    #[param(pattern = "^-?[0-9]+_.+$")]
     pub before: Option<String>,
 }
 
@@ -329,8 +338,10 @@ async fn match_record(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TopQuery {
     /// How many of the top players (1 to 100; default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
 }
 
