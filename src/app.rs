@@ -8,9 +8,7 @@ use std::{net::SocketAddr, path::Path, sync::Arc};
 use anyhow::Context;
 use axum::Router;
 use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
-use moonlight_common::{
-    Backend, CancellationToken, Database, Durability, serve, url::host_and_path,
-};
+use moonlight_common::{Backend, CancellationToken, Database, serve, url::host_and_path};
 use moonlight_engine::ContentStore;
 use moonlight_game_server::GameServer;
 use moonlight_lobby::{Lobby, LobbyParts, LobbyService};
@@ -333,10 +331,8 @@ fn open_content(dir: &Path) -> anyhow::Result<ContentStore> {
 /// PostgreSQL (whose commits are on disk) the store shares the main database.
 async fn embedded_room_db(config: &Config, db: &Database) -> anyhow::Result<Database> {
     match db.backend() {
-        // Each acknowledged move is on disk (fsynced) before the player hears of it.
         Backend::Sqlite => {
-            let url = Database::sqlite_rooms_url_in(&config.process.data_dir);
-            Database::connect_with(&url, Durability::Disk).await
+            Database::connect(&Database::sqlite_rooms_url_in(&config.process.data_dir)).await
         }
         Backend::Postgres => Ok(db.clone()),
     }

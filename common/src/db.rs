@@ -16,18 +16,6 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 /// How often the SQLite checkpointer copies the write-ahead log into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
 
-/// What a commit survives. PostgreSQL (with its default `synchronous_commit = on`) gives
-/// [`Durability::Disk`] either way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Durability {
-    /// A crash of the process (SQLite `synchronous = NORMAL` in WAL mode: a power loss may
-    /// lose the last commits).
-    Process,
-    /// A power loss too: each commit is on disk before it returns (SQLite
-    /// `synchronous = FULL`).
-    Disk,
-}
-
 /// Which database engine a URL points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -74,23 +62,26 @@ impl Database {
         format!("sqlite://{}?mode=rwc", path.display())
     }
 
-    /// Connects to `url` (commits survive a crash of the process) and applies the
-    /// migrations for its backend. Errors name the database (its file, or its host and
-    /// name; never its password) and come at once: a database that cannot be opened, or
-    /// that refuses writes, fails here, not at the first request.
+    /// Connects to `url` and applies the migrations for its backend. Errors name the
+    /// database (its file, or its host and name; never its password) and come at once: a
+    /// database that cannot be opened, or that refuses writes, fails here, not at the first
+    /// request.
+    ///
+    /// A commit survives a crash of the process on both backends. On PostgreSQL (with its
+    /// default `synchronous_commit = on`) it also survives an OS crash or a power loss; on
+    /// SQLite (WAL, `synchronous = NORMAL`) those can lose the commits since the last
+    /// checkpoint, at most [`CHECKPOINT_EVERY`] ago: fsyncing every commit (`FULL`)
+    /// measured 2.8 times the time per commit of the embedded room store under load
+    /// (0.86 ms against 0.31 ms, with the store's thread 59 % busy) and tripled the action
+    /// p99.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        Self::connect_with(url, Durability::Process).await
-    }
-
-    /// [`Database::connect`], with each commit surviving what `durability` says.
-    pub async fn connect_with(url: &str, durability: Durability) -> anyhow::Result<Self> {
         let place = describe(url);
-        Self::connect_to(url, durability)
+        Self::connect_to(url)
             .await
             .with_context(|| format!("opening the database ({place})"))
     }
 
-    async fn connect_to(url: &str, durability: Durability) -> anyhow::Result<Self> {
+    async fn connect_to(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let options = AnyConnectOptions::from_str(url).context("parsing the database URL")?;
@@ -102,10 +93,6 @@ impl Database {
             .close()
             .await
             .context("connecting")?;
-        let synchronous = match durability {
-            Durability::Process => "NORMAL",
-            Durability::Disk => "FULL",
-        };
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 // SQLite has one writer at a time. With several connections, a writer that
@@ -120,8 +107,6 @@ impl Database {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute(format!("PRAGMA synchronous = {synchronous};").as_str())
-                            .await?;
                         // WAL lets readers proceed during a write; busy_timeout makes a
                         // writer wait for the lock instead of failing at once; a 64 MiB
                         // page cache (SQLite's default is 2 MiB) keeps the indexes that
@@ -129,7 +114,7 @@ impl Database {
                         // No checkpoint inside a commit: the checkpointer does them.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA foreign_keys = ON; \
+                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
                              PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
                              PRAGMA journal_size_limit = 67108864;",
                         )

@@ -16,5 +16,5 @@ pub mod telemetry;
 pub mod time;
 pub mod url;
 
-pub use db::{Backend, Database, Durability};
+pub use db::{Backend, Database};
 pub use tokio_util::sync::CancellationToken;

@@ -155,20 +155,26 @@ impl Lobby {
     }
 
     /// Voids the matches whose join deadline passed (before `now_ms`) with no node having
-    /// opened their room: nobody came. Each is claimed in the room store first, so a node
-    /// opening it at the same moment and this lobby cannot both win; a voided match gets its
-    /// `no_contest` result and its players are free at once. Returns how many were voided.
+    /// opened their room: nobody came. They are claimed in the room store first (all in one
+    /// call), so a node opening one at the same moment and this lobby cannot both win; a
+    /// voided match gets its `no_contest` result and its players are free at once. Returns
+    /// how many were voided.
     pub async fn void_unjoined(&self, now_ms: i64) -> Result<usize, LobbyError> {
+        let due = self.store.unchecked_matches(now_ms, 100).await?;
+        let ids: Vec<&str> = due.iter().map(String::as_str).collect();
+        let held = self
+            .rooms
+            .claim_all(&ids, RoomState::Void)
+            .await
+            .map_err(anyhow::Error::from)?;
         let mut voided = 0;
-        for match_id in self.store.unchecked_matches(now_ms, 100).await? {
-            if self
-                .void_unless_open(&match_id, "nobody joined in time")
-                .await?
-            {
+        for (match_id, state) in ids.iter().zip(held) {
+            if state == RoomState::Void {
+                self.void(match_id, "nobody joined in time").await?;
                 voided += 1;
             }
-            self.store.mark_checked(&match_id).await?;
         }
+        self.store.mark_checked(&ids).await?;
         Ok(voided)
     }
 
@@ -183,6 +189,13 @@ impl Lobby {
         if state == RoomState::Open {
             return Ok(false);
         }
+        self.void(match_id, why).await?;
+        Ok(true)
+    }
+
+    /// Ends `match_id`, claimed void: its `no_contest` result recorded (once, whoever else
+    /// records it) and its players freed.
+    async fn void(&self, match_id: &str, why: &str) -> Result<(), LobbyError> {
         let result = match self
             .rooms
             .load_room(match_id)
@@ -196,7 +209,7 @@ impl Lobby {
         self.records.settle(match_id).await?;
         tracing::info!(%match_id, why, "match void");
         metrics::counter!("lobby_matches_voided_total").increment(1);
-        Ok(true)
+        Ok(())
     }
 
     /// A void result for a match whose room the store lost: its seats from the lobby's own

@@ -235,12 +235,20 @@ impl LobbyStore {
         .await?)
     }
 
-    /// The match's join deadline has been seen to: it was opened, or voided.
-    pub async fn mark_checked(&self, match_id: &str) -> Result<(), LobbyError> {
-        sqlx::query("UPDATE lobby_matches SET join_checked = TRUE WHERE id = $1")
-            .bind(match_id)
-            .execute(self.db.pool())
-            .await?;
+    /// The matches' join deadlines have been seen to: each was opened, or voided.
+    pub async fn mark_checked(&self, match_ids: &[&str]) -> Result<(), LobbyError> {
+        if match_ids.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "UPDATE lobby_matches SET join_checked = TRUE WHERE id IN {}",
+            placeholder_rows(match_ids.len(), 1)
+        );
+        let mut update = sqlx::query(&sql).persistent(false);
+        for id in match_ids {
+            update = update.bind(*id);
+        }
+        update.execute(self.db.pool()).await?;
         Ok(())
     }
 

@@ -7,6 +7,7 @@
 //! entry is durable in the backend, and refuses a sequence number that is not the next one,
 //! so two nodes that both think they own a room cannot interleave their inputs.
 
+mod real_time;
 mod redis;
 mod sql;
 
@@ -121,9 +122,24 @@ impl RoomStore {
     /// lobby voiding it because nobody came in time. Returns the state that holds (the
     /// first claim's). A room missing from the store can only be void.
     pub async fn claim(&self, room_id: &str, state: RoomState) -> Result<RoomState, StoreError> {
+        let held = self.claim_all(&[room_id], state).await?;
+        held.first()
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt(format!("no claim answered for room {room_id}")))
+    }
+
+    /// [`RoomStore::claim`] for each of `room_ids` at once; the states that hold, in order.
+    pub async fn claim_all(
+        &self,
+        room_ids: &[&str],
+        state: RoomState,
+    ) -> Result<Vec<RoomState>, StoreError> {
+        if room_ids.is_empty() {
+            return Ok(Vec::new());
+        }
         match self {
-            Self::Sql(store) => store.claim(room_id, state).await,
-            Self::Redis(store) => store.claim(room_id, state).await,
+            Self::Sql(store) => store.claim_all(room_ids, state).await,
+            Self::Redis(store) => store.claim_all(room_ids, state).await,
         }
     }
 

@@ -169,21 +169,32 @@ impl RedisStore {
         }
     }
 
-    pub(super) async fn claim(
+    /// One pipeline for any number of rooms (the script loaded first, so that a Redis
+    /// that restarted without it still runs it).
+    pub(super) async fn claim_all(
         &self,
-        room_id: &str,
+        room_ids: &[&str],
         state: RoomState,
-    ) -> Result<RoomState, StoreError> {
+    ) -> Result<Vec<RoomState>, StoreError> {
         let mut conn = self.connection().await?;
-        let held: String = self
-            .claim
-            .key(self.key(room_id, ":state"))
-            .key(self.key(room_id, ""))
-            .arg(state.as_str())
-            .arg(ROOM_TTL_SECS)
-            .invoke_async(&mut conn)
-            .await?;
-        RoomState::parse(&held).ok_or_else(|| StoreError::Corrupt(format!("room state {held}")))
+        let mut pipe = redis::pipe();
+        pipe.load_script(&self.claim).ignore();
+        for id in room_ids {
+            pipe.invoke_script(
+                self.claim
+                    .key(self.key(id, ":state"))
+                    .key(self.key(id, ""))
+                    .arg(state.as_str())
+                    .arg(ROOM_TTL_SECS),
+            );
+        }
+        let held: Vec<String> = pipe.query_async(&mut conn).await?;
+        held.iter()
+            .map(|held| {
+                RoomState::parse(held)
+                    .ok_or_else(|| StoreError::Corrupt(format!("room state {held}")))
+            })
+            .collect()
     }
 
     pub(super) async fn room_exists(&self, room_id: &str) -> Result<bool, StoreError> {

@@ -5,7 +5,7 @@
 //! durable, instead of each paying for its own commit and its own round trip to the
 //! database thread. Each room still waits for its own input's commit before it answers.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, time::Duration};
 
 use moonlight_common::{
     Database,
@@ -19,8 +19,8 @@ use crate::record::{LogEntry, MatchResult, RoomRecord};
 
 /// The most writes one commit takes (bounded by the databases' parameter limits).
 const MAX_BATCH: usize = 256;
-/// The most scheduler turns a batch waits for company.
-const GATHER_ROUNDS: usize = 4;
+/// The longest a write waits for others to share its commit.
+const MAX_LINGER: Duration = Duration::from_millis(2);
 
 #[derive(Clone)]
 pub struct SqlStore {
@@ -147,29 +147,38 @@ impl SqlStore {
             .await
     }
 
-    pub(super) async fn claim(
+    /// One statement for any number of rooms: a lobby's sweep claims every match past its
+    /// deadline at once, and each statement waits its turn on the store's connection.
+    pub(super) async fn claim_all(
         &self,
-        room_id: &str,
+        room_ids: &[&str],
         state: RoomState,
-    ) -> Result<RoomState, StoreError> {
-        let pool = self.db.pool();
-        sqlx::query("UPDATE game_rooms SET state = $1 WHERE id = $2 AND state IS NULL")
-            .bind(state.as_str())
-            .bind(room_id)
-            .execute(pool)
-            .await?;
-        let held: Option<Option<String>> =
-            sqlx::query_scalar("SELECT state FROM game_rooms WHERE id = $1")
-                .bind(room_id)
-                .fetch_optional(pool)
-                .await?;
-        match held {
-            // A room that was never set up can only be void.
-            None => Ok(RoomState::Void),
-            Some(None) => Err(StoreError::Corrupt(format!("room {room_id} unclaimed"))),
-            Some(Some(held)) => RoomState::parse(&held)
-                .ok_or_else(|| StoreError::Corrupt(format!("room state {held}"))),
+    ) -> Result<Vec<RoomState>, StoreError> {
+        let mut held = std::collections::HashMap::new();
+        for chunk in room_ids.chunks(MAX_BATCH) {
+            let sql = format!(
+                "UPDATE game_rooms SET state = COALESCE(state, ${}) WHERE id IN {} \
+                 RETURNING id, state",
+                chunk.len() + 1,
+                placeholder_rows(chunk.len(), 1)
+            );
+            let mut claim = sqlx::query(&sql).persistent(chunk.len() == 1);
+            for id in chunk {
+                claim = claim.bind(*id);
+            }
+            claim = claim.bind(state.as_str());
+            for row in claim.fetch_all(self.db.pool()).await? {
+                let state: String = row.try_get(1)?;
+                let state = RoomState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("room state {state}")))?;
+                held.insert(row.try_get::<String, _>(0)?, state);
+            }
         }
+        // A room that was never set up can only be void.
+        Ok(room_ids
+            .iter()
+            .map(|id| held.get(*id).copied().unwrap_or(RoomState::Void))
+            .collect())
     }
 
     pub(super) async fn room_exists(&self, room_id: &str) -> Result<bool, StoreError> {
@@ -255,29 +264,28 @@ impl SqlStore {
     }
 }
 
-/// The writer: takes the first write that comes and the writes that join it while the
-/// other ready tasks run (up to [`MAX_BATCH`]), commits them together, answers each, and
-/// goes again.
+/// The writer: takes the first write that comes and those that join it for as long as the
+/// last commit took (up to [`MAX_BATCH`] and [`MAX_LINGER`]), commits them together,
+/// answers each, and goes again.
 ///
-/// A commit costs about the same for one write as for fifty. The writer lets the tasks
-/// that are ready run (rooms woken together by their players' frames) and takes what they
-/// queued, again while each round brings more: under load, batches grow with the load; a
-/// lone write is committed at once. No timer: the gathering is measured in scheduler
-/// turns, not in time.
+/// A commit costs about the same for one write as for fifty, and every commit is a round
+/// trip to the database's thread: under load the linger roughly halves the commits (and
+/// the thread hand-offs around them) for a wait no longer than one commit. A lone write on
+/// an idle store waits the last commit's time, a fraction of a millisecond.
 async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
+    let mut last_commit = Duration::ZERO;
     while let Some(first) = queue.recv().await {
         let mut batch = vec![first];
-        for _ in 0..GATHER_ROUNDS {
-            tokio::task::yield_now().await;
-            let before = batch.len();
-            while batch.len() < MAX_BATCH {
-                match queue.try_recv() {
-                    Ok(write) => batch.push(write),
-                    Err(_) => break,
-                }
-            }
-            if batch.len() == before || batch.len() == MAX_BATCH {
-                break;
+        let linger = super::real_time::sleep(last_commit.min(MAX_LINGER));
+        tokio::pin!(linger);
+        while batch.len() < MAX_BATCH {
+            tokio::select! {
+                biased;
+                write = queue.recv() => match write {
+                    Some(write) => batch.push(write),
+                    None => break,
+                },
+                () = &mut linger => break,
             }
         }
         let started = std::time::Instant::now();
@@ -297,7 +305,8 @@ async fn write_in_batches(db: Database, mut queue: mpsc::Receiver<Write>) {
             }
             Err(error) => fail(batch, &error),
         }
-        metrics::histogram!("game_store_batch_seconds").record(started.elapsed().as_secs_f64());
+        last_commit = started.elapsed();
+        metrics::histogram!("game_store_batch_seconds").record(last_commit.as_secs_f64());
         metrics::histogram!("game_store_batch_writes").record(size as f64);
     }
 }
