@@ -18,7 +18,7 @@
 pub mod clock;
 pub mod game_client;
 pub mod lobby_client;
-mod packages;
+pub mod packages;
 mod postgres;
 pub mod process;
 mod redis;

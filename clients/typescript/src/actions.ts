@@ -1,0 +1,50 @@
+import type { LegalAction } from "./gen/moonlight/v1/game_pb.js";
+
+/**
+ * What an `Action` frame asks for: its `kind` oneof. Either built with {@link actions} or
+ * taken from the server's legal actions with {@link actionOf}; the SDK adds `client_seq`.
+ */
+export type ActionKind =
+  | { case: "playCard"; value: { card: number; target?: number | undefined } }
+  | { case: "attack"; value: { attacker: number; target: number } }
+  | { case: "endTurn"; value?: object }
+  | { case: "mulligan"; value: { replace: number[] } };
+
+/** Builders for each action kind. */
+export const actions = {
+  /** Play the card with hand handle `card`, on `target` if the card asks for one. */
+  playCard(card: number, target?: number): ActionKind {
+    return { case: "playCard", value: target === undefined ? { card } : { card, target } };
+  },
+  /** Attack `target` (a unit or hero id) with your unit `attacker`. */
+  attack(attacker: number, target: number): ActionKind {
+    return { case: "attack", value: { attacker, target } };
+  },
+  endTurn(): ActionKind {
+    return { case: "endTurn", value: {} };
+  },
+  /** Before turn 1: give back the opening cards with these handles; `[]` keeps the hand. */
+  mulligan(replace: number[] = []): ActionKind {
+    return { case: "mulligan", value: { replace } };
+  },
+};
+
+/**
+ * The action that performs a legal action the server listed, or `undefined` for a concede
+ * (use `GameConnection.concede()`) or a kind this SDK version does not know.
+ */
+export function actionOf(legal: LegalAction): ActionKind | undefined {
+  const kind = legal.kind;
+  switch (kind.case) {
+    case "playCard":
+      return actions.playCard(kind.value.card, kind.value.target);
+    case "attack":
+      return actions.attack(kind.value.attacker, kind.value.target);
+    case "endTurn":
+      return actions.endTurn();
+    case "mulligan":
+      return actions.mulligan([...kind.value.replace]);
+    default:
+      return undefined;
+  }
+}

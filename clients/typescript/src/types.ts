@@ -1,0 +1,125 @@
+// The JSON the auth and lobby services send, field for field (snake_case as on the wire);
+// see the services' /openapi.json and lobby/README.md.
+
+/** `POST /v1/auth/register`, `/login` and `/refresh`. */
+export interface Tokens {
+  access_token: string;
+  token_type: string;
+  /** Seconds the access token is valid for (900). */
+  expires_in: number;
+  /** Opaque and single use: every refresh returns a new one. */
+  refresh_token: string;
+  refresh_expires_in: number;
+  user_id: string;
+  username: string;
+}
+
+/** `GET /v1/auth/me`. */
+export interface Account {
+  id: string;
+  username: string;
+  /** Unix seconds. */
+  created_at: number;
+}
+
+/** `GET /v1/lobby/status` and the answer of every call that changes it. */
+export interface LobbyStatus {
+  state: "idle" | "queued" | "in_room" | "in_match";
+  queue: QueueStatus | null;
+  room: RoomStatus | null;
+  match: MatchTicket | null;
+}
+
+export interface QueueStatus {
+  deck: string;
+  rating: number;
+  waited_secs: number;
+  rating_window: number;
+  practice_offered: boolean;
+}
+
+export interface RoomStatus {
+  room_id: string;
+  /** Give this to a friend: they join with it. */
+  code: string;
+  public: boolean;
+  host: string;
+  /** Unix seconds. */
+  expires_at: number;
+}
+
+/** How to reach a match: open `{url}?ticket={ticket}` as the game WebSocket. */
+export interface MatchTicket {
+  room_id: string;
+  seat: number;
+  node_id: string;
+  url: string;
+  /** A room ticket; it lives two minutes. */
+  ticket: string;
+}
+
+export interface PublicRoom {
+  code: string;
+  host: string;
+  created_at: number;
+}
+
+/** `GET /v1/lobby/me`. */
+export interface Profile {
+  player_id: string;
+  name: string;
+  rating: number;
+  deviation: number;
+  provisional: boolean;
+  wins: number;
+  losses: number;
+  draws: number;
+}
+
+export interface MatchPlayer {
+  seat: number;
+  player_id: string;
+  name: string;
+  /** `win`, `loss`, `draw` or `no_contest`. */
+  result: string;
+  rating_before?: number | null;
+  rating_after?: number | null;
+}
+
+/** `GET /v1/lobby/matches/{id}`, and each entry of `/me/matches`. */
+export interface MatchRecord {
+  match_id: string;
+  /** `quick`, `private`, `practice` or `other`. */
+  kind: string;
+  /** `hero_defeated`, `concession`, `turn_limit` or `no_contest`. */
+  reason: string;
+  turns: number;
+  started_at: number;
+  finished_at: number;
+  winner_team?: number | null;
+  players: MatchPlayer[];
+}
+
+export interface MatchPage {
+  matches: MatchRecord[];
+  /** Pass as `before` for the next page; `null` on the last one. */
+  next?: string | null;
+}
+
+export interface RankedPlayer {
+  rank: number;
+  player_id: string;
+  name: string;
+  rating: number;
+  wins: number;
+  losses: number;
+  draws: number;
+}
+
+export interface Leaderboard {
+  top: RankedPlayer[];
+  me: { rank: number | null; rating: number; provisional: boolean };
+}
+
+/** The starter decks the content ships with (any deck id the server knows is accepted). */
+export type StarterDeck = "dusk_starter" | "tide_starter" | "moonwell_starter";

@@ -1,0 +1,90 @@
+// Lobby calls and their typed errors (unknown deck, busy, unknown room, ...).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { MoonlightError } from "@moonlight/client";
+import { startServer, type Server } from "./server.js";
+import { player } from "./helpers.js";
+
+let server: Server;
+before(async () => {
+  server = await startServer();
+});
+after(async () => {
+  await server?.stop();
+});
+
+async function refused(promise: Promise<unknown>, status: number, code: string) {
+  const error = await promise.then(
+    () => assert.fail(`expected ${status} ${code}, got success`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof MoonlightError, `a MoonlightError, not ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+  assert.equal(error.status, status);
+  assert.equal(error.service, "lobby");
+  return error;
+}
+
+test("an unknown deck is 422 unknown_deck everywhere a deck is named", { timeout: 30_000 }, async () => {
+  const p = await player(server);
+  await refused(p.enqueue("no_such_deck"), 422, "unknown_deck");
+  await refused(p.openRoom("no_such_deck"), 422, "unknown_deck");
+  await refused(p.practice("no_such_deck"), 422, "unknown_deck");
+  assert.equal((await p.status()).state, "idle", "nothing changed");
+});
+
+test("rooms: open, list, join rules, leave", { timeout: 30_000 }, async () => {
+  const host = await player(server, "host");
+  const guest = await player(server, "guest");
+  const open = await host.openRoom("dusk_starter", { public: true });
+  assert.equal(open.state, "in_room");
+  const code = open.room!.code;
+  assert.match(code, /^[A-Z0-9]{6}$/);
+  assert.ok((await guest.publicRooms()).some((r) => r.code === code));
+
+  await refused(host.joinRoom(code, "dusk_starter"), 409, "own_room");
+  await refused(host.enqueue("dusk_starter"), 409, "busy");
+  await refused(guest.joinRoom("ZZZZZZ", "tide_starter"), 404, "unknown_room");
+
+  const left = await host.leaveRoom();
+  assert.equal(left.state, "idle");
+  await refused(host.leaveRoom(), 404, "not_in_room");
+  await refused(guest.joinRoom(code, "tide_starter"), 404, "unknown_room");
+});
+
+test("queue: enqueue, cancel, and waitForMatch when idle", { timeout: 30_000 }, async () => {
+  const p = await player(server, "q");
+  const queued = await p.enqueue("moonwell_starter");
+  assert.equal(queued.state, "queued");
+  assert.equal(queued.queue!.deck, "moonwell_starter");
+  await refused(p.enqueue("moonwell_starter"), 409, "busy");
+  assert.equal((await p.cancelQueue()).state, "idle");
+  await refused(p.cancelQueue(), 404, "not_queued");
+  const error = await p.waitForMatch({ wait: 1 }).catch((e: unknown) => e);
+  assert.ok(error instanceof MoonlightError && error.code === "not_waiting");
+});
+
+test("a practice match comes with a ticket; status long-polls", { timeout: 30_000 }, async () => {
+  const p = await player(server, "solo");
+  const status = await p.practice("tide_starter");
+  assert.equal(status.state, "in_match");
+  const match = status.match!;
+  assert.ok(match.url.startsWith("ws://") && match.ticket && match.room_id);
+  const again = await p.status({ wait: 1 });
+  assert.equal(again.match!.room_id, match.room_id);
+  assert.ok(await p.ticketProvider(match.room_id)({ roomId: match.room_id, closeCode: 1006, reason: "" }));
+  assert.equal(await p.ticketProvider("another-room")({ roomId: "another-room", closeCode: 1006, reason: "" }), null);
+});
+
+test("profile, history, match records and the leaderboard", { timeout: 30_000 }, async () => {
+  const p = await player(server, "stats");
+  const profile = await p.profile();
+  assert.equal(profile.player_id, p.userId);
+  assert.equal(profile.provisional, true);
+  assert.deepEqual((await p.matchHistory({ limit: 5 })).matches, []);
+  const board = await p.leaderboard({ limit: 10 });
+  assert.ok(Array.isArray(board.top));
+  assert.equal(board.me.provisional, true);
+  await refused(p.matchRecord("00000000-0000-0000-0000-000000000000"), 404, "unknown_match");
+  await refused(p.matchHistory({ before: "not-a-cursor" }), 400, "bad_request");
+});
