@@ -170,9 +170,9 @@ impl Application {
                 )
             }
             None => (
-                RoomStore::Sql(SqlStore::new(
-                    embedded_room_db(&self.config, &self.db).await?,
-                )),
+                RoomStore::Sql(
+                    SqlStore::open(&embedded_room_db(&self.config, &self.db).await?).await?,
+                ),
                 NodeDirectory::in_process(),
             ),
         };

@@ -37,13 +37,24 @@ impl Backend {
 }
 
 /// A pooled connection to the database, with migrations applied.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Database {
     pool: AnyPool,
+    options: AnyConnectOptions,
     backend: Backend,
     described: String,
     /// Stops the SQLite checkpointer when the last clone goes.
     _checkpointer: Option<Arc<DropGuard>>,
+}
+
+/// Names the database, never its credentials (the connect options hold the password).
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .field("database", &self.described)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Database {
@@ -104,21 +115,15 @@ impl Database {
                 Backend::Postgres => 16,
             })
             .acquire_timeout(Duration::from_secs(5))
+            // A SQLite file does not hang up: no ping before each statement, and no
+            // reconnecting (with a cold cache) every half hour.
+            .test_before_acquire(backend == Backend::Postgres)
+            .max_lifetime((backend == Backend::Postgres).then_some(Duration::from_secs(30 * 60)))
+            .idle_timeout((backend == Backend::Postgres).then_some(Duration::from_secs(10 * 60)))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers proceed during a write; busy_timeout makes a
-                        // writer wait for the lock instead of failing at once; a 64 MiB
-                        // page cache (SQLite's default is 2 MiB) keeps the indexes that
-                        // every input and lobby request touches in memory as tables grow.
-                        // No checkpoint inside a commit: the checkpointer does them.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
-                             PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                             PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
-                             PRAGMA journal_size_limit = 67108864;",
-                        )
-                        .await?;
+                        configure_sqlite(conn).await?;
                     }
                     Ok(())
                 })
@@ -132,6 +137,7 @@ impl Database {
         };
         let db = Self {
             pool,
+            options,
             backend,
             described: describe(url),
             _checkpointer: checkpointer,
@@ -158,6 +164,20 @@ impl Database {
         &self.pool
     }
 
+    /// A connection of the caller's own, outside the pool, set up like the pool's: for a
+    /// component that runs every statement of its own in order (the embedded room store
+    /// on SQLite), which a pool of one would make pay a hand-off to a spawned task per
+    /// statement.
+    pub async fn own_connection(&self) -> anyhow::Result<AnyConnection> {
+        let mut conn = AnyConnection::connect_with(&self.options)
+            .await
+            .with_context(|| format!("connecting to {}", self.described))?;
+        if self.backend == Backend::Sqlite {
+            configure_sqlite(&mut conn).await?;
+        }
+        Ok(conn)
+    }
+
     /// Which database this is, for logs: its file, or its host and name.
     pub fn describe(&self) -> String {
         self.described.clone()
@@ -174,12 +194,33 @@ impl Database {
     }
 
     async fn write_probe(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE readiness_probe SET checked_at = $1 WHERE id = 1")
-            .bind(crate::time::unix_now())
-            .execute(&self.pool)
-            .await
-            .map(drop)
+        probe_writes(&mut *self.pool.acquire().await?).await
     }
+}
+
+/// One small write (the `readiness_probe` row), to learn whether the database takes writes.
+pub async fn probe_writes(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE readiness_probe SET checked_at = $1 WHERE id = 1")
+        .bind(crate::time::unix_now())
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// The settings of every SQLite connection. WAL lets readers proceed during a write;
+/// busy_timeout makes a writer wait for the lock instead of failing at once; a 64 MiB page
+/// cache (SQLite's default is 2 MiB) keeps the indexes that every input and lobby request
+/// touches in memory as tables grow. No checkpoint inside a commit: the checkpointer does
+/// them.
+async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute(
+        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
+         PRAGMA journal_size_limit = 67108864;",
+    )
+    .await
+    .map(drop)
 }
 
 /// A database URL as people read it, without credentials: `SQLite file data/moonlight.db`,

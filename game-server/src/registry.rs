@@ -96,11 +96,14 @@ impl Rooms {
         if rooms.count() >= ctx.config.max_rooms {
             return Err(OpenError::NodeFull);
         }
+        let started = std::time::Instant::now();
         let stored = ctx
             .store
             .load_room(room_id)
             .await?
             .ok_or(OpenError::UnknownRoom)?;
+        metrics::histogram!("game_room_open_seconds", "step" => "load")
+            .record(started.elapsed().as_secs_f64());
         // Replaying a log is microseconds per input: fine to do inline.
         let restored = match restore(ctx, &stored).await {
             Ok(restored) => restored,
@@ -111,7 +114,11 @@ impl Rooms {
             }
         };
         // Opened here, unless a lobby voided it first (nobody came before its deadline).
-        if ctx.store.claim(room_id, RoomState::Open).await? == RoomState::Void {
+        let claiming = std::time::Instant::now();
+        let held = ctx.store.claim(room_id, RoomState::Open).await?;
+        metrics::histogram!("game_room_open_seconds", "step" => "claim")
+            .record(claiming.elapsed().as_secs_f64());
+        if held == RoomState::Void {
             return Err(OpenError::Void);
         }
         let room = Room::new(Arc::clone(ctx), stored.record, restored);

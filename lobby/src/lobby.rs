@@ -696,9 +696,9 @@ impl Lobby {
         let match_id = &presence.ref_id;
         // A room the store lost (Redis restarted without persistence) cannot be played:
         // the match ends void, and the player is free instead of sent to a missing room.
-        if !self
+        if self
             .rooms
-            .room_exists(match_id)
+            .lost(match_id)
             .await
             .map_err(anyhow::Error::from)?
             && self

@@ -125,7 +125,7 @@ async fn the_embedded_store_survives_sigkill_and_a_graceful_restart() {
     let rooms = Database::connect(&Database::sqlite_rooms_url_in(data.path()))
         .await
         .unwrap();
-    RoomStore::Sql(SqlStore::new(rooms.clone()))
+    RoomStore::Sql(SqlStore::open(&rooms).await.unwrap())
         .create_room(&room())
         .await
         .unwrap();

@@ -143,12 +143,13 @@ impl RoomStore {
         }
     }
 
-    /// Whether the room's record is in the store (Redis without persistence loses rooms
-    /// when it restarts).
-    pub async fn room_exists(&self, room_id: &str) -> Result<bool, StoreError> {
+    /// Whether the store lost the room, whose creation it acknowledged: Redis without
+    /// persistence loses every room when it restarts; a SQL database keeps what it
+    /// committed, so on SQL this asks nothing (the lobby asks it at every ticket).
+    pub async fn lost(&self, room_id: &str) -> Result<bool, StoreError> {
         match self {
-            Self::Sql(store) => store.room_exists(room_id).await,
-            Self::Redis(store) => store.room_exists(room_id).await,
+            Self::Sql(_) => Ok(false),
+            Self::Redis(store) => Ok(!store.room_exists(room_id).await?),
         }
     }
 
