@@ -246,6 +246,23 @@ impl Application {
     pub async fn run_until_stopped(self, stop: impl Future<Output = ()>) -> anyhow::Result<()> {
         let grace = self.config.process.shutdown_grace;
         let shutdown = CancellationToken::new();
+        // The node leaves the directory first on the way out, so lobbies move its players
+        // at once; it is in the directory before any listener serves, so a lobby never
+        // answers `no_nodes` for a node that is up.
+        let directory_stop = CancellationToken::new();
+        // The results writer stops after the rooms, to record the matches they finished.
+        let results_stop = CancellationToken::new();
+        let game = match self.game {
+            Some(node) => {
+                let results = node.server.spawn_results_writer(results_stop.clone());
+                let registration = node
+                    .server
+                    .register(node.directory, node.url, directory_stop.clone())
+                    .await;
+                Some((node.server, results, registration))
+            }
+            None => None,
+        };
         let mut servers = JoinSet::new();
         for listener in self.listeners {
             servers.spawn(serve::serve(
@@ -255,17 +272,6 @@ impl Application {
             ));
         }
         let lobby_tasks = self.lobby.as_ref().map(|l| l.spawn_background(&shutdown));
-        // The results writer stops after the rooms, to record the matches they finished.
-        let results_stop = CancellationToken::new();
-        // The node leaves the directory first, so lobbies move its players at once.
-        let directory_stop = CancellationToken::new();
-        let game = self.game.map(|node| {
-            let results = node.server.spawn_results_writer(results_stop.clone());
-            let registration =
-                node.server
-                    .spawn_registration(node.directory, node.url, directory_stop.clone());
-            (node.server, results, registration)
-        });
         if let Some(content) = self.content {
             reload_content_on_sighup(content, shutdown.clone());
         }

@@ -123,9 +123,10 @@ impl GameServer {
         ))
     }
 
-    /// Keeps this node in `directory`, reachable at `url`, until `stop`; then takes it out,
-    /// so lobbies send its players elsewhere at once.
-    pub fn spawn_registration(
+    /// Registers this node in `directory`, reachable at `url`, and keeps it there until
+    /// `stop`; then takes it out, so lobbies send its players elsewhere at once. Returns
+    /// once the first heartbeat is written.
+    pub async fn register(
         &self,
         directory: NodeDirectory,
         url: String,
@@ -140,7 +141,7 @@ impl GameServer {
             rooms: ctx.rooms.count(),
             heartbeat_ms: 0,
         };
-        tokio::spawn(keep_registered(directory, describe, every, stop))
+        keep_registered(directory, describe, every, stop).await
     }
 
     /// Snapshots every room, tells its players to reconnect, and stops the rooms; then

@@ -146,30 +146,44 @@ impl NodeDirectory {
     }
 }
 
-/// Keeps a node registered until `shutdown`, then takes it out. `describe` reports the
-/// node's current state at each beat.
+/// Registers a node now (returning once the first beat is written, so that a lobby asked
+/// right after start-up finds it) and keeps it registered in a task until `shutdown`,
+/// then takes it out. `describe` reports the node's current state at each beat.
 pub async fn keep_registered(
     directory: NodeDirectory,
-    describe: impl Fn() -> NodeInfo + Send,
+    describe: impl Fn() -> NodeInfo + Send + Sync + 'static,
     interval: Duration,
     shutdown: CancellationToken,
-) {
+) -> tokio::task::JoinHandle<()> {
     // Three missed beats before a node counts as gone: one slow beat is not a failover.
     let ttl = interval * 3;
-    let node_id = loop {
-        let mut node = describe();
-        node.heartbeat_ms = unix_now_ms();
-        if let Err(error) = directory.heartbeat(&node, ttl).await {
-            tracing::warn!(node = %node.id, %error, "node heartbeat failed");
+    let node_id = beat(&directory, &describe, ttl).await;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = shutdown.cancelled() => break,
+            }
+            beat(&directory, &describe, ttl).await;
         }
-        tokio::select! {
-            () = tokio::time::sleep(interval) => {}
-            () = shutdown.cancelled() => break node.id,
+        if let Err(error) = directory.remove(&node_id).await {
+            tracing::warn!(node = %node_id, %error, "could not leave the node directory");
         }
-    };
-    if let Err(error) = directory.remove(&node_id).await {
-        tracing::warn!(node = %node_id, %error, "could not leave the node directory");
+    })
+}
+
+/// Writes the node's entry once; a failure is logged, and the next beat tries again.
+async fn beat(
+    directory: &NodeDirectory,
+    describe: &impl Fn() -> NodeInfo,
+    ttl: Duration,
+) -> String {
+    let mut node = describe();
+    node.heartbeat_ms = unix_now_ms();
+    if let Err(error) = directory.heartbeat(&node, ttl).await {
+        tracing::warn!(node = %node.id, %error, "node heartbeat failed");
     }
+    node.id
 }
 
 fn node_key(prefix: &str, id: &str) -> String {
