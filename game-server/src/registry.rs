@@ -23,15 +23,14 @@ use crate::{
 };
 
 /// A room that cannot be played here (its content is nowhere to be found, its log does
-/// not replay) ends without a result, so its players are freed: voided in the store, its
-/// `no_contest` result in the outbox.
+/// not replay) ends without a result, so its players are freed: its `no_contest` result
+/// goes to the outbox (once, whichever node tries first).
 async fn void_unplayable(
     ctx: &NodeContext,
     record: &RoomRecord,
     error: &RestoreError,
 ) -> Result<(), StoreError> {
     tracing::error!(room = %record.room_id, %error, "room cannot be restored; voiding the match");
-    ctx.store.claim(&record.room_id, RoomState::Void).await?;
     ctx.store
         .push_result(&record.void_result(0, moonlight_common::time::unix_now()))
         .await?;
@@ -96,14 +95,17 @@ impl Rooms {
         if rooms.count() >= ctx.config.max_rooms {
             return Err(OpenError::NodeFull);
         }
+        // Opened here, unless a lobby voided it first (nobody came before its deadline).
         let started = std::time::Instant::now();
-        let stored = ctx
+        let (stored, held) = ctx
             .store
-            .load_room(room_id)
+            .open_room(room_id)
             .await?
             .ok_or(OpenError::UnknownRoom)?;
-        metrics::histogram!("game_room_open_seconds", "step" => "load")
-            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!("game_room_open_seconds").record(started.elapsed().as_secs_f64());
+        if held == RoomState::Void {
+            return Err(OpenError::Void);
+        }
         // Replaying a log is microseconds per input: fine to do inline.
         let restored = match restore(ctx, &stored).await {
             Ok(restored) => restored,
@@ -113,14 +115,6 @@ impl Rooms {
                 return Err(OpenError::Void);
             }
         };
-        // Opened here, unless a lobby voided it first (nobody came before its deadline).
-        let claiming = std::time::Instant::now();
-        let held = ctx.store.claim(room_id, RoomState::Open).await?;
-        metrics::histogram!("game_room_open_seconds", "step" => "claim")
-            .record(claiming.elapsed().as_secs_f64());
-        if held == RoomState::Void {
-            return Err(OpenError::Void);
-        }
         let room = Room::new(Arc::clone(ctx), stored.record, restored);
 
         let (tx, rx) = mpsc::channel(ctx.config.room_mailbox);

@@ -159,6 +159,26 @@ async fn claims(store: &RoomStore) {
         RoomState::Void
     );
     assert!(!store.lost("open-first").await.unwrap());
+
+    // Opening loads and claims in one step: a room voided first stays void, one opened
+    // stays open for the next node, and one that does not exist is nothing.
+    let (opened, held) = store.open_room("open-first").await.unwrap().unwrap();
+    assert_eq!(
+        (opened.record.room_id.as_str(), held),
+        ("open-first", RoomState::Open)
+    );
+    let (_, held) = store.open_room("void-first").await.unwrap().unwrap();
+    assert_eq!(held, RoomState::Void);
+    store.create_room(&record("opened")).await.unwrap();
+    store.append("opened", &entry(1), None).await.unwrap();
+    let (opened, held) = store.open_room("opened").await.unwrap().unwrap();
+    assert_eq!(held, RoomState::Open);
+    assert_eq!(opened.log.len(), 1);
+    assert_eq!(
+        store.claim("opened", RoomState::Void).await.unwrap(),
+        RoomState::Open
+    );
+    assert!(store.open_room("never-opened").await.unwrap().is_none());
 }
 
 /// Content versions are kept by version, as their files.

@@ -103,6 +103,24 @@ impl RoomStore {
         }
     }
 
+    /// Loads the room to run it and claims it for [`RoomState::Open`] in the same step
+    /// (one round trip on Redis): what a node does when a player connects. The state that
+    /// holds is `Void` when a lobby voided the room first. `None`: no such room.
+    pub async fn open_room(
+        &self,
+        room_id: &str,
+    ) -> Result<Option<(StoredRoom, RoomState)>, StoreError> {
+        match self {
+            Self::Sql(store) => {
+                let Some(stored) = store.load_room(room_id).await? else {
+                    return Ok(None);
+                };
+                Ok(Some((stored, self.claim(room_id, RoomState::Open).await?)))
+            }
+            Self::Redis(store) => store.open_room(room_id).await,
+        }
+    }
+
     /// Appends `entry` durably; it must be the room's next sequence number. With
     /// `result` (the entry ends the match), the result enters the outbox in the same
     /// write: a crash leaves both or neither.
@@ -227,6 +245,7 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+/// How every store reads back what it kept as JSON (records, logged inputs, results).
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -43,6 +43,23 @@ redis.call('SET', KEYS[1], state, 'EX', ARGV[2])
 return state
 ";
 
+/// Opens the room (record KEYS[1], snapshot KEYS[2], log KEYS[3]) to run it: what a node
+/// needs to restore it, and its claim (state KEYS[4]) for `open` unless claimed before,
+/// in one round trip. Nothing (nil) when the room does not exist.
+const OPEN: &str = r"
+local record = redis.call('GET', KEYS[1])
+if not record then return false end
+local seq = redis.call('HGET', KEYS[2], 'seq')
+local state = redis.call('HGET', KEYS[2], 'state')
+local log = redis.call('LRANGE', KEYS[3], tonumber(seq or '0'), -1)
+local held = redis.call('GET', KEYS[4])
+if not held then
+  held = 'open'
+  redis.call('SET', KEYS[4], held, 'EX', ARGV[1])
+end
+return {record, seq or false, state or false, log, held}
+";
+
 /// Replaces the snapshot only with a newer one.
 const SNAPSHOT: &str = r"
 local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
@@ -60,6 +77,7 @@ pub struct RedisStore {
     append: Script,
     snapshot: Script,
     claim: Script,
+    open: Script,
 }
 
 impl RedisStore {
@@ -71,6 +89,7 @@ impl RedisStore {
             append: Script::new(APPEND),
             snapshot: Script::new(SNAPSHOT),
             claim: Script::new(CLAIM),
+            open: Script::new(OPEN),
         }
     }
 
@@ -119,21 +138,37 @@ impl RedisStore {
         let after = snapshot.as_ref().map_or(0, |(seq, _)| *seq);
         let start =
             isize::try_from(after).map_err(|_| StoreError::Corrupt("snapshot seq".into()))?;
-        let entries: Vec<String> = redis::cmd("LRANGE")
+        let log: Vec<String> = redis::cmd("LRANGE")
             .arg(self.key(room_id, ":log"))
             .arg(start)
             .arg(-1)
             .query_async(&mut conn)
             .await?;
-        let log = entries
-            .iter()
-            .map(|e| from_json(e))
-            .collect::<Result<_, _>>()?;
-        Ok(Some(StoredRoom {
-            record: from_json(&record)?,
-            snapshot,
-            log,
-        }))
+        stored(&record, snapshot, &log).map(Some)
+    }
+
+    /// [`load_room`](Self::load_room) and a claim for `open`, in one script: opening a
+    /// room is one round trip (connecting players wait for it).
+    pub(super) async fn open_room(
+        &self,
+        room_id: &str,
+    ) -> Result<Option<(StoredRoom, RoomState)>, StoreError> {
+        type Opened = (String, Option<u64>, Option<Vec<u8>>, Vec<String>, String);
+        let opened: Option<Opened> = self
+            .open
+            .key(self.key(room_id, ""))
+            .key(self.key(room_id, ":snap"))
+            .key(self.key(room_id, ":log"))
+            .key(self.key(room_id, ":state"))
+            .arg(ROOM_TTL_SECS)
+            .invoke_async(&mut self.connection().await?)
+            .await?;
+        let Some((record, seq, state, log, held)) = opened else {
+            return Ok(None);
+        };
+        let held = RoomState::parse(&held)
+            .ok_or_else(|| StoreError::Corrupt(format!("room state {held}")))?;
+        Ok(Some((stored(&record, seq.zip(state), &log)?, held)))
     }
 
     pub(super) async fn append(
@@ -291,4 +326,17 @@ impl RedisStore {
             .await?;
         Ok(())
     }
+}
+
+/// A room as the store keeps it: its record, its latest snapshot, the log after it.
+fn stored(
+    record: &str,
+    snapshot: Option<(u64, Vec<u8>)>,
+    log: &[String],
+) -> Result<StoredRoom, StoreError> {
+    Ok(StoredRoom {
+        record: from_json(record)?,
+        snapshot,
+        log: log.iter().map(|e| from_json(e)).collect::<Result<_, _>>()?,
+    })
 }
