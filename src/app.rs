@@ -15,7 +15,11 @@ use moonlight_lobby::{Lobby, LobbyParts, LobbyService};
 use moonlight_rooms::{NodeDirectory, RedisPool, RedisStore, RoomStore, SqlStore};
 use tokio::{net::TcpListener, task::JoinSet};
 
-use crate::{config::Config, data_dir::DataDir};
+use crate::{
+    config::Config,
+    data_dir::DataDir,
+    playground::{self, AuthAt},
+};
 
 /// A configured process, built and ready to run.
 pub struct Application {
@@ -114,7 +118,13 @@ impl Application {
             content: Arc::clone(&shared.content),
             issuer,
         });
-        self.listen("lobby", self.config.lobby.addr, lobby.router())?;
+        let auth_at = match (&self.config.lobby.public_auth_url, self.address("auth")) {
+            (Some(url), _) => AuthAt::Url(url.clone()),
+            (None, Some(auth)) => AuthAt::Port(auth.port()),
+            (None, None) => AuthAt::Unknown,
+        };
+        let router = lobby.router().merge(playground::router(auth_at));
+        self.listen("lobby", self.config.lobby.addr, router)?;
         self.lobby = Some(lobby);
         Ok(())
     }

@@ -5,6 +5,7 @@ mod app;
 pub mod config;
 mod content;
 mod data_dir;
+mod playground;
 
 pub use app::Application;
 pub use config::{Config, Roles};

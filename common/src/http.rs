@@ -14,6 +14,7 @@ use axum::{
 use serde::Serialize;
 use tower::ServiceBuilder;
 use tower_http::{
+    cors::{Any, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -92,8 +93,8 @@ impl Modify for BearerAuth {
 /// Wraps a service's routes with what every service has: `/openapi.json` (its document),
 /// `/healthz` (the process is up), `/readyz` (it can do its job), `/metrics`
 /// (Prometheus), JSON 404/405 answers, a request-body cap, per-route request counts and
-/// latency histograms, and request ids (an incoming `x-request-id` is kept, otherwise one
-/// is made) carried into the access log.
+/// latency histograms, request ids (an incoming `x-request-id` is kept, otherwise one
+/// is made) carried into the access log, and CORS for any origin (see [`cors`]).
 pub fn standard_service(
     service: &'static str,
     routes: Router,
@@ -148,8 +149,26 @@ pub fn standard_service(
                         )
                     }),
                 )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(cors()),
         )
+}
+
+/// Browsers may call every service from any page (the playground, a player's own client):
+/// access tokens travel in `Authorization`, never in cookies, so no page gains anything by
+/// being allowed that the same request without a browser would not have.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            axum::http::header::IF_NONE_MATCH,
+            REQUEST_ID,
+        ])
+        .expose_headers([axum::http::header::ETAG, REQUEST_ID])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 async fn readiness(ready: ReadinessCheck) -> Response {

@@ -39,6 +39,15 @@ pub struct LobbyConfig {
     )]
     pub join_window: Duration,
 
+    /// The auth service's URL as browsers reach it, for the playground this lobby serves
+    /// at `/` (default: the auth port on the page's host, when auth runs in this process).
+    #[arg(
+        long = "public-auth-url",
+        value_name = "URL",
+        env = "MOONLIGHT_PUBLIC_AUTH_URL"
+    )]
+    pub public_auth_url: Option<String>,
+
     /// The rating gap a freshly queued player accepts.
     #[arg(skip = 100.0)]
     pub initial_window: f64,

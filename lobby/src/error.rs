@@ -14,8 +14,11 @@ pub enum LobbyError {
     NotQueued,
     #[error("you were matched already; ask /v1/lobby/status for your match")]
     AlreadyMatched,
-    #[error("no deck with this id")]
-    UnknownDeck,
+    #[error(
+        "there is no deck `{deck}`; the decks are: {} (GET /v1/content lists their cards)",
+        known.join(", ")
+    )]
+    UnknownDeck { deck: String, known: Vec<String> },
     #[error("no open room has this code (it may have expired or filled)")]
     UnknownRoom,
     #[error("you are not in a room")]
@@ -80,7 +83,7 @@ impl LobbyError {
             Self::Busy => "busy",
             Self::NotQueued => "not_queued",
             Self::AlreadyMatched => "already_matched",
-            Self::UnknownDeck => "unknown_deck",
+            Self::UnknownDeck { .. } => "unknown_deck",
             Self::UnknownRoom => "unknown_room",
             Self::NotInRoom => "not_in_room",
             Self::OwnRoom => "own_room",
@@ -99,7 +102,7 @@ impl IntoResponse for LobbyError {
             Self::NotQueued | Self::UnknownRoom | Self::NotInRoom | Self::UnknownMatch => {
                 StatusCode::NOT_FOUND
             }
-            Self::UnknownDeck => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownDeck { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Internal(error) => {
@@ -125,7 +128,10 @@ mod tests {
             LobbyError::Busy,
             LobbyError::NotQueued,
             LobbyError::AlreadyMatched,
-            LobbyError::UnknownDeck,
+            LobbyError::UnknownDeck {
+                deck: "x".into(),
+                known: vec![],
+            },
             LobbyError::UnknownRoom,
             LobbyError::NotInRoom,
             LobbyError::OwnRoom,

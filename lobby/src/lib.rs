@@ -7,6 +7,7 @@
 //! decision that could race is one conditional write. See `lobby/README.md`.
 
 mod background;
+mod catalogue;
 mod codes;
 pub mod config;
 mod error;
@@ -39,7 +40,7 @@ use crate::store::LobbyStore;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Moonlight Online lobby API", description = "Rooms, quick match, practice, ratings and history (lobby service)."),
+    info(title = "Moonlight Online lobby API", description = "Rooms, quick match, practice, ratings and history, and the card catalogue (lobby service)."),
     components(schemas(moonlight_common::http::ErrorBody)),
     modifiers(&BearerAuth),
 )]
@@ -68,6 +69,7 @@ impl LobbyService {
     pub fn new(parts: LobbyParts) -> Self {
         let db = parts.db.clone();
         let verifier = parts.issuer.verifier();
+        let catalogue = Arc::new(catalogue::Catalogue::new(Arc::clone(&parts.content)));
         let lobby = Arc::new(Lobby::new(
             parts.config,
             LobbyStore::new(parts.db),
@@ -79,18 +81,16 @@ impl LobbyService {
         let state = routes::LobbyState {
             lobby: Arc::clone(&lobby),
             verifier,
+            catalogue,
         };
         let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(routes::router(state))
             .split_for_parts();
+        let mut document = complete(&openapi, &LobbyError::CODES);
+        catalogue::document(&mut document);
         Self {
             lobby,
-            router: standard_service(
-                "lobby",
-                routes,
-                complete(&openapi, &LobbyError::CODES),
-                database_ready(db),
-            ),
+            router: standard_service("lobby", routes, document, database_ready(db)),
             openapi,
         }
     }

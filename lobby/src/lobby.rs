@@ -8,8 +8,7 @@ use std::{
 
 use moonlight_auth::TokenIssuer;
 use moonlight_common::time::{unix_now, unix_now_ms};
-use moonlight_engine::ContentStore;
-use moonlight_engine::{EndReason, Outcome};
+use moonlight_engine::{Content, ContentStore, EndReason, Outcome};
 use moonlight_rooms::{
     MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
     record_results,
@@ -237,10 +236,11 @@ impl Lobby {
     }
 
     fn check_deck(&self, deck: &str) -> Result<(), LobbyError> {
-        if self.content.current().deck(deck).is_some() {
+        let content = self.content.current();
+        if content.deck(deck).is_some() {
             Ok(())
         } else {
-            Err(LobbyError::UnknownDeck)
+            Err(unknown_deck(&content, deck))
         }
     }
 
@@ -555,7 +555,11 @@ impl Lobby {
             unix_now(),
             join_by_ms,
         )
-        .ok_or(LobbyError::UnknownDeck)?;
+        .ok_or_else(|| {
+            // Checked at the call, but a content reload in between can take a deck away.
+            let missing = seats.iter().find(|s| content.deck(&s.deck).is_none());
+            unknown_deck(&content, missing.map_or("", |s| s.deck.as_str()))
+        })?;
         let new = NewMatch {
             id: match_id,
             kind,
@@ -774,4 +778,12 @@ fn millis(duration: Duration) -> i64 {
 
 fn waited(since_ms: i64, now_ms: i64) -> Duration {
     Duration::from_millis(u64::try_from(now_ms.saturating_sub(since_ms)).unwrap_or(0))
+}
+
+/// `deck` is not one of `content`'s: the error names the decks there are.
+fn unknown_deck(content: &Content, deck: &str) -> LobbyError {
+    LobbyError::UnknownDeck {
+        deck: deck.to_owned(),
+        known: content.decks().map(|d| d.id.clone()).collect(),
+    }
 }

@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    catalogue::{self, Catalogue},
     error::{ApiQuery, LobbyError},
     lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status},
     records::{Leaderboard, MatchRecord, Profile},
@@ -25,6 +26,7 @@ use crate::{
 pub(crate) struct LobbyState {
     pub lobby: Arc<Lobby>,
     pub verifier: TokenVerifier,
+    pub catalogue: Arc<Catalogue>,
 }
 
 pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
@@ -40,6 +42,7 @@ pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
         .routes(routes!(match_record))
         .routes(routes!(leaderboard));
     OpenApiRouter::new()
+        .routes(routes!(catalogue::catalogue))
         .nest("/v1/lobby", api)
         .with_state(state)
         // Referenced by the status body but not by a handler directly.

@@ -6,7 +6,9 @@ mod support;
 
 mod auth_api;
 mod auth_service;
+mod catalogue;
 mod lobby;
 mod matches;
 mod nobody_stuck;
+mod playground;
 mod protocol;

@@ -5,8 +5,10 @@
 //! - [`load`]: files → items, syntax and shape errors;
 //! - [`check`]: semantic checks (references, ranges, targets, decks);
 //! - [`diagnostics`]: `file:line:col: error: ...` reports;
-//! - [`ContentStore`]: the current content for new matches, with reload.
+//! - [`ContentStore`]: the current content for new matches, with reload;
+//! - [`catalogue`]: what clients render cards from (`GET /v1/content`).
 
+pub mod catalogue;
 pub(crate) mod check;
 pub mod diagnostics;
 pub(crate) mod load;

@@ -1,0 +1,103 @@
+// The card catalogue: `GET {lobbyUrl}/v1/content` (public). Cards, decks and rules exactly as
+// the designers wrote them (engine/src/content/schema.rs, serialised by serde). The game's
+// wire messages carry only card ids: names, text and printed stats come from here.
+
+export type CardKind = "unit" | "spell";
+
+export interface CardDef {
+  id: string;
+  name: string;
+  faction: string;
+  kind: CardKind;
+  cost: number;
+  /** Units only. */
+  attack?: number;
+  /** Units only. */
+  health?: number;
+  keywords?: string[];
+  text?: string;
+  /** `false` for tokens (cards only effects create). */
+  collectible?: boolean;
+  abilities?: unknown[];
+}
+
+export interface DeckEntry {
+  card: string;
+  count: number;
+}
+
+export interface DeckDef {
+  id: string;
+  name: string;
+  faction: string;
+  cards: DeckEntry[];
+}
+
+export interface Rules {
+  hero_health: number;
+  deck_size: number;
+  max_copies: number;
+  hand_limit: number;
+  board_limit: number;
+  moonlight_cap: number;
+  first_hand: number;
+  later_hand: number;
+  mulligan?: boolean;
+  later_bonus_card?: string;
+  turn_limit: number;
+  actions_per_turn: number;
+  factions: string[];
+}
+
+export interface ContentJson {
+  version: string;
+  rules: Rules;
+  cards: CardDef[];
+  decks: DeckDef[];
+}
+
+export class Catalogue {
+  readonly version: string;
+  readonly rules: Rules;
+  readonly cards: readonly CardDef[];
+  readonly decks: readonly DeckDef[];
+  private readonly byId: Map<string, CardDef>;
+
+  constructor(content: ContentJson) {
+    this.version = content.version;
+    this.rules = content.rules;
+    this.cards = content.cards;
+    this.decks = content.decks;
+    this.byId = new Map(content.cards.map((card) => [card.id, card]));
+  }
+
+  /** The card, or `undefined` for an id this catalogue does not have (content changed). */
+  card(id: string): CardDef | undefined {
+    return this.byId.get(id);
+  }
+
+  /** The card's display name; the id itself when unknown. */
+  name(id: string): string {
+    return this.byId.get(id)?.name ?? id;
+  }
+
+  deck(id: string): DeckDef | undefined {
+    return this.decks.find((deck) => deck.id === id);
+  }
+
+  /** Cards in a deck list, in deck order. */
+  deckSize(deck: DeckDef): number {
+    return deck.cards.reduce((total, entry) => total + entry.count, 0);
+  }
+}
+
+export async function loadCatalogue(lobbyUrl: string): Promise<Catalogue> {
+  const url = `${lobbyUrl.replace(/\/+$/, "")}/v1/content`;
+  const response = await fetch(url, { headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  const body = (await response.json()) as ContentJson;
+  if (!Array.isArray(body.cards) || !Array.isArray(body.decks) || !body.rules) {
+    throw new Error(`GET ${url}: not a content catalogue`);
+  }
+  return new Catalogue(body);
+}

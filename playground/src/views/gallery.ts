@@ -1,0 +1,104 @@
+// The card gallery: every card of the catalogue (tokens included), filterable by faction and
+// kind, and every deck list. Needs no sign-in.
+import type { App } from "../app.ts";
+import type { CardDef } from "../catalogue.ts";
+import { h, humanize, replace } from "../dom.ts";
+import type { View } from "../router.ts";
+import { cardFace } from "./card.ts";
+
+export function galleryView(app: App): View {
+  const { catalogue } = app;
+  const faction = h(
+    "select",
+    { id: "filter-faction", "data-test": "filter-faction" },
+    h("option", { value: "" }, "All factions"),
+    catalogue.rules.factions.map((f) => h("option", { value: f }, humanize(f))),
+  );
+  const kind = h(
+    "select",
+    { id: "filter-kind", "data-test": "filter-kind" },
+    h("option", { value: "" }, "Units and spells"),
+    h("option", { value: "unit" }, "Units"),
+    h("option", { value: "spell" }, "Spells"),
+  );
+  const count = h("p", { class: "muted", role: "status", "data-test": "gallery-count" });
+  const grid = h("ul", { class: "card-grid", "data-test": "gallery-cards" });
+
+  const sorted = [...catalogue.cards].sort(byFactionCostName(catalogue.rules.factions));
+  const render = () => {
+    const shown = sorted.filter((card) => (!faction.value || card.faction === faction.value) && (!kind.value || card.kind === kind.value));
+    count.textContent = `${shown.length} of ${catalogue.cards.length} cards`;
+    count.dataset.count = String(shown.length);
+    replace(
+      grid,
+      shown.map((card) =>
+        h(
+          "li",
+          { class: `card gallery-card faction-${card.faction}`, "data-test": "gallery-card", "data-card": card.id },
+          cardFace(card, card.id),
+        ),
+      ),
+    );
+  };
+  faction.addEventListener("change", render);
+  kind.addEventListener("change", render);
+  render();
+
+  const decks = catalogue.decks.map((deck) => {
+    const entries = [...deck.cards].sort((a, b) => {
+      const x = catalogue.card(a.card);
+      const y = catalogue.card(b.card);
+      return (x?.cost ?? 0) - (y?.cost ?? 0) || catalogue.name(a.card).localeCompare(catalogue.name(b.card));
+    });
+    return h(
+      "section",
+      { class: `panel deck faction-${deck.faction}`, "data-test": "deck", "data-deck": deck.id },
+      h("h3", {}, deck.name),
+      h("p", { class: "muted" }, `${humanize(deck.faction)} · ${catalogue.deckSize(deck)} cards · id ${deck.id}`),
+      h(
+        "ul",
+        { class: "deck-list" },
+        entries.map((entry) => {
+          const card = catalogue.card(entry.card);
+          return h(
+            "li",
+            { "data-test": "deck-entry" },
+            h("span", { class: "cost" }, String(card?.cost ?? "?")),
+            h("span", { class: "deck-card" }, card?.name ?? entry.card),
+            h("span", { class: "muted" }, `×${entry.count}`),
+          );
+        }),
+      ),
+    );
+  });
+
+  const el = h(
+    "section",
+    { class: "screen screen-gallery", "data-test": "screen-gallery" },
+    h("h1", {}, "Card gallery"),
+    h(
+      "p",
+      { class: "muted" },
+      `Content ${catalogue.version.slice(0, 12)}: ${catalogue.rules.hero_health} hero health, decks of ${catalogue.rules.deck_size}, moonlight up to ${catalogue.rules.moonlight_cap}, ${catalogue.rules.board_limit} units per side.`,
+    ),
+    h(
+      "div",
+      { class: "filters row" },
+      h("div", { class: "filter" }, h("label", { for: "filter-faction" }, "Faction"), faction),
+      h("div", { class: "filter" }, h("label", { for: "filter-kind" }, "Kind"), kind),
+      count,
+    ),
+    grid,
+    h("h2", {}, "Starter decks"),
+    h("div", { class: "decks" }, decks),
+  );
+  return { el };
+}
+
+function byFactionCostName(factions: readonly string[]) {
+  const rank = (card: CardDef) => {
+    const i = factions.indexOf(card.faction);
+    return i < 0 ? factions.length : i;
+  };
+  return (a: CardDef, b: CardDef) => rank(a) - rank(b) || a.cost - b.cost || a.name.localeCompare(b.name);
+}

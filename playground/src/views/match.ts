@@ -1,0 +1,386 @@
+// The match screen: both heroes and boards, your hand, the turn, the event log, emotes,
+// concede, and the game-over panel. It renders the controller's state; every highlight and
+// every click comes from the server's legal actions (see match/legal.ts).
+import type { App } from "../app.ts";
+import { h, replace } from "../dom.ts";
+import { currentMatch, EMOTES, emoteText, leaveMatch, type MatchController } from "../match/controller.ts";
+import { mulliganKey } from "../match/legal.ts";
+import { outcomeText, reasonText } from "../match/log.ts";
+import { navigate, type View } from "../router.ts";
+import type { SeatState, Unit } from "../sdk.ts";
+import { cardFace, cardLabel } from "./card.ts";
+
+export function matchView(app: App): View {
+  const match = currentMatch(app);
+  const board = h("div", { class: "table" });
+  const bar = h("div", { class: "match-bar" });
+  const logList = h("ol", { class: "log-list", "data-test": "event-log" });
+  const log = h(
+    "aside",
+    { class: "log panel", "aria-label": "Event log" },
+    h("h2", {}, "Events"),
+    h("div", { class: "log-scroll", role: "log", "aria-live": "polite" }, logList),
+  );
+  const overlay = h("div", { class: "overlay-host" });
+  const dialog = concedeDialog(match);
+  const el = h(
+    "section",
+    { class: "screen screen-match", "data-test": "screen-match" },
+    h("h1", { class: "sr-only" }, "Match"),
+    bar,
+    h("div", { class: "match-layout" }, board, log),
+    overlay,
+    dialog,
+  );
+
+  let logged = 0;
+  const render = () => {
+    // Keep the keyboard focus on the same thing across re-renders.
+    const focusKey = (document.activeElement as HTMLElement | null)?.dataset?.key;
+    // For tests and styling: what the screen is doing now.
+    el.dataset.phase = match.phase;
+    el.dataset.busy = String(match.busy);
+    el.dataset.myTurn = String(match.myTurn);
+    renderBar(bar, app, match);
+    renderTable(board, match, dialog);
+    renderOverlay(overlay, match);
+    // The log only grows: append what is new, keep the newest in sight.
+    const total = match.logDropped + match.log.length;
+    if (logged < match.logDropped) {
+      logList.replaceChildren();
+      logged = match.logDropped;
+    }
+    for (let i = logged - match.logDropped; i < match.log.length; i++) {
+      const line = match.log[i]!;
+      logList.append(h("li", { class: `log-${line.side}`, "data-test": "log-entry", "data-kind": line.kind }, line.text));
+    }
+    if (total !== logged) logList.parentElement!.scrollTop = logList.parentElement!.scrollHeight;
+    logged = total;
+    while (logList.childElementCount > match.log.length) logList.firstElementChild!.remove();
+    if (focusKey) el.querySelector<HTMLElement>(`[data-key="${focusKey}"]`)?.focus({ preventScroll: true });
+  };
+  const unsubscribe = match.subscribe(render);
+  // The turn clock ticks on its own.
+  const tick = setInterval(() => renderBar(bar, app, match), 1000);
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key === "Escape" && match.selection) match.select(undefined);
+  };
+  document.addEventListener("keydown", onKey);
+  render();
+
+  return {
+    el,
+    dispose: () => {
+      unsubscribe();
+      clearInterval(tick);
+      document.removeEventListener("keydown", onKey);
+      if (match.phase === "over") leaveMatch();
+    },
+  };
+}
+
+function renderBar(bar: HTMLElement, app: App, match: MatchController): void {
+  const view = match.view;
+  const parts: (HTMLElement | string)[] = [];
+  if (view) {
+    const opening = view.seats.some((s) => s.choosingOpeningHand);
+    parts.push(h("span", { class: "turn", "data-test": "turn-number" }, opening ? "Opening hands" : `Turn ${view.turn}`));
+    if (!opening && !match.outcome) {
+      parts.push(
+        h(
+          "span",
+          { class: match.myTurn ? "whose mine" : "whose", "data-test": "turn-owner" },
+          match.myTurn ? "Your turn" : `${match.names.playerName(view.activeSeat)}'s turn`,
+        ),
+      );
+      const secs = app.config.turnSecs;
+      if (secs && match.turnStartedAt !== undefined) {
+        const left = Math.max(0, Math.ceil(secs - (Date.now() - match.turnStartedAt) / 1000));
+        parts.push(h("span", { class: left <= 10 ? "timer low" : "timer", "data-test": "turn-timer", title: "Time left this turn" }, `${left} s`));
+      }
+    }
+  } else if (match.phase === "loading" || match.phase === "playing") {
+    parts.push(h("span", { class: "muted" }, "Connecting to your match…"));
+  }
+  if (match.reconnecting) {
+    parts.push(h("span", { class: "badge warn", role: "status", "data-test": "reconnecting" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Reconnecting…"));
+  }
+  replace(bar, ...parts);
+}
+
+function renderTable(table: HTMLElement, match: MatchController, dialog: HTMLDialogElement): void {
+  const view = match.view;
+  if (match.phase === "none" || (match.phase === "closed" && !view)) {
+    replace(
+      table,
+      h(
+        "div",
+        { class: "panel", "data-test": "no-match" },
+        h("p", {}, match.notice ?? "You are not in a match right now."),
+        h("button", { type: "button", class: "primary", "data-test": "back-home", onclick: () => { leaveMatch(); navigate("home"); } }, "Back to lobby"),
+      ),
+    );
+    return;
+  }
+  if (!view) {
+    replace(table, h("div", { class: "panel loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Loading the match…"));
+    return;
+  }
+  const me = view.seats.find((s) => s.seat === match.seat);
+  const them = view.seats.find((s) => s.seat !== match.seat);
+  const mulligan = match.legal.mulligans.size > 0;
+
+  const controls = h("div", { class: "controls" });
+  if (mulligan) {
+    const key = mulliganKey(match.mulligan);
+    const n = match.mulligan.size;
+    controls.append(
+      h(
+        "button",
+        { type: "button", class: "primary", "data-test": "mulligan-confirm", "data-key": "mulligan", disabled: !match.legal.mulligans.has(key) || match.busy, onclick: () => match.confirmMulligan() },
+        n === 0 ? "Keep this hand" : `Replace ${n} card${n === 1 ? "" : "s"}`,
+      ),
+    );
+  }
+  controls.append(
+    h(
+      "button",
+      { type: "button", class: match.legal.endTurn ? "primary end-turn" : "end-turn", "data-test": "end-turn", "data-key": "end-turn", disabled: !match.legal.endTurn || match.busy || !!match.outcome, onclick: () => match.endTurn() },
+      "End turn",
+    ),
+    h(
+      "div",
+      { class: "emotes", role: "group", "aria-label": "Emotes" },
+      EMOTES.map((emote) =>
+        h("button", { type: "button", class: "small", "data-test": `emote-${emote}`, "data-key": `emote-${emote}`, disabled: !!match.outcome, onclick: () => match.emote(emote) }, emoteText(emote)),
+      ),
+    ),
+    h(
+      "button",
+      { type: "button", class: "danger small", "data-test": "concede", "data-key": "concede", disabled: !!match.outcome || !match.game, onclick: () => dialog.showModal() },
+      "Concede",
+    ),
+  );
+
+  replace(
+    table,
+    them ? heroPanel(match, them, false) : null,
+    them ? boardRow(match, them, false) : null,
+    notice(match, me),
+    me ? boardRow(match, me, true) : null,
+    me ? heroPanel(match, me, true) : null,
+    handRow(match, mulligan),
+    controls,
+  );
+}
+
+function heroPanel(match: MatchController, seat: SeatState, mine: boolean): HTMLElement {
+  const targetable = match.targets.has(seat.hero);
+  const name = mine ? "You" : match.names.playerName(seat.seat);
+  const emote = match.emotes.get(seat.seat);
+  const side = mine ? "me" : "them";
+  return h(
+    "div",
+    { class: `hero-row ${side}` },
+    h(
+      "button",
+      {
+        type: "button",
+        class: `hero${targetable ? " target" : ""}${seat.health <= seat.maxHealth / 3 ? " low" : ""}`,
+        "data-test": `hero-${side}`,
+        "data-entity": seat.hero,
+        "data-key": `hero-${seat.hero}`,
+        disabled: !targetable,
+        "aria-label": `${mine ? "Your" : `${name}'s`} hero: ${seat.health} of ${seat.maxHealth} health${targetable ? ". Target" : ""}`,
+        onclick: () => match.clickEntity(seat.hero, mine),
+      },
+      h("span", { class: "hero-name" }, name),
+      h("span", { class: "hero-health", "data-test": "hero-health" }, `♥ ${seat.health}/${seat.maxHealth}`),
+    ),
+    h(
+      "dl",
+      { class: "seat-stats" },
+      h("dt", {}, "Moonlight"),
+      h("dd", { "data-test": `moonlight-${side}` }, `${seat.moonlight}/${seat.maxMoonlight}`),
+      h("dt", {}, "Hand"),
+      h("dd", { "data-test": `hand-count-${side}` }, String(seat.hand.length)),
+      h("dt", {}, "Deck"),
+      h("dd", { "data-test": `deck-count-${side}` }, String(seat.deckCount)),
+      seat.fatigue > 0 ? [h("dt", {}, "Fatigue"), h("dd", {}, String(seat.fatigue))] : null,
+    ),
+    emote ? h("div", { class: "bubble", role: "status", "data-test": `emote-bubble-${side}` }, emoteText(emote)) : null,
+  );
+}
+
+function boardRow(match: MatchController, seat: SeatState, mine: boolean): HTMLElement {
+  const side = mine ? "me" : "them";
+  return h(
+    "ul",
+    { class: `board ${side}`, "data-test": `board-${side}`, "aria-label": mine ? "Your board" : "Opponent's board" },
+    seat.board.length === 0 ? h("li", { class: "empty muted" }, mine ? "Your board is empty" : "No units") : null,
+    seat.board.map((unit) => h("li", {}, unitButton(match, unit, mine))),
+  );
+}
+
+function unitButton(match: MatchController, unit: Unit, mine: boolean): HTMLElement {
+  const def = match.catalogue.card(unit.card);
+  const canAttack = mine && match.legal.attacks.has(unit.id);
+  const target = match.targets.has(unit.id);
+  const selected = match.selection?.kind === "attacker" && match.selection.id === unit.id;
+  const options = { attack: unit.attack, health: unit.health, maxHealth: unit.maxHealth, keywords: unit.keywords, compact: true };
+  const classes = ["card", "unit", canAttack ? "can-attack" : "", target ? "target" : "", selected ? "selected" : "", unit.silenced ? "silenced" : "", !unit.ready && mine ? "sleeping" : ""];
+  return h(
+    "button",
+    {
+      type: "button",
+      class: classes.filter(Boolean).join(" "),
+      "data-test": "unit",
+      "data-entity": unit.id,
+      "data-card": unit.card,
+      "data-key": `unit-${unit.id}`,
+      "aria-pressed": mine && canAttack ? String(selected) : undefined,
+      disabled: !(canAttack || target) || match.busy,
+      title: def?.text || undefined,
+      "aria-label": `${cardLabel(def, unit.card, options)}${canAttack ? ". Can attack" : ""}${target ? ". Target" : ""}`,
+      onclick: () => match.clickEntity(unit.id, mine),
+    },
+    cardFace(def, unit.card, options),
+  );
+}
+
+function handRow(match: MatchController, mulligan: boolean): HTMLElement {
+  const hand = match.view?.hand ?? [];
+  return h(
+    "ul",
+    { class: "hand", "data-test": "hand", "aria-label": "Your hand" },
+    hand.length === 0 ? h("li", { class: "empty muted" }, "Your hand is empty") : null,
+    hand.map((card) => {
+      const def = match.catalogue.card(card.card);
+      const playable = !mulligan && match.legal.plays.has(card.handle);
+      const pickable = mulligan && match.legal.mulliganable.has(card.handle);
+      const selected = match.selection?.kind === "hand" && match.selection.id === card.handle;
+      const giveBack = pickable && match.mulligan.has(card.handle);
+      const classes = ["card", "in-hand", playable ? "playable" : "", selected ? "selected" : "", giveBack ? "give-back" : ""];
+      return h(
+        "li",
+        {},
+        h(
+          "button",
+          {
+            type: "button",
+            class: classes.filter(Boolean).join(" "),
+            "data-test": "hand-card",
+            "data-handle": card.handle,
+            "data-card": card.card,
+            "data-key": `hand-${card.handle}`,
+            "aria-pressed": playable || pickable ? String(selected || giveBack) : undefined,
+            disabled: !(playable || pickable) || match.busy,
+            "aria-label": `${cardLabel(def, card.card, { cost: card.cost })}${playable ? ". Playable" : ""}${giveBack ? ". To be replaced" : ""}`,
+            onclick: () => match.clickHand(card.handle),
+          },
+          cardFace(def, card.card, { cost: card.cost }),
+          giveBack ? h("span", { class: "ribbon" }, "Replace") : null,
+        ),
+      );
+    }),
+  );
+}
+
+function notice(match: MatchController, me: SeatState | undefined): HTMLElement {
+  const view = match.view!;
+  let text = "";
+  const extra: HTMLElement[] = [];
+  const sel = match.selection;
+  if (match.outcome) text = outcomeText(match.outcome, match.names);
+  else if (match.legal.mulligans.size > 0) text = "Choose the cards to put back into your deck (click them), then confirm.";
+  else if (me?.choosingOpeningHand === false && view.seats.some((s) => s.choosingOpeningHand)) text = `Waiting for ${match.opponentName()} to choose an opening hand…`;
+  else if (sel?.kind === "hand") {
+    text = `Choose a target for ${match.names.card(view.hand.find((c) => c.handle === sel.id)?.card ?? "")} (Escape cancels).`;
+    if (match.legal.plays.get(sel.id)?.has(undefined)) {
+      extra.push(h("button", { type: "button", class: "small", "data-test": "play-untargeted", onclick: () => match.playUntargeted() }, "Play without a target"));
+    }
+  } else if (sel?.kind === "attacker") text = "Choose what to attack (Escape cancels).";
+  else if (match.myTurn) text = "Your turn: play a card, attack with a ready unit, or end your turn.";
+  else text = `${match.names.playerName(view.activeSeat)} is playing…`;
+  if (match.phase === "closed") {
+    extra.push(h("button", { type: "button", class: "small primary", "data-test": "rejoin", onclick: () => { leaveMatch(); navigate("play"); } }, "Rejoin the match"));
+  }
+  if (sel) extra.push(h("button", { type: "button", class: "small", "data-test": "cancel-selection", onclick: () => match.select(undefined) }, "Cancel"));
+  return h(
+    "div",
+    { class: "notice", "data-test": "notice" },
+    h("p", { role: "status" }, text),
+    match.notice ? h("p", { class: "warn-text", role: "alert", "data-test": "match-error" }, match.notice) : null,
+    extra,
+  );
+}
+
+function renderOverlay(host: HTMLElement, match: MatchController): void {
+  const outcome = match.outcome;
+  if (!outcome) {
+    replace(host);
+    return;
+  }
+  if (host.querySelector("[data-test=game-over]") && host.dataset.rating === ratingKey(match)) return;
+  host.dataset.rating = ratingKey(match);
+  const seat = match.seat;
+  const won = seat !== undefined && outcome.winners.includes(seat);
+  const title = outcome.reason === "no_contest" ? "No contest" : outcome.winners.length === 0 ? "Draw" : won ? "Victory" : "Defeat";
+  const first = !host.firstChild;
+  const back = h(
+    "button",
+    { type: "button", class: "primary", "data-test": "back-home", onclick: () => { leaveMatch(); navigate("home"); } },
+    "Back to lobby",
+  );
+  replace(
+    host,
+    h(
+      "div",
+      { class: "overlay", role: "dialog", "aria-modal": "false", "aria-labelledby": "game-over-title", "data-test": "game-over", "data-outcome": title.toLowerCase().replace(" ", "_") },
+      h(
+        "div",
+        { class: `panel game-over ${won ? "won" : ""}` },
+        h("h2", { id: "game-over-title", "data-test": "game-over-title" }, title),
+        h("p", { "data-test": "game-over-reason" }, `The match is over: ${reasonText(outcome.reason)}.`),
+        h("p", { class: "rating", "data-test": "rating-change" }, ratingText(match)),
+        h("p", { class: "muted" }, `${match.view?.turn ?? 0} turns played.`),
+        back,
+      ),
+    ),
+  );
+  if (first) back.focus();
+}
+
+function ratingKey(match: MatchController): string {
+  return typeof match.rating === "object" ? `${match.rating.before}-${match.rating.after}` : String(match.rating);
+}
+
+function ratingText(match: MatchController): string {
+  const rating = match.rating;
+  if (rating === "pending" || rating === undefined) return "Recording the result…";
+  if (rating === "unknown") return "The result is not recorded yet; see your profile later.";
+  const before = rating.before !== undefined ? Math.round(rating.before) : undefined;
+  const after = rating.after !== undefined ? Math.round(rating.after) : undefined;
+  if (rating.kind === "quick" && before !== undefined && after !== undefined) {
+    const delta = after - before;
+    return `Rating ${before} → ${after} (${delta >= 0 ? "+" : ""}${delta})`;
+  }
+  const kind = rating.kind === "practice" ? "Practice match" : rating.kind === "private" ? "Private match" : "This match";
+  return `${kind}: unrated.${after !== undefined ? ` Your rating stays ${after}.` : ""}`;
+}
+
+function concedeDialog(match: MatchController): HTMLDialogElement {
+  const dialog: HTMLDialogElement = h(
+    "dialog",
+    { class: "panel", "data-test": "concede-dialog", "aria-labelledby": "concede-title" },
+    h("h2", { id: "concede-title" }, "Concede the match?"),
+    h("p", {}, "You lose the match at once."),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { type: "button", "data-test": "concede-cancel", autofocus: true, onclick: () => dialog.close() }, "Keep playing"),
+      h("button", { type: "button", class: "danger", "data-test": "concede-confirm", onclick: () => { dialog.close(); match.concede(); } }, "Concede"),
+    ),
+  );
+  return dialog;
+}

@@ -1,0 +1,69 @@
+// The gallery shows every card of the catalogue (tokens included) and every deck, filters by
+// faction and kind, needs no sign-in, and fits a phone's screen.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { launchBrowser, newPlayer, screenshot, sel, startServer } from "./harness.mjs";
+
+test("the gallery shows every card and deck of the catalogue", async (t) => {
+  const server = await startServer();
+  t.after(() => server.stop());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+
+  const response = await fetch(`${server.lobbyUrl}/v1/content`);
+  assert.equal(response.status, 200);
+  const catalogue = await response.json();
+  assert.ok(catalogue.cards.length > 0 && catalogue.decks.length > 0);
+
+  const player = await newPlayer(browser, "visitor");
+  const { page } = player;
+  await page.goto(`${server.pageUrl}#/gallery`);
+  await page.locator(sel("screen-gallery")).waitFor();
+  const cards = page.locator(sel("gallery-card"));
+  assert.equal(await cards.count(), catalogue.cards.length);
+  assert.equal(await page.locator(sel("gallery-count")).getAttribute("data-count"), String(catalogue.cards.length));
+  const shown = await cards.evaluateAll((items) => items.map((item) => item.getAttribute("data-card")).sort());
+  assert.deepEqual(shown, catalogue.cards.map((card) => card.id).sort());
+
+  // Each card shows its name, cost and (units) stats from the catalogue.
+  for (const card of catalogue.cards) {
+    const el = page.locator(`${sel("gallery-card")}[data-card="${card.id}"]`);
+    assert.equal(await el.locator(sel("card-name")).textContent(), card.name);
+    assert.equal(await el.locator(sel("card-cost")).textContent(), String(card.cost));
+    if (card.kind === "unit") {
+      assert.equal(await el.locator(sel("attack")).textContent(), String(card.attack));
+      assert.equal(await el.locator(sel("health")).textContent(), String(card.health));
+    }
+    assert.equal(await el.locator(sel("keyword")).count(), (card.keywords ?? []).length);
+  }
+
+  await screenshot(page, "gallery.png");
+
+  await page.locator(sel("filter-faction")).selectOption("dusk");
+  assert.equal(await cards.count(), catalogue.cards.filter((c) => c.faction === "dusk").length);
+  await page.locator(sel("filter-kind")).selectOption("spell");
+  assert.equal(await cards.count(), catalogue.cards.filter((c) => c.faction === "dusk" && c.kind === "spell").length);
+  // The keyboard works the filters too.
+  await page.locator(sel("filter-faction")).focus();
+  await page.keyboard.press("Home");
+  await page.locator(sel("filter-kind")).selectOption("");
+  assert.equal(await cards.count(), catalogue.cards.length);
+
+  const decks = page.locator(sel("deck"));
+  assert.equal(await decks.count(), catalogue.decks.length);
+  for (const deck of catalogue.decks) {
+    const el = page.locator(`${sel("deck")}[data-deck="${deck.id}"]`);
+    assert.equal(await el.locator(sel("deck-entry")).count(), deck.cards.length);
+  }
+
+  // A phone.
+  const phone = await newPlayer(browser, "phone", { viewport: { width: 390, height: 844 }, context: { isMobile: true, hasTouch: true } });
+  await phone.page.goto(`${server.pageUrl}#/gallery`);
+  await phone.page.locator(sel("gallery-card")).first().waitFor();
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px too wide)`);
+  await screenshot(phone.page, "gallery-phone.png");
+
+  player.assertClean();
+  phone.assertClean();
+});
