@@ -27,6 +27,8 @@ pub enum LobbyError {
     OwnRoom,
     #[error("no such match")]
     UnknownMatch,
+    #[error("this match is over; its record is at GET /v1/lobby/matches/{{id}}")]
+    MatchOver,
     #[error("no game server is available; try again shortly")]
     NoNodes,
     #[error("{0}")]
@@ -58,7 +60,7 @@ impl LobbyError {
     /// Every code the lobby answers with (besides the standard ones every service has, in
     /// `moonlight_common::openapi`): its own, and those of the access-token and JSON-body
     /// checks it shares with auth.
-    pub const CODES: [&str; 17] = [
+    pub const CODES: [&str; 18] = [
         "busy",
         "not_queued",
         "already_matched",
@@ -67,6 +69,7 @@ impl LobbyError {
         "not_in_room",
         "own_room",
         "unknown_match",
+        "match_over",
         "no_nodes",
         "bad_request",
         "internal",
@@ -88,6 +91,7 @@ impl LobbyError {
             Self::NotInRoom => "not_in_room",
             Self::OwnRoom => "own_room",
             Self::UnknownMatch => "unknown_match",
+            Self::MatchOver => "match_over",
             Self::NoNodes => "no_nodes",
             Self::BadRequest(_) | Self::BadQuery(_) => "bad_request",
             Self::Internal(_) => "internal",
@@ -103,6 +107,7 @@ impl IntoResponse for LobbyError {
                 StatusCode::NOT_FOUND
             }
             Self::UnknownDeck { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
             Self::Internal(error) => {
@@ -136,6 +141,7 @@ mod tests {
             LobbyError::NotInRoom,
             LobbyError::OwnRoom,
             LobbyError::UnknownMatch,
+            LobbyError::MatchOver,
             LobbyError::NoNodes,
             LobbyError::BadRequest("x"),
             LobbyError::BadQuery("x".into()),

@@ -25,7 +25,9 @@ use crate::{
     error::LobbyError,
     ratings::Rating,
     records::Records,
-    store::{LobbyStore, MatchKind, NewMatch, OpenRoom, Presence, Seating, State},
+    store::{
+        LiveMatch, LobbyStore, MatchKind, NewMatch, OpenRoom, Presence, Seating, State, Watchable,
+    },
     waiters::Waiters,
 };
 
@@ -80,6 +82,16 @@ pub struct MatchTicket {
     pub node_id: String,
     pub url: String,
     /// Short-lived: ask `/v1/lobby/status` again for a fresh one.
+    pub ticket: String,
+}
+
+/// A spectator's way into a match: open `{url}?ticket={ticket}` as the game WebSocket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WatchTicket {
+    pub room_id: String,
+    pub node_id: String,
+    pub url: String,
+    /// Short-lived: ask again for a fresh one.
     pub ticket: String,
 }
 
@@ -369,7 +381,7 @@ impl Lobby {
             },
         ];
         if self
-            .start_match(MatchKind::Private, seats, Some(room.id))
+            .start_match(MatchKind::Private, seats, Some(room.id), room.public)
             .await?
             .is_none()
         {
@@ -412,7 +424,7 @@ impl Lobby {
             },
         ];
         if self
-            .start_match(MatchKind::Practice, seats, None)
+            .start_match(MatchKind::Practice, seats, None, true)
             .await?
             .is_none()
         {
@@ -470,7 +482,7 @@ impl Lobby {
                 tracing::warn!("players are waiting but no game server has room");
                 break;
             };
-            match self.plan(MatchKind::Quick, seats, None, node) {
+            match self.plan(MatchKind::Quick, seats, None, true, node) {
                 // Counted on its node now, so the next pick sees it (a match that then
                 // loses a race stays counted until the node's next heartbeat).
                 Ok(match_) => {
@@ -513,9 +525,10 @@ impl Lobby {
         kind: MatchKind,
         seats: Vec<SeatPlan>,
         closes_room: Option<String>,
+        watchable: bool,
     ) -> Result<Option<String>, LobbyError> {
         let node = self.pick_node(&self.live_nodes().await?)?;
-        let match_ = self.plan(kind, seats, closes_room, node)?;
+        let match_ = self.plan(kind, seats, closes_room, watchable, node)?;
         // The room exists before anyone holds a ticket to it. If the players are gone by
         // the time the match would start (another lobby matched them), the room is left
         // unused: a small record nobody has a ticket for.
@@ -539,6 +552,7 @@ impl Lobby {
         kind: MatchKind,
         seats: Vec<SeatPlan>,
         closes_room: Option<String>,
+        watchable: bool,
         node: NodeInfo,
     ) -> Result<PlannedMatch, LobbyError> {
         let match_id = uuid::Uuid::new_v4().to_string();
@@ -578,6 +592,8 @@ impl Lobby {
                 .collect(),
             closes_room,
             join_by_ms,
+            watchable,
+            names: seats.iter().map(|s| s.player.name.clone()).collect(),
         };
         Ok(PlannedMatch { record, new, node })
     }
@@ -711,19 +727,7 @@ impl Lobby {
         {
             return Ok(None);
         }
-        let live = self.live_nodes().await?;
-        let node = match live.iter().find(|n| n.id == node_id) {
-            Some(node) => node.clone(),
-            None => {
-                let target = self.pick_node(&live)?;
-                let now_on = self.store.move_match(match_id, node_id, &target.id).await?;
-                if now_on == target.id {
-                    tracing::info!(%match_id, from = %node_id, to = %target.id, "match moved off a dead node");
-                    metrics::counter!("lobby_matches_moved_total").increment(1);
-                }
-                live.into_iter().find(|n| n.id == now_on).unwrap_or(target)
-            }
-        };
+        let node = self.node_for(match_id, node_id).await?;
         let seat = presence
             .seat
             .ok_or_else(|| anyhow::anyhow!("player in match {match_id} without a seat"))?;
@@ -746,6 +750,56 @@ impl Lobby {
             url: node.url,
             ticket,
         }))
+    }
+
+    /// The live node `match_id` runs on: `node_id` while it is alive, otherwise a live
+    /// node the match moves to (which restores it from the room store).
+    async fn node_for(&self, match_id: &str, node_id: &str) -> Result<NodeInfo, LobbyError> {
+        let live = self.live_nodes().await?;
+        if let Some(node) = live.iter().find(|n| n.id == node_id) {
+            return Ok(node.clone());
+        }
+        let target = self.pick_node(&live)?;
+        let now_on = self.store.move_match(match_id, node_id, &target.id).await?;
+        if now_on == target.id {
+            tracing::info!(%match_id, from = %node_id, to = %target.id, "match moved off a dead node");
+            metrics::counter!("lobby_matches_moved_total").increment(1);
+        }
+        Ok(live.into_iter().find(|n| n.id == now_on).unwrap_or(target))
+    }
+
+    /// The newest `limit` matches being played that anyone may watch.
+    pub async fn live(&self, limit: i64) -> Result<Vec<LiveMatch>, LobbyError> {
+        self.store.live_matches(limit).await
+    }
+
+    /// A spectator's ticket to `match_id` (which sees the public view only): for quick and
+    /// practice matches and public rooms' matches, while they are played.
+    pub async fn watch(&self, player: &Player, match_id: &str) -> Result<WatchTicket, LobbyError> {
+        let node_id = match self.store.watchable(match_id).await? {
+            Watchable::No => return Err(LobbyError::UnknownMatch),
+            Watchable::Over => return Err(LobbyError::MatchOver),
+            Watchable::Live { node_id } => node_id,
+        };
+        let node = self.node_for(match_id, &node_id).await?;
+        let ticket = ticket::mint(
+            &self.issuer,
+            &player.id,
+            TicketExtra {
+                room: match_id.to_owned(),
+                seat: None,
+                node: node.id.clone(),
+                name: player.name.clone(),
+            },
+            unix_now(),
+        )
+        .map_err(anyhow::Error::from)?;
+        Ok(WatchTicket {
+            room_id: match_id.to_owned(),
+            node_id: node.id,
+            url: node.url,
+            ticket,
+        })
     }
 
     /// Like [`Lobby::status`], but waits up to `wait` for the player to be put in a match

@@ -18,8 +18,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::{
     catalogue::{self, Catalogue},
     error::{ApiQuery, LobbyError},
-    lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status},
+    lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status, WatchTicket},
     records::{Leaderboard, MatchRecord, Profile},
+    store::LiveMatch,
 };
 
 #[derive(Clone, FromRef)]
@@ -40,6 +41,8 @@ pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
         .routes(routes!(profile))
         .routes(routes!(history))
         .routes(routes!(match_record))
+        .routes(routes!(live))
+        .routes(routes!(watch))
         .routes(routes!(leaderboard));
     OpenApiRouter::new()
         .routes(routes!(catalogue::catalogue))
@@ -338,6 +341,61 @@ async fn match_record(
         .await?
         .map(Json)
         .ok_or(LobbyError::UnknownMatch)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LiveQuery {
+    /// How many matches (1 to 50; default 20).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveMatches {
+    /// Newest first.
+    pub matches: Vec<LiveMatch>,
+}
+
+/// Matches being played that anyone may watch (quick and practice matches, and public
+/// rooms'), newest first. Watch one with `POST /matches/{id}/watch`.
+#[utoipa::path(get, path = "/live", tag = "lobby", params(LiveQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Live matches", body = LiveMatches),
+        (status = 400, description = "Bad limit", body = ErrorBody),
+    ))]
+async fn live(
+    State(lobby): State<Arc<Lobby>>,
+    _caller: Authenticated,
+    ApiQuery(query): ApiQuery<LiveQuery>,
+) -> Result<Json<LiveMatches>, LobbyError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=50).contains(&limit) {
+        return Err(LobbyError::BadRequest("limit must be between 1 and 50"));
+    }
+    Ok(Json(LiveMatches {
+        matches: lobby.live(limit).await?,
+    }))
+}
+
+/// A spectator's ticket to a match being played: open `{url}?ticket={ticket}` as the game
+/// WebSocket to see its public view (no hand, no card drawn) and its events as they
+/// happen. A private room's match cannot be watched (404, as if it did not exist).
+#[utoipa::path(post, path = "/matches/{id}/watch", tag = "lobby", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The match id")),
+    responses(
+        (status = 200, description = "Your spectator ticket", body = WatchTicket),
+        (status = 404, description = "`unknown_match`: no such match, or one only its players may see", body = ErrorBody),
+        (status = 410, description = "`match_over`: the match is over", body = ErrorBody),
+        (status = 503, description = "`no_nodes`: no live game server to run it", body = ErrorBody),
+    ))]
+async fn watch(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<WatchTicket>, LobbyError> {
+    Ok(Json(lobby.watch(&player(&caller), &id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

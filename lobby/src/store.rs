@@ -120,6 +120,32 @@ pub struct NewMatch {
     pub closes_room: Option<String>,
     /// Unix milliseconds after which a match nobody opened is void.
     pub join_by_ms: i64,
+    /// Listed for anyone to watch (quick, practice, and public rooms' matches).
+    pub watchable: bool,
+    /// Every seat's name, bots' included, in seat order.
+    pub names: Vec<String>,
+}
+
+/// A match being played that anyone may watch.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LiveMatch {
+    pub match_id: String,
+    /// `quick`, `private` (a public room's) or `practice`.
+    pub kind: String,
+    /// The players' names, in seat order.
+    pub players: Vec<String>,
+    /// Unix seconds.
+    pub started_at: i64,
+}
+
+/// Where a match stands for someone who wants to watch it.
+pub enum Watchable {
+    /// Not a match, or one only its players may see.
+    No,
+    /// Over: its result is recorded.
+    Over,
+    /// Being played on this node.
+    Live { node_id: String },
 }
 
 #[derive(Clone)]
@@ -128,6 +154,12 @@ pub struct LobbyStore {
 }
 
 const PRESENCE_COLUMNS: &str = "player_id, name, state, ref_id, deck, rating, since_ms, seat";
+
+const MATCH_COLUMNS: &str = "id, kind, node_id, created_at, join_by, watchable, players";
+
+fn names_json(names: &[String]) -> String {
+    serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned())
+}
 
 impl LobbyStore {
     pub fn new(db: Database) -> Self {
@@ -343,15 +375,17 @@ impl LobbyStore {
                 return Ok(false);
             }
         }
-        sqlx::query(
-            "INSERT INTO lobby_matches (id, kind, node_id, created_at, join_by) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO lobby_matches ({MATCH_COLUMNS}) VALUES {}",
+            placeholder_rows(7, 1)
+        ))
         .bind(&new.id)
         .bind(new.kind.as_str())
         .bind(&new.node_id)
         .bind(now_ms / 1000)
         .bind(new.join_by_ms)
+        .bind(new.watchable)
+        .bind(names_json(&new.names))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -394,9 +428,8 @@ impl LobbyStore {
                     continue;
                 }
                 let sql = format!(
-                    "INSERT INTO lobby_matches (id, kind, node_id, created_at, join_by) \
-                     VALUES {}",
-                    placeholder_rows(5, pending.len())
+                    "INSERT INTO lobby_matches ({MATCH_COLUMNS}) VALUES {}",
+                    placeholder_rows(7, pending.len())
                 );
                 // Not cached: each round's size is a statement of its own.
                 let mut insert = sqlx::query(&sql).persistent(false);
@@ -407,7 +440,9 @@ impl LobbyStore {
                         .bind(new.kind.as_str())
                         .bind(&new.node_id)
                         .bind(now_ms / 1000)
-                        .bind(new.join_by_ms);
+                        .bind(new.join_by_ms)
+                        .bind(new.watchable)
+                        .bind(names_json(&new.names));
                 }
                 insert.execute(&mut *tx).await?;
                 tx.commit().await?;
@@ -421,6 +456,51 @@ impl LobbyStore {
 
     /// Moves a match off a dead node, unless another lobby already did: returns the node
     /// the match is on now.
+    /// The newest `limit` matches being played that anyone may watch.
+    pub async fn live_matches(&self, limit: i64) -> Result<Vec<LiveMatch>, LobbyError> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.kind, m.players, m.created_at FROM lobby_matches m \
+             WHERE m.watchable = TRUE \
+               AND NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id) \
+             ORDER BY m.created_at DESC, m.id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let players: String = row.try_get("players")?;
+                Ok(LiveMatch {
+                    match_id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    players: serde_json::from_str(&players).map_err(anyhow::Error::from)?,
+                    started_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `match_id` may be watched, and where.
+    pub async fn watchable(&self, match_id: &str) -> Result<Watchable, LobbyError> {
+        let row = sqlx::query(
+            "SELECT m.node_id, \
+                    (SELECT COUNT(*) FROM match_results r WHERE r.match_id = m.id) AS results \
+             FROM lobby_matches m WHERE m.id = $1 AND m.watchable = TRUE",
+        )
+        .bind(match_id)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(row) = row else {
+            return Ok(Watchable::No);
+        };
+        if row.try_get::<i64, _>("results")? > 0 {
+            return Ok(Watchable::Over);
+        }
+        Ok(Watchable::Live {
+            node_id: row.try_get("node_id")?,
+        })
+    }
+
     pub async fn move_match(
         &self,
         match_id: &str,

@@ -675,6 +675,8 @@ async fn a_round_starts_its_matches_together_and_skips_a_broken_pair(kind: DbKin
                 .collect(),
             closes_room: None,
             join_by_ms: i64::MAX,
+            watchable: true,
+            names: pair.iter().map(|p| p.name.clone()).collect(),
         })
         .collect();
     let (status, _) = players[3].delete("/v1/lobby/queue").await;

@@ -12,3 +12,4 @@ mod matches;
 mod nobody_stuck;
 mod playground;
 mod protocol;
+mod spectate;
