@@ -13,3 +13,4 @@ mod nobody_stuck;
 mod playground;
 mod protocol;
 mod spectate;
+mod stuck_property;
