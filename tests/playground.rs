@@ -1,9 +1,10 @@
 //! The web playground (`playground/`) against this build of the server: its committed
 //! `dist/` is what its sources build to (the binary embeds those files), and its browser
 //! tests, in Debian's Chromium driven by playwright-core, sign up, play a practice match to
-//! the end, play a private room between two browsers, reload mid-match and browse the
-//! gallery, all on the pages the real `moonlight` serves. Node.js, npm and Chromium are
-//! installed from Debian's packages if they are missing.
+//! the end, play a private room between two browsers, reload mid-match, watch a quick
+//! match as a spectator who never sees a hidden card, and browse the gallery, all on the
+//! pages the real `moonlight` serves. Node.js, npm and Chromium are installed from
+//! Debian's packages if they are missing.
 
 use std::{
     ffi::OsString,

@@ -5,12 +5,13 @@ import { loadCatalogue } from "./catalogue.ts";
 import { loadConfig } from "./config.ts";
 import { errorText, h, replace } from "./dom.ts";
 import { leaveMatch } from "./match/controller.ts";
-import { currentRoute, navigate, Router, type Route, type View } from "./router.ts";
+import { currentRoute, navigate, Router, watchedMatchId, type Route, type View } from "./router.ts";
 import { Session } from "./session.ts";
 import { galleryView } from "./views/gallery.ts";
 import { homeView } from "./views/home.ts";
-import { matchView } from "./views/match.ts";
+import { matchView, spectateView } from "./views/match.ts";
 import { signInView } from "./views/signin.ts";
+import { watchListView } from "./views/watch.ts";
 
 async function main(): Promise<void> {
   const root = document.getElementById("app")!;
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
     replace(
       nav,
       app.session.signedIn ? link("home", "Play") : link("signin", "Sign in"),
+      link("watch", "Watch"),
       link("gallery", "Gallery"),
       app.session.signedIn
         ? [
@@ -82,6 +84,10 @@ async function main(): Promise<void> {
       return { el: h("div") };
     }
     if (route === "play") return matchView(app);
+    if (route === "watch") {
+      const matchId = watchedMatchId();
+      return matchId ? spectateView(app, matchId) : watchListView(app);
+    }
     return homeView(app);
   };
   const router = new Router(outlet, build);

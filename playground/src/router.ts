@@ -1,12 +1,13 @@
-// Hash routing: `#/` home, `#/signin`, `#/play` (the match), `#/gallery`. Each route builds a
-// view; the previous view is disposed first (it stops its long-polls and timers).
+// Hash routing: `#/` home, `#/signin`, `#/play` (the match), `#/gallery`, `#/watch` (the live
+// matches) and `#/watch/<match id>` (watching one). Each route builds a view; the previous
+// view is disposed first (it stops its long-polls, timers and sockets).
 
 export interface View {
   el: HTMLElement;
   dispose?(): void;
 }
 
-export type Route = "home" | "signin" | "play" | "gallery";
+export type Route = "home" | "signin" | "play" | "gallery" | "watch";
 
 const PATHS: Record<string, Route> = {
   "": "home",
@@ -14,17 +15,55 @@ const PATHS: Record<string, Route> = {
   "/signin": "signin",
   "/play": "play",
   "/gallery": "gallery",
+  "/watch": "watch",
 };
 
+const WATCH_PREFIX = "/watch/";
+
+function currentPath(): string {
+  return location.hash.replace(/^#/, "").replace(/\/+$/, "") || "/";
+}
+
 export function currentRoute(): Route {
-  const path = location.hash.replace(/^#/, "").replace(/\/+$/, "") || "/";
+  const path = currentPath();
+  if (path.startsWith(WATCH_PREFIX)) return "watch";
   return PATHS[path] ?? "home";
 }
 
-export function navigate(route: Route): void {
-  const hash = route === "home" ? "#/" : `#/${route}`;
+/** The match of `#/watch/<match id>`; `undefined` on any other route (the list included). */
+export function watchedMatchId(): string | undefined {
+  const path = currentPath();
+  if (!path.startsWith(WATCH_PREFIX)) return undefined;
+  try {
+    return decodeURIComponent(path.slice(WATCH_PREFIX.length)) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hash of the screen that watches `matchId`. */
+export function watchHash(matchId: string): string {
+  return `#${WATCH_PREFIX}${encodeURIComponent(matchId)}`;
+}
+
+/** A link to watch `matchId` that works from anywhere (this page's address, that hash). */
+export function watchLink(matchId: string): string {
+  return `${location.origin}${location.pathname}${watchHash(matchId)}`;
+}
+
+/** Goes to a hash (`#/watch/...`); renders again if the page is there already. */
+export function navigateHash(hash: string): void {
   if (location.hash === hash) window.dispatchEvent(new HashChangeEvent("hashchange"));
   else location.hash = hash;
+}
+
+export function navigate(route: Route): void {
+  navigateHash(route === "home" ? "#/" : `#/${route}`);
+}
+
+/** Builds the current screen again (after a sign-in that keeps the address, e.g. a shared link). */
+export function rerender(): void {
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
 }
 
 export class Router {

@@ -2,6 +2,7 @@ import { GameConnection, type GameConnectionOptions, type TicketProvider } from 
 import { MoonlightError, type Service } from "./errors.js";
 import type {
   Account,
+  LiveMatch,
   LobbyStatus,
   Leaderboard,
   MatchPage,
@@ -10,6 +11,7 @@ import type {
   Profile,
   PublicRoom,
   Tokens,
+  WatchTicket,
 } from "./types.js";
 
 export interface MoonlightClientOptions {
@@ -42,7 +44,8 @@ const MAX_WAIT_SECS = 30;
 /**
  * The HTTP half of the SDK: accounts at the auth service and every lobby call, with the
  * access token refreshed before it expires (and once more on a 401). Every failure is a
- * {@link MoonlightError}. `joinMatch` opens the game socket for a match the lobby gave.
+ * {@link MoonlightError}. `joinMatch` opens the game socket for a match the lobby gave;
+ * `watchMatch` (or `watch` then `spectate`) one to watch a match as a spectator.
  */
 export class MoonlightClient {
   readonly authUrl: string;
@@ -236,6 +239,25 @@ export class MoonlightClient {
   }
 
   /**
+   * Matches being played that anyone may watch (quick and practice matches, public rooms'),
+   * newest first: at most `limit` (1 to 50, default 20; `400 bad_request` otherwise).
+   */
+  async liveMatches(limit?: number, options?: RequestOptions): Promise<LiveMatch[]> {
+    const suffix = limit !== undefined ? `?limit=${limit}` : "";
+    const answer = await this.lobby<{ matches: LiveMatch[] }>("GET", `/live${suffix}`, options);
+    return answer.matches;
+  }
+
+  /**
+   * A spectator's ticket to a match being played (open it with `spectate`): the public view
+   * only. `404 unknown_match` (no such match, or a private room's), `410 match_over`,
+   * `503 no_nodes`. Tickets live two minutes: ask again for a fresh one.
+   */
+  watch(matchId: string, options?: RequestOptions): Promise<WatchTicket> {
+    return this.lobby("POST", `/matches/${encodeURIComponent(matchId)}/watch`, options);
+  }
+
+  /**
    * Long-polls `/status` until the player is in a match and returns its ticket. Fails with
    * `MoonlightError` code `not_waiting` if the player is neither queued, in a room nor in a
    * match (e.g. the room was closed); abort with `signal`.
@@ -263,6 +285,22 @@ export class MoonlightClient {
   }
 
   /**
+   * Where a spectator of `matchId` reconnects: the lobby's `watch` again, which mints a
+   * fresh ticket to the node that runs the match now. `null` once the match is over (`410
+   * match_over`) or cannot be watched (`404 unknown_match`).
+   */
+  spectatorTicketProvider(matchId: string): TicketProvider {
+    return async () => {
+      try {
+        return await this.watch(matchId);
+      } catch (error) {
+        if (error instanceof MoonlightError && (error.code === "match_over" || error.code === "unknown_match")) return null;
+        throw error;
+      }
+    };
+  }
+
+  /**
    * The game connection for `match` (from `waitForMatch`, `joinRoom`, `practice` or
    * `status`), not yet connected: subscribe to its events, then `connect()`. Reconnects ask
    * the lobby for fresh tickets. Pass `WebSocket` on Node < 22 (e.g. the `ws` package).
@@ -284,6 +322,32 @@ export class MoonlightClient {
     const connection = this.game(match, options);
     await connection.connect();
     return connection;
+  }
+
+  /**
+   * A spectator's game connection for `ticket` (from `watch`), not yet connected: no seat,
+   * the public view, `act` and `concede` fail with `SpectatorError`. Reconnects ask the
+   * lobby's `watch` for fresh tickets (a spectator has no `/status` match).
+   */
+  spectate(ticket: WatchTicket, options?: Omit<GameConnectionOptions, "url" | "ticket" | "spectator">): GameConnection {
+    return new GameConnection({
+      tickets: this.spectatorTicketProvider(ticket.room_id),
+      ...options,
+      url: ticket.url,
+      ticket: ticket.ticket,
+      spectator: true,
+    });
+  }
+
+  /** `watch(matchId)`, then `spectate`, connected: resolves once the server's `Welcome` arrived. */
+  async watchMatch(
+    matchId: string,
+    options?: RequestOptions & Omit<GameConnectionOptions, "url" | "ticket" | "spectator">,
+  ): Promise<GameConnection> {
+    const { signal, ...connection } = options ?? {};
+    const game = this.spectate(await this.watch(matchId, { signal }), connection);
+    await game.connect();
+    return game;
   }
 
   // ------------------------------------------------------------------ plumbing

@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import type { ActionKind } from "./actions.js";
-import { ActionRejectedError, ConnectionClosedError } from "./errors.js";
+import { ActionRejectedError, ConnectionClosedError, SpectatorError } from "./errors.js";
 import { EventHub } from "./events.js";
 import {
   ClientFrameSchema,
@@ -50,8 +50,9 @@ export interface TicketRequest {
 
 /**
  * Gives a fresh ticket to the match (normally the lobby's `/status`, which also moves a
- * match off a dead node), or `null` when the player is no longer in it. It may throw (the
- * lobby is unreachable, `503 no_nodes`): the connection then tries again later.
+ * match off a dead node; for a spectator the lobby's `watch` again), or `null` when the
+ * player is no longer in it (the spectator: when it is over). It may throw (the lobby is
+ * unreachable, `503 no_nodes`): the connection then tries again later.
  */
 export type TicketProvider = (request: TicketRequest) => Promise<Ticket | null>;
 
@@ -75,9 +76,16 @@ export interface GameConnectionOptions {
   /**
    * Where fresh tickets come from when the socket fails, the node moves (4002), restarts
    * (1012) or says try again (1013), or the ticket is old. Without one the first ticket is
-   * reused. `MoonlightClient.joinMatch` passes the lobby's `/status`.
+   * reused. `MoonlightClient.joinMatch` passes the lobby's `/status`;
+   * `MoonlightClient.spectate` the lobby's `watch`.
    */
   tickets?: TicketProvider;
+  /**
+   * Watch only (the ticket is a spectator's, from `MoonlightClient.watch`): no seat, the
+   * public view (no hand, no card drawn), and `act`/`concede` fail at once with
+   * `SpectatorError`. A `Welcome` without a seat makes any connection a spectator's.
+   */
+  spectator?: boolean;
   /** The WebSocket implementation; default `globalThis.WebSocket`. On Node < 22, pass `ws`. */
   WebSocket?: WebSocketConstructor;
   /** `Hello.client_name`, for the server's logs. */
@@ -179,6 +187,10 @@ const noop = () => {};
  * still pending is settled as acknowledged, and never sent again, if its `client_seq` is at
  * or below that number; one above it is sent again with the same `client_seq`, which the
  * server applies at most once. New actions are always numbered above it.
+ *
+ * A spectator's connection (`spectator`) is the same socket without a seat: it follows the
+ * match (the public view, every event a spectator may see), reconnects the same way (the
+ * server answers a spectator's `Resume` with a `Welcome`), and never acts.
  */
 export class GameConnection {
   private readonly WS: WebSocketConstructor;
@@ -189,6 +201,7 @@ export class GameConnection {
   private readonly handshakeTimeoutMs: number;
   private readonly retryDelayMs: number;
   private readonly backoff: Required<ReconnectOptions> | undefined;
+  private readonly watching: boolean;
   private readonly hub = new EventHub<GameEvent>();
 
   private ticket: Ticket & { at: number };
@@ -226,7 +239,7 @@ export class GameConnection {
   readonly closed: Promise<{ code: number; reason: string }>;
   private resolveClosed!: (result: { code: number; reason: string }) => void;
 
-  /** The room, seat, players and content version from the `Welcome`. */
+  /** The room, seat (none for a spectator), players and content version from the `Welcome`. */
   roomId: string | undefined;
   seat: number | undefined;
   players: Player[] = [];
@@ -248,6 +261,7 @@ export class GameConnection {
     }
     this.WS = WS;
     this.tickets = options.tickets;
+    this.watching = options.spectator ?? false;
     this.ticket = { url: options.url, ticket: options.ticket, at: Date.now() };
     this.clientName = options.clientName ?? "moonlight-ts";
     this.pingIntervalMs = options.pingIntervalMs ?? 5_000;
@@ -274,6 +288,14 @@ export class GameConnection {
 
   get state(): ConnectionState {
     return this.currentState;
+  }
+
+  /**
+   * Whether this is a spectator's connection (opened with `spectator`, or welcomed without a
+   * seat): it has no seat, no hand and no legal actions, and cannot act.
+   */
+  get spectator(): boolean {
+    return this.watching || (this.joined && this.seat === undefined);
   }
 
   /** Whether the match is over (a `GameOver`, or an outcome in the view). */
@@ -311,7 +333,8 @@ export class GameConnection {
    * Sends an action (with the next `client_seq`) and resolves once the server acknowledged
    * it: an `Update` with `acked_client_seq` equal to it, sent only when the action is
    * durable. Rejects with `ActionRejectedError` if refused, `ConnectionClosedError` if the
-   * connection ends first. Actions queue and go out one at a time.
+   * connection ends first, `SpectatorError` at once on a spectator's connection. Actions
+   * queue and go out one at a time.
    */
   act(kind: ActionKind): Promise<Ack> {
     return this.enqueue(kind);
@@ -322,9 +345,12 @@ export class GameConnection {
     return this.enqueue({ case: "concede" });
   }
 
-  /** Shows a canned emote (e.g. `greetings`, `well_played`) to everyone; `false` if not connected now. */
+  /**
+   * Shows a canned emote (e.g. `greetings`, `well_played`) to everyone; `false` if not
+   * connected now, or a spectator (who has no seat to emote from).
+   */
   emote(emote: string): boolean {
-    return this.isLive() && this.sendNow({ body: { case: "emote", value: { emote } } });
+    return !this.spectator && this.isLive() && this.sendNow({ body: { case: "emote", value: { emote } } });
   }
 
   /** Measures the round trip to the node (`Ping` → `Pong`), in ms. */
@@ -708,6 +734,7 @@ export class GameConnection {
     if (this.currentState === "closed") {
       return Promise.reject(new ConnectionClosedError(1000, "the connection is closed"));
     }
+    if (this.spectator) return Promise.reject(new SpectatorError());
     return new Promise<Ack>((resolve, reject) => {
       this.queue.push({ kind, clientSeq: undefined, sentOn: -1, resolve, reject });
       this.pump();

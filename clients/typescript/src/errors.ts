@@ -77,3 +77,15 @@ export class ConnectionClosedError extends Error {
     this.clientSeq = clientSeq;
   }
 }
+
+/**
+ * A spectator's connection (a watch ticket: no seat) cannot act: `act` and `concede` fail
+ * with this at once, sending nothing (the server would answer `Error{code: "spectator"}`).
+ */
+export class SpectatorError extends Error {
+  override readonly name = "SpectatorError";
+
+  constructor() {
+    super("a spectator cannot act: this connection has no seat");
+  }
+}

@@ -15,7 +15,7 @@ export {
   type WebSocketLike,
 } from "./connection.js";
 export { actionOf, actions, type ActionKind } from "./actions.js";
-export { ActionRejectedError, ConnectionClosedError, MoonlightError, type Service } from "./errors.js";
+export { ActionRejectedError, ConnectionClosedError, MoonlightError, SpectatorError, type Service } from "./errors.js";
 export type * from "./types.js";
 // The wire messages (protobuf-es, generated from proto/moonlight/v1/game.proto). The
 // protocol's `Error` message is also exported as `ServerError`.

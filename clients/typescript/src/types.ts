@@ -121,5 +121,29 @@ export interface Leaderboard {
   me: { rank: number | null; rating: number; provisional: boolean };
 }
 
+/** `GET /v1/lobby/live`: one match being played that anyone may watch. */
+export interface LiveMatch {
+  match_id: string;
+  /** `quick`, `practice`, or `private` (a public room's match). */
+  kind: string;
+  /** The players' names in seat order (the practice bot's included). */
+  players: string[];
+  /** Unix seconds. */
+  started_at: number;
+}
+
+/**
+ * `POST /v1/lobby/matches/{id}/watch`: a spectator's way into a match. Open
+ * `{url}?ticket={ticket}` as the game WebSocket (`MoonlightClient.spectate` does): no seat,
+ * the public view only.
+ */
+export interface WatchTicket {
+  room_id: string;
+  node_id: string;
+  url: string;
+  /** A seatless room ticket; it lives two minutes. */
+  ticket: string;
+}
+
 /** The starter decks the content ships with (any deck id the server knows is accepted). */
 export type StarterDeck = "dusk_starter" | "tide_starter" | "moonwell_starter";

@@ -3,12 +3,18 @@
 // selection), the event log, emotes, and at the end the outcome and the rating change. It
 // outlives the match screen (a visit to the gallery keeps the match and its log); the
 // screen subscribes to it and renders.
+//
+// The same controller watches someone else's match (`#/watch/<id>`): a spectator's
+// connection from the lobby's watch ticket (no seat, no hand, no legal actions; it reconnects
+// through `watch`), read-only, disposed with its screen.
 import type { App } from "../app.ts";
 import type { Catalogue } from "../catalogue.ts";
 import { errorText } from "../dom.ts";
+import { watchLink } from "../router.ts";
 import {
   ActionRejectedError,
   ConnectionClosedError,
+  MoonlightError,
   type ActionKind,
   type GameConnection,
   type GameEvent,
@@ -55,14 +61,28 @@ export class MatchController {
   /** When this client saw the current turn start (for the turn clock). */
   turnStartedAt: number | undefined;
   readonly names: Names;
+  /** Where anyone may watch this match (`#/watch/<id>`), once the lobby lists it as watchable. */
+  shareUrl: string | undefined;
 
   private readonly listeners = new Set<() => void>();
   private ratingBefore: number | undefined;
   private emoteTimers = new Map<number, ReturnType<typeof setTimeout>>();
   private disposed = false;
 
-  constructor(private readonly app: App) {
+  /**
+   * `watching`: the id of a match to watch as a spectator; without it, the controller plays
+   * the signed-in player's own match.
+   */
+  constructor(
+    private readonly app: App,
+    readonly watching?: string,
+  ) {
     this.names = new Names(app.catalogue, undefined);
+  }
+
+  /** Watching someone else's match: read-only, no seat. */
+  get spectating(): boolean {
+    return this.watching !== undefined;
   }
 
   get catalogue(): Catalogue {
@@ -95,8 +115,12 @@ export class MatchController {
     for (const listener of [...this.listeners]) listener();
   }
 
-  /** Asks the lobby where the player's match is, and joins it (a Hello: a Welcome comes back). */
+  /**
+   * Asks the lobby where the player's match is, and joins it (a Hello: a Welcome comes back);
+   * or, watching, asks the lobby for a spectator's ticket and opens it.
+   */
   async start(): Promise<void> {
+    if (this.watching !== undefined) return this.startWatching(this.watching);
     const client = this.app.session.client;
     this.phase = "loading";
     this.changed();
@@ -126,6 +150,52 @@ export class MatchController {
     this.phase = "playing";
     this.changed();
     game.connect().catch(() => undefined); // a final failure arrives as the "closed" event
+    void this.findShareUrl(status.match.room_id);
+  }
+
+  private async startWatching(matchId: string): Promise<void> {
+    const client = this.app.session.client;
+    this.phase = "loading";
+    this.changed();
+    let ticket;
+    try {
+      ticket = await client.watch(matchId);
+    } catch (error) {
+      if (this.disposed) return;
+      this.phase = "none";
+      this.notice = watchRefusal(error);
+      this.changed();
+      return;
+    }
+    if (this.disposed) return;
+    this.shareUrl = watchLink(matchId);
+    const game = client.spectate(ticket, { clientName: "moonlight-playground" });
+    this.game = game;
+    game.on("*", (event) => this.onEvent(event));
+    this.phase = "playing";
+    this.changed();
+    game.connect().catch(() => undefined);
+  }
+
+  /**
+   * The player's match may be watched (quick and practice matches, public rooms') if the
+   * lobby lists it live: then it has a link to share. (Asking for a watch ticket would tell
+   * too, but a private room's match answers 404, which the browser logs as an error.)
+   */
+  private async findShareUrl(roomId: string): Promise<void> {
+    for (let attempt = 0; attempt < 3 && !this.disposed; attempt++) {
+      try {
+        const live = await this.app.session.client.liveMatches(50);
+        if (this.disposed) return;
+        if (live.some((m) => m.match_id === roomId)) {
+          this.shareUrl = watchLink(roomId);
+          this.changed();
+        }
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
   }
 
   private onEvent(event: GameEvent): void {
@@ -135,11 +205,16 @@ export class MatchController {
       case "welcome":
         this.names.setPlayers(event.welcome.players, event.welcome.seat);
         this.reconnecting = false;
-        this.push({
-          kind: "joined",
-          text: event.resumed ? "Back in the match." : `Joined the match against ${this.opponentName()}.`,
-          side: "",
-        });
+        if (this.spectating) {
+          const players = event.welcome.players.map((p) => p.name).join(" vs ");
+          this.push({ kind: "joined", text: event.resumed ? "Back to the match." : `Watching ${players}.`, side: "" });
+        } else {
+          this.push({
+            kind: "joined",
+            text: event.resumed ? "Back in the match." : `Joined the match against ${this.opponentName()}.`,
+            side: "",
+          });
+        }
         break;
       case "update":
         for (const e of event.update.events) {
@@ -306,7 +381,7 @@ export class MatchController {
 
   private showEmote(seat: number, emote: string): void {
     this.emotes.set(seat, emote);
-    this.push({ kind: "emote", text: `${this.names.seat(seat)}: “${emoteText(emote)}”`, side: this.names.isMe(seat) ? "me" : "them" });
+    this.push({ kind: "emote", text: `${this.names.seat(seat)}: “${emoteText(emote)}”`, side: this.names.side(seat) });
     clearTimeout(this.emoteTimers.get(seat));
     this.emoteTimers.set(
       seat,
@@ -324,6 +399,7 @@ export class MatchController {
     this.outcome = outcome;
     this.phase = "over";
     this.selection = undefined;
+    if (this.spectating) return; // not the spectator's result: no rating to show
     if (this.match) markFinished(this.match.room_id);
     this.rating = "pending";
     void this.fetchRating();
@@ -367,6 +443,17 @@ export class MatchController {
     this.game?.close();
     this.listeners.clear();
   }
+}
+
+/** Why the lobby gave no spectator's ticket, for people. */
+function watchRefusal(error: unknown): string {
+  if (error instanceof MoonlightError && error.code === "unknown_match") {
+    return "This match cannot be watched: there is no such match, or it is a private room's (only its players see those).";
+  }
+  if (error instanceof MoonlightError && error.code === "match_over") {
+    return "This match is over: there is nothing left to watch.";
+  }
+  return `The match cannot be watched right now: ${errorText(error)}`;
 }
 
 export const EMOTES = ["greetings", "well_played", "thanks", "oops", "threaten"] as const;

@@ -13,7 +13,7 @@ export interface LogLine {
 
 export function describe(event: Event, names: Names): LogLine | undefined {
   const kind = event.kind;
-  const side = (seat: number): LogLine["side"] => (names.isMe(seat) ? "me" : "them");
+  const side = (seat: number): LogLine["side"] => names.side(seat);
   const line = (text: string, who: LogLine["side"] = ""): LogLine => ({ kind: kind.case ?? "unknown", text, side: who });
   switch (kind.case) {
     case "turnStarted": {
@@ -58,7 +58,7 @@ export function describe(event: Event, names: Names): LogLine | undefined {
     case "cardDrawn": {
       const { seat, card } = kind.value;
       if (names.isMe(seat)) return line(`You draw ${card ? names.card(card) : "a card"}.`, "me");
-      return line(`${names.seat(seat)} draws a card.`, "them");
+      return line(`${names.seat(seat)} draws a card.`, side(seat));
     }
     case "cardGenerated": {
       const { seat, card } = kind.value;

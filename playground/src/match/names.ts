@@ -8,6 +8,8 @@ export class Names {
   private units = new Map<number, { card: string; seat: number }>();
   private heroes = new Map<number, number>();
   private players = new Map<number, string>();
+  /** The seat shown at the bottom of the table: the player's own, or a spectator's first seat. */
+  private bottomSeat: number | undefined;
 
   constructor(
     private readonly catalogue: Catalogue,
@@ -17,6 +19,7 @@ export class Names {
   setPlayers(players: readonly Player[], mySeat: number | undefined): void {
     this.mySeat = mySeat;
     for (const player of players) this.players.set(player.seat, player.name);
+    this.bottomSeat = mySeat ?? Math.min(...players.map((p) => p.seat));
   }
 
   absorb(view: View | undefined): void {
@@ -34,6 +37,11 @@ export class Names {
 
   isMe(seat: number): boolean {
     return seat === this.mySeat;
+  }
+
+  /** The colour of a seat's doings: "me" for the bottom of the table, "them" for the top. */
+  side(seat: number): "me" | "them" {
+    return seat === (this.mySeat ?? this.bottomSeat) ? "me" : "them";
   }
 
   /** "You", or the player's name. */

@@ -1,17 +1,36 @@
 // The match screen: both heroes and boards, your hand, the turn, the event log, emotes,
 // concede, and the game-over panel. It renders the controller's state; every highlight and
 // every click comes from the server's legal actions (see match/legal.ts).
+//
+// The spectator's screen (`#/watch/<id>`) is the same screen read-only: both heroes and
+// boards with each player's name, hand counts (face-down cards), the events as they happen,
+// a "Spectating" badge, the end; no hand, no buttons to act.
 import type { App } from "../app.ts";
 import { h, replace } from "../dom.ts";
-import { currentMatch, EMOTES, emoteText, leaveMatch, type MatchController } from "../match/controller.ts";
+import { currentMatch, EMOTES, emoteText, leaveMatch, MatchController } from "../match/controller.ts";
 import { mulliganKey } from "../match/legal.ts";
 import { outcomeText, reasonText } from "../match/log.ts";
-import { navigate, type View } from "../router.ts";
-import type { SeatState, Unit } from "../sdk.ts";
+import { navigate, navigateHash, watchHash, type View } from "../router.ts";
+import type { Outcome, SeatState, Unit } from "../sdk.ts";
 import { cardFace, cardLabel } from "./card.ts";
 
+/** The player's own match (`#/play`). */
 export function matchView(app: App): View {
   const match = currentMatch(app);
+  return matchScreen(app, match, () => {
+    if (match.phase === "over") leaveMatch();
+  });
+}
+
+/** Watching someone else's match (`#/watch/<id>`): the connection lives as long as the screen. */
+export function spectateView(app: App, matchId: string): View {
+  const match = new MatchController(app, matchId);
+  void match.start();
+  return matchScreen(app, match, () => match.dispose());
+}
+
+function matchScreen(app: App, match: MatchController, onDispose: () => void): View {
+  const readOnly = match.spectating;
   const board = h("div", { class: "table" });
   const bar = h("div", { class: "match-bar" });
   const logList = h("ol", { class: "log-list", "data-test": "event-log" });
@@ -23,14 +42,20 @@ export function matchView(app: App): View {
   );
   const overlay = h("div", { class: "overlay-host" });
   const dialog = concedeDialog(match);
+  const share = h("p", { class: "share muted", "data-test": "share", hidden: true });
   const el = h(
     "section",
-    { class: "screen screen-match", "data-test": "screen-match" },
-    h("h1", { class: "sr-only" }, "Match"),
+    {
+      class: `screen screen-match${readOnly ? " spectating" : ""}`,
+      "data-test": readOnly ? "screen-spectate" : "screen-match",
+      "data-match": match.watching,
+    },
+    h("h1", { class: "sr-only" }, readOnly ? "Watching a match" : "Match"),
     bar,
     h("div", { class: "match-layout" }, board, log),
+    share,
     overlay,
-    dialog,
+    readOnly ? null : dialog,
   );
 
   let logged = 0;
@@ -41,9 +66,12 @@ export function matchView(app: App): View {
     el.dataset.phase = match.phase;
     el.dataset.busy = String(match.busy);
     el.dataset.myTurn = String(match.myTurn);
+    el.dataset.seq = match.game?.lastSeq !== undefined ? String(match.game.lastSeq) : "";
     renderBar(bar, app, match);
-    renderTable(board, match, dialog);
+    if (readOnly) renderSpectatorTable(board, match);
+    else renderTable(board, match, dialog);
     renderOverlay(overlay, match);
+    renderShare(share, match);
     // The log only grows: append what is new, keep the newest in sight.
     const total = match.logDropped + match.log.length;
     if (logged < match.logDropped) {
@@ -74,7 +102,7 @@ export function matchView(app: App): View {
       unsubscribe();
       clearInterval(tick);
       document.removeEventListener("keydown", onKey);
-      if (match.phase === "over") leaveMatch();
+      onDispose();
     },
   };
 }
@@ -82,6 +110,9 @@ export function matchView(app: App): View {
 function renderBar(bar: HTMLElement, app: App, match: MatchController): void {
   const view = match.view;
   const parts: (HTMLElement | string)[] = [];
+  if (match.spectating) {
+    parts.push(h("span", { class: "badge live", "data-test": "spectating" }, h("span", { class: "dot", "aria-hidden": "true" }), "Spectating"));
+  }
   if (view) {
     const opening = view.seats.some((s) => s.choosingOpeningHand);
     parts.push(h("span", { class: "turn", "data-test": "turn-number" }, opening ? "Opening hands" : `Turn ${view.turn}`));
@@ -100,7 +131,7 @@ function renderBar(bar: HTMLElement, app: App, match: MatchController): void {
       }
     }
   } else if (match.phase === "loading" || match.phase === "playing") {
-    parts.push(h("span", { class: "muted" }, "Connecting to your match…"));
+    parts.push(h("span", { class: "muted" }, match.spectating ? "Connecting to the match…" : "Connecting to your match…"));
   }
   if (match.reconnecting) {
     parts.push(h("span", { class: "badge warn", role: "status", "data-test": "reconnecting" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Reconnecting…"));
@@ -162,26 +193,76 @@ function renderTable(table: HTMLElement, match: MatchController, dialog: HTMLDia
     ),
   );
 
+  const mine = me ? place(match, me, "me") : undefined;
+  const theirs = them ? place(match, them, "them") : undefined;
   replace(
     table,
-    them ? heroPanel(match, them, false) : null,
-    them ? boardRow(match, them, false) : null,
+    theirs ? heroPanel(match, theirs) : null,
+    theirs ? boardRow(match, theirs) : null,
     notice(match, me),
-    me ? boardRow(match, me, true) : null,
-    me ? heroPanel(match, me, true) : null,
+    mine ? boardRow(match, mine) : null,
+    mine ? heroPanel(match, mine) : null,
     handRow(match, mulligan),
     controls,
   );
 }
 
-function heroPanel(match: MatchController, seat: SeatState, mine: boolean): HTMLElement {
+/** The spectator's table: the second seat on top, the first below; no hand, no controls. */
+function renderSpectatorTable(table: HTMLElement, match: MatchController): void {
+  const view = match.view;
+  if (match.phase === "none" || (match.phase === "closed" && !view)) {
+    replace(
+      table,
+      h(
+        "div",
+        { class: "panel", "data-test": "watch-unavailable" },
+        h("p", { role: "alert" }, match.notice ?? "This match cannot be watched."),
+        h("button", { type: "button", class: "primary", "data-test": "back-watch", onclick: () => navigate("watch") }, "Back to live matches"),
+      ),
+    );
+    return;
+  }
+  if (!view) {
+    replace(table, h("div", { class: "panel loading" }, h("span", { class: "spinner", "aria-hidden": "true" }), " Loading the match…"));
+    return;
+  }
+  const [bottom, top] = [...view.seats].sort((a, b) => a.seat - b.seat);
+  const upper = top ? place(match, top, "top") : undefined;
+  const lower = bottom ? place(match, bottom, "bottom") : undefined;
+  replace(
+    table,
+    upper ? heroPanel(match, upper) : null,
+    upper ? boardRow(match, upper) : null,
+    spectatorNotice(match),
+    lower ? boardRow(match, lower) : null,
+    lower ? heroPanel(match, lower) : null,
+  );
+}
+
+/** One seat where the screen shows it: its `data-test` suffix, its look, whose it is. */
+interface Place {
+  seat: SeatState;
+  /** `me` and `them` for a player; `top` and `bottom` for a spectator. */
+  key: "me" | "them" | "top" | "bottom";
+  /** The player's own seat (a spectator has none). */
+  mine: boolean;
+  /** "You", or the player's name. */
+  name: string;
+  look: "me" | "them";
+}
+
+function place(match: MatchController, seat: SeatState, key: Place["key"]): Place {
+  const mine = key === "me";
+  return { seat, key, mine, name: mine ? "You" : match.names.playerName(seat.seat), look: key === "me" || key === "bottom" ? "me" : "them" };
+}
+
+function heroPanel(match: MatchController, where: Place): HTMLElement {
+  const { seat, mine, name, key: side } = where;
   const targetable = match.targets.has(seat.hero);
-  const name = mine ? "You" : match.names.playerName(seat.seat);
   const emote = match.emotes.get(seat.seat);
-  const side = mine ? "me" : "them";
   return h(
     "div",
-    { class: `hero-row ${side}` },
+    { class: `hero-row ${where.look}`, "data-seat": seat.seat },
     h(
       "button",
       {
@@ -208,15 +289,27 @@ function heroPanel(match: MatchController, seat: SeatState, mine: boolean): HTML
       h("dd", { "data-test": `deck-count-${side}` }, String(seat.deckCount)),
       seat.fatigue > 0 ? [h("dt", {}, "Fatigue"), h("dd", {}, String(seat.fatigue))] : null,
     ),
+    match.spectating ? handBacks(where) : null,
     emote ? h("div", { class: "bubble", role: "status", "data-test": `emote-bubble-${side}` }, emoteText(emote)) : null,
   );
 }
 
-function boardRow(match: MatchController, seat: SeatState, mine: boolean): HTMLElement {
-  const side = mine ? "me" : "them";
+/** A spectator sees how many cards a player holds, never which: face-down cards. */
+function handBacks(where: Place): HTMLElement {
+  const count = where.seat.hand.length;
   return h(
     "ul",
-    { class: `board ${side}`, "data-test": `board-${side}`, "aria-label": mine ? "Your board" : "Opponent's board" },
+    { class: "hand-backs", "data-test": `hand-backs-${where.key}`, "data-count": count, "aria-label": `${where.name}'s hand: ${count} card${count === 1 ? "" : "s"}` },
+    Array.from({ length: count }, () => h("li", { class: "card-back", "aria-hidden": "true" })),
+  );
+}
+
+function boardRow(match: MatchController, where: Place): HTMLElement {
+  const { seat, mine, key: side } = where;
+  const label = mine ? "Your board" : match.spectating ? `${where.name}'s board` : "Opponent's board";
+  return h(
+    "ul",
+    { class: `board ${where.look}`, "data-test": `board-${side}`, "aria-label": label },
     seat.board.length === 0 ? h("li", { class: "empty muted" }, mine ? "Your board is empty" : "No units") : null,
     seat.board.map((unit) => h("li", {}, unitButton(match, unit, mine))),
   );
@@ -315,10 +408,54 @@ function notice(match: MatchController, me: SeatState | undefined): HTMLElement 
   );
 }
 
+function spectatorNotice(match: MatchController): HTMLElement {
+  const view = match.view!;
+  const choosing = view.seats.filter((s) => s.choosingOpeningHand).map((s) => match.names.playerName(s.seat));
+  let text: string;
+  if (match.outcome) text = outcomeText(match.outcome, match.names);
+  else if (choosing.length > 0) text = `Opening hands: waiting for ${choosing.join(" and ")}…`;
+  else text = `${match.names.playerName(view.activeSeat)} is playing…`;
+  const extra: HTMLElement[] = [];
+  if (match.phase === "closed" && match.watching !== undefined) {
+    const again = watchHash(match.watching);
+    extra.push(h("button", { type: "button", class: "small primary", "data-test": "rewatch", onclick: () => navigateHash(again) }, "Watch again"));
+  }
+  return h(
+    "div",
+    { class: "notice", "data-test": "notice" },
+    h("p", { role: "status" }, text),
+    match.notice ? h("p", { class: "warn-text", role: "alert", "data-test": "match-error" }, match.notice) : null,
+    extra,
+  );
+}
+
+/** "Share this match: <link>", once the lobby says anyone may watch it. */
+function renderShare(host: HTMLElement, match: MatchController): void {
+  const url = match.shareUrl;
+  if (!url || host.dataset.url === url) return;
+  host.dataset.url = url;
+  host.hidden = false;
+  replace(
+    host,
+    "Share this match: ",
+    h("a", { href: url, "data-test": "share-link" }, url),
+    " ",
+    h(
+      "button",
+      { type: "button", class: "small", "data-test": "share-copy", onclick: () => navigator.clipboard?.writeText(url).catch(() => undefined) },
+      "Copy link",
+    ),
+  );
+}
+
 function renderOverlay(host: HTMLElement, match: MatchController): void {
   const outcome = match.outcome;
   if (!outcome) {
     replace(host);
+    return;
+  }
+  if (match.spectating) {
+    renderSpectatorOverlay(host, match, outcome);
     return;
   }
   if (host.querySelector("[data-test=game-over]") && host.dataset.rating === ratingKey(match)) return;
@@ -349,6 +486,34 @@ function renderOverlay(host: HTMLElement, match: MatchController): void {
     ),
   );
   if (first) back.focus();
+}
+
+/** The end, for a spectator: who won, why; back to the live matches. */
+function renderSpectatorOverlay(host: HTMLElement, match: MatchController, outcome: Outcome): void {
+  if (host.querySelector("[data-test=game-over]")) return;
+  const title =
+    outcome.reason === "no_contest"
+      ? "No contest"
+      : outcome.winners.length === 0
+        ? "Draw"
+        : `${outcome.winners.map((seat) => match.names.playerName(seat)).join(" and ")} ${outcome.winners.length === 1 ? "wins" : "win"}`;
+  const back = h("button", { type: "button", class: "primary", "data-test": "back-watch", onclick: () => navigate("watch") }, "Back to live matches");
+  replace(
+    host,
+    h(
+      "div",
+      { class: "overlay", role: "dialog", "aria-modal": "false", "aria-labelledby": "game-over-title", "data-test": "game-over", "data-outcome": outcome.reason === "no_contest" ? "no_contest" : outcome.winners.length === 0 ? "draw" : "won" },
+      h(
+        "div",
+        { class: "panel game-over won" },
+        h("h2", { id: "game-over-title", "data-test": "game-over-title" }, title),
+        h("p", { "data-test": "game-over-reason" }, `The match is over: ${reasonText(outcome.reason)}.`),
+        h("p", { class: "muted" }, `${match.view?.turn ?? 0} turns played.`),
+        back,
+      ),
+    ),
+  );
+  back.focus();
 }
 
 function ratingKey(match: MatchController): string {

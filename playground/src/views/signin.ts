@@ -1,7 +1,7 @@
 // Sign in or create an account (name + password).
 import type { App } from "../app.ts";
 import { errorText, h } from "../dom.ts";
-import { navigate, type View } from "../router.ts";
+import { currentRoute, navigate, rerender, type View } from "../router.ts";
 
 export function signInView(app: App): View {
   const name = h("input", {
@@ -33,7 +33,9 @@ export function signInView(app: App): View {
     try {
       if (register) await app.session.signUp(name.value.trim(), password.value);
       else await app.session.signIn(name.value.trim(), password.value);
-      navigate("home");
+      // A shared link to watch a match (`#/watch/<id>`) opened signed out: now watch it.
+      if (currentRoute() === "watch") rerender();
+      else navigate("home");
     } catch (failure) {
       error.textContent = errorText(failure);
       error.hidden = false;
