@@ -29,6 +29,8 @@ use tokio::sync::{Notify, Semaphore, watch};
 
 pub use config::GameConfig;
 pub use connection::{ErrorCode, close};
+/// How a room is rebuilt from the store, public for the fuzz targets (`fuzz/`).
+pub use room::restore::{RestoreError, Restored, RoomSnapshot, rebuild};
 
 use crate::registry::Rooms;
 

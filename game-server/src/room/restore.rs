@@ -13,7 +13,7 @@ use crate::NodeContext;
 /// remember across a restore (each seat's last applied client sequence number, so a retry
 /// is not applied twice). Encoded with postcard after a format number, like the engine's.
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct RoomSnapshot {
+pub struct RoomSnapshot {
     format: u32,
     last_client_seq: Vec<u64>,
     /// [`Game::to_bytes`], which carries its own format and content version.
@@ -24,7 +24,7 @@ impl RoomSnapshot {
     /// The room snapshot format written now.
     const FORMAT: u32 = 1;
 
-    pub(crate) fn of(game: &Game, last_client_seq: &[u64]) -> Self {
+    pub fn of(game: &Game, last_client_seq: &[u64]) -> Self {
         Self {
             format: Self::FORMAT,
             last_client_seq: last_client_seq.to_vec(),
@@ -32,12 +32,12 @@ impl RoomSnapshot {
         }
     }
 
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Vec<u8> {
         // Plain data into a Vec: nothing can fail.
         postcard::to_stdvec(self).unwrap_or_else(|error| unreachable!("{error}"))
     }
 
-    fn decode(bytes: &[u8]) -> Result<Self, RestoreError> {
+    pub fn decode(bytes: &[u8]) -> Result<Self, RestoreError> {
         let snapshot: Self =
             postcard::from_bytes(bytes).map_err(|e| RestoreError::Snapshot(e.to_string()))?;
         if snapshot.format != Self::FORMAT {
@@ -95,7 +95,8 @@ async fn content_of(ctx: &NodeContext, version: &str) -> Result<Arc<Content>, Re
 }
 
 /// A restored game, its sequence number and each seat's last client sequence number.
-pub(crate) struct Restored {
+#[derive(Debug)]
+pub struct Restored {
     pub game: Game,
     pub seq: u64,
     pub last_client_seq: Vec<u64>,
@@ -105,9 +106,16 @@ pub(crate) async fn restore(
     ctx: &NodeContext,
     stored: &StoredRoom,
 ) -> Result<Restored, RestoreError> {
-    let record = &stored.record;
     // The match goes on with the content it started with, whatever is current now.
-    let content = &content_of(ctx, &record.content_version).await?;
+    let content = content_of(ctx, &stored.record.content_version).await?;
+    rebuild(&content, stored)
+}
+
+/// The room's game rebuilt on `content` from what the store kept: its snapshot (or its
+/// setup), then the inputs logged after it, replayed. What [`restore`] does once it has
+/// the content; public for the fuzz targets (`fuzz/`).
+pub fn rebuild(content: &Arc<Content>, stored: &StoredRoom) -> Result<Restored, RestoreError> {
+    let record = &stored.record;
     let seats = record.setup.seats.len();
     let (mut game, mut seq, mut last_client_seq) = match &stored.snapshot {
         Some((seq, bytes)) => {
