@@ -1,7 +1,8 @@
 //! Completing a service's OpenAPI document with what every one of its routes can answer,
 //! so the document says exactly what the server does: the standard refusals of each
 //! operation (a body that is not JSON, too big, of the wrong type; a missing token; a bad
-//! query string) and, in the error body's schema, the service's every error code.
+//! query string or path parameter) and, in the error body's schema, the service's every
+//! error code.
 
 use serde_json::{Map, Value, json};
 
@@ -44,10 +45,13 @@ fn add_standard_refusals(operation: &mut Value) {
         .get("security")
         .and_then(Value::as_array)
         .is_some_and(|s| !s.is_empty());
-    let queried = operation
-        .get("parameters")
-        .and_then(Value::as_array)
-        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let has_parameter_in = |place: &str| {
+        operation
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|ps| ps.iter().any(|p| p["in"] == place))
+    };
+    let (queried, pathed) = (has_parameter_in("query"), has_parameter_in("path"));
     let mut refusals: Vec<(&str, String)> = Vec::new();
     if has_body {
         refusals.push(("400", "`malformed_json`: the body is not JSON".into()));
@@ -65,6 +69,12 @@ fn add_standard_refusals(operation: &mut Value) {
         refusals.push((
             "400",
             "`bad_request`: a query parameter is malformed".into(),
+        ));
+    }
+    if pathed {
+        refusals.push((
+            "400",
+            "`bad_request`: a path parameter is malformed (not UTF-8)".into(),
         ));
     }
     if secured {

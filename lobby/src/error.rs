@@ -35,6 +35,8 @@ pub enum LobbyError {
     BadRequest(&'static str),
     #[error("bad query string: {0}")]
     BadQuery(String),
+    #[error("bad path: {0}")]
+    BadPath(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -51,10 +53,22 @@ impl From<axum::extract::rejection::QueryRejection> for LobbyError {
     }
 }
 
+impl From<axum::extract::rejection::PathRejection> for LobbyError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        Self::BadPath(rejection.body_text())
+    }
+}
+
 /// A query string; a malformed one is a clear 400 with the standard error body.
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(LobbyError))]
 pub struct ApiQuery<T>(pub T);
+
+/// Path parameters; a malformed one (not UTF-8 once decoded) is a clear 400 with the
+/// standard error body, not axum's plain text.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(LobbyError))]
+pub struct ApiPath<T>(pub T);
 
 impl LobbyError {
     /// Every code the lobby answers with (besides the standard ones every service has, in
@@ -93,7 +107,7 @@ impl LobbyError {
             Self::UnknownMatch => "unknown_match",
             Self::MatchOver => "match_over",
             Self::NoNodes => "no_nodes",
-            Self::BadRequest(_) | Self::BadQuery(_) => "bad_request",
+            Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => "bad_request",
             Self::Internal(_) => "internal",
         }
     }
@@ -109,7 +123,7 @@ impl IntoResponse for LobbyError {
             Self::UnknownDeck { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
-            Self::BadRequest(_) | Self::BadQuery(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => StatusCode::BAD_REQUEST,
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "lobby request failed");
                 return error_response(
@@ -145,6 +159,7 @@ mod tests {
             LobbyError::NoNodes,
             LobbyError::BadRequest("x"),
             LobbyError::BadQuery("x".into()),
+            LobbyError::BadPath("x".into()),
             LobbyError::Internal(anyhow::anyhow!("x")),
         ];
         for error in &errors {

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Json,
-    extract::{FromRef, Path, State},
+    extract::{FromRef, State},
     http::StatusCode,
     response::IntoResponse,
 };
@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     catalogue::{self, Catalogue},
-    error::{ApiQuery, LobbyError},
+    error::{ApiPath, ApiQuery, LobbyError},
     lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status, WatchTicket},
     records::{Leaderboard, MatchRecord, Profile},
     store::LiveMatch,
@@ -111,9 +111,31 @@ async fn cancel(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct WaitQuery {
-    /// Seconds to wait for a match before answering (default 0; more than 30 waits 30).
-    #[param(minimum = 0)]
+    /// Seconds to wait for a match before answering (default 0; more than 30 waits 30,
+    /// however many digits).
+    #[serde(default, deserialize_with = "whole_seconds")]
+    #[param(schema_with = whole_seconds_schema)]
     pub wait: Option<u64>,
+}
+
+/// Any whole number of seconds, however large: past `u64` it is as good as 30 (the longest
+/// wait), so it saturates rather than being refused.
+fn whole_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(serde::de::Error::custom(
+            "`wait` must be a whole number of seconds",
+        ));
+    }
+    Ok(Some(text.parse().unwrap_or(u64::MAX)))
+}
+
+/// What [`whole_seconds`] takes: an integer from 0, with no upper bound (no `int64`).
+fn whole_seconds_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::Integer)
+        .minimum(Some(0))
+        .build()
 }
 
 /// What you are doing. In a match, it carries a fresh ticket to the node running it (on a
@@ -333,7 +355,7 @@ async fn history(
 async fn match_record(
     State(lobby): State<Arc<Lobby>>,
     _caller: Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MatchRecord>, LobbyError> {
     lobby
         .records
@@ -393,7 +415,7 @@ async fn live(
 async fn watch(
     State(lobby): State<Arc<Lobby>>,
     caller: Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<WatchTicket>, LobbyError> {
     Ok(Json(lobby.watch(&player(&caller), &id).await?))
 }

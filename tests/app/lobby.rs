@@ -18,6 +18,7 @@ db_tests!(
     cancel_and_enqueue_again,
     one_queue_or_room_at_a_time,
     bad_requests_change_nothing,
+    a_long_poll_takes_any_whole_number_of_seconds,
     settling_races_settle_each_match_once,
     play_again_the_moment_the_match_is_recorded,
     a_round_starts_its_matches_together_and_skips_a_broken_pair,
@@ -313,6 +314,18 @@ async fn bad_requests_change_nothing(kind: DbKind) {
         ),
         (
             reqwest::Method::GET,
+            "/v1/lobby/status?wait=-1",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            reqwest::Method::GET,
+            "/v1/lobby/status?wait=1.5",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            reqwest::Method::GET,
             "/v1/lobby/me/matches?limit=0",
             None,
             StatusCode::BAD_REQUEST,
@@ -334,6 +347,19 @@ async fn bad_requests_change_nothing(kind: DbKind) {
             "/v1/lobby/matches/nope",
             None,
             StatusCode::NOT_FOUND,
+        ),
+        // An id that is not UTF-8 once decoded: the standard JSON error, not axum's text.
+        (
+            reqwest::Method::GET,
+            "/v1/lobby/matches/%FF",
+            None,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            reqwest::Method::POST,
+            "/v1/lobby/matches/%C0%80/watch",
+            None,
+            StatusCode::BAD_REQUEST,
         ),
     ];
     for (method, path, body, expected) in cases {
@@ -380,6 +406,61 @@ async fn bad_requests_change_nothing(kind: DbKind) {
         );
     }
     assert!(document["components"]["schemas"]["Status"].is_object());
+    // ... with every refusal, those of a malformed path parameter too.
+    for (path, method) in [
+        ("/v1/lobby/matches/{id}", "get"),
+        ("/v1/lobby/matches/{id}/watch", "post"),
+    ] {
+        let refusal = &document["paths"][path][method]["responses"]["400"];
+        assert!(
+            refusal["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("`bad_request`")),
+            "{method} {path}: {refusal}"
+        );
+    }
+}
+
+/// `wait` is any whole number of seconds, as the document says (an integer from 0, no
+/// `int64` bound): past `u64` it is as good as the longest wait, not a refusal (the API
+/// fuzzing found 2^63 accepted although the document said `int64`).
+async fn a_long_poll_takes_any_whole_number_of_seconds(kind: DbKind) {
+    let stack = Stack::stack(kind, fast_lobby, |_| {}).await;
+    let luna = stack.player("luna").await;
+    let (status, _) = luna
+        .post("/v1/lobby/practice", json!({"deck": "dusk_starter"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // In a match, a long-poll answers at once, whatever its length.
+    for wait in [
+        "0",
+        "30",
+        "9223372036854775808",
+        "99999999999999999999999999",
+    ] {
+        let (status, answer) = luna.get(&format!("/v1/lobby/status?wait={wait}")).await;
+        assert_eq!(status, StatusCode::OK, "wait={wait}: {answer}");
+        assert_eq!(answer["state"], "in_match", "wait={wait}");
+    }
+    let document: serde_json::Value = stack
+        .client
+        .get(format!("{}/openapi.json", stack.lobby_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parameters = &document["paths"]["/v1/lobby/status"]["get"]["parameters"];
+    let wait = parameters
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "wait"))
+        .expect("`wait` is documented");
+    assert_eq!(
+        wait["schema"],
+        json!({"type": "integer", "minimum": 0}),
+        "{wait}"
+    );
 }
 
 /// Runs `n` copies of a request at once.
