@@ -6,8 +6,9 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use moonlight_auth::{AccessExtra, TokenType};
+use moonlight_client::policy::as_action;
 use moonlight_engine::{Action, Game, Input, Seat, choose_action};
-use moonlight_game_server::RoomSnapshot;
+use moonlight_game_server::{RoomSnapshot, wire};
 use moonlight_proto::v1::{self as pb, client_frame};
 use moonlight_rooms::{LogEntry, PlayerRecord, RoomRecord, ticket::TicketExtra};
 use prost::Message as _;
@@ -72,30 +73,16 @@ fn resume(version: i32, last_seq: u64) -> Vec<u8> {
     }))
 }
 
-/// The frame a client sends for `action`.
+/// The frame a client sends for `action`: the wire form the node lists it in
+/// (`wire::legal_action`), sent as a client does (`policy::as_action`).
 fn action_frame(action: &Action, client_seq: u64) -> Vec<u8> {
-    use pb::action::Kind;
-    let kind = match action {
-        Action::PlayCard { card, target } => Kind::PlayCard(pb::PlayCard {
-            card: card.0,
-            target: target.map(|t| t.0),
-        }),
-        Action::Attack { attacker, target } => Kind::Attack(pb::Attack {
-            attacker: attacker.0,
-            target: target.0,
-        }),
-        Action::EndTurn => Kind::EndTurn(pb::EndTurn {}),
-        Action::Mulligan { replace } => Kind::Mulligan(pb::Mulligan {
-            replace: replace.iter().map(|h| h.0).collect(),
-        }),
-        Action::Concede => {
-            return frame(client_frame::Body::Concede(pb::Concede { client_seq }));
-        }
-    };
-    frame(client_frame::Body::Action(pb::Action {
-        client_seq,
-        kind: Some(kind),
-    }))
+    match as_action(&wire::legal_action(action)) {
+        Some(kind) => frame(client_frame::Body::Action(pb::Action {
+            client_seq,
+            kind: Some(kind),
+        })),
+        None => frame(client_frame::Body::Concede(pb::Concede { client_seq })),
+    }
 }
 
 fn first_frame(seeds: &mut Vec<Seed>) {
