@@ -19,6 +19,7 @@ use std::{
     future::IntoFuture,
     io,
     num::NonZeroU32,
+    path::{Path, PathBuf},
     sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::Duration,
 };
@@ -114,7 +115,6 @@ pub(crate) struct Node {
     rooms: u64,
     /// A node that only ever answers plain requests (see [`Node::get`]).
     http: Option<axum::Router>,
-    _dir: tempfile::TempDir,
 }
 
 /// The shared node, one input at a time.
@@ -131,16 +131,9 @@ impl Node {
             .enable_all()
             .build()
             .expect("a runtime");
-        // A file (the store has a connection of its own besides the pool), in memory.
-        let shm = std::path::Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            tempfile::tempdir_in(shm)
-        } else {
-            tempfile::tempdir()
-        }
-        .expect("a temporary directory");
+        let dir = database_dir();
         let content = Arc::new(ContentStore::open(&shipped::content_dir()).expect("content"));
-        let url = Database::sqlite_rooms_url_in(dir.path());
+        let url = Database::sqlite_rooms_url_in(&dir);
         let (db, store) = runtime.block_on(async {
             let db = Database::connect(&url).await.expect("the room database");
             let store = SqlStore::open(&db).await.expect("the room store");
@@ -153,7 +146,6 @@ impl Node {
             db,
             rooms: 0,
             http: None,
-            _dir: dir,
         }
     }
 
@@ -439,4 +431,34 @@ fn ping(nonce: u64) -> Vec<u8> {
         body: Some(client_frame::Body::Ping(pb::Ping { nonce })),
     }
     .encode_to_vec()
+}
+
+/// Where the node's SQLite files live: a file (the store has a connection of its own besides
+/// the pool), in memory where there is `/dev/shm`. The node is a static that is never dropped
+/// (libFuzzer ends with `exit`), so the directory is named by the process id and the ones
+/// of processes that are gone are removed here instead.
+fn database_dir() -> PathBuf {
+    const PREFIX: &str = "moonlight-fuzz-node-";
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    if let Ok(entries) = std::fs::read_dir(&base) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+                continue;
+            };
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    let dir = base.join(format!("{PREFIX}{}", std::process::id()));
+    // A directory left by an earlier process with this id: nothing of it is wanted.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a directory for the node's database");
+    dir
 }
