@@ -381,7 +381,7 @@ impl Lobby {
             },
         ];
         if self
-            .start_match(MatchKind::Private, seats, Some(room.id), room.public)
+            .start_match(MatchKind::Private, seats, Some(room.id), room.public, None)
             .await?
             .is_none()
         {
@@ -402,15 +402,26 @@ impl Lobby {
     }
 
     /// A match against a practice bot, now; a queued player leaves the queue for it.
-    pub async fn practice(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
+    /// A match against the practice bot, now: with `bot_deck` and `seed` chosen (a
+    /// designer's playtest) or drawn at random.
+    pub async fn practice(
+        &self,
+        player: &Player,
+        deck: &str,
+        bot_deck: Option<&str>,
+        seed: Option<u64>,
+    ) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
+        if let Some(bot_deck) = bot_deck {
+            self.check_deck(bot_deck)?;
+        }
         self.settle_finished_match(player).await?;
         let from = match self.store.presence(&player.id).await? {
             None => None,
             Some(p) if p.state == State::Queued => Some((State::Queued, p.ref_id)),
             Some(_) => return Err(LobbyError::Busy),
         };
-        let bot_deck = self.bot_deck();
+        let bot_deck = bot_deck.map_or_else(|| self.bot_deck(), str::to_owned);
         let seats = vec![
             SeatPlan {
                 player: PlayerRecord::human(&player.id, &player.name),
@@ -424,7 +435,7 @@ impl Lobby {
             },
         ];
         if self
-            .start_match(MatchKind::Practice, seats, None, true)
+            .start_match(MatchKind::Practice, seats, None, true, seed)
             .await?
             .is_none()
         {
@@ -482,7 +493,7 @@ impl Lobby {
                 tracing::warn!("players are waiting but no game server has room");
                 break;
             };
-            match self.plan(MatchKind::Quick, seats, None, true, node) {
+            match self.plan(MatchKind::Quick, seats, None, true, None, node) {
                 // Counted on its node now, so the next pick sees it (a match that then
                 // loses a race stays counted until the node's next heartbeat).
                 Ok(match_) => {
@@ -526,9 +537,10 @@ impl Lobby {
         seats: Vec<SeatPlan>,
         closes_room: Option<String>,
         watchable: bool,
+        seed: Option<u64>,
     ) -> Result<Option<String>, LobbyError> {
         let node = self.pick_node(&self.live_nodes().await?)?;
-        let match_ = self.plan(kind, seats, closes_room, watchable, node)?;
+        let match_ = self.plan(kind, seats, closes_room, watchable, seed, node)?;
         // The room exists before anyone holds a ticket to it. If the players are gone by
         // the time the match would start (another lobby matched them), the room is left
         // unused: a small record nobody has a ticket for.
@@ -546,13 +558,14 @@ impl Lobby {
     }
 
     /// A match's room (seed, decks, content version) and its record for the lobby, on
-    /// `node`.
+    /// `node`; the seed is drawn at random unless given.
     fn plan(
         &self,
         kind: MatchKind,
         seats: Vec<SeatPlan>,
         closes_room: Option<String>,
         watchable: bool,
+        seed: Option<u64>,
         node: NodeInfo,
     ) -> Result<PlannedMatch, LobbyError> {
         let match_id = uuid::Uuid::new_v4().to_string();
@@ -565,7 +578,7 @@ impl Lobby {
                 .iter()
                 .map(|s| (s.player.clone(), s.deck.as_str()))
                 .collect(),
-            rand::rng().random(),
+            seed.unwrap_or_else(|| rand::rng().random()),
             unix_now(),
             join_by_ms,
         )

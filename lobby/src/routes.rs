@@ -261,20 +261,57 @@ async fn leave_room(
     Ok(Json(lobby.leave_room(&player(&caller)).await?))
 }
 
-/// Starts a match against a practice bot now (leaving the queue if you were in it).
-#[utoipa::path(post, path = "/practice", tag = "lobby", request_body = DeckChoice,
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PracticeChoice {
+    /// Your deck: any deck id of the content (`GET /v1/content`), e.g. `dusk_starter`.
+    #[schema(min_length = 1)]
+    pub deck: String,
+    /// The bot's deck, any deck id of the content (a playtest); absent: a random one.
+    #[schema(min_length = 1)]
+    pub bot_deck: Option<String>,
+    /// The match's seed, which fixes every shuffle and draw: the same seed, decks and
+    /// choices play the same match again (a playtest); absent: a random one.
+    #[serde(default, deserialize_with = "seed")]
+    #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
+    pub seed: Option<u64>,
+}
+
+/// A seed a JSON number carries exactly everywhere (at most JavaScript's
+/// `Number.MAX_SAFE_INTEGER`): a seed shown to a designer is the seed that was played.
+fn seed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    const MAX_SEED: u64 = (1 << 53) - 1;
+    match Option::<u64>::deserialize(deserializer)? {
+        Some(seed) if seed > MAX_SEED => Err(serde::de::Error::custom(
+            "seed: at most 2^53 - 1 (9007199254740991)",
+        )),
+        seed => Ok(seed),
+    }
+}
+
+/// Starts a match against a practice bot now (leaving the queue if you were in it); a
+/// designer's playtest picks the bot's deck and the seed too.
+#[utoipa::path(post, path = "/practice", tag = "lobby", request_body = PracticeChoice,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "The match is ready", body = Status),
         (status = 409, description = "In a room or a match", body = ErrorBody),
-        (status = 422, description = "Unknown deck", body = ErrorBody),
+        (status = 422, description = "Unknown deck (yours or the bot's), or a body that is \
+            not a `PracticeChoice` (a seed above 2^53 - 1 included)", body = ErrorBody),
     ))]
 async fn practice(
     State(lobby): State<Arc<Lobby>>,
     caller: Authenticated,
-    ApiJson(body): ApiJson<DeckChoice>,
+    ApiJson(body): ApiJson<PracticeChoice>,
 ) -> Result<impl IntoResponse, LobbyError> {
-    let status = lobby.practice(&player(&caller), &body.deck).await?;
+    let status = lobby
+        .practice(
+            &player(&caller),
+            &body.deck,
+            body.bot_deck.as_deref(),
+            body.seed,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(status)))
 }
 

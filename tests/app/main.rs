@@ -11,6 +11,7 @@ mod lobby;
 mod matches;
 mod nobody_stuck;
 mod playground;
+mod playtest;
 mod protocol;
 mod spectate;
 mod stuck_property;

@@ -9,6 +9,7 @@ import type {
   MatchRecord,
   MatchTicket,
   Profile,
+  Playtest,
   PublicRoom,
   Tokens,
   WatchTicket,
@@ -208,9 +209,14 @@ export class MoonlightClient {
     return answer.rooms;
   }
 
-  /** A match against the practice bot, now (`in_match`). */
-  practice(deck: string, options?: RequestOptions): Promise<LobbyStatus> {
-    return this.lobby("POST", "/practice", { ...options, body: { deck } });
+  /**
+   * A match against the practice bot, now (`in_match`). A designer's playtest picks the
+   * bot's deck and the seed too (`playtest`); the same seed and decks deal the same match.
+   * `422 unknown_deck` names the decks there are.
+   */
+  practice(deck: string, options?: RequestOptions & { playtest?: Playtest }): Promise<LobbyStatus> {
+    const body = { deck, bot_deck: options?.playtest?.botDeck, seed: options?.playtest?.seed };
+    return this.lobby("POST", "/practice", { ...options, body });
   }
 
   /** Your rating and record. */

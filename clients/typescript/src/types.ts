@@ -147,3 +147,11 @@ export interface WatchTicket {
 
 /** The starter decks the content ships with (any deck id the server knows is accepted). */
 export type StarterDeck = "dusk_starter" | "tide_starter" | "moonwell_starter";
+
+/** A designer's playtest: the bot's deck and the seed of a practice match (each optional). */
+export interface Playtest {
+  /** Any deck id of the content (`GET /v1/content`); absent: a random deck. */
+  botDeck?: string;
+  /** Fixes every shuffle and draw (0 to 2^53 - 1); absent: a random seed. */
+  seed?: number;
+}

@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { MoonlightError } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
-import { player } from "./helpers.js";
+import { player, TestSocket, within } from "./helpers.js";
 
 let server: Server;
 before(async () => {
@@ -74,6 +74,26 @@ test("a practice match comes with a ticket; status long-polls", { timeout: 30_00
   assert.equal(again.match!.room_id, match.room_id);
   assert.ok(await p.ticketProvider(match.room_id)({ roomId: match.room_id, closeCode: 1006, reason: "" }));
   assert.equal(await p.ticketProvider("another-room")({ roomId: "another-room", closeCode: 1006, reason: "" }), null);
+});
+
+test("a playtest picks the bot's deck and the seed: the same seed deals the same hand", { timeout: 30_000 }, async () => {
+  const hands: string[][] = [];
+  for (const name of ["ada", "bea"]) {
+    const p = await player(server, name);
+    const status = await p.practice("dusk_starter", { playtest: { botDeck: "moonwell_starter", seed: 2_026 } });
+    const game = p.game(status.match!, { WebSocket: TestSocket });
+    const welcome = await within(15_000, game.connect(), "welcome");
+    assert.equal(welcome.players[1]?.name, "Practice bot");
+    hands.push(welcome.view!.hand.map((card) => card.card));
+    game.close();
+  }
+  assert.ok(hands[0]!.length > 0);
+  assert.deepEqual(hands[0], hands[1]);
+
+  const p = await player(server, "eve");
+  await refused(p.practice("dusk_starter", { playtest: { botDeck: "no_such_deck" } }), 422, "unknown_deck");
+  await refused(p.practice("dusk_starter", { playtest: { seed: 2 ** 53 } }), 422, "invalid_body");
+  assert.equal((await p.status()).state, "idle", "nothing changed");
 });
 
 test("profile, history, match records and the leaderboard", { timeout: 30_000 }, async () => {

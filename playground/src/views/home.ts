@@ -40,7 +40,44 @@ export function homeView(app: App): View {
   const statusBox = h("div", { class: "status", "aria-live": "polite", "data-test": "lobby-status" });
 
   const quick = button("Quick match", "quick-match", () => lobbyCall(() => client.enqueue(deckSelect.value)), "primary");
-  const practice = button("Practice vs bot", "practice", () => lobbyCall(() => client.practice(deckSelect.value)));
+  // A designer's playtest: the bot's deck and the seed (the same seed deals the same match).
+  const botDeckSelect = h(
+    "select",
+    { id: "bot-deck", "data-test": "bot-deck-select" },
+    h("option", { value: "" }, "Random"),
+    decks.map((deck) => h("option", { value: deck.id }, `${deck.name} (${humanize(deck.faction)})`)),
+  );
+  const seedInput = h("input", {
+    id: "seed",
+    type: "number",
+    min: "0",
+    max: String(Number.MAX_SAFE_INTEGER),
+    step: "1",
+    inputmode: "numeric",
+    placeholder: "Random",
+    "data-test": "seed-input",
+  });
+  seedInput.addEventListener("input", () => showError(undefined));
+  const practice = button("Practice vs bot", "practice", () => {
+    const seed = seedInput.value.trim();
+    if (seed !== "" && !Number.isSafeInteger(Number(seed))) {
+      showError("The seed is a whole number from 0 to 9007199254740991.");
+      seedInput.focus();
+      return;
+    }
+    const playtest = { botDeck: botDeckSelect.value || undefined, seed: seed === "" ? undefined : Number(seed) };
+    return lobbyCall(() => client.practice(deckSelect.value, { playtest }));
+  });
+  const playtestOptions = h(
+    "details",
+    { class: "playtest", "data-test": "playtest" },
+    h("summary", {}, "Playtest options"),
+    h("label", { for: "bot-deck" }, "Bot's deck"),
+    botDeckSelect,
+    h("label", { for: "seed" }, "Seed"),
+    seedInput,
+    h("p", { class: "muted" }, "The same seed and decks deal the same match."),
+  );
   const openRoom = button("Create private room", "room-create", () => lobbyCall(() => client.openRoom(deckSelect.value)));
   const codeInput = h("input", {
     id: "room-code-input",
@@ -81,7 +118,7 @@ export function homeView(app: App): View {
       "div",
       { class: "grid-actions" },
       h("div", { class: "panel" }, h("h2", {}, "Quick match"), h("p", { class: "muted" }, "Meet a player of your rating. Rated."), quick),
-      h("div", { class: "panel" }, h("h2", {}, "Practice"), h("p", { class: "muted" }, "Play the bot, right now. Unrated."), practice),
+      h("div", { class: "panel" }, h("h2", {}, "Practice"), h("p", { class: "muted" }, "Play the bot, right now. Unrated."), practice, playtestOptions),
       h(
         "div",
         { class: "panel" },
