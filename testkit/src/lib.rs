@@ -10,6 +10,7 @@
 //! - [`game_client`]: a real WebSocket game client that speaks the protobuf protocol.
 //! - [`process`]: the `moonlight` binary as a child process, with its announced listeners.
 //! - [`init_logs`]: test logs, only when `TEST_LOG` is set.
+//! - [`copy_dir`]: a copy of a directory (the content, for a test that edits it).
 //!
 //! Private servers are never the machine's own: each test process starts its own in a
 //! temporary directory and a watchdog tears it down when the process exits, however it
@@ -120,4 +121,18 @@ pub fn free_port() -> u16 {
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .expect("binding an ephemeral port")
+}
+
+/// Copies the directory `from` into `to` (which exists), recursively.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(from).expect("a directory to copy") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("a directory");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("a copied file");
+        }
+    }
 }

@@ -2,11 +2,12 @@
 
 use std::path::Path;
 
-use crate::support::{Role, copy_dir, start};
-use moonlight_testkit::{DbKind, TestDatabase};
+use moonlight_testkit::{DbKind, TestDatabase, copy_dir};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::process::Command;
+
+use crate::support::{Role, start};
 
 #[tokio::test]
 async fn runs_on_embedded_defaults_and_keeps_its_keys_and_data() {

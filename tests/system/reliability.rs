@@ -5,7 +5,7 @@
 use std::{path::Path, time::Instant};
 
 use moonlight_testkit::{
-    DbKind, TestDatabase,
+    DbKind, TestDatabase, copy_dir,
     game_client::Duel,
     lobby_client::{LobbyPlayer, seat_urls},
 };
@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tokio::process::Command;
 
-use crate::support::{Role, copy_dir, start, start_with_content};
+use crate::support::{Role, start, start_with_content};
 
 const OPEN_LIMITS: [&str; 4] = [
     "--auth-rate-per-minute",
