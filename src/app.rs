@@ -403,7 +403,9 @@ fn reload_content_on_sighup(content: Arc<ContentStore>, stop: CancellationToken)
                         tracing::info!(%version, "content reloaded for new matches")
                     }
                     Ok(None) => tracing::info!("content unchanged"),
-                    Err(report) => tracing::error!("content reload refused:\n{report}"),
+                    Err(refused) => {
+                        tracing::error!("content reload refused:\n{}", refused.report)
+                    }
                 }
             }
         });

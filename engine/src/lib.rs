@@ -18,8 +18,8 @@ pub mod snapshot;
 pub use ai::choose_action;
 pub use content::schema::{self, Keyword, json_schema};
 pub use content::{
-    CheckReport, Content, ContentStore, DeckError, Diagnostic, Severity, SourceFile, check_dir,
-    check_sources,
+    CheckReport, Content, ContentStore, DeckError, Diagnostic, RefusedReload, Severity, SourceFile,
+    check_dir, check_sources,
 };
 pub use ids::{CardId, EntityId, Keywords, Seat};
 pub use rules::actions::{Action, Input, Rejection};

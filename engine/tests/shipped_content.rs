@@ -55,7 +55,10 @@ fn store_reload_keeps_old_content_for_running_matches() {
     copy_dir(&content_dir(), &dir);
     let store = moonlight_engine::ContentStore::open(&dir).expect("open");
     let before = store.current();
-    assert_eq!(store.reload(), Ok(None), "unchanged files: same version");
+    assert!(
+        matches!(store.reload(), Ok(None)),
+        "unchanged files: same version"
+    );
     let rules = dir.join("rules.toml");
     let text = std::fs::read_to_string(&rules).unwrap_or_default();
     std::fs::write(&rules, text.replace("hero_health = 30", "hero_health = 25")).expect("edit");
@@ -81,12 +84,28 @@ fn store_reload_keeps_old_content_for_running_matches() {
         25
     );
     assert!(store.version("no-such-version").is_none());
+    assert!(store.refused().is_none());
+    let good = std::fs::read_to_string(&rules).expect("rules");
     std::fs::write(&rules, "[rules]\nhero_health = \"lots\"\n").expect("break");
-    assert!(store.reload().is_err());
+    let refused = store.reload().expect_err("broken content is refused");
     assert_eq!(
         store.current().rules().hero_health,
         25,
         "bad content is not picked up"
+    );
+    // The refusal stays for designers to read (file:line:col), until a reload succeeds.
+    let kept = store.refused().expect("the refusal is kept");
+    assert!(std::sync::Arc::ptr_eq(&refused, &kept));
+    let first = &kept.report.errors[0];
+    assert!(
+        first.file.ends_with("rules.toml") && first.line == 2,
+        "{first}"
+    );
+    std::fs::write(&rules, good).expect("mend");
+    assert!(matches!(store.reload(), Ok(None)));
+    assert!(
+        store.refused().is_none(),
+        "a good reload clears the refusal"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

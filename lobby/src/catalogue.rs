@@ -1,18 +1,23 @@
 //! `GET /v1/content`: the card catalogue of the content new matches use, for clients to
 //! render cards, decks and rules. Public, and cheap to ask again: the body is built once
 //! per content version, and its `ETag` is the version, so a client that has it gets 304.
+//! `GET /v1/content/status`: the version in use and, when the last reload was refused, the
+//! checker's messages, for designers who just edited the files.
 
-use std::sync::Arc;
+use std::{path::Path, sync::Arc};
 
+use axum::Json;
 use axum::{
     body::Bytes,
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use moonlight_engine::{ContentStore, content::catalogue::catalogue_schemas};
+use moonlight_engine::{ContentStore, Diagnostic, content::catalogue::catalogue_schemas};
 use parking_lot::Mutex;
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::error::LobbyError;
 
@@ -88,6 +93,89 @@ pub(crate) async fn catalogue(
         HeaderValue::from_static("application/json"),
     );
     Ok((cache, [json], built.body).into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ContentStatus {
+    /// The content version new matches use (the catalogue's `ETag`).
+    version: String,
+    /// The last reload (`SIGHUP`), when the checker refused it: the version above stayed
+    /// in use. `null` when the last reload succeeded (or none was asked for).
+    refused: Option<RefusedReload>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RefusedReload {
+    /// When, in Unix seconds.
+    at: i64,
+    /// What makes the files unusable, in file order.
+    errors: Vec<ContentDiagnostic>,
+    /// Suspicious things that would not have stopped the reload.
+    warnings: Vec<ContentDiagnostic>,
+}
+
+/// One message of the content checker, located in a file: `file:line:col: message`.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ContentDiagnostic {
+    /// The file, in the content directory (e.g. `cards/dusk.toml`).
+    file: String,
+    /// 1-based.
+    line: usize,
+    /// 1-based, in characters.
+    col: usize,
+    message: String,
+    /// How to fix it (a did-you-mean, the valid names), when the checker knows.
+    hint: Option<String>,
+}
+
+impl ContentDiagnostic {
+    /// `d`, its file named from the content directory `dir` (the server's own paths are
+    /// nobody else's business).
+    fn new(d: &Diagnostic, dir: &Path) -> Self {
+        let file = Path::new(&d.file)
+            .strip_prefix(dir)
+            .map_or_else(|_| d.file.clone(), |file| file.display().to_string());
+        Self {
+            file,
+            line: d.line,
+            col: d.col,
+            message: d.message.clone(),
+            hint: d.hint.clone(),
+        }
+    }
+}
+
+fn located(diagnostics: &[Diagnostic], dir: &Path) -> Vec<ContentDiagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| ContentDiagnostic::new(d, dir))
+        .collect()
+}
+
+/// The content version new matches use and, if the last reload was refused, why: the
+/// checker's messages with their `file:line:col`. Not cached.
+#[utoipa::path(get, path = "/v1/content/status", tag = "content",
+    responses((status = 200, description = "The content in use", body = ContentStatus)))]
+pub(crate) async fn status(State(catalogue): State<Arc<Catalogue>>) -> impl IntoResponse {
+    let content = &catalogue.content;
+    let refused = content.refused().map(|refused| RefusedReload {
+        at: refused
+            .at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| {
+                i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+            }),
+        errors: located(&refused.report.errors, content.dir()),
+        warnings: located(&refused.report.warnings, content.dir()),
+    });
+    let status = ContentStatus {
+        version: content.current().version().to_owned(),
+        refused,
+    };
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(status),
+    )
 }
 
 /// Whether `If-None-Match` names `version` (or is `*`), weak or strong, in a list or alone.

@@ -46,6 +46,7 @@ pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
         .routes(routes!(leaderboard));
     OpenApiRouter::new()
         .routes(routes!(catalogue::catalogue))
+        .routes(routes!(catalogue::status))
         .nest("/v1/lobby", api)
         .with_state(state)
         // Referenced by the status body but not by a handler directly.

@@ -101,3 +101,25 @@ export async function loadCatalogue(lobbyUrl: string): Promise<Catalogue> {
   }
   return new Catalogue(body);
 }
+
+/** One message of the content checker: `file:line:col: message`. */
+export interface ContentDiagnostic {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  hint?: string | null;
+}
+
+/** `GET /v1/content/status`: the version in use, and why the last reload was refused. */
+export interface ContentStatus {
+  version: string;
+  refused: { at: number; errors: ContentDiagnostic[]; warnings: ContentDiagnostic[] } | null;
+}
+
+export async function loadContentStatus(lobbyUrl: string, signal?: AbortSignal): Promise<ContentStatus> {
+  const url = `${lobbyUrl.replace(/\/+$/, "")}/v1/content/status`;
+  const response = await fetch(url, { headers: { accept: "application/json" }, signal });
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return (await response.json()) as ContentStatus;
+}

@@ -1,8 +1,11 @@
 // The gallery shows every card of the catalogue (tokens included) and every deck, filters by
 // faction and kind, needs no sign-in, and fits a phone's screen.
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { launchBrowser, newPlayer, screenshot, sel, startServer } from "./harness.mjs";
+import { launchBrowser, newPlayer, packageRoot, screenshot, sel, startServer } from "./harness.mjs";
 
 test("the gallery shows every card and deck of the catalogue", async (t) => {
   const server = await startServer();
@@ -66,4 +69,48 @@ test("the gallery shows every card and deck of the catalogue", async (t) => {
 
   player.assertClean();
   phone.assertClean();
+});
+
+test("after a content reload the gallery shows the new version; a refused one, the checker's messages", async (t) => {
+  const content = mkdtempSync(join(tmpdir(), "moonlight-playground-content-"));
+  t.after(() => rmSync(content, { recursive: true, force: true }));
+  cpSync(process.env.MOONLIGHT_CONTENT_DIR || join(packageRoot, "..", "content"), content, { recursive: true });
+  const server = await startServer({ contentDir: content });
+  t.after(() => server.stop());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const designer = await newPlayer(browser, "designer");
+  const { page } = designer;
+  await page.goto(`${server.pageUrl}#/gallery`);
+  const bat = page.locator(`${sel("gallery-card")}[data-card="shade_bat"]`);
+  assert.equal(await bat.locator(sel("card-name")).textContent(), "Shade Bat");
+  const first = await page.locator(sel("content-version")).getAttribute("data-version");
+
+  // A designer renames a card and reloads: the open gallery shows it, under a new version.
+  const cards = join(content, "cards", "dusk.toml");
+  const dusk = readFileSync(cards, "utf8");
+  writeFileSync(cards, dusk.replace('name = "Shade Bat"', 'name = "Shade Bat Reborn"'));
+  server.signal("SIGHUP");
+  await bat.locator(sel("card-name")).filter({ hasText: "Shade Bat Reborn" }).waitFor();
+  const second = await page.locator(sel("content-version")).getAttribute("data-version");
+  assert.notEqual(second, first);
+
+  // A broken edit is refused: the page says where, and keeps the version in use.
+  const rules = join(content, "rules.toml");
+  const good = readFileSync(rules, "utf8");
+  writeFileSync(rules, good.replace(/hero_health = \d+/, 'hero_health = "lots"'));
+  server.signal("SIGHUP");
+  const refused = page.locator(sel("reload-refused"));
+  await refused.waitFor();
+  const diagnostic = await refused.locator(sel("reload-diagnostic")).first().textContent();
+  assert.match(diagnostic, /^rules\.toml:\d+:\d+ /);
+  assert.equal(await page.locator(sel("content-version")).getAttribute("data-version"), second);
+  assert.equal(await bat.locator(sel("card-name")).textContent(), "Shade Bat Reborn");
+  await screenshot(page, "gallery-reload-refused.png");
+
+  // Mended: the message goes away by itself.
+  writeFileSync(rules, good);
+  server.signal("SIGHUP");
+  await refused.waitFor({ state: "hidden" });
+  designer.assertClean();
 });

@@ -30,13 +30,16 @@ process.on("exit", () => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-/** Starts `moonlight` with every role on free ports; resolves once all three listen. */
-export async function startServer() {
+/**
+ * Starts `moonlight` with every role on free ports; resolves once all three listen.
+ * `contentDir`: the content it loads (default: MOONLIGHT_CONTENT_DIR, else ../content).
+ */
+export async function startServer({ contentDir = CONTENT } = {}) {
   if (!BIN) throw new Error("MOONLIGHT_BIN is not set: it must name the moonlight server binary");
   const dataDir = mkdtempSync(join(tmpdir(), "moonlight-playground-test-"));
   const args = [
     "--data-dir", dataDir,
-    "--content-dir", CONTENT,
+    "--content-dir", contentDir,
     "--auth-addr", "127.0.0.1:0",
     "--lobby-addr", "127.0.0.1:0",
     "--game-addr", "127.0.0.1:0",
@@ -94,6 +97,8 @@ export async function startServer() {
     /** The playground, as the lobby listener serves it. */
     pageUrl: `${lobbyUrl}/`,
     logs: () => tail.join("\n"),
+    /** Sends the server a signal (`SIGHUP` reloads its content). */
+    signal: (name) => child.kill(name),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);

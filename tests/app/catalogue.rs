@@ -5,7 +5,11 @@ use moonlight_testkit::DbKind;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp as Stack, fast_lobby, shipped_content};
+use moonlight::Roles;
+
+use crate::support::{
+    StoreKind, TestApp as Stack, content_dir, fast_lobby, shipped_content, spawn_app,
+};
 
 async fn stack() -> Stack {
     Stack::stack(DbKind::Sqlite, fast_lobby, |_| {}).await
@@ -172,4 +176,71 @@ async fn a_page_on_another_origin_may_call_every_service() {
         .unwrap()
         .to_ascii_lowercase();
     assert!(exposed.contains("etag"), "{exposed}");
+}
+
+#[tokio::test]
+async fn a_designer_sees_the_version_in_use_and_why_a_reload_was_refused() {
+    let content = tempfile::tempdir().unwrap();
+    moonlight_testkit::copy_dir(&content_dir(), content.path());
+    let dir = content.path().to_owned();
+    let stack = spawn_app(StoreKind::Embedded(DbKind::Sqlite), Roles::ALL, |config| {
+        fast_lobby(&mut config.lobby);
+        config.shared.content_dir = dir;
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let status_url = format!("{}/v1/content/status", stack.lobby_url());
+    let status = |http: reqwest::Client| {
+        let url = status_url.clone();
+        async move {
+            let answer = http.get(&url).send().await.unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+            assert_eq!(answer.headers()[header::CACHE_CONTROL], "no-store");
+            answer.json::<Value>().await.unwrap()
+        }
+    };
+    let store = stack.game().content();
+    let first = store.current().version().to_owned();
+    let before = status(http.clone()).await;
+    assert_eq!(before["version"], first.as_str());
+    assert!(before["refused"].is_null(), "{before}");
+
+    // An edit that checks: the new version is in use, and nothing is refused.
+    let rules = content.path().join("rules.toml");
+    let good = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, good.replace("hero_health = 30", "hero_health = 25")).unwrap();
+    let second = store
+        .reload()
+        .expect("a valid edit")
+        .expect("a new version");
+    let after = status(http.clone()).await;
+    assert_eq!(after["version"], second.as_str());
+    assert!(after["refused"].is_null(), "{after}");
+
+    // An edit that does not: the checker's messages, located; the version stays.
+    std::fs::write(&rules, "[rules]\nhero_health = \"lots\"\n").unwrap();
+    assert!(store.reload().is_err());
+    let refused = status(http.clone()).await;
+    assert_eq!(refused["version"], second.as_str());
+    let errors = refused["refused"]["errors"].as_array().expect("errors");
+    assert!(!errors.is_empty(), "{refused}");
+    let first_error = &errors[0];
+    assert!(
+        first_error["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("rules.toml"),
+        "{first_error}"
+    );
+    assert_eq!(first_error["line"], 2, "{first_error}");
+    assert!(first_error["col"].as_u64().unwrap() >= 1, "{first_error}");
+    assert!(!first_error["message"].as_str().unwrap().is_empty());
+    assert!(refused["refused"]["at"].as_i64().unwrap() > 0);
+
+    // Mended: the refusal is gone.
+    std::fs::write(&rules, good).unwrap();
+    store.reload().expect("mended");
+    let mended = status(http).await;
+    assert!(mended["refused"].is_null(), "{mended}");
+    assert_eq!(mended["version"], first.as_str());
 }

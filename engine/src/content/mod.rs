@@ -21,7 +21,7 @@ use std::path::Path;
 pub use diagnostics::{CheckReport, Diagnostic, Severity};
 pub use load::SourceFile;
 use schema::{CardDef, CardKind, DeckDef, Pick, RulesDef, Target, Trigger};
-pub use store::ContentStore;
+pub use store::{ContentStore, RefusedReload};
 
 use crate::ids::{CardId, Keywords};
 

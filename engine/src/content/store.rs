@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use parking_lot::RwLock;
 
@@ -22,6 +23,15 @@ pub struct ContentStore {
 struct Versions {
     current: Arc<Content>,
     loaded: BTreeMap<String, Arc<Content>>,
+    /// The last reload, if the checker refused it (a later good reload clears it).
+    refused: Option<Arc<RefusedReload>>,
+}
+
+/// A reload the checker refused: the content in use stayed as it was.
+#[derive(Debug)]
+pub struct RefusedReload {
+    pub at: SystemTime,
+    pub report: CheckReport,
 }
 
 impl ContentStore {
@@ -34,8 +44,14 @@ impl ContentStore {
             versions: RwLock::new(Versions {
                 current: content,
                 loaded,
+                refused: None,
             }),
         })
+    }
+
+    /// The directory the content is loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The content a new match should use.
@@ -59,12 +75,30 @@ impl ContentStore {
             .or_insert(content);
     }
 
+    /// The last reload, if the checker refused it and no reload succeeded since: what a
+    /// designer needs to see to fix the files.
+    pub fn refused(&self) -> Option<Arc<RefusedReload>> {
+        self.versions.read().refused.clone()
+    }
+
     /// Loads the directory again (on request, or when a watcher saw a change).
-    /// Invalid content is reported and the previous content stays in use.
+    /// Invalid content is reported (and kept, see [`ContentStore::refused`]) and the
+    /// previous content stays in use.
     /// Returns the new version if it changed, `None` if the files are the same.
-    pub fn reload(&self) -> Result<Option<String>, CheckReport> {
-        let fresh = Arc::new(Content::load(&self.dir)?);
+    pub fn reload(&self) -> Result<Option<String>, Arc<RefusedReload>> {
+        let fresh = match Content::load(&self.dir) {
+            Ok(fresh) => Arc::new(fresh),
+            Err(report) => {
+                let refused = Arc::new(RefusedReload {
+                    at: SystemTime::now(),
+                    report,
+                });
+                self.versions.write().refused = Some(Arc::clone(&refused));
+                return Err(refused);
+            }
+        };
         let mut versions = self.versions.write();
+        versions.refused = None;
         if versions.current.version() == fresh.version() {
             return Ok(None);
         }

@@ -1,10 +1,14 @@
 // The card gallery: every card of the catalogue (tokens included), filterable by faction and
-// kind, and every deck list. Needs no sign-in.
+// kind, and every deck list. Needs no sign-in. For designers editing the content: it asks the
+// lobby every few seconds which version is in use, shows the new one after a reload
+// (`SIGHUP`), and when the checker refused a reload, its messages (`file:line:col`).
 import type { App } from "../app.ts";
-import type { CardDef } from "../catalogue.ts";
+import { type CardDef, type ContentStatus, loadCatalogue, loadContentStatus } from "../catalogue.ts";
 import { h, humanize, replace } from "../dom.ts";
-import type { View } from "../router.ts";
+import { rerender, type View } from "../router.ts";
 import { cardFace } from "./card.ts";
+
+const STATUS_POLL_MS = 2_000;
 
 export function galleryView(app: App): View {
   const { catalogue } = app;
@@ -72,13 +76,57 @@ export function galleryView(app: App): View {
     );
   });
 
+  const refusedBox = h("div", { class: "banner error reload-refused", role: "alert", "data-test": "reload-refused", hidden: true });
+  const showRefused = (refused: ContentStatus["refused"]) => {
+    refusedBox.hidden = !refused;
+    if (!refused) return;
+    const at = new Date(refused.at * 1000).toLocaleTimeString();
+    replace(
+      refusedBox,
+      h("p", {}, `The content reload at ${at} was refused; the gallery and new matches still use version ${catalogue.version.slice(0, 12)}.`),
+      h(
+        "ul",
+        { class: "diagnostics" },
+        [...refused.errors, ...refused.warnings].map((d) =>
+          h(
+            "li",
+            { "data-test": "reload-diagnostic" },
+            h("code", {}, `${d.file}:${d.line}:${d.col}`),
+            ` ${d.message}`,
+            d.hint ? h("span", { class: "hint" }, ` (${d.hint})`) : null,
+          ),
+        ),
+      ),
+    );
+  };
+
+  const stop = new AbortController();
+  const poll = async () => {
+    try {
+      const status = await loadContentStatus(app.config.lobbyUrl, stop.signal);
+      if (status.version !== app.catalogue.version) {
+        const fresh = await loadCatalogue(app.config.lobbyUrl);
+        if (stop.signal.aborted) return;
+        app.catalogue = fresh;
+        rerender();
+        return;
+      }
+      showRefused(status.refused);
+    } catch {
+      // The lobby is restarting, or this view is gone: the next poll asks again.
+    }
+  };
+  void poll();
+  const timer = window.setInterval(() => void poll(), STATUS_POLL_MS);
+
   const el = h(
     "section",
     { class: "screen screen-gallery", "data-test": "screen-gallery" },
     h("h1", {}, "Card gallery"),
+    refusedBox,
     h(
       "p",
-      { class: "muted" },
+      { class: "muted", "data-test": "content-version", "data-version": catalogue.version },
       `Content ${catalogue.version.slice(0, 12)}: ${catalogue.rules.hero_health} hero health, decks of ${catalogue.rules.deck_size}, moonlight up to ${catalogue.rules.moonlight_cap}, ${catalogue.rules.board_limit} units per side.`,
     ),
     h(
@@ -92,7 +140,13 @@ export function galleryView(app: App): View {
     h("h2", {}, "Starter decks"),
     h("div", { class: "decks" }, decks),
   );
-  return { el };
+  return {
+    el,
+    dispose: () => {
+      stop.abort();
+      window.clearInterval(timer);
+    },
+  };
 }
 
 function byFactionCostName(factions: readonly string[]) {

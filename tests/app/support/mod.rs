@@ -133,7 +133,8 @@ pub async fn spawn_app(
     test_app
 }
 
-fn content_dir() -> PathBuf {
+/// The shipped content's directory.
+pub fn content_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content")
 }
 
