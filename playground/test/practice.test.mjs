@@ -47,6 +47,9 @@ test("a player signs up and plays a practice match to the end by clicking", asyn
 
   // The opening hand: give one card back (the mulligan is the server's to offer).
   await page.locator(`${sel("mulligan-confirm")}`).waitFor();
+  // The opening-hand choice is timed like a turn (75 s on this server).
+  const left = Number(await page.locator(sel("turn-timer")).getAttribute("data-left"));
+  assert.ok(left > 0 && left <= 75, `${left} s to choose`);
   await page.locator(`${sel("hand-card")}:enabled`).first().click();
   assert.match(await page.locator(sel("mulligan-confirm")).textContent(), /Replace 1 card/);
   await page.locator(sel("mulligan-confirm")).click();

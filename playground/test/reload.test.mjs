@@ -54,10 +54,14 @@ test("a reload mid-match resumes the match, a lost network reconnects, and the s
   await page.locator(`${sel("screen-match")}[data-my-turn="true"]`).waitFor({ timeout: 60_000 });
   const turn = await page.locator(sel("turn-number")).textContent();
   const hand = await page.locator(sel("hand-card")).evaluateAll((cards) => cards.map((c) => c.getAttribute("data-card")));
+  const timeLeft = Number(await page.locator(sel("turn-timer")).getAttribute("data-left"));
   await page.reload();
   await waitForBoard(page);
   await page.locator(`${sel("screen-match")}[data-my-turn="true"]`).waitFor();
   assert.equal(await page.locator(sel("turn-number")).textContent(), turn);
+  // The turn timer is the server's: a reload does not give the turn its time back.
+  const leftAfter = Number(await page.locator(sel("turn-timer")).getAttribute("data-left"));
+  assert.ok(leftAfter > 0 && leftAfter <= timeLeft, `${leftAfter} s left after the reload, ${timeLeft} s before`);
   assert.deepEqual(await page.locator(sel("hand-card")).evaluateAll((cards) => cards.map((c) => c.getAttribute("data-card"))), hand);
   assert.match((await logLines(page)).join("\n"), /Joined the match/);
   // Playing goes on after the reload (new actions are numbered after the old ones).

@@ -581,6 +581,45 @@ async fn the_turn_timer_ends_turns_then_forfeits() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn every_view_tells_when_the_turn_ends() {
+    let _frozen = Frozen::hold();
+    let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |c| {
+        c.heartbeat = Duration::from_secs(3600);
+    })
+    .await;
+    let turn = node.game().config().turn_time;
+    let ms = |d: Duration| Some(u32::try_from(d.as_millis()).unwrap());
+    node.create_room("r", 1).await;
+    let (mut a, welcome) = node.join("r", 0).await;
+    let (mut b, _) = node.join("r", 1).await;
+    // The opening-hand choice is timed like a turn, from the room's opening.
+    assert_eq!(welcome.turn_ends_in_ms, ms(turn));
+    let keep = || {
+        pb::action::Kind::Mulligan(pb::Mulligan {
+            replace: Vec::new(),
+        })
+    };
+    advance(Duration::from_secs(10)).await;
+    a.act(keep()).await;
+    let kept = update(&mut a, welcome.seq + 1).await;
+    assert_eq!(kept.turn_ends_in_ms, ms(turn - Duration::from_secs(10)));
+    // The first turn starts with all its time.
+    advance(Duration::from_secs(5)).await;
+    b.act(keep()).await;
+    let started = update(&mut a, welcome.seq + 2).await;
+    assert_eq!(started.turn_ends_in_ms, ms(turn));
+    // A resume (or a late welcome) counts from now.
+    advance(Duration::from_secs(3)).await;
+    let (_, again) = node.join("r", 1).await;
+    assert_eq!(again.turn_ends_in_ms, ms(turn - Duration::from_secs(3)));
+    // Over: no timer.
+    a.send(client_frame::Body::Concede(pb::Concede { client_seq: 2 }))
+        .await;
+    let over = update(&mut a, welcome.seq + 3).await;
+    assert_eq!(over.turn_ends_in_ms, None);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spectators_watch_the_public_view_and_cannot_act() {
     let node = node().await;

@@ -249,6 +249,12 @@ export class GameConnection {
   /** The seat's current view and legal actions. */
   view: View | undefined;
   legalActions: LegalAction[] = [];
+  /**
+   * The turn timer: when the current turn (or the opening-hand choice) ends by itself, in
+   * this machine's `Date.now()` milliseconds (the server sends the time left, so clocks
+   * need not agree). `undefined` once the match is over.
+   */
+  turnEndsAt: number | undefined;
   /** Set once the match is over. */
   outcome: Outcome | undefined;
   /** Round-trip time of the last keep-alive ping, in ms. */
@@ -616,6 +622,7 @@ export class GameConnection {
     this.lastSeq = welcome.seq;
     this.view = welcome.view;
     this.legalActions = welcome.legalActions;
+    this.turnEndsAt = deadline(welcome.turnEndsInMs);
     // Settles what the server applied while this connection was away (or before a reload).
     this.applied(welcome.lastClientSeq, welcome.seq, undefined);
     this.handshakeDone();
@@ -638,6 +645,7 @@ export class GameConnection {
     if (update.view) {
       this.view = update.view;
       this.legalActions = update.legalActions;
+      this.turnEndsAt = deadline(update.turnEndsInMs);
     }
     // Also during a Resume's replay, before anything is sent again: a pending action the
     // replay acknowledges (or numbers past) is settled here, not re-sent.
@@ -841,4 +849,9 @@ function discard(ws: WebSocketLike): void {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The local time a timer sent as "`ms` from now" ends at. */
+function deadline(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : Date.now() + ms;
 }

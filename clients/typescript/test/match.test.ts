@@ -84,6 +84,10 @@ test("against the practice bot: emote, ping, a rejected action, then concede", {
   game.on("*", (event) => seen.push(event));
   const emoted = new Promise<GameEvent>((done) => game.on("emoted", done));
 
+  // The turn timer: the opening-hand choice ends by itself within the server's turn time
+  // (75 s by default).
+  assert.ok(game.turnEndsAt !== undefined && game.turnEndsAt > Date.now(), `turnEndsAt ${game.turnEndsAt}`);
+  assert.ok(game.turnEndsAt <= Date.now() + 75_000, `turnEndsAt ${game.turnEndsAt}`);
   assert.equal(game.emote("greetings"), true);
   assert.deepEqual(
     await within(5_000, emoted, "emoted").then((e) => e.type === "emoted" && [e.emoted.seat, e.emoted.emote]),
@@ -111,6 +115,7 @@ test("against the practice bot: emote, ping, a rejected action, then concede", {
   assert.ok(over.type === "gameOver" && over.outcome.reason === "concession");
   assert.ok(over.type === "gameOver" && !over.outcome.winners.includes(game.seat!));
   assert.equal(game.isOver, true);
+  assert.equal(game.turnEndsAt, undefined, "no timer once the match is over");
 
   // After the end, the socket closing is final and later calls fail at once.
   game.close();

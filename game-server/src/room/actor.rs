@@ -389,6 +389,8 @@ impl Room {
         {
             *last = client_seq;
         }
+        // Before the broadcast: the updates tell each seat when this turn ends.
+        self.restart_turn_timer_if_turn_changed();
         let applied = Applied {
             seq: self.seq,
             events,
@@ -405,7 +407,6 @@ impl Room {
         if self.since_snapshot >= self.ctx.config.snapshot_every || self.game.is_over() {
             self.snapshot_in_background();
         }
-        self.restart_turn_timer_if_turn_changed();
         if self.game.is_over() && self.finished_at.is_none() {
             self.finish();
         }
@@ -704,6 +705,11 @@ impl Room {
             view,
             legal_actions,
             acked_client_seq,
+            turn_ends_in_ms: if with_view {
+                self.turn_ends_in_ms()
+            } else {
+                None
+            },
         })
     }
 
@@ -720,7 +726,18 @@ impl Room {
             view,
             legal_actions,
             acked_client_seq,
+            turn_ends_in_ms: self.turn_ends_in_ms(),
         })
+    }
+
+    /// The turn timer as the protocol tells it: the time left, `None` once the match is
+    /// over.
+    fn turn_ends_in_ms(&self) -> Option<u32> {
+        if self.game.is_over() || self.finished_at.is_some() {
+            return None;
+        }
+        let left = self.turn_deadline.saturating_duration_since(Instant::now());
+        Some(u32::try_from(left.as_millis()).unwrap_or(u32::MAX))
     }
 
     fn view_and_actions(&self, viewer: Viewer) -> (Option<pb::View>, Vec<pb::LegalAction>) {
@@ -764,6 +781,7 @@ impl Room {
                 .seat
                 .and_then(|s| self.last_client_seq.get(s.index()).copied())
                 .unwrap_or(0),
+            turn_ends_in_ms: self.turn_ends_in_ms(),
         }));
     }
 }

@@ -58,8 +58,8 @@ export class MatchController {
   notice: string | undefined;
   outcome: Outcome | undefined;
   rating: RatingResult | undefined | "pending" | "unknown";
-  /** When this client saw the current turn start (for the turn clock). */
-  turnStartedAt: number | undefined;
+  /** When the current turn (or the opening-hand choice) ends by itself: the server's turn timer. */
+  turnEndsAt: number | undefined;
   readonly names: Names;
   /** Where anyone may watch this match (`#/watch/<id>`), once the lobby lists it as watchable. */
   shareUrl: string | undefined;
@@ -219,7 +219,6 @@ export class MatchController {
       case "update":
         for (const e of event.update.events) {
           const line = describe(e, this.names);
-          if (e.kind.case === "turnStarted" && !event.replayed) this.turnStartedAt = Date.now();
           if (line) this.push(line);
         }
         break;
@@ -266,6 +265,7 @@ export class MatchController {
       this.names.absorb(game.view);
     }
     this.legal = indexLegal(game.legalActions);
+    this.turnEndsAt = game.turnEndsAt;
     // A selection that is no longer legal (the turn ended, the card left the hand) goes.
     const sel = this.selection;
     if (sel && !(sel.kind === "hand" ? this.legal.plays.has(sel.id) : this.legal.attacks.has(sel.id))) {

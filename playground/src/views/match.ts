@@ -17,7 +17,7 @@ import { cardFace, cardLabel } from "./card.ts";
 /** The player's own match (`#/play`). */
 export function matchView(app: App): View {
   const match = currentMatch(app);
-  return matchScreen(app, match, () => {
+  return matchScreen(match, () => {
     if (match.phase === "over") leaveMatch();
   });
 }
@@ -26,10 +26,10 @@ export function matchView(app: App): View {
 export function spectateView(app: App, matchId: string): View {
   const match = new MatchController(app, matchId);
   void match.start();
-  return matchScreen(app, match, () => match.dispose());
+  return matchScreen(match, () => match.dispose());
 }
 
-function matchScreen(app: App, match: MatchController, onDispose: () => void): View {
+function matchScreen(match: MatchController, onDispose: () => void): View {
   const readOnly = match.spectating;
   const board = h("div", { class: "table" });
   const bar = h("div", { class: "match-bar" });
@@ -67,7 +67,7 @@ function matchScreen(app: App, match: MatchController, onDispose: () => void): V
     el.dataset.busy = String(match.busy);
     el.dataset.myTurn = String(match.myTurn);
     el.dataset.seq = match.game?.lastSeq !== undefined ? String(match.game.lastSeq) : "";
-    renderBar(bar, app, match);
+    renderBar(bar, match);
     if (readOnly) renderSpectatorTable(board, match);
     else renderTable(board, match, dialog);
     renderOverlay(overlay, match);
@@ -89,7 +89,7 @@ function matchScreen(app: App, match: MatchController, onDispose: () => void): V
   };
   const unsubscribe = match.subscribe(render);
   // The turn clock ticks on its own.
-  const tick = setInterval(() => renderBar(bar, app, match), 1000);
+  const tick = setInterval(() => renderBar(bar, match), 1000);
   const onKey = (event: KeyboardEvent) => {
     if (event.key === "Escape" && match.selection) match.select(undefined);
   };
@@ -107,7 +107,7 @@ function matchScreen(app: App, match: MatchController, onDispose: () => void): V
   };
 }
 
-function renderBar(bar: HTMLElement, app: App, match: MatchController): void {
+function renderBar(bar: HTMLElement, match: MatchController): void {
   const view = match.view;
   const parts: (HTMLElement | string)[] = [];
   if (match.spectating) {
@@ -116,6 +116,11 @@ function renderBar(bar: HTMLElement, app: App, match: MatchController): void {
   if (view) {
     const opening = view.seats.some((s) => s.choosingOpeningHand);
     parts.push(h("span", { class: "turn", "data-test": "turn-number" }, opening ? "Opening hands" : `Turn ${view.turn}`));
+    if (match.turnEndsAt !== undefined && !match.outcome) {
+      const left = Math.max(0, Math.ceil((match.turnEndsAt - Date.now()) / 1000));
+      const what = opening ? "Time left to choose your opening hand" : "Time left this turn";
+      parts.push(h("span", { class: left <= 10 ? "timer low" : "timer", "data-test": "turn-timer", "data-left": left, title: what, "aria-label": `${what}: ${left} seconds` }, `${left} s`));
+    }
     if (!opening && !match.outcome) {
       parts.push(
         h(
@@ -124,11 +129,6 @@ function renderBar(bar: HTMLElement, app: App, match: MatchController): void {
           match.myTurn ? "Your turn" : `${match.names.playerName(view.activeSeat)}'s turn`,
         ),
       );
-      const secs = app.config.turnSecs;
-      if (secs && match.turnStartedAt !== undefined) {
-        const left = Math.max(0, Math.ceil(secs - (Date.now() - match.turnStartedAt) / 1000));
-        parts.push(h("span", { class: left <= 10 ? "timer low" : "timer", "data-test": "turn-timer", title: "Time left this turn" }, `${left} s`));
-      }
     }
   } else if (match.phase === "loading" || match.phase === "playing") {
     parts.push(h("span", { class: "muted" }, match.spectating ? "Connecting to the match…" : "Connecting to your match…"));
