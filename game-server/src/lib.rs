@@ -11,6 +11,7 @@ pub mod config;
 mod connection;
 mod play;
 mod registry;
+pub mod replay;
 pub mod results;
 mod room;
 pub mod wire;
@@ -30,7 +31,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 pub use config::GameConfig;
 pub use connection::{ErrorCode, close};
 /// How a room is rebuilt from the store, public for the fuzz targets (`fuzz/`).
-pub use room::restore::{RestoreError, Restored, RoomSnapshot, rebuild};
+pub use room::restore::{RestoreError, Restored, RoomSnapshot, content_version, rebuild};
 
 use crate::registry::Rooms;
 

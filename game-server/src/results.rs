@@ -64,8 +64,10 @@ const AT_ONCE: usize = 64;
 async fn flush(ctx: &NodeContext, db: &Database) -> anyhow::Result<()> {
     let pending = ctx.store.pending_results().await?;
     for batch in pending.chunks(AT_ONCE) {
-        record_results(db, batch).await?;
         let ids: Vec<&str> = batch.iter().map(|r| r.match_id.as_str()).collect();
+        // Each match's room and inputs, kept with its result for replays.
+        let replays = ctx.store.replays(&ids).await?;
+        record_results(db, batch, &replays).await?;
         ctx.store.clear_results(&ids).await?;
         let recorded = batch.len() as u64;
         ctx.results_progress.send_modify(|p| p.recorded += recorded);

@@ -29,6 +29,8 @@ pub enum LobbyError {
     UnknownMatch,
     #[error("this match is over; its record is at GET /v1/lobby/matches/{{id}}")]
     MatchOver,
+    #[error("this match has no replay: it ended before anyone played")]
+    NoReplay,
     #[error("no game server is available; try again shortly")]
     NoNodes,
     #[error("{0}")]
@@ -74,7 +76,7 @@ impl LobbyError {
     /// Every code the lobby answers with (besides the standard ones every service has, in
     /// `moonlight_common::openapi`): its own, and those of the access-token and JSON-body
     /// checks it shares with auth.
-    pub const CODES: [&str; 18] = [
+    pub const CODES: [&str; 19] = [
         "busy",
         "not_queued",
         "already_matched",
@@ -84,6 +86,7 @@ impl LobbyError {
         "own_room",
         "unknown_match",
         "match_over",
+        "no_replay",
         "no_nodes",
         "bad_request",
         "internal",
@@ -106,6 +109,7 @@ impl LobbyError {
             Self::OwnRoom => "own_room",
             Self::UnknownMatch => "unknown_match",
             Self::MatchOver => "match_over",
+            Self::NoReplay => "no_replay",
             Self::NoNodes => "no_nodes",
             Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => "bad_request",
             Self::Internal(_) => "internal",
@@ -117,9 +121,11 @@ impl IntoResponse for LobbyError {
     fn into_response(self) -> Response {
         let status = match &self {
             Self::Busy | Self::AlreadyMatched | Self::OwnRoom => StatusCode::CONFLICT,
-            Self::NotQueued | Self::UnknownRoom | Self::NotInRoom | Self::UnknownMatch => {
-                StatusCode::NOT_FOUND
-            }
+            Self::NotQueued
+            | Self::UnknownRoom
+            | Self::NotInRoom
+            | Self::UnknownMatch
+            | Self::NoReplay => StatusCode::NOT_FOUND,
             Self::UnknownDeck { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
@@ -156,6 +162,7 @@ mod tests {
             LobbyError::OwnRoom,
             LobbyError::UnknownMatch,
             LobbyError::MatchOver,
+            LobbyError::NoReplay,
             LobbyError::NoNodes,
             LobbyError::BadRequest("x"),
             LobbyError::BadQuery("x".into()),

@@ -1,5 +1,7 @@
 //! The lobby's operations, shared by the HTTP routes and the background loops.
 
+mod replays;
+
 use std::{
     collections::{HashMap, HashSet},
     sync::Arc,
@@ -216,7 +218,8 @@ impl Lobby {
             Some(stored) => stored.record.void_result(0, unix_now()),
             None => self.void_result_of_lost_room(match_id).await?,
         };
-        record_results(self.store.database(), std::slice::from_ref(&result)).await?;
+        // Void before any node opened it: not a single input to replay.
+        record_results(self.store.database(), std::slice::from_ref(&result), &[]).await?;
         self.records.settle(match_id).await?;
         tracing::info!(%match_id, why, "match void");
         metrics::counter!("lobby_matches_voided_total").increment(1);

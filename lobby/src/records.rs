@@ -9,7 +9,7 @@
 
 use moonlight_common::{Database, db::placeholder_rows, time::unix_now};
 use moonlight_engine::EndReason;
-use moonlight_rooms::{PlayerRecord, SeatResult};
+use moonlight_rooms::{PlayerRecord, Replay, SeatResult};
 use serde::Serialize;
 use sqlx::Row;
 use utoipa::ToSchema;
@@ -289,6 +289,31 @@ impl Records {
             }
         }
         Ok(records)
+    }
+
+    /// A finished match's replay and whether anyone may watch it (a quick or practice
+    /// match, or a public room's); `None` when no replay was kept (no such match, a match
+    /// void before it began, or one recorded before replays were).
+    pub async fn replay(&self, match_id: &str) -> Result<Option<(Replay, bool)>, LobbyError> {
+        let Some(row) = sqlx::query(
+            "SELECT p.room, p.inputs, CASE WHEN k.watchable THEN 1 ELSE 0 END \
+             FROM match_replays p \
+             LEFT JOIN lobby_matches k ON k.id = p.match_id WHERE p.match_id = $1",
+        )
+        .bind(match_id)
+        .fetch_optional(self.db.pool())
+        .await?
+        else {
+            return Ok(None);
+        };
+        let json = |column: usize| -> Result<String, LobbyError> { Ok(row.try_get(column)?) };
+        let corrupt = |e: serde_json::Error| anyhow::anyhow!("match {match_id}'s replay: {e}");
+        let replay = Replay {
+            record: serde_json::from_str(&json(0)?).map_err(corrupt)?,
+            inputs: serde_json::from_str(&json(1)?).map_err(corrupt)?,
+        };
+        let watchable: i64 = row.try_get(2)?;
+        Ok(Some((replay, watchable != 0)))
     }
 
     pub async fn match_record(&self, match_id: &str) -> Result<Option<MatchRecord>, LobbyError> {

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use axum::{
     Json,
     extract::{FromRef, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::IntoResponse,
 };
 use moonlight_auth::{ApiJson, Authenticated, TokenVerifier};
@@ -41,6 +41,7 @@ pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
         .routes(routes!(profile))
         .routes(routes!(history))
         .routes(routes!(match_record))
+        .routes(routes!(replay))
         .routes(routes!(live))
         .routes(routes!(watch))
         .routes(routes!(leaderboard));
@@ -401,6 +402,53 @@ async fn match_record(
         .await?
         .map(Json)
         .ok_or(LobbyError::UnknownMatch)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReplayQuery {
+    /// Inputs applied: 0 (the deal, the default) to the match's `steps`.
+    #[param(minimum = 0)]
+    pub step: Option<u32>,
+    /// `public` (no hand), `full` (every hand: the match is over) or a seat number (that
+    /// seat's view, its hand as it was then); by default your own seat, or `public`.
+    #[param(pattern = "^(public|full|[0-9]+)$")]
+    pub view: Option<String>,
+}
+
+/// One step of a finished match's replay: the state after `step` inputs as `view` sees it,
+/// played again by the server from the match's seed and inputs, as a protobuf
+/// `moonlight.v1.ReplayStep` (see `proto/`). The match's players may watch it, and anyone
+/// may watch a match that anyone could watch live; a private room's match is its players'
+/// only (404 for anyone else).
+#[utoipa::path(get, path = "/matches/{id}/replay", tag = "lobby", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The match id"), ReplayQuery),
+    responses(
+        (status = 200, description = "A `moonlight.v1.ReplayStep`, protobuf-encoded",
+            content_type = "application/x-protobuf", body = Vec<u8>),
+        (status = 400, description = "A step past the end, a seat not in the match, or a \
+            malformed query", body = ErrorBody),
+        (status = 404, description = "No such finished match, or not yours to watch \
+            (`unknown_match`); a match void before anyone played (`no_replay`)", body = ErrorBody),
+    ))]
+async fn replay(
+    State(lobby): State<Arc<Lobby>>,
+    caller: Authenticated,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ReplayQuery>,
+) -> Result<impl IntoResponse, LobbyError> {
+    let step = usize::try_from(query.step.unwrap_or(0)).unwrap_or(usize::MAX);
+    let body = lobby
+        .replay_step(&player(&caller), &id, step, query.view.as_deref())
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-protobuf"),
+            // A finished match never changes.
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+        ],
+        prost::Message::encode_to_vec(&body),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

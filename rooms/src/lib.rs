@@ -18,7 +18,7 @@ pub mod store;
 pub mod ticket;
 
 pub use directory::{NodeDirectory, NodeInfo};
-pub use record::{LogEntry, MatchResult, PlayerRecord, RoomRecord, SeatResult};
+pub use record::{LogEntry, MatchResult, PlayerRecord, Replay, RoomRecord, SeatResult};
 pub use redis::RedisPool;
 pub use results::record_results;
 pub use store::{RedisStore, RoomState, RoomStore, SqlStore, StoreError, StoredRoom};

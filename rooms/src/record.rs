@@ -122,6 +122,14 @@ pub struct LogEntry {
     pub client_seq: Option<u64>,
 }
 
+/// A match as it can be played again: its room and every input it took, in order (the
+/// engine is deterministic, so these give every state and every seat's view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replay {
+    pub record: RoomRecord,
+    pub inputs: Vec<Input>,
+}
+
 /// A finished match, waiting in the outbox until it is in `match_results`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchResult {

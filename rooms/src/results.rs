@@ -7,12 +7,17 @@ use std::collections::HashSet;
 use moonlight_common::{Database, db::placeholder_rows};
 use sqlx::Row;
 
-use crate::record::MatchResult;
+use crate::record::{MatchResult, Replay};
 
-/// Records `results` and their players; a result already recorded (a retry after its
-/// outbox entry outlived the commit, or another node finishing the same replayed match)
-/// is left as it was, players included.
-pub async fn record_results(db: &Database, results: &[MatchResult]) -> Result<(), sqlx::Error> {
+/// Records `results`, their players and their `replays` (those of `replays` whose match is
+/// among them); a result already recorded (a retry after its outbox entry outlived the
+/// commit, or another node finishing the same replayed match) is left as it was, players
+/// and replay included.
+pub async fn record_results(
+    db: &Database,
+    results: &[MatchResult],
+    replays: &[Replay],
+) -> Result<(), sqlx::Error> {
     let mut tx = db.pool().begin().await?;
     let sql = format!(
         "INSERT INTO match_results \
@@ -57,5 +62,27 @@ pub async fn record_results(db: &Database, results: &[MatchResult]) -> Result<()
         }
         insert.execute(&mut *tx).await?;
     }
+    let replays: Vec<&Replay> = replays
+        .iter()
+        .filter(|r| inserted.contains(&r.record.room_id))
+        .collect();
+    if !replays.is_empty() {
+        let sql = format!(
+            "INSERT INTO match_replays (match_id, room, inputs) VALUES {}",
+            placeholder_rows(3, replays.len())
+        );
+        let mut insert = sqlx::query(&sql).persistent(replays.len() == 1);
+        for replay in replays {
+            insert = insert
+                .bind(&replay.record.room_id)
+                .bind(json(&replay.record)?)
+                .bind(json(&replay.inputs)?);
+        }
+        insert.execute(&mut *tx).await?;
+    }
     tx.commit().await
+}
+
+fn json(value: &impl serde::Serialize) -> Result<String, sqlx::Error> {
+    serde_json::to_string(value).map_err(|error| sqlx::Error::Encode(Box::new(error)))
 }

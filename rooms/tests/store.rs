@@ -121,6 +121,15 @@ async fn exercise(store: RoomStore) {
     ));
     assert!(store.pending_results().await.unwrap().is_empty());
 
+    // A replay is the record and every input, the snapshot notwithstanding; rooms the
+    // store does not have are left out.
+    let replays = store.replays(&["nope", "r1"]).await.unwrap();
+    assert_eq!(replays.len(), 1);
+    assert_eq!(replays[0].record, record("r1"));
+    let inputs: Vec<Input> = (1..=4).map(|seq| entry(seq).input).collect();
+    assert_eq!(replays[0].inputs, inputs);
+    assert!(store.replays(&[]).await.unwrap().is_empty());
+
     claims(&store).await;
     content(&store).await;
     assert!(store.accepts_writes().await);

@@ -13,5 +13,6 @@ mod nobody_stuck;
 mod playground;
 mod playtest;
 mod protocol;
+mod replay;
 mod spectate;
 mod stuck_property;

@@ -1,5 +1,7 @@
+import { fromBinary } from "@bufbuild/protobuf";
 import { GameConnection, type GameConnectionOptions, type TicketProvider } from "./connection.js";
 import { MoonlightError, type Service } from "./errors.js";
+import { type ReplayStep, ReplayStepSchema } from "./gen/moonlight/v1/game_pb.js";
 import type {
   Account,
   LiveMatch,
@@ -11,6 +13,7 @@ import type {
   Profile,
   Playtest,
   PublicRoom,
+  ReplayView,
   Tokens,
   WatchTicket,
 } from "./types.js";
@@ -238,6 +241,24 @@ export class MoonlightClient {
     return this.lobby("GET", `/matches/${encodeURIComponent(matchId)}`, options);
   }
 
+  /**
+   * One step of a finished match's replay, played again by the server: the state after
+   * `step` inputs (0, the deal, by default; up to `steps`) as `view` sees it: `"public"`
+   * (no hand), `"full"` (every hand) or a seat number (that seat's view, its hand as it was
+   * then); by default your own seat. Its players may watch it, and anyone a match anyone
+   * could watch live. `404 unknown_match` (no such match, or a private room's that is not
+   * yours), `404 no_replay` (void before anyone played), `400 bad_request` (a step past the
+   * end, a seat not in the match).
+   */
+  async replay(matchId: string, options?: RequestOptions & { step?: number; view?: ReplayView }): Promise<ReplayStep> {
+    const query = new URLSearchParams();
+    if (options?.step !== undefined) query.set("step", String(options.step));
+    if (options?.view !== undefined) query.set("view", String(options.view));
+    const path = `/matches/${encodeURIComponent(matchId)}/replay?${query.toString()}`;
+    const bytes = await this.lobby<Uint8Array>("GET", path, { ...options, binary: true });
+    return fromBinary(ReplayStepSchema, bytes);
+  }
+
   /** The top established ratings and your own place. */
   leaderboard(options?: RequestOptions & { limit?: number }): Promise<Leaderboard> {
     const suffix = options?.limit !== undefined ? `?limit=${options.limit}` : "";
@@ -361,7 +382,7 @@ export class MoonlightClient {
   private lobby<T>(
     method: string,
     path: string,
-    options?: RequestOptions & { body?: unknown; extraTimeoutMs?: number },
+    options?: RequestOptions & { body?: unknown; extraTimeoutMs?: number; binary?: boolean },
   ): Promise<T> {
     return this.authorized<T>("lobby", method, `${this.lobbyUrl}/v1/lobby${path}`, options);
   }
@@ -371,7 +392,7 @@ export class MoonlightClient {
     service: Service,
     method: string,
     url: string,
-    options?: RequestOptions & { body?: unknown; extraTimeoutMs?: number },
+    options?: RequestOptions & { body?: unknown; extraTimeoutMs?: number; binary?: boolean },
   ): Promise<T> {
     const token = await this.accessToken();
     try {
@@ -388,9 +409,12 @@ export class MoonlightClient {
     service: Service,
     method: string,
     url: string,
-    options: { body?: unknown; token?: string; signal?: AbortSignal; extraTimeoutMs?: number },
+    options: { body?: unknown; token?: string; signal?: AbortSignal; extraTimeoutMs?: number; binary?: boolean },
   ): Promise<T> {
-    const headers: Record<string, string> = { accept: "application/json" };
+    // `binary`: a protobuf answer (its errors are JSON, as always).
+    const headers: Record<string, string> = {
+      accept: options.binary ? "application/x-protobuf, application/json" : "application/json",
+    };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.body !== undefined) headers["content-type"] = "application/json";
 
@@ -407,7 +431,7 @@ export class MoonlightClient {
     userSignal?.addEventListener("abort", onAbort, { once: true });
 
     let response: Response;
-    let text: string;
+    let bytes: Uint8Array;
     try {
       response = await this.fetchImpl(url, {
         method,
@@ -415,7 +439,7 @@ export class MoonlightClient {
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
         signal: controller.signal,
       });
-      text = await response.text();
+      bytes = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       if (userSignal?.aborted) throw userSignal.reason ?? error;
       if (timedOut) {
@@ -431,6 +455,8 @@ export class MoonlightClient {
       userSignal?.removeEventListener("abort", onAbort);
     }
 
+    if (response.ok && options.binary) return bytes as T;
+    const text = new TextDecoder().decode(bytes);
     let body: unknown = undefined;
     if (text.length > 0) {
       try {

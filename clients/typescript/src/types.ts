@@ -155,3 +155,6 @@ export interface Playtest {
   /** Fixes every shuffle and draw (0 to 2^53 - 1); absent: a random seed. */
   seed?: number;
 }
+
+/** Who watches a replay: no hand (`"public"`), every hand (`"full"`), or a seat's own view. */
+export type ReplayView = "public" | "full" | number;

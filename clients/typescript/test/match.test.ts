@@ -1,7 +1,7 @@
 // Whole matches through the SDK against a real server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { ActionRejectedError, actions, ConnectionClosedError, type GameEvent } from "@moonlight/client";
+import { ActionRejectedError, actions, ConnectionClosedError, type GameEvent, MoonlightError } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
 import { contiguous, player, playToEnd, privateMatch, sleep, TestSocket, within } from "./helpers.js";
 
@@ -74,6 +74,21 @@ test("two players open and join a private room and play it to GameOver, every ac
   assert.ok(record, "the match is in the history");
   assert.equal(record.kind, "private");
   assert.equal((await b.matchRecord(matchA.room_id)).players.length, 2);
+
+  // The replay: every step, played again by the server; each seat's hand only in its views.
+  const deal = await a.replay(matchA.room_id);
+  assert.equal(deal.step, 0);
+  assert.equal(BigInt(deal.steps), gameA.lastSeq);
+  assert.equal(deal.seat, matchA.seat);
+  assert.equal(welcomeA.seq, 0n, "joined at the deal");
+  assert.deepEqual(deal.view?.hand, welcomeA.view?.hand, "the deal as seat A saw it");
+  const end = await b.replay(matchA.room_id, { step: deal.steps, view: "full" });
+  assert.ok(end.view?.outcome, "the last step is the end");
+  assert.equal(end.hands.length, 2);
+  const publicEnd = await b.replay(matchA.room_id, { step: deal.steps, view: "public" });
+  assert.deepEqual(publicEnd.view?.hand, []);
+  const pastTheEnd = await b.replay(matchA.room_id, { step: deal.steps + 1 }).catch((e: unknown) => e);
+  assert.ok(pastTheEnd instanceof MoonlightError && pastTheEnd.status === 400 && pastTheEnd.code === "bad_request");
 });
 
 test("against the practice bot: emote, ping, a rejected action, then concede", { timeout: 60_000 }, async () => {

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use moonlight_engine::{Content, Game, Input};
-use moonlight_rooms::{StoreError, StoredRoom};
+use moonlight_engine::{Content, ContentStore, Game, Input};
+use moonlight_rooms::{RoomStore, StoreError, StoredRoom};
 use serde::{Deserialize, Serialize};
 
 use crate::NodeContext;
@@ -67,14 +67,18 @@ pub enum RestoreError {
     Replay { seq: u64, reason: String },
 }
 
-/// The content `version`: loaded here already, or built from the files the store keeps
-/// (then kept here too).
-async fn content_of(ctx: &NodeContext, version: &str) -> Result<Arc<Content>, RestoreError> {
-    if let Some(content) = ctx.content.version(version) {
+/// The content `version`: loaded here already (in `loaded`), or built from the files the
+/// room store keeps (then kept in `loaded` too). A room restored after a content reload, or
+/// a replay of an older match, plays on the content it began with.
+pub async fn content_version(
+    loaded: &ContentStore,
+    store: &RoomStore,
+    version: &str,
+) -> Result<Arc<Content>, RestoreError> {
+    if let Some(content) = loaded.version(version) {
         return Ok(content);
     }
-    let sources = ctx
-        .store
+    let sources = store
         .load_content(version)
         .await?
         .ok_or_else(|| RestoreError::ContentMissing(version.to_owned()))?;
@@ -89,7 +93,7 @@ async fn content_of(ctx: &NodeContext, version: &str) -> Result<Arc<Content>, Re
         });
     }
     let content = Arc::new(content);
-    ctx.content.adopt(Arc::clone(&content));
+    loaded.adopt(Arc::clone(&content));
     tracing::info!(%version, "content version restored from the store");
     Ok(content)
 }
@@ -107,7 +111,7 @@ pub(crate) async fn restore(
     stored: &StoredRoom,
 ) -> Result<Restored, RestoreError> {
     // The match goes on with the content it started with, whatever is current now.
-    let content = content_of(ctx, &stored.record.content_version).await?;
+    let content = content_version(&ctx.content, &ctx.store, &stored.record.content_version).await?;
     rebuild(&content, stored)
 }
 

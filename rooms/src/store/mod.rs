@@ -15,7 +15,7 @@ use moonlight_engine::SourceFile;
 use serde::Serialize;
 
 pub use self::{redis::RedisStore, sql::SqlStore};
-use crate::record::{LogEntry, MatchResult, RoomRecord};
+use crate::record::{LogEntry, MatchResult, Replay, RoomRecord};
 
 /// What a room's restore starts from.
 #[derive(Debug, Clone)]
@@ -158,6 +158,18 @@ impl RoomStore {
         match self {
             Self::Sql(store) => store.claim_all(room_ids, state).await,
             Self::Redis(store) => store.claim_all(room_ids, state).await,
+        }
+    }
+
+    /// The rooms of `room_ids` with every input they logged, as replays; a room the store
+    /// does not have is left out.
+    pub async fn replays(&self, room_ids: &[&str]) -> Result<Vec<Replay>, StoreError> {
+        if room_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Self::Sql(store) => store.replays(room_ids).await,
+            Self::Redis(store) => store.replays(room_ids).await,
         }
     }
 

@@ -11,7 +11,7 @@
 use redis::Script;
 
 use super::{RoomState, StoreError, StoredRoom, from_json, to_json};
-use crate::record::{LogEntry, MatchResult, RoomRecord};
+use crate::record::{LogEntry, MatchResult, Replay, RoomRecord};
 use crate::redis::{RedisConnection, RedisPool};
 
 const ROOM_TTL_SECS: u64 = 7 * 24 * 3600;
@@ -295,6 +295,42 @@ impl RedisStore {
             .invoke_async::<()>(&mut conn)
             .await?;
         Ok(())
+    }
+
+    /// Every room's record and whole log, in one pipelined round trip.
+    pub(super) async fn replays(&self, room_ids: &[&str]) -> Result<Vec<Replay>, StoreError> {
+        let mut pipe = redis::pipe();
+        for id in room_ids {
+            pipe.get(self.key(id, ""))
+                .cmd("LRANGE")
+                .arg(self.key(id, ":log"))
+                .arg(0)
+                .arg(-1);
+        }
+        let answers: Vec<redis::Value> = pipe.query_async(&mut self.connection().await?).await?;
+        let parsed = |value: redis::Value| {
+            redis::from_redis_value::<(Option<String>, Vec<String>)>(value)
+                .map_err(|error| StoreError::Corrupt(format!("a replay's room: {error}")))
+        };
+        let mut answers = answers.into_iter();
+        let mut rooms = Vec::with_capacity(room_ids.len());
+        while let (Some(record), Some(log)) = (answers.next(), answers.next()) {
+            rooms.push(parsed(redis::Value::Array(vec![record, log]))?);
+        }
+        rooms
+            .into_iter()
+            .filter_map(|(record, log)| Some((record?, log)))
+            .map(|(record, log)| {
+                let inputs = log
+                    .iter()
+                    .map(|e| from_json::<LogEntry>(e).map(|entry| entry.input))
+                    .collect::<Result<_, _>>()?;
+                Ok(Replay {
+                    record: from_json(&record)?,
+                    inputs,
+                })
+            })
+            .collect()
     }
 
     pub(super) async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {

@@ -5,11 +5,11 @@
 //! durable, instead of each paying for its own commit and its own round trip to the
 //! database thread. Each room still waits for its own input's commit before it answers.
 
-use std::{collections::HashSet, time::Duration};
-
 use std::{
+    collections::{HashMap, HashSet},
     ops::{Deref, DerefMut},
     sync::Arc,
+    time::Duration,
 };
 
 use moonlight_common::{
@@ -20,7 +20,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row, pool::PoolConnection};
 use tokio::sync::{Mutex, MutexGuard, mpsc, oneshot};
 
 use super::{RoomState, StoreError, StoredRoom, from_json, to_json};
-use crate::record::{LogEntry, MatchResult, RoomRecord};
+use crate::record::{LogEntry, MatchResult, Replay, RoomRecord};
 
 /// The most writes one commit takes (bounded by the databases' parameter limits).
 const MAX_BATCH: usize = 256;
@@ -283,6 +283,39 @@ impl SqlStore {
     ) -> Result<(), StoreError> {
         self.write(room_id, seq, WriteKind::Snapshot(state.to_vec()))
             .await
+    }
+
+    pub(super) async fn replays(&self, room_ids: &[&str]) -> Result<Vec<Replay>, StoreError> {
+        let mut conn = self.conn.take().await?;
+        let list = placeholder_rows(room_ids.len(), 1);
+        let sql = format!("SELECT id, record FROM game_rooms WHERE id IN {list}");
+        let mut rooms = sqlx::query(&sql).persistent(false);
+        for id in room_ids {
+            rooms = rooms.bind(*id);
+        }
+        let rooms = rooms.fetch_all(&mut *conn).await?;
+        let sql = format!(
+            "SELECT room_id, entry FROM game_inputs WHERE room_id IN {list} ORDER BY room_id, seq"
+        );
+        let mut entries = sqlx::query(&sql).persistent(false);
+        for id in room_ids {
+            entries = entries.bind(*id);
+        }
+        let mut inputs: HashMap<String, Vec<_>> = HashMap::new();
+        for row in entries.fetch_all(&mut *conn).await? {
+            let entry: LogEntry = from_json(&row.try_get::<String, _>(1)?)?;
+            inputs.entry(row.try_get(0)?).or_default().push(entry.input);
+        }
+        rooms
+            .iter()
+            .map(|row| {
+                let id: String = row.try_get(0)?;
+                Ok(Replay {
+                    record: from_json(&row.try_get::<String, _>(1)?)?,
+                    inputs: inputs.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
     }
 
     pub(super) async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {
