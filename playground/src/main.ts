@@ -5,11 +5,11 @@ import { loadCatalogue } from "./catalogue.ts";
 import { loadConfig } from "./config.ts";
 import { errorText, h, replace } from "./dom.ts";
 import { leaveMatch } from "./match/controller.ts";
-import { currentRoute, navigate, Router, watchedMatchId, type Route, type View } from "./router.ts";
+import { currentRoute, navigate, replayedMatchId, Router, watchedMatchId, type Route, type View } from "./router.ts";
 import { Session } from "./session.ts";
 import { galleryView } from "./views/gallery.ts";
 import { homeView } from "./views/home.ts";
-import { matchView, spectateView } from "./views/match.ts";
+import { matchView, replayView, spectateView } from "./views/match.ts";
 import { signInView } from "./views/signin.ts";
 import { watchListView } from "./views/watch.ts";
 
@@ -87,6 +87,10 @@ async function main(): Promise<void> {
     if (route === "watch") {
       const matchId = watchedMatchId();
       return matchId ? spectateView(app, matchId) : watchListView(app);
+    }
+    if (route === "replay") {
+      const matchId = replayedMatchId();
+      if (matchId) return replayView(app, matchId);
     }
     return homeView(app);
   };

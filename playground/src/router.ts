@@ -1,5 +1,5 @@
 // Hash routing: `#/` home, `#/signin`, `#/play` (the match), `#/gallery`, `#/watch` (the live
-// matches) and `#/watch/<match id>` (watching one). Each route builds a view; the previous
+// matches), `#/watch/<match id>` (watching one) and `#/replay/<match id>` (a finished one). Each route builds a view; the previous
 // view is disposed first (it stops its long-polls, timers and sockets).
 
 export interface View {
@@ -7,7 +7,7 @@ export interface View {
   dispose?(): void;
 }
 
-export type Route = "home" | "signin" | "play" | "gallery" | "watch";
+export type Route = "home" | "signin" | "play" | "gallery" | "watch" | "replay";
 
 const PATHS: Record<string, Route> = {
   "": "home",
@@ -19,6 +19,7 @@ const PATHS: Record<string, Route> = {
 };
 
 const WATCH_PREFIX = "/watch/";
+const REPLAY_PREFIX = "/replay/";
 
 function currentPath(): string {
   return location.hash.replace(/^#/, "").replace(/\/+$/, "") || "/";
@@ -27,18 +28,33 @@ function currentPath(): string {
 export function currentRoute(): Route {
   const path = currentPath();
   if (path.startsWith(WATCH_PREFIX)) return "watch";
+  if (path.startsWith(REPLAY_PREFIX)) return "replay";
   return PATHS[path] ?? "home";
 }
 
 /** The match of `#/watch/<match id>`; `undefined` on any other route (the list included). */
 export function watchedMatchId(): string | undefined {
+  return matchIdAfter(WATCH_PREFIX);
+}
+
+/** The match of `#/replay/<match id>`; `undefined` on any other route. */
+export function replayedMatchId(): string | undefined {
+  return matchIdAfter(REPLAY_PREFIX);
+}
+
+function matchIdAfter(prefix: string): string | undefined {
   const path = currentPath();
-  if (!path.startsWith(WATCH_PREFIX)) return undefined;
+  if (!path.startsWith(prefix)) return undefined;
   try {
-    return decodeURIComponent(path.slice(WATCH_PREFIX.length)) || undefined;
+    return decodeURIComponent(path.slice(prefix.length)) || undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The hash of the screen that replays `matchId`. */
+export function replayHash(matchId: string): string {
+  return `#${REPLAY_PREFIX}${encodeURIComponent(matchId)}`;
 }
 
 /** The hash of the screen that watches `matchId`. */

@@ -6,7 +6,8 @@
 //
 // The same controller watches someone else's match (`#/watch/<id>`): a spectator's
 // connection from the lobby's watch ticket (no seat, no hand, no legal actions; it reconnects
-// through `watch`), read-only, disposed with its screen.
+// through `watch`), read-only, disposed with its screen. And a finished one step by step
+// (`#/replay/<id>`): each step from the lobby's replay, as the chosen perspective saw it.
 import type { App } from "../app.ts";
 import type { Catalogue } from "../catalogue.ts";
 import { errorText } from "../dom.ts";
@@ -21,6 +22,8 @@ import {
   type MatchRecord,
   type MatchTicket,
   type Outcome,
+  type ReplayStep,
+  type ReplayView,
   type View,
 } from "../sdk.ts";
 import { markFinished } from "./finished.ts";
@@ -69,20 +72,24 @@ export class MatchController {
   private emoteTimers = new Map<number, ReturnType<typeof setTimeout>>();
   private disposed = false;
 
+  /** The replay step shown now (`#/replay/<id>`). */
+  replay: ReplayStep | undefined;
+
   /**
-   * `watching`: the id of a match to watch as a spectator; without it, the controller plays
-   * the signed-in player's own match.
+   * `watching`: the id of a match to watch as a spectator; `replaying`: the id of a finished
+   * match to replay; without either, the controller plays the signed-in player's own match.
    */
   constructor(
     private readonly app: App,
     readonly watching?: string,
+    readonly replaying?: string,
   ) {
     this.names = new Names(app.catalogue, undefined);
   }
 
-  /** Watching someone else's match: read-only, no seat. */
+  /** Watching someone else's match, or a replay: read-only. */
   get spectating(): boolean {
-    return this.watching !== undefined;
+    return this.watching !== undefined || this.replaying !== undefined;
   }
 
   get catalogue(): Catalogue {
@@ -90,7 +97,7 @@ export class MatchController {
   }
 
   get seat(): number | undefined {
-    return this.game?.seat;
+    return this.replaying !== undefined ? this.replay?.seat : this.game?.seat;
   }
 
   get busy(): boolean {
@@ -151,6 +158,46 @@ export class MatchController {
     this.changed();
     game.connect().catch(() => undefined); // a final failure arrives as the "closed" event
     void this.findShareUrl(status.match.room_id);
+  }
+
+  /**
+   * Shows step `step` of the replay as `view` sees it (by default, the perspective shown
+   * now; at first the lobby's default: the player's own seat, or the public view).
+   */
+  async showStep(step: number, view?: ReplayView): Promise<void> {
+    const matchId = this.replaying;
+    if (matchId === undefined) return;
+    const current = this.replay;
+    const perspective = view ?? (current ? replayViewOf(current) : undefined);
+    this.phase = current ? this.phase : "loading";
+    this.changed();
+    let shown: ReplayStep;
+    try {
+      shown = await this.app.session.client.replay(matchId, { step, view: perspective });
+    } catch (error) {
+      if (this.disposed) return;
+      this.phase = "none";
+      this.notice = replayRefusal(error);
+      this.changed();
+      return;
+    }
+    if (this.disposed) return;
+    this.replay = shown;
+    this.phase = "playing";
+    this.notice = undefined;
+    this.names.setPlayers(shown.players, undefined);
+    this.view = shown.view;
+    this.names.absorb(shown.view);
+    this.outcome = shown.view?.outcome;
+    // The log shows what this step did.
+    this.logDropped += this.log.length;
+    this.log.length = 0;
+    if (shown.step === 0) this.push({ kind: "joined", text: "The deal: each player chooses an opening hand.", side: "" });
+    for (const e of shown.events) {
+      const line = describe(e, this.names);
+      if (line) this.push(line);
+    }
+    this.changed();
   }
 
   private async startWatching(matchId: string): Promise<void> {
@@ -443,6 +490,22 @@ export class MatchController {
     this.game?.close();
     this.listeners.clear();
   }
+}
+
+/** The perspective a replay step was shown from, to ask for the next one the same way. */
+export function replayViewOf(step: ReplayStep): ReplayView {
+  return step.perspective === "seat" && step.seat !== undefined ? step.seat : step.perspective === "full" ? "full" : "public";
+}
+
+/** Why the lobby gave no replay, for people. */
+function replayRefusal(error: unknown): string {
+  if (error instanceof MoonlightError && error.code === "unknown_match") {
+    return "There is no replay of this match: it is not over yet, there is no such match, or it is a private room's (only its players see those).";
+  }
+  if (error instanceof MoonlightError && error.code === "no_replay") {
+    return "This match ended before anyone played: there is nothing to replay.";
+  }
+  return `The replay cannot be shown right now: ${errorText(error)}`;
 }
 
 /** Why the lobby gave no spectator's ticket, for people. */

@@ -4,8 +4,8 @@
 import type { App } from "../app.ts";
 import { errorText, h, humanize, replace } from "../dom.ts";
 import { isFinished } from "../match/finished.ts";
-import { navigate, type View } from "../router.ts";
-import type { LobbyStatus } from "../sdk.ts";
+import { navigate, replayHash, type View } from "../router.ts";
+import type { LobbyStatus, MatchRecord } from "../sdk.ts";
 
 const DECK_KEY = "moonlight.playground.deck";
 
@@ -100,6 +100,10 @@ export function homeView(app: App): View {
     if (event.key === "Enter") join.click();
   });
 
+  // The player's last matches, each with its replay.
+  const recentList = h("ul", { class: "recent-list", "data-test": "recent-matches" });
+  const recent = h("div", { class: "panel recent", hidden: true }, h("h2", {}, "Your recent matches"), recentList);
+
   const el = h(
     "section",
     { class: "screen screen-home", "data-test": "screen-home" },
@@ -128,6 +132,7 @@ export function homeView(app: App): View {
         h("div", { class: "row join" }, h("label", { for: "room-code-input", class: "sr-only" }, "Room code"), codeInput, join),
       ),
     ),
+    recent,
   );
 
   function button(label: string, test: string, onClick: () => unknown, cls = ""): HTMLButtonElement {
@@ -255,7 +260,31 @@ export function homeView(app: App): View {
     () => undefined,
   );
 
+  client.matchHistory({ limit: 5, signal: stop.signal }).then(
+    (page) => {
+      recent.hidden = page.matches.length === 0;
+      replace(recentList, page.matches.map((m) => recentMatch(m, client.userId)));
+    },
+    () => undefined,
+  );
+
   return { el, dispose: () => stop.abort() };
+}
+
+const RESULT_TEXT: Record<string, string> = { win: "Won", loss: "Lost", draw: "Draw", no_contest: "No contest" };
+
+/** One finished match: who against whom, how it went for the player, and its replay. */
+function recentMatch(record: MatchRecord, me: string | undefined): HTMLElement {
+  const mine = record.players.find((p) => p.player_id === me);
+  const others = record.players.filter((p) => p !== mine).map((p) => p.name);
+  const when = new Date(record.finished_at * 1000).toLocaleString();
+  return h(
+    "li",
+    { "data-test": "recent-match", "data-match": record.match_id },
+    h("span", { class: "result" }, RESULT_TEXT[mine?.result ?? ""] ?? "Played"),
+    ` vs ${others.join(", ") || "nobody"} · ${humanize(record.kind)} · ${when} `,
+    h("a", { href: replayHash(record.match_id), "data-test": "replay-link" }, "Replay"),
+  );
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

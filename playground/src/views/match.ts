@@ -5,13 +5,17 @@
 // The spectator's screen (`#/watch/<id>`) is the same screen read-only: both heroes and
 // boards with each player's name, hand counts (face-down cards), the events as they happen,
 // a "Spectating" badge, the end; no hand, no buttons to act.
+//
+// A replay (`#/replay/<id>`) is that read-only screen again, one step of a finished match at
+// a time, with buttons (and the arrow keys) to step through it and a choice of perspective:
+// a player's (that hand, as it was then), the public one, or everything (every hand).
 import type { App } from "../app.ts";
 import { h, replace } from "../dom.ts";
-import { currentMatch, EMOTES, emoteText, leaveMatch, MatchController } from "../match/controller.ts";
+import { currentMatch, EMOTES, emoteText, leaveMatch, MatchController, replayViewOf } from "../match/controller.ts";
 import { mulliganKey } from "../match/legal.ts";
 import { outcomeText, reasonText } from "../match/log.ts";
-import { navigate, navigateHash, watchHash, type View } from "../router.ts";
-import type { Outcome, SeatState, Unit } from "../sdk.ts";
+import { navigate, navigateHash, replayHash, watchHash, type View } from "../router.ts";
+import type { HandCard, Outcome, ReplayView, SeatState, Unit } from "../sdk.ts";
 import { cardFace, cardLabel } from "./card.ts";
 
 /** The player's own match (`#/play`). */
@@ -29,8 +33,16 @@ export function spectateView(app: App, matchId: string): View {
   return matchScreen(match, () => match.dispose());
 }
 
+/** A finished match, step by step (`#/replay/<id>`). */
+export function replayView(app: App, matchId: string): View {
+  const match = new MatchController(app, undefined, matchId);
+  void match.showStep(0);
+  return matchScreen(match, () => match.dispose());
+}
+
 function matchScreen(match: MatchController, onDispose: () => void): View {
   const readOnly = match.spectating;
+  const replaying = match.replaying !== undefined;
   const board = h("div", { class: "table" });
   const bar = h("div", { class: "match-bar" });
   const logList = h("ol", { class: "log-list", "data-test": "event-log" });
@@ -47,10 +59,10 @@ function matchScreen(match: MatchController, onDispose: () => void): View {
     "section",
     {
       class: `screen screen-match${readOnly ? " spectating" : ""}`,
-      "data-test": readOnly ? "screen-spectate" : "screen-match",
-      "data-match": match.watching,
+      "data-test": replaying ? "screen-replay" : readOnly ? "screen-spectate" : "screen-match",
+      "data-match": match.watching ?? match.replaying,
     },
-    h("h1", { class: "sr-only" }, readOnly ? "Watching a match" : "Match"),
+    h("h1", { class: "sr-only" }, replaying ? "Replay of a match" : readOnly ? "Watching a match" : "Match"),
     bar,
     h("div", { class: "match-layout" }, board, log),
     share,
@@ -92,6 +104,14 @@ function matchScreen(match: MatchController, onDispose: () => void): View {
   const tick = setInterval(() => renderBar(bar, match), 1000);
   const onKey = (event: KeyboardEvent) => {
     if (event.key === "Escape" && match.selection) match.select(undefined);
+    // A replay steps with the arrow keys (unless a control that takes them has the focus).
+    const inControl = (event.target as HTMLElement | null)?.closest?.("select, input");
+    if (replaying && !inControl && (event.key === "ArrowLeft" || event.key === "ArrowRight")) {
+      const step = match.replay?.step;
+      if (step === undefined) return;
+      const next = step + (event.key === "ArrowRight" ? 1 : -1);
+      if (next >= 0 && next <= match.replay!.steps) void match.showStep(next);
+    }
   };
   document.addEventListener("keydown", onKey);
   render();
@@ -110,7 +130,9 @@ function matchScreen(match: MatchController, onDispose: () => void): View {
 function renderBar(bar: HTMLElement, match: MatchController): void {
   const view = match.view;
   const parts: (HTMLElement | string)[] = [];
-  if (match.spectating) {
+  if (match.replaying !== undefined) {
+    parts.push(h("span", { class: "badge", "data-test": "replaying" }, "Replay"), ...replayControls(match));
+  } else if (match.spectating) {
     parts.push(h("span", { class: "badge live", "data-test": "spectating" }, h("span", { class: "dot", "aria-hidden": "true" }), "Spectating"));
   }
   if (view) {
@@ -207,9 +229,80 @@ function renderTable(table: HTMLElement, match: MatchController, dialog: HTMLDia
   );
 }
 
-/** The spectator's table: the second seat on top, the first below; no hand, no controls. */
+/** The step buttons and the perspective of a replay. */
+function replayControls(match: MatchController): HTMLElement[] {
+  const shown = match.replay;
+  if (!shown) return [];
+  const go = (step: number) => () => void match.showStep(step);
+  const button = (label: string, test: string, step: number, disabled: boolean, title: string) =>
+    h("button", { type: "button", class: "small", "data-test": test, "data-key": test, disabled, title, "aria-label": title, onclick: go(step) }, label);
+  const { step, steps } = shown;
+  const current = replayViewOf(shown);
+  const options: [ReplayView, string][] = [
+    ...shown.players.map((p): [ReplayView, string] => [p.seat, `${p.name}'s view`]),
+    ["public", "Public view"],
+    ["full", "Everything"],
+  ];
+  const select = h(
+    "select",
+    {
+      "data-test": "replay-view",
+      "data-key": "replay-view",
+      "aria-label": "Whose view",
+      onchange: (event: Event) => {
+        const value = (event.target as HTMLSelectElement).value;
+        void match.showStep(step, value === "public" || value === "full" ? value : Number(value));
+      },
+    },
+    options.map(([value, label]) => h("option", { value: String(value), selected: value === current }, label)),
+  );
+  return [
+    button("◀◀", "replay-first", 0, step === 0, "First step"),
+    button("◀", "replay-prev", step - 1, step === 0, "Previous step"),
+    h("span", { class: "replay-step", "data-test": "replay-step", "data-step": step, "data-steps": steps, role: "status" }, `Step ${step} of ${steps}`),
+    button("▶", "replay-next", step + 1, step === steps, "Next step"),
+    button("▶▶", "replay-last", steps, step === steps, "Last step"),
+    select,
+  ];
+}
+
+/** The hands a replay step shows, by seat: the chosen seat's, or every one for "full". */
+function replayHands(match: MatchController): Map<number, HandCard[]> {
+  const hands = new Map<number, HandCard[]>();
+  const shown = match.replay;
+  if (!shown) return hands;
+  if (shown.perspective === "seat" && shown.seat !== undefined) hands.set(shown.seat, shown.view?.hand ?? []);
+  for (const hand of shown.hands) hands.set(hand.seat, hand.cards);
+  return hands;
+}
+
+function revealedHand(match: MatchController, seat: number, cards: HandCard[]): HTMLElement {
+  const name = match.names.playerName(seat);
+  return h(
+    "ul",
+    { class: "hand revealed", "data-test": "replay-hand", "data-seat": seat, "aria-label": `${name}'s hand` },
+    cards.length === 0 ? h("li", { class: "empty muted" }, `${name}'s hand is empty`) : null,
+    cards.map((card) =>
+      h(
+        "li",
+        {},
+        h(
+          "div",
+          { class: "card in-hand", "data-test": "replay-hand-card", "data-card": card.card, "aria-label": cardLabel(match.catalogue.card(card.card), card.card, { cost: card.cost }) },
+          cardFace(match.catalogue.card(card.card), card.card, { cost: card.cost }),
+        ),
+      ),
+    ),
+  );
+}
+
+/**
+ * The spectator's table: the second seat on top, the first below; no hand, no controls. A
+ * replay shows the hands its perspective may see.
+ */
 function renderSpectatorTable(table: HTMLElement, match: MatchController): void {
   const view = match.view;
+  const replaying = match.replaying !== undefined;
   if (match.phase === "none" || (match.phase === "closed" && !view)) {
     replace(
       table,
@@ -217,7 +310,9 @@ function renderSpectatorTable(table: HTMLElement, match: MatchController): void 
         "div",
         { class: "panel", "data-test": "watch-unavailable" },
         h("p", { role: "alert" }, match.notice ?? "This match cannot be watched."),
-        h("button", { type: "button", class: "primary", "data-test": "back-watch", onclick: () => navigate("watch") }, "Back to live matches"),
+        replaying
+          ? h("button", { type: "button", class: "primary", "data-test": "back-home", onclick: () => navigate("home") }, "Back to lobby")
+          : h("button", { type: "button", class: "primary", "data-test": "back-watch", onclick: () => navigate("watch") }, "Back to live matches"),
       ),
     );
     return;
@@ -229,13 +324,20 @@ function renderSpectatorTable(table: HTMLElement, match: MatchController): void 
   const [bottom, top] = [...view.seats].sort((a, b) => a.seat - b.seat);
   const upper = top ? place(match, top, "top") : undefined;
   const lower = bottom ? place(match, bottom, "bottom") : undefined;
+  const hands = replayHands(match);
+  const hand = (seat: SeatState | undefined) => {
+    const cards = seat ? hands.get(seat.seat) : undefined;
+    return seat && cards ? revealedHand(match, seat.seat, cards) : null;
+  };
   replace(
     table,
+    hand(top),
     upper ? heroPanel(match, upper) : null,
     upper ? boardRow(match, upper) : null,
     spectatorNotice(match),
     lower ? boardRow(match, lower) : null,
     lower ? heroPanel(match, lower) : null,
+    hand(bottom),
   );
 }
 
@@ -454,6 +556,11 @@ function renderOverlay(host: HTMLElement, match: MatchController): void {
     replace(host);
     return;
   }
+  if (match.replaying !== undefined) {
+    // The notice says how it ended; the steps stay in reach.
+    replace(host);
+    return;
+  }
   if (match.spectating) {
     renderSpectatorOverlay(host, match, outcome);
     return;
@@ -481,7 +588,15 @@ function renderOverlay(host: HTMLElement, match: MatchController): void {
         h("p", { "data-test": "game-over-reason" }, `The match is over: ${reasonText(outcome.reason)}.`),
         h("p", { class: "rating", "data-test": "rating-change" }, ratingText(match)),
         h("p", { class: "muted" }, `${match.view?.turn ?? 0} turns played.`),
-        back,
+        h(
+          "div",
+          { class: "row" },
+          back,
+          // Once the lobby has the match (its rating line says so), it has its replay too.
+          typeof match.rating === "object" && match.match
+            ? h("a", { class: "button", href: replayHash(match.match.room_id), "data-test": "watch-replay", onclick: () => leaveMatch() }, "Watch the replay")
+            : null,
+        ),
       ),
     ),
   );
