@@ -111,6 +111,68 @@ async fn the_lobby_document_describes_the_catalogue_with_the_content_types() {
 }
 
 #[tokio::test]
+async fn hostile_requests_to_the_catalogue_get_the_catalogue_or_a_clear_error() {
+    let stack = stack().await;
+    let http = reqwest::Client::new();
+    let base = stack.lobby_url();
+    let version = shipped_content().version().to_owned();
+    let long = "x".repeat(6000);
+    // Whatever the validator says, only the current version gets 304; a query is ignored.
+    for tag in [
+        "",
+        "\"\"",
+        "W/",
+        ",,,",
+        "\"not-a-version\", W/\"also-not\"",
+        long.as_str(),
+        &version[..version.len() - 1],
+    ] {
+        for path in ["/v1/content", "/v1/content?version=1&x=%00%ff"] {
+            let answer = http
+                .get(format!("{base}{path}"))
+                .header(header::IF_NONE_MATCH, tag)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK, "{tag:?} {path}");
+            let catalogue: Value = answer.json().await.unwrap();
+            assert_eq!(catalogue["version"], version.as_str());
+        }
+    }
+    // A header that is not text at all.
+    let answer = http
+        .get(format!("{base}/v1/content"))
+        .header(
+            header::IF_NONE_MATCH,
+            header::HeaderValue::from_bytes(b"\"\xff\xfe\"").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    // Paths under the catalogue that do not exist are JSON 404s; other methods are refused.
+    for path in [
+        "/v1/content/cards",
+        "/v1/content/status/extra",
+        &format!("/v1/content/{long}"),
+    ] {
+        let answer = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+        let error: Value = answer.json().await.expect("a JSON error body");
+        assert_eq!(error["error"]["code"], "not_found", "{path}");
+    }
+    for path in ["/v1/content", "/v1/content/status"] {
+        let answer = http
+            .post(format!("{base}{path}"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn an_unknown_deck_is_refused_naming_the_decks_there_are() {
     let stack = stack().await;
     let luna = stack.player("luna").await;
