@@ -1,6 +1,8 @@
 //! The load-test tool keeps working: a short steady run (a few hundred players, a few
 //! seconds of play, two worker processes) against a real `moonlight` process, through the
-//! real flow, must finish every phase with no error and write its report and plot.
+//! real flow, must finish every phase with no error and write its report and plot; and a
+//! short crash run (the server SIGKILLed and restarted twice while bots play) must find
+//! every acknowledged action kept, none applied twice, every finished match recorded.
 //!
 //! Not a libtest harness: the tool's worker processes are this executable started again
 //! (with the tool's worker variable set), so `main` is the tool's when that is set.
@@ -35,7 +37,10 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a runtime")
-        .block_on(smoke_run());
+        .block_on(async {
+            smoke_run().await;
+            crash_run().await;
+        });
     println!("test smoke_run ... ok");
     ExitCode::SUCCESS
 }
@@ -115,4 +120,50 @@ async fn smoke_run() {
 
 fn is_svg(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| s.starts_with("<svg") && s.contains("p99"))
+}
+
+/// The crash scenario, small: a private embedded deployment killed and restarted twice.
+async fn crash_run() {
+    let data = tempfile::tempdir().unwrap();
+    let json = data.path().join("crash.json");
+    let plot = data.path().join("crash.svg");
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let cli = <moonlight_loadtest::cli::Cli as clap::Parser>::parse_from([
+        "loadtest",
+        "crash",
+        "--spawn",
+        "embedded",
+        "--server",
+        env!("CARGO_BIN_EXE_moonlight"),
+        "--content-dir",
+        content.to_str().unwrap(),
+        "--players",
+        "40",
+        "--kills",
+        "2",
+        "--every-secs",
+        "2",
+        "--seconds",
+        "4",
+        "--think-ms",
+        "100",
+        "--workers",
+        "1",
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    let passed = moonlight_loadtest::run(&cli)
+        .await
+        .expect("the run completes");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(passed, "the crash run failed: {}", report["failures"]);
+    let crash = &report["crash"];
+    assert_eq!(crash["kills"], 2, "{crash}");
+    for must_be_zero in ["lost", "applied_twice", "results_missing", "not_resumed"] {
+        assert_eq!(crash[must_be_zero], 0, "{must_be_zero}: {crash}");
+    }
+    assert!(crash["resumed"].as_u64().unwrap() > 0, "{crash}");
+    assert!(crash["actions_after_last"].as_u64().unwrap() > 0, "{crash}");
 }

@@ -60,6 +60,8 @@ pub struct Ctx {
     /// Concede running matches at the end of the run (leaving the deployment idle), rather
     /// than walking away from them.
     pub concede_on_stop: bool,
+    /// After each match, check that its result was recorded (the crash scenario's ledger).
+    pub check_results: bool,
     pub stop: CancellationToken,
 }
 
@@ -121,6 +123,52 @@ enum Interrupted {
     Failed,
 }
 
+/// A ledger error: an action the server acknowledged is gone after a resume (the room's
+/// sequence or the seat's last client sequence number went back).
+pub const LOST_ACTION: &str = "ledger: an acknowledged action was lost";
+/// A ledger error: an action was applied (acknowledged by an update that moved the room
+/// on) a second time.
+pub const APPLIED_TWICE: &str = "ledger: an action was applied twice";
+/// A ledger error: a match the bot saw end has no recorded result.
+pub const RESULT_MISSING: &str = "ledger: a finished match has no result";
+/// A dropped match that did not come back within [`RESUME_PATIENCE`].
+pub const NOT_RESUMED: &str = "match not resumed in time";
+/// What a crash must never cause.
+pub const LEDGER_ERRORS: [&str; 4] = [LOST_ACTION, APPLIED_TWICE, RESULT_MISSING, NOT_RESUMED];
+
+/// What the server acknowledged to this seat, checked after every resume.
+#[derive(Debug, Default)]
+struct Ledger {
+    /// The highest client sequence number acknowledged.
+    acked: u64,
+    /// Client sequence numbers applied: acknowledged by an update that moved the room on
+    /// (a re-sent action is acknowledged again by an update that does not).
+    applied: std::collections::HashSet<u64>,
+}
+
+impl Ledger {
+    /// `update`, which follows `last_seq`: `Err` if it applies an action a second time.
+    fn update(&mut self, update: &pb::Update, last_seq: u64) -> Result<(), &'static str> {
+        let Some(client_seq) = update.acked_client_seq else {
+            return Ok(());
+        };
+        self.acked = self.acked.max(client_seq);
+        if update.seq == last_seq + 1 && !self.applied.insert(client_seq) {
+            return Err(APPLIED_TWICE);
+        }
+        Ok(())
+    }
+
+    /// A welcome after a drop, the seat having seen up to `last_seq`: `Err` if the room
+    /// lost anything this seat was told of.
+    fn welcome(&self, welcome: &pb::Welcome, last_seq: u64) -> Result<(), &'static str> {
+        if welcome.last_client_seq < self.acked || welcome.seq < last_seq {
+            return Err(LOST_ACTION);
+        }
+        Ok(())
+    }
+}
+
 /// One seat of a match as the bot knows it.
 struct Seat {
     ticket: MatchTicket,
@@ -129,6 +177,10 @@ struct Seat {
     legal: Vec<pb::LegalAction>,
     last_seq: u64,
     next_client_seq: u64,
+    /// The action sent and not acknowledged yet: its client sequence number, when it was
+    /// sent, and what it was (re-sent with the same number after a resume).
+    pending: Option<(u64, Instant, pb::action::Kind)>,
+    ledger: Ledger,
 }
 
 impl Seat {
@@ -140,15 +192,20 @@ impl Seat {
             legal: welcome.legal_actions,
             last_seq: welcome.seq,
             next_client_seq: welcome.last_client_seq + 1,
+            pending: None,
+            ledger: Ledger::default(),
         })
     }
 
-    fn apply(&mut self, update: pb::Update) {
+    /// Takes in `update`; `Err` if the ledger finds it applies an action twice.
+    fn apply(&mut self, update: pb::Update) -> Result<(), &'static str> {
+        let checked = self.ledger.update(&update, self.last_seq);
         self.last_seq = update.seq;
         if let Some(view) = update.view {
             self.view = view;
             self.legal = update.legal_actions;
         }
+        checked
     }
 
     fn next_action(&self) -> Option<pb::action::Kind> {
@@ -463,8 +520,11 @@ impl Bot {
             match ended {
                 Interrupted::GameOver => {
                     self.ctx.recorder.count(Count::MatchCompleted);
-                    self.finished = Some(room_id);
                     session.close().await;
+                    if self.ctx.check_results {
+                        self.check_result(&room_id).await;
+                    }
+                    self.finished = Some(room_id);
                     return;
                 }
                 Interrupted::Stopped => {
@@ -500,16 +560,29 @@ impl Bot {
     /// Plays on one socket until something interrupts it.
     async fn play_on(&mut self, session: &mut GameSocket, seat: &mut Seat) -> Interrupted {
         let think = self.ctx.think;
-        // The action waiting for its acknowledgement: its client sequence number, and when
-        // it was sent.
-        let mut pending: Option<(u64, Instant)> = None;
+        // Back after a drop with an action never acknowledged: send it again with its
+        // number. The server applies it if it never did, or acknowledges it again.
+        if let Some((client_seq, _, kind)) = &seat.pending {
+            if *client_seq <= seat.ledger.acked {
+                seat.pending = None;
+            } else {
+                let again = client_frame::Body::Action(pb::Action {
+                    client_seq: *client_seq,
+                    kind: Some(kind.clone()),
+                });
+                if session.send(again).await.is_err() {
+                    return Interrupted::Dropped { cut: false };
+                }
+                seat.next_client_seq = seat.next_client_seq.max(client_seq + 1);
+            }
+        }
         let mut act_at = seat.next_action().map(|_| Instant::now() + jitter(think));
         loop {
             if seat.view.outcome.is_some() {
                 return Interrupted::GameOver;
             }
-            let wake = match (pending, act_at) {
-                (Some((_, sent)), _) => sent + ACK_PATIENCE,
+            let wake = match (&seat.pending, act_at) {
+                (Some((_, sent, _)), _) => *sent + ACK_PATIENCE,
                 (None, Some(at)) => at,
                 (None, None) => Instant::now() + Duration::from_secs(3600),
             };
@@ -519,19 +592,21 @@ impl Bot {
                 incoming = session.recv() => match incoming {
                     Ok(Incoming::Frame(body)) => match *body {
                         Body::Update(update) => {
-                            if let (Some(acked), Some((client_seq, sent))) = (update.acked_client_seq, pending)
-                                && acked == client_seq
+                            if let (Some(acked), Some((client_seq, sent, _))) = (update.acked_client_seq, &seat.pending)
+                                && acked == *client_seq
                             {
                                 self.ctx.recorder.time(Timing::Action, sent.elapsed());
                                 self.ctx.recorder.count(Count::Action);
-                                pending = None;
+                                seat.pending = None;
                             }
-                            seat.apply(update);
+                            if let Err(broken) = seat.apply(update) {
+                                self.ctx.recorder.error(broken);
+                            }
                         }
                         Body::GameOver(_) => return Interrupted::GameOver,
                         Body::ActionRejected(rejected) => {
                             self.ctx.recorder.error(format!("rejected {}", rejected.reason));
-                            pending = None;
+                            seat.pending = None;
                         }
                         Body::Reconnect(_) => return Interrupted::Dropped { cut: false },
                         Body::Error(error) => self.ctx.recorder.error(format!("server error {}", error.code)),
@@ -548,25 +623,51 @@ impl Bot {
                     Err(_) => return Interrupted::Dropped { cut: false },
                 },
                 () = sleep_until(wake) => {
-                    if pending.take().is_some() {
+                    if seat.pending.take().is_some() {
                         self.ctx.recorder.error(format!("no ack within {} s", ACK_PATIENCE.as_secs()));
                     }
                     act_at = None;
                     if let Some(kind) = seat.next_action() {
                         let client_seq = seat.next_client_seq;
                         seat.next_client_seq += 1;
+                        seat.pending = Some((client_seq, Instant::now(), kind.clone()));
                         let action = client_frame::Body::Action(pb::Action { client_seq, kind: Some(kind) });
                         if session.send(action).await.is_err() {
                             return Interrupted::Dropped { cut: false };
                         }
-                        pending = Some((client_seq, Instant::now()));
                     }
                 }
             }
-            if pending.is_none() && act_at.is_none() && seat.next_action().is_some() {
+            if seat.pending.is_none() && act_at.is_none() && seat.next_action().is_some() {
                 act_at = Some(Instant::now() + jitter(think));
             }
         }
+    }
+
+    /// Waits (through restarts, up to [`RESUME_PATIENCE`]) until the lobby has the result
+    /// of `match_id`, which the bot saw end; an error if it never comes.
+    async fn check_result(&mut self, match_id: &str) {
+        let started = Instant::now();
+        while started.elapsed() < RESUME_PATIENCE {
+            let Some(token) = self.token().await else {
+                return;
+            };
+            match self
+                .ctx
+                .api
+                .match_recorded(self.lobby, &token, match_id)
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => {}
+                // The lobby is down (a crash): ask again.
+                Err(_) => {}
+            }
+            if self.pause(RETRY * 5).await.is_none() {
+                return;
+            }
+        }
+        self.ctx.recorder.error(RESULT_MISSING);
     }
 
     /// Back on a socket after a drop: the ticket in hand if it is still fresh, else (or if
@@ -581,7 +682,7 @@ impl Bot {
         let mut pause = Duration::from_millis(250);
         loop {
             if started.elapsed() > RESUME_PATIENCE {
-                self.ctx.recorder.error("match not resumed in time");
+                self.ctx.recorder.error(NOT_RESUMED);
                 return None;
             }
             let ticket_now = match ticket.take() {
@@ -607,16 +708,25 @@ impl Bot {
                     seat.ticket = ticket_now;
                     match first {
                         Body::Welcome(welcome) => {
+                            if let Err(broken) = seat.ledger.welcome(&welcome, seat.last_seq) {
+                                self.ctx.recorder.error(broken);
+                            }
                             let ticket = seat.ticket.clone();
-                            let Some(fresh) = Seat::from_welcome(ticket, welcome) else {
+                            let Some(mut fresh) = Seat::from_welcome(ticket, welcome) else {
                                 self.ctx
                                     .recorder
                                     .error("a welcome without a seat or a view");
                                 return None;
                             };
+                            fresh.ledger = std::mem::take(&mut seat.ledger);
+                            fresh.pending = seat.pending.take();
                             *seat = fresh;
                         }
-                        Body::Update(update) => seat.apply(update),
+                        Body::Update(update) => {
+                            if let Err(broken) = seat.apply(update) {
+                                self.ctx.recorder.error(broken);
+                            }
+                        }
                         _ => {}
                     }
                     self.ctx.recorder.time(Timing::Resume, started.elapsed());
@@ -722,5 +832,46 @@ fn name(body: &Body) -> &'static str {
         Body::Update(_) => "update",
         Body::Error(_) => "error",
         _ => "another frame",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(seq: u64, acked: Option<u64>) -> pb::Update {
+        pb::Update {
+            seq,
+            acked_client_seq: acked,
+            ..pb::Update::default()
+        }
+    }
+
+    #[test]
+    fn the_ledger_finds_an_action_applied_twice_but_not_one_acknowledged_again() {
+        let mut ledger = Ledger::default();
+        assert_eq!(ledger.update(&update(1, Some(1)), 0), Ok(()));
+        assert_eq!(ledger.update(&update(2, None), 1), Ok(()));
+        // Re-sent after a resume: acknowledged again, the room not moved on.
+        assert_eq!(ledger.update(&update(2, Some(1)), 2), Ok(()));
+        // Applied again: the room moved on for it.
+        assert_eq!(ledger.update(&update(3, Some(1)), 2), Err(APPLIED_TWICE));
+        assert_eq!(ledger.acked, 1);
+    }
+
+    #[test]
+    fn the_ledger_finds_a_welcome_that_forgot_what_was_acknowledged() {
+        let mut ledger = Ledger::default();
+        ledger.update(&update(5, Some(3)), 4).unwrap();
+        let welcome = |seq, last_client_seq| pb::Welcome {
+            seq,
+            last_client_seq,
+            ..pb::Welcome::default()
+        };
+        assert_eq!(ledger.welcome(&welcome(5, 3), 5), Ok(()));
+        assert_eq!(ledger.welcome(&welcome(9, 4), 5), Ok(()));
+        // The seat's action is gone, or the room went back past what the seat saw.
+        assert_eq!(ledger.welcome(&welcome(5, 2), 5), Err(LOST_ACTION));
+        assert_eq!(ledger.welcome(&welcome(4, 3), 5), Err(LOST_ACTION));
     }
 }

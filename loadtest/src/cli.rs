@@ -68,6 +68,21 @@ pub enum Scenario {
         #[arg(long)]
         kill_command: Option<String>,
     },
+    /// SIGKILLs the game server again and again while the bots play, starting it again each
+    /// time on the same addresses and data (--spawn only: the one process of `embedded` and
+    /// `redis`, every role with it; a cluster's nodes in turn). Each bot keeps a ledger of
+    /// its acknowledged actions and checks it after every resume (none lost, none applied
+    /// twice) and that every match it finished has its result recorded.
+    Crash {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Crashes in the run (it lasts until the last one, then `--seconds` more).
+        #[arg(long, default_value_t = 100)]
+        kills: usize,
+        /// Seconds between a restart and the next crash.
+        #[arg(long, default_value_t = 2.0)]
+        every_secs: f64,
+    },
 }
 
 impl Scenario {
@@ -76,7 +91,8 @@ impl Scenario {
             Self::Steady(run) | Self::LoginStorm(run) => run,
             Self::Ramp { run, .. }
             | Self::ReconnectStorm { run, .. }
-            | Self::Failover { run, .. } => run,
+            | Self::Failover { run, .. }
+            | Self::Crash { run, .. } => run,
         }
     }
 
@@ -87,6 +103,7 @@ impl Scenario {
             Self::ReconnectStorm { .. } => "reconnect-storm",
             Self::LoginStorm(_) => "login-storm",
             Self::Failover { .. } => "failover",
+            Self::Crash { .. } => "crash",
         }
     }
 }

@@ -11,9 +11,13 @@ use moonlight_client::{Api, socket::host};
 use tokio::time::{Instant, MissedTickBehavior, interval};
 
 use crate::{
+    bot,
     cli::{RampArgs, RunArgs, Scenario, TargetArgs},
     deploy::Deployment,
-    report::{self, FailoverResult, Latencies, Point, RampResult, RampStep, Report, StormResult},
+    report::{
+        self, CrashResult, FailoverResult, Latencies, Point, RampResult, RampStep, Report,
+        StormResult,
+    },
     servers::{self, Watch, Watched},
     stats::{Gauges, Sample},
     worker::{Command, Event, Setup},
@@ -43,6 +47,13 @@ fn check(scenario: &Scenario) -> anyhow::Result<()> {
         "--arrival-per-sec must be positive"
     );
     anyhow::ensure!(!args.decks.is_empty(), "--decks names no deck");
+    if let Scenario::Crash { kills, .. } = scenario {
+        anyhow::ensure!(
+            args.target.spawn.is_some(),
+            "the crash scenario kills and restarts servers it started: use --spawn"
+        );
+        anyhow::ensure!(*kills > 0, "--kills must be at least 1");
+    }
     if let Scenario::Failover { kill_command, .. } = scenario {
         let spawned_nodes = match args.target.spawn {
             Some(crate::deploy::Spawn::Cluster { nodes }) => nodes,
@@ -149,6 +160,15 @@ impl Target {
         Ok(())
     }
 
+    /// Crashes and restarts a game-serving process of the deployment this tool started.
+    async fn crash(&mut self) -> anyhow::Result<(String, Duration)> {
+        self.deployment
+            .as_mut()
+            .context("the crash scenario needs --spawn")?
+            .crash()
+            .await
+    }
+
     async fn kill(&mut self, node: &str, command: Option<&str>) -> anyhow::Result<()> {
         if let Some(deployment) = &mut self.deployment {
             return deployment.kill_node(node).await;
@@ -215,6 +235,7 @@ fn setups(scenario: &Scenario, target: &Target, workers: usize) -> Vec<Setup> {
                 think_ms: args.think_ms,
                 take_practice: !args.no_practice,
                 concede_on_stop: !args.leave_matches,
+                check_results: matches!(scenario, Scenario::Crash { .. }),
                 sign_in_concurrency: args.sign_in_concurrency,
                 login_storm: matches!(scenario, Scenario::LoginStorm(_)),
             };
@@ -342,6 +363,18 @@ enum Moment {
         fired: Option<KillFired>,
     },
     Ramp(Ramp),
+    Crash(Crashes),
+}
+
+/// The crash scenario's crashes: those to come and those done.
+struct Crashes {
+    kills: usize,
+    every: f64,
+    next_at: f64,
+    /// Each crash: when (seconds into the run), what, and how long until it listened again.
+    done: Vec<(f64, String, Duration)>,
+    /// Everything from the first crash on.
+    window: Sample,
 }
 
 struct StormFired {
@@ -448,6 +481,16 @@ impl<'a> Run<'a> {
                 steps: Vec::new(),
                 over: false,
             }),
+            Scenario::Crash {
+                kills, every_secs, ..
+            } => Moment::Crash(Crashes {
+                kills: *kills,
+                every: every_secs.max(0.1),
+                // The first once every player has arrived and played a little.
+                next_at: arrival + 5.0,
+                done: Vec::new(),
+                window: Sample::default(),
+            }),
             Scenario::Steady(_) | Scenario::LoginStorm(_) => Moment::None,
         };
         Self {
@@ -544,6 +587,9 @@ impl<'a> Run<'a> {
                     Moment::Kill {
                         fired: Some(fired), ..
                     } => fired.window.merge(&sample),
+                    Moment::Crash(crashes) if !crashes.done.is_empty() => {
+                        crashes.window.merge(&sample);
+                    }
                     Moment::Ramp(ramp) if t - ramp.step_began >= ramp.args.step_secs / 2.0 => {
                         ramp.window.merge(&sample);
                     }
@@ -725,6 +771,34 @@ impl<'a> Run<'a> {
                 }
             }
             Moment::Ramp(_) => {}
+            Moment::Crash(crashes)
+                if crashes.done.len() < crashes.kills && t >= crashes.next_at =>
+            {
+                match target.crash().await {
+                    Ok((what, restart)) => {
+                        let n = crashes.done.len() + 1;
+                        self.progress.done(&format!(
+                            "crash {n} of {}: {what} killed, listening again after {:.2} s",
+                            crashes.kills,
+                            restart.as_secs_f64()
+                        ));
+                        crashes.done.push((t, what, restart));
+                        crashes.next_at = self.began.elapsed().as_secs_f64() + crashes.every;
+                    }
+                    Err(error) => {
+                        self.failures.push(format!("crash: {error:#}"));
+                        return true;
+                    }
+                }
+            }
+            // After the last crash, `--seconds` for every match to come back and play on.
+            Moment::Crash(crashes) if crashes.done.len() >= crashes.kills => {
+                let last = crashes.done.last().map_or(0.0, |(at, ..)| *at);
+                if t >= last + self.args.seconds as f64 {
+                    return true;
+                }
+            }
+            Moment::Crash(_) => {}
             _ if t >= end => return true,
             _ => {}
         }
@@ -751,6 +825,51 @@ impl<'a> Run<'a> {
         self.flush_seconds();
         // The stop itself (leaving queues, conceding) is not part of the measured run.
         self.began = Instant::now() - Duration::from_secs_f64(duration);
+    }
+
+    /// What the crashes did: the ledger's findings, and the errors while servers were down
+    /// (expected: their clients found them gone), by kind.
+    fn crash_result(&self, crashes: &Crashes) -> CrashResult {
+        let errors = &self.total.errors;
+        let count = |kind: &str| errors.get(kind).copied().unwrap_or(0);
+        let mut restarts: Vec<f64> = crashes
+            .done
+            .iter()
+            .map(|(_, _, d)| d.as_secs_f64())
+            .collect();
+        restarts.sort_by(f64::total_cmp);
+        let quantile = |q: f64| {
+            restarts
+                .get(((restarts.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let last = crashes.done.last().map_or(0.0, |(at, ..)| *at);
+        CrashResult {
+            asked: crashes.kills,
+            kills: crashes.done.len(),
+            restart_p50_secs: quantile(0.5),
+            restart_max_secs: quantile(1.0),
+            acknowledged: crashes.window.counters.actions,
+            resumed: crashes.window.counters.resumed,
+            resume: crashes.window.hist.resume.summary(),
+            matches_completed: crashes.window.counters.matches_completed,
+            lost: count(bot::LOST_ACTION),
+            applied_twice: count(bot::APPLIED_TWICE),
+            results_missing: count(bot::RESULT_MISSING),
+            not_resumed: count(bot::NOT_RESUMED),
+            actions_after_last: self
+                .timeline
+                .iter()
+                .filter(|p| p.t > last + 1.0)
+                .map(|p| p.actions)
+                .sum(),
+            errors_while_down: errors
+                .iter()
+                .filter(|(kind, _)| !bot::LEDGER_ERRORS.contains(&kind.as_str()))
+                .map(|(kind, n)| (kind.clone(), *n))
+                .collect(),
+        }
     }
 
     fn report(
@@ -831,9 +950,32 @@ impl<'a> Run<'a> {
                     .push("the run ended before its storm or kill".to_owned());
                 (None, None, None, None)
             }
-            Moment::None => (None, None, None, None),
+            Moment::None | Moment::Crash(_) => (None, None, None, None),
         };
-        if ramp.is_none() {
+        let crash = match &self.moment {
+            Moment::Crash(crashes) => Some(self.crash_result(crashes)),
+            _ => None,
+        };
+        if let Some(crash) = &crash {
+            if crash.kills < crash.asked {
+                self.failures
+                    .push(format!("{} of {} crashes done", crash.kills, crash.asked));
+            }
+            for (what, n) in [
+                ("acknowledged actions lost", crash.lost),
+                ("actions applied twice", crash.applied_twice),
+                ("finished matches without a result", crash.results_missing),
+                ("matches not resumed in time", crash.not_resumed),
+            ] {
+                if n > 0 {
+                    self.failures.push(format!("{n} {what}"));
+                }
+            }
+            if crash.actions_after_last == 0 {
+                self.failures
+                    .push("no action was acknowledged after the last crash".to_owned());
+            }
+        } else if ramp.is_none() {
             let errors = self.total.error_count();
             if errors > 0 {
                 self.failures.push(format!("{errors} errors"));
@@ -888,6 +1030,7 @@ impl<'a> Run<'a> {
             ramp,
             storm,
             failover,
+            crash,
             failures: self.failures,
             timeline: self.timeline,
         }

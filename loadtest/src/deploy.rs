@@ -3,7 +3,12 @@
 //! with private PostgreSQL and Redis servers where the layout needs them (the test
 //! harness's, installed from Debian's packages if missing, removed at exit).
 
-use std::{path::Path, str::FromStr};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
 use moonlight_testkit::{
@@ -77,9 +82,23 @@ pub struct Deployment {
     pub lobbies: Vec<String>,
     pub watched: Vec<Watched>,
     /// Game-server processes by node id (only where a node runs alone).
-    nodes: Vec<(String, Moonlight)>,
-    others: Vec<Moonlight>,
+    nodes: Vec<(String, Process)>,
+    others: Vec<Process>,
+    /// How every process was started, to start one again after a crash.
+    bin: PathBuf,
+    content_dir: PathBuf,
+    env: Vec<(String, String)>,
     data: Option<tempfile::TempDir>,
+    /// Crashes so far (the next one's victim, where there are several nodes).
+    crashes: usize,
+}
+
+/// One server process and how it was started.
+struct Process {
+    moonlight: Moonlight,
+    role: Role,
+    args: Vec<String>,
+    log: PathBuf,
 }
 
 impl Deployment {
@@ -94,70 +113,61 @@ impl Deployment {
             .tempdir()
             .context("creating a data directory")?;
         let dir = data.path().to_owned();
+        let env = match spawn {
+            Spawn::Embedded => Vec::new(),
+            Spawn::Redis | Spawn::Cluster { .. } => Shared::start().await.env(),
+        };
         let mut deployment = Self {
             auth: String::new(),
             lobbies: Vec::new(),
             watched: Vec::new(),
             nodes: Vec::new(),
             others: Vec::new(),
+            bin: bin.to_owned(),
+            content_dir: content_dir.to_owned(),
+            env,
             data: Some(data),
+            crashes: 0,
         };
         match spawn {
             Spawn::Embedded | Spawn::Redis => {
-                let shared = match spawn {
-                    Spawn::Redis => Some(Shared::start().await),
-                    _ => None,
-                };
-                let env = shared.as_ref().map(Shared::env);
-                let log = dir.join("moonlight.log");
-                let all = start(
-                    bin,
-                    Role::All,
-                    &dir,
-                    content_dir,
-                    &[],
-                    env.as_ref().map_or(&[][..], |e| &e[..]),
-                    &log,
-                )
-                .await?;
-                deployment.adopt_all_roles(all, "moonlight (all roles)")?;
+                let all = deployment
+                    .launch(Role::All, Vec::new(), dir.join("moonlight.log"))
+                    .await?;
+                deployment.auth = url(&all.moonlight, "auth")?;
+                deployment.lobbies.push(url(&all.moonlight, "lobby")?);
+                deployment.watch(&all.moonlight, "auth", "moonlight (all roles)", true)?;
+                deployment.others.push(all);
             }
             Spawn::Cluster { nodes } => {
-                let shared = Shared::start().await;
-                let env = shared.env();
-                let auth = start(
-                    bin,
-                    Role::Auth,
-                    &dir,
-                    content_dir,
-                    &[],
-                    &env,
-                    &dir.join("auth.log"),
-                )
-                .await?;
-                deployment.auth = url(&auth, "auth")?;
-                deployment.watch(&auth, "auth", "auth", false)?;
-                let lobby = start(
-                    bin,
-                    Role::Lobby,
-                    &dir,
-                    content_dir,
-                    &[],
-                    &env,
-                    &dir.join("lobby.log"),
-                )
-                .await?;
-                deployment.lobbies.push(url(&lobby, "lobby")?);
-                deployment.watch(&lobby, "lobby", "lobby", false)?;
+                let auth = deployment
+                    .launch(Role::Auth, Vec::new(), dir.join("auth.log"))
+                    .await?;
+                deployment.auth = url(&auth.moonlight, "auth")?;
+                deployment.watch(&auth.moonlight, "auth", "auth", false)?;
+                let lobby = deployment
+                    .launch(Role::Lobby, Vec::new(), dir.join("lobby.log"))
+                    .await?;
+                deployment.lobbies.push(url(&lobby.moonlight, "lobby")?);
+                deployment.watch(&lobby.moonlight, "lobby", "lobby", false)?;
                 deployment.others.extend([auth, lobby]);
                 let jwks = format!("{}/.well-known/jwks.json", deployment.auth);
                 for n in 0..nodes {
                     let id = format!("node-{n}");
-                    let args = ["--node-id", &id, "--auth-jwks", &jwks];
+                    let args = vec![
+                        "--node-id".to_owned(),
+                        id.clone(),
+                        "--auth-jwks".to_owned(),
+                        jwks.clone(),
+                    ];
                     let log = dir.join(format!("{id}.log"));
-                    let node =
-                        start(bin, Role::GameServer, &dir, content_dir, &args, &env, &log).await?;
-                    deployment.watch(&node, "game-server", &format!("node {id}"), true)?;
+                    let node = deployment.launch(Role::GameServer, args, log).await?;
+                    deployment.watch(
+                        &node.moonlight,
+                        "game-server",
+                        &format!("node {id}"),
+                        true,
+                    )?;
                     deployment.nodes.push((id, node));
                 }
             }
@@ -165,12 +175,91 @@ impl Deployment {
         Ok(deployment)
     }
 
-    fn adopt_all_roles(&mut self, process: Moonlight, name: &str) -> anyhow::Result<()> {
-        self.auth = url(&process, "auth")?;
-        self.lobbies.push(url(&process, "lobby")?);
-        self.watch(&process, "auth", name, true)?;
-        self.others.push(process);
-        Ok(())
+    async fn launch(&self, role: Role, args: Vec<String>, log: PathBuf) -> anyhow::Result<Process> {
+        let moonlight = self.run(role, &args, &log, None).await?;
+        Ok(Process {
+            moonlight,
+            role,
+            args,
+            log,
+        })
+    }
+
+    /// Runs `role` with `args` (and the load flags), on free ports or, after a crash, where
+    /// `urls` say it listened before.
+    async fn run(
+        &self,
+        role: Role,
+        args: &[String],
+        log: &Path,
+        urls: Option<&HashMap<String, String>>,
+    ) -> anyhow::Result<Moonlight> {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if role.runs(Role::Auth) {
+            args.extend(AUTH_LOAD_FLAGS);
+        }
+        if role.runs(Role::GameServer) {
+            args.extend(GAME_LOAD_FLAGS);
+        }
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let dir = self
+            .data
+            .as_ref()
+            .context("the deployment is stopped")?
+            .path();
+        let launch = Launch {
+            bin: &self.bin,
+            role,
+            data_dir: dir,
+            content_dir: &self.content_dir,
+            args: &args,
+            env: &env,
+            log: Some(log),
+        };
+        let started = match urls {
+            Some(urls) => Moonlight::restart(launch, urls).await,
+            None => Moonlight::start(launch).await,
+        };
+        started.with_context(|| format!("starting the server (its log: {})", log.display()))
+    }
+
+    /// A crash: SIGKILLs a process that runs game servers (the one process of `embedded`
+    /// and `redis`, every role with it; the nodes of a cluster in turn) and starts it again
+    /// on its addresses and data. Returns what was killed and how long it took to listen
+    /// again.
+    pub async fn crash(&mut self) -> anyhow::Result<(String, Duration)> {
+        let victim = if self.nodes.is_empty() {
+            self.others
+                .iter()
+                .position(|p| p.role == Role::All)
+                .map(|at| (at, "moonlight (all roles)".to_owned(), false))
+        } else {
+            let at = self.crashes % self.nodes.len();
+            Some((at, self.nodes[at].0.clone(), true))
+        };
+        let (at, name, node) = victim.context("no process runs game servers here")?;
+        self.crashes += 1;
+        let process = if node {
+            &mut self.nodes[at].1
+        } else {
+            &mut self.others[at]
+        };
+        let killed = Instant::now();
+        let urls = process.moonlight.urls().clone();
+        process.moonlight.kill().await?;
+        let (role, args, log) = (process.role, process.args.clone(), process.log.clone());
+        let again = self.run(role, &args, &log, Some(&urls)).await?;
+        let process = if node {
+            &mut self.nodes[at].1
+        } else {
+            &mut self.others[at]
+        };
+        process.moonlight = again;
+        Ok((name, killed.elapsed()))
     }
 
     fn watch(
@@ -200,8 +289,8 @@ impl Deployment {
             .iter()
             .position(|(node, _)| node == id)
             .with_context(|| format!("no node {id} in this deployment"))?;
-        let (_, node) = self.nodes.remove(at);
-        node.kill().await
+        let (_, mut node) = self.nodes.remove(at);
+        node.moonlight.kill().await
     }
 
     /// Where the servers' logs are.
@@ -218,46 +307,18 @@ impl Deployment {
     pub async fn stop(self) -> anyhow::Result<()> {
         for (id, node) in self.nodes {
             let status = node
+                .moonlight
                 .stop()
                 .await
                 .with_context(|| format!("stopping {id}"))?;
             anyhow::ensure!(status.success(), "{id} exited with {status}");
         }
         for process in self.others.into_iter().rev() {
-            let status = process.stop().await?;
+            let status = process.moonlight.stop().await?;
             anyhow::ensure!(status.success(), "a server exited with {status}");
         }
         Ok(())
     }
-}
-
-async fn start(
-    bin: &Path,
-    role: Role,
-    data_dir: &Path,
-    content_dir: &Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-    log: &Path,
-) -> anyhow::Result<Moonlight> {
-    let mut args = args.to_vec();
-    if role.runs(Role::Auth) {
-        args.extend(AUTH_LOAD_FLAGS);
-    }
-    if role.runs(Role::GameServer) {
-        args.extend(GAME_LOAD_FLAGS);
-    }
-    Moonlight::start(Launch {
-        bin,
-        role,
-        data_dir,
-        content_dir,
-        args: &args,
-        env,
-        log: Some(log),
-    })
-    .await
-    .with_context(|| format!("starting the server (its log: {})", log.display()))
 }
 
 fn url(process: &Moonlight, role: &str) -> anyhow::Result<String> {
@@ -283,11 +344,11 @@ impl Shared {
         }
     }
 
-    fn env(&self) -> [(&str, &str); 3] {
-        [
-            ("DATABASE_URL", self.database_url.as_str()),
-            ("REDIS_URL", self.redis_url.as_str()),
-            ("MOONLIGHT_REDIS_PREFIX", self.prefix.as_str()),
+    fn env(self) -> Vec<(String, String)> {
+        vec![
+            ("DATABASE_URL".to_owned(), self.database_url),
+            ("REDIS_URL".to_owned(), self.redis_url),
+            ("MOONLIGHT_REDIS_PREFIX".to_owned(), self.prefix),
         ]
     }
 }

@@ -120,6 +120,34 @@ pub struct FailoverResult {
     pub resume: Percentiles,
 }
 
+/// The crash scenario's result: the crashes, and what the bots' ledgers found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrashResult {
+    pub asked: usize,
+    pub kills: usize,
+    /// From the SIGKILL to the restarted process listening again.
+    pub restart_p50_secs: f64,
+    pub restart_max_secs: f64,
+    /// Actions acknowledged from the first crash on.
+    pub acknowledged: u64,
+    /// Sockets that dropped and came back, and how long it took.
+    pub resumed: u64,
+    pub resume: Percentiles,
+    pub matches_completed: u64,
+    /// Acknowledged actions a room had lost after a restart (must be 0).
+    pub lost: u64,
+    /// Actions applied a second time (must be 0).
+    pub applied_twice: u64,
+    /// Matches a bot saw end whose result the lobby never had (must be 0).
+    pub results_missing: u64,
+    /// Matches that did not come back within two minutes (must be 0).
+    pub not_resumed: u64,
+    /// Actions acknowledged after the last crash: play went on.
+    pub actions_after_last: u64,
+    /// Other errors, by kind: requests that found a server down (expected in this run).
+    pub errors_while_down: BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub scenario: String,
@@ -147,6 +175,7 @@ pub struct Report {
     pub ramp: Option<RampResult>,
     pub storm: Option<StormResult>,
     pub failover: Option<FailoverResult>,
+    pub crash: Option<CrashResult>,
     /// Why the run failed, if it did.
     pub failures: Vec<String>,
     pub timeline: Vec<Point>,
@@ -300,6 +329,27 @@ impl Report {
                 p.p50_ms,
                 p.p99_ms,
                 p.max_ms
+            );
+        }
+        if let Some(c) = &self.crash {
+            let _ = writeln!(
+                w,
+                "\ncrashes      {} of {} (restart p50 {:.2} s, max {:.2} s); since the first: {} actions acknowledged, {} matches completed, {} sockets resumed (p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms)\nledger       lost {}, applied twice {}, results missing {}, not resumed {}; {} actions after the last crash",
+                c.kills,
+                c.asked,
+                c.restart_p50_secs,
+                c.restart_max_secs,
+                c.acknowledged,
+                c.matches_completed,
+                c.resumed,
+                c.resume.p50_ms,
+                c.resume.p99_ms,
+                c.resume.max_ms,
+                c.lost,
+                c.applied_twice,
+                c.results_missing,
+                c.not_resumed,
+                c.actions_after_last
             );
         }
         let _ = writeln!(

@@ -44,6 +44,8 @@ pub struct Setup {
     pub think_ms: u64,
     pub take_practice: bool,
     pub concede_on_stop: bool,
+    /// After each match, check that its result was recorded (the crash scenario's ledger).
+    pub check_results: bool,
     /// Sign-ins in flight at once.
     pub sign_in_concurrency: usize,
     /// Bots log in over and over instead of playing.
@@ -119,6 +121,7 @@ async fn work(
         password: setup.password.clone(),
         take_practice: setup.take_practice,
         concede_on_stop: setup.concede_on_stop,
+        check_results: setup.check_results,
         stop: stop.clone(),
     });
     anyhow::ensure!(!setup.decks.is_empty(), "no decks to play");

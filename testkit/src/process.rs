@@ -93,16 +93,34 @@ impl Moonlight {
     /// Starts the process with every listener on a free port, and waits until each of its
     /// listeners is announced.
     pub async fn start(launch: Launch<'_>) -> anyhow::Result<Self> {
+        Self::start_on(launch, &HashMap::new()).await
+    }
+
+    /// Starts the process again where an earlier one (now dead) listened: each listener on
+    /// the address `urls` gives its role (its URLs, as [`Moonlight::urls`] had them), so
+    /// clients that know them find it again. Its log is appended to.
+    pub async fn restart(
+        launch: Launch<'_>,
+        urls: &HashMap<String, String>,
+    ) -> anyhow::Result<Self> {
+        Self::start_on(launch, urls).await
+    }
+
+    async fn start_on(launch: Launch<'_>, urls: &HashMap<String, String>) -> anyhow::Result<Self> {
         let role = launch.role;
         let mut command = Command::new(launch.bin);
         command.args(role.command());
-        for (runs, flag) in [
-            (Role::Auth, "--auth-addr"),
-            (Role::Lobby, "--lobby-addr"),
-            (Role::GameServer, "--game-addr"),
+        for (runs, name, flag) in [
+            (Role::Auth, "auth", "--auth-addr"),
+            (Role::Lobby, "lobby", "--lobby-addr"),
+            (Role::GameServer, "game-server", "--game-addr"),
         ] {
             if role.runs(runs) {
-                command.args([flag, "127.0.0.1:0"]);
+                let addr = urls
+                    .get(name)
+                    .and_then(|url| url.strip_prefix("http://"))
+                    .unwrap_or("127.0.0.1:0");
+                command.args([flag, addr]);
             }
         }
         if role != Role::Auth {
@@ -124,9 +142,12 @@ impl Moonlight {
         let log = Arc::new(Log::default());
         let log_file = match launch.log {
             Some(path) => Some(
-                tokio::fs::File::create(path)
+                tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
                     .await
-                    .context("creating the server log")?,
+                    .context("opening the server log")?,
             ),
             None => None,
         };
@@ -161,6 +182,11 @@ impl Moonlight {
     /// The base URL `role` announced (`http://127.0.0.1:port`).
     pub fn url(&self, role: &str) -> Option<&str> {
         self.urls.get(role).map(String::as_str)
+    }
+
+    /// Every listener's base URL, by role.
+    pub fn urls(&self) -> &HashMap<String, String> {
+        &self.urls
     }
 
     pub fn pid(&self) -> u32 {
@@ -206,7 +232,7 @@ impl Moonlight {
     }
 
     /// SIGKILL: the process dies at once, as in a crash, with no chance to tidy up.
-    pub async fn kill(mut self) -> anyhow::Result<()> {
+    pub async fn kill(&mut self) -> anyhow::Result<()> {
         self.signal("KILL")?;
         self.child.wait().await.context("waiting for it")?;
         Ok(())

@@ -255,6 +255,33 @@ impl Api {
         .await
     }
 
+    /// Whether the lobby has recorded the result of `match_id` (`GET /v1/lobby/matches/{id}`:
+    /// 200, or 404 `unknown_match` while it has not).
+    pub async fn match_recorded(
+        &self,
+        lobby: usize,
+        token: &str,
+        match_id: &str,
+    ) -> Result<bool, ApiError> {
+        let base = &self.lobbies[lobby % self.lobbies.len()];
+        let url = format!("{base}/v1/lobby/matches/{match_id}");
+        match self
+            .call(
+                "lobby",
+                Method::GET,
+                &url,
+                Some(token),
+                None,
+                REQUEST_TIMEOUT,
+            )
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.is(404, "unknown_match") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn lobby(
         &self,
         lobby: usize,

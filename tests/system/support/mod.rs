@@ -75,7 +75,7 @@ impl Process {
     }
 
     /// SIGKILL: the process dies at once, as in a crash, with no chance to tidy up.
-    pub async fn kill(self) {
+    pub async fn kill(mut self) {
         self.0.kill().await.expect("killing moonlight");
     }
 }
