@@ -60,6 +60,12 @@ impl AuthError {
 
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
+        if let Self::Internal(error) = &self
+            && moonlight_common::db::unavailable_in(error)
+        {
+            tracing::warn!(error = format!("{error:#}"), "database unreachable");
+            return moonlight_common::http::unavailable_response();
+        }
         let message = self.to_string();
         let (status, code) = match &self {
             Self::BadBody { status, code, .. } => (*status, *code),

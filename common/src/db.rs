@@ -247,6 +247,32 @@ pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
 }
 
+/// Whether `error` means the database cannot be reached now (down, refusing connections,
+/// no connection free in time), rather than a statement that failed: the same request may
+/// succeed shortly. PostgreSQL's codes: 55000 (a database not accepting connections),
+/// 57P01–57P03 (shut down, or starting), 08xxx (connection failures).
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code == "55000" || code.starts_with("57P") || code.starts_with("08")
+        }),
+        _ => false,
+    }
+}
+
+/// [`is_unavailable`] for an error anywhere in `error`'s chain of causes.
+pub fn unavailable_in(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_unavailable)
+    })
+}
+
 /// Copies SQLite's write-ahead log into the database file every [`CHECKPOINT_EVERY`], on a
 /// connection of its own, until the guard drops.
 ///

@@ -60,6 +60,24 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
     (status, Json(body)).into_response()
 }
 
+/// How long a client is asked to wait (`Retry-After`) when the database is unreachable.
+pub const UNAVAILABLE_RETRY_SECS: u64 = 5;
+
+/// 503 `unavailable` with `Retry-After`: the request met a database that cannot be reached
+/// now (see [`crate::db::is_unavailable`]); nothing was done, and it may be sent again.
+pub fn unavailable_response() -> Response {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the database cannot be reached right now; nothing was done, retry shortly",
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(UNAVAILABLE_RETRY_SECS),
+    );
+    response
+}
+
 /// Answers whether the service can do its job now (its dependencies answer).
 pub type ReadinessCheck = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>> + Send + Sync>;
 

@@ -15,8 +15,14 @@ pub const BODY_CODES: [&str; 5] = [
     "bad_body",
 ];
 
-/// Codes of the routes every service has (`/readyz`, unknown routes and methods).
-pub const STANDARD_CODES: [&str; 3] = ["not_found", "method_not_allowed", "not_ready"];
+/// Codes of the routes every service has (`/readyz`, unknown routes and methods), and of
+/// every operation that uses the database while it cannot be reached (`unavailable`).
+pub const STANDARD_CODES: [&str; 4] = [
+    "not_found",
+    "method_not_allowed",
+    "not_ready",
+    "unavailable",
+];
 
 /// The document `openapi`, with each operation's standard refusals added where it does
 /// not list them itself, and `codes` (plus the standard ones) as the only values of the
@@ -81,6 +87,15 @@ fn add_standard_refusals(operation: &mut Value) {
         refusals.push((
             "401",
             "`unauthenticated`: no valid access token (`Authorization: Bearer`)".into(),
+        ));
+    }
+    // Every operation with a body or a caller uses the database.
+    if secured || has_body {
+        refusals.push((
+            "503",
+            "`unavailable`: the database cannot be reached right now (nothing was done; \
+             retry after `Retry-After` seconds)"
+                .into(),
         ));
     }
     let Some(responses) = operation

@@ -130,6 +130,10 @@ impl IntoResponse for LobbyError {
             Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => StatusCode::BAD_REQUEST,
+            Self::Internal(error) if moonlight_common::db::unavailable_in(error) => {
+                tracing::warn!(error = format!("{error:#}"), "database unreachable");
+                return moonlight_common::http::unavailable_response();
+            }
             Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "lobby request failed");
                 return error_response(

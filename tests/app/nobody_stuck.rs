@@ -1,9 +1,10 @@
 //! Every state a player can be in has a way out in bounded time, whatever the others, the
 //! nodes or the stores do: a match nobody joins is void at its deadline, a room the store
-//! lost ends, a room that cannot be restored ends; and in each case the players are free.
+//! lost ends, a room that cannot be restored ends, a match that ends while the database is
+//! down is settled once it is back; and in each case the players are free.
 
 use moonlight_common::time::unix_now_ms;
-use moonlight_proto::v1::server_frame::Body;
+use moonlight_proto::v1::{self as pb, server_frame::Body};
 use moonlight_testkit::{DbKind, db_tests};
 use serde_json::Value;
 
@@ -175,4 +176,77 @@ async fn a_room_that_cannot_be_restored_is_void() {
     // Asked again, the node still refuses (the room is void, not retried).
     let (status, _) = refused(&node.play_url(&node.ticket("r", "player-b", Some(1)))).await;
     assert_eq!(status, 410);
+}
+
+/// PostgreSQL goes down while a match ends: meanwhile calls that need it get a clear 503
+/// `unavailable` with `Retry-After` (not a 500); once it is back the result is recorded
+/// once, settled once, and both players are free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_that_ends_while_the_database_is_down_is_settled_once_when_it_is_back() {
+    let stack = TestApp::stack_on(StoreKind::Redis, fast_lobby, |_| {}).await;
+    let (host, guest, plays) = stack.private_match("host", "guest").await;
+    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
+    let urls = seat_urls(&plays[0], &plays[1]);
+    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
+    for _ in 0..4 {
+        duel.step().await;
+    }
+    let postgres = moonlight_testkit::postgres();
+    postgres.begin_outage(stack.database_url()).await;
+
+    // The match ends on the room store (Redis), which is up: both see the end.
+    duel.clients[1]
+        .send(pb::client_frame::Body::Concede(pb::Concede {
+            client_seq: 99,
+        }))
+        .await;
+    for (seat, client) in duel.clients.iter_mut().enumerate() {
+        loop {
+            match client.next_seen_by(seat).await {
+                Body::GameOver(over) => {
+                    assert_eq!(over.outcome.unwrap().reason, "concession");
+                    break;
+                }
+                _ => continue,
+            }
+        }
+    }
+    // The lobby and auth cannot reach their database: they say so, and when to retry.
+    let status = reqwest::Client::new()
+        .get(format!("{}/v1/lobby/status", stack.lobby_url()))
+        .bearer_auth(&host.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(status.headers()["retry-after"], "5");
+    let body: Value = status.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    let login = stack
+        .post(
+            "/v1/auth/login",
+            serde_json::json!({"username": "host", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(login.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable", "{body}");
+
+    // Back: recorded once, settled once, both free.
+    postgres.end_outage(stack.database_url()).await;
+    stack.game().wake_results_writer();
+    stack.results_recorded(1).await;
+    stack.settle().await;
+    let results: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_results WHERE match_id = $1")
+        .bind(&match_id)
+        .fetch_one(stack.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(results, 1);
+    for player in [&host, &guest] {
+        let (_, status) = player.get("/v1/lobby/status").await;
+        assert_eq!(status["state"], "idle", "{status}");
+        assert_eq!(player.games().await, 1);
+    }
+    assert_eq!(stack.settle().await, 0, "nothing is settled twice");
 }
