@@ -238,6 +238,17 @@ impl Moonlight {
         Ok(())
     }
 
+    /// Freezes the process (SIGSTOP), as a stalled machine or a debugger would, until
+    /// [`Moonlight::resume`].
+    pub fn freeze(&self) -> anyhow::Result<()> {
+        self.signal("STOP")
+    }
+
+    /// Continues a frozen process (SIGCONT).
+    pub fn resume(&self) -> anyhow::Result<()> {
+        self.signal("CONT")
+    }
+
     fn signal(&self, name: &str) -> anyhow::Result<()> {
         let sent = std::process::Command::new("kill")
             .args([&format!("-{name}"), &self.pid.to_string()])

@@ -213,3 +213,32 @@ async fn a_match_goes_on_under_its_own_content_after_the_content_changed() {
     duel.finish().await;
     second.stop().await;
 }
+
+/// The whole process is frozen (SIGSTOP) for 40 s, longer than a client may stay silent,
+/// then continued: its clients are not blamed for its own absence, the match goes on, and
+/// the lobby still knows where it is.
+#[tokio::test]
+async fn a_process_frozen_for_40_s_goes_on_with_its_players() {
+    let data = tempfile::tempdir().unwrap();
+    let process = start(data.path(), Role::All, &[], &[]).await;
+    let (host, guest, match_id) = private_match(&process).await;
+    let (_, hosting) = host.get("/v1/lobby/status").await;
+    let (_, joined) = guest.get("/v1/lobby/status").await;
+    let [a, b] = seat_urls(&hosting["match"], &joined["match"]);
+    let mut duel = Duel::join([&a, &b]).await;
+    for _ in 0..4 {
+        duel.step().await;
+    }
+    process.freeze_for(std::time::Duration::from_secs(40)).await;
+    // The same sockets, the same match: nobody was dropped for the server's silence.
+    for _ in 0..4 {
+        assert!(duel.step().await, "the match goes on");
+    }
+    for player in [&host, &guest] {
+        let (status, now) = player.get("/v1/lobby/status").await;
+        assert_eq!(status, StatusCode::OK, "{now}");
+        assert_eq!(now["state"], "in_match", "{now}");
+        assert_eq!(now["match"]["room_id"], match_id.as_str(), "{now}");
+    }
+    process.stop().await;
+}

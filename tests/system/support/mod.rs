@@ -68,6 +68,14 @@ impl Process {
         self.0.pid()
     }
 
+    /// SIGSTOP for `how_long`, then SIGCONT: the process frozen, as on a stalled machine.
+    pub async fn freeze_for(&self, how_long: Duration) {
+        self.0.freeze().expect("freezing moonlight");
+        // The fault itself lasts this long: nothing is being waited for.
+        tokio::time::sleep(how_long).await;
+        self.0.resume().expect("continuing moonlight");
+    }
+
     /// Sends SIGTERM and waits (bounded) for a clean exit.
     pub async fn stop(self) {
         let status = self.0.stop().await.expect("stopping moonlight");
