@@ -22,7 +22,7 @@ use axum::Router;
 use moonlight_auth::TokenVerifier;
 use moonlight_common::{
     CancellationToken, Database,
-    http::{database_ready, standard_service},
+    http::{ReadinessCheck, database_ready, standard_service},
 };
 use moonlight_engine::ContentStore;
 use moonlight_rooms::{NodeDirectory, NodeInfo, RoomStore, directory::keep_registered};
@@ -106,15 +106,18 @@ impl GameServer {
         self.ctx.results.notify_one();
     }
 
-    /// The node's HTTP routes: the play socket plus the standard service routes.
+    /// The node's HTTP routes: the play socket plus the standard service routes. Ready
+    /// when both its database and its room store take writes: a node whose Redis is down
+    /// cannot make a move durable.
     pub fn router(&self) -> Router {
         let (routes, openapi) = play::routes(Arc::clone(&self.ctx));
-        standard_service(
-            "game-server",
-            routes,
-            openapi,
-            database_ready(self.db.clone()),
-        )
+        let database = database_ready(self.db.clone());
+        let store = self.ctx.store.clone();
+        let ready: ReadinessCheck = Arc::new(move || {
+            let (database, store) = (database(), store.clone());
+            Box::pin(async move { database.await && store.accepts_writes().await })
+        });
+        standard_service("game-server", routes, openapi, ready)
     }
 
     /// Runs the results writer until `shutdown`.

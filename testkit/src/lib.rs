@@ -26,7 +26,7 @@ mod redis;
 mod watchdog;
 
 pub use postgres::{PostgresServer, postgres};
-pub use redis::{RedisServer, redis};
+pub use redis::{OwnRedis, RedisServer, redis};
 
 use tempfile::TempDir;
 

@@ -4,7 +4,8 @@
 
 use std::{
     io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    path::Path,
+    process::{Child, Command, Stdio},
     sync::{OnceLock, mpsc},
     time::Duration,
 };
@@ -23,49 +24,18 @@ pub fn redis() -> &'static RedisServer {
 
 impl RedisServer {
     fn start() -> Self {
-        let bin = packages::locate("redis-server", &Vec::new, "redis-server");
         let dir = tempfile::Builder::new()
             .prefix("moonlight-redis-")
             .tempdir()
             .expect("creating a temporary directory")
             .keep();
         let port = free_port();
-        let mut child = Command::new(bin.join("redis-server"))
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .args(["--logfile", ""])
-            .arg("--dir")
-            .arg(&dir)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting redis-server");
+        let child = spawn(port, &dir, false);
         watchdog::on_exit(&format!(
             "kill {} 2>/dev/null; rm -rf '{}'",
             child.id(),
             dir.display()
         ));
-        // Wait for the server's own "ready" line rather than polling the port; keep
-        // draining its log afterwards so it never blocks on a full pipe.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (ready_tx, ready_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("Ready to accept connections") {
-                    let _ = ready_tx.send(());
-                }
-            }
-        });
-        ready_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("redis-server did not become ready");
         std::mem::forget(child);
         Self { port }
     }
@@ -78,4 +48,99 @@ impl RedisServer {
     pub fn namespace() -> String {
         format!("test-{}:", uuid::Uuid::new_v4().simple())
     }
+}
+
+/// A Redis server of one test's own, not shared: to crash and restart under a running
+/// deployment. Stopped (and its directory removed) when dropped, or at process exit.
+pub struct OwnRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    appendonly: bool,
+    child: Child,
+}
+
+impl OwnRedis {
+    /// On a free port; `appendonly`: every write in the append-only file, fsynced before
+    /// Redis answers (`appendfsync always`), so a crash loses nothing it acknowledged;
+    /// without it, nothing is kept on disk.
+    pub fn start(appendonly: bool) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("moonlight-own-redis-")
+            .tempdir()
+            .expect("creating a temporary directory");
+        let port = free_port();
+        let child = spawn(port, dir.path(), appendonly);
+        watchdog::on_exit(&format!(
+            "kill $(cat '{0}/redis.pid' 2>/dev/null) 2>/dev/null; rm -rf '{0}'",
+            dir.path().display()
+        ));
+        Self {
+            port,
+            dir,
+            appendonly,
+            child,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL, as in a crash, then Redis again on the same port and directory (it reloads
+    /// its append-only file, if it keeps one).
+    pub fn crash_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.port, self.dir.path(), self.appendonly);
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `redis-server` on `port`, its files in `dir`, once it is ready to accept connections.
+fn spawn(port: u16, dir: &Path, appendonly: bool) -> Child {
+    let bin = packages::locate("redis-server", &Vec::new, "redis-server");
+    let persistence: &[&str] = if appendonly {
+        &["--appendonly", "yes", "--appendfsync", "always"]
+    } else {
+        &["--appendonly", "no"]
+    };
+    let mut child = Command::new(bin.join("redis-server"))
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+        ])
+        .args(persistence)
+        .args(["--logfile", ""])
+        .arg("--dir")
+        .arg(dir)
+        .arg("--pidfile")
+        .arg(dir.join("redis.pid"))
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting redis-server");
+    // Wait for the server's own "ready" line rather than polling the port; keep draining
+    // its log afterwards so it never blocks on a full pipe.
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (ready_tx, ready_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("Ready to accept connections") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("redis-server did not become ready");
+    child
 }

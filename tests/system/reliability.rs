@@ -4,9 +4,10 @@
 
 use std::{path::Path, time::Instant};
 
+use moonlight_proto::v1::server_frame::Body;
 use moonlight_testkit::{
-    DbKind, TestDatabase, copy_dir,
-    game_client::Duel,
+    DbKind, OwnRedis, TestDatabase, copy_dir,
+    game_client::{Duel, PATIENCE},
     lobby_client::{LobbyPlayer, seat_urls},
 };
 use reqwest::StatusCode;
@@ -241,4 +242,97 @@ async fn a_process_frozen_for_40_s_goes_on_with_its_players() {
         assert_eq!(now["match"]["room_id"], match_id.as_str(), "{now}");
     }
     process.stop().await;
+}
+
+/// Redis is killed and restarted under a running match. Kept with `appendonly` (fsynced
+/// before it answers), the room is still there and the match goes on; without persistence
+/// the room is gone: the players are told (`room_lost`), the match ends without a result,
+/// and both are free.
+#[tokio::test]
+async fn a_redis_crash_keeps_the_match_with_appendonly_and_ends_it_cleanly_without() {
+    for appendonly in [true, false] {
+        let mut redis = OwnRedis::start(appendonly);
+        let database = moonlight_testkit::postgres().create_database().await;
+        let data = tempfile::tempdir().unwrap();
+        let redis_url = redis.url();
+        let env = [
+            ("DATABASE_URL", database.as_str()),
+            ("REDIS_URL", redis_url.as_str()),
+        ];
+        let process = start(data.path(), Role::All, &[], &env).await;
+        let (host, guest, match_id) = private_match(&process).await;
+        let (_, hosting) = host.get("/v1/lobby/status").await;
+        let (_, joined) = guest.get("/v1/lobby/status").await;
+        let [a, b] = seat_urls(&hosting["match"], &joined["match"]);
+        let mut duel = Duel::join([&a, &b]).await;
+        for _ in 0..4 {
+            duel.step().await;
+        }
+
+        redis.crash_and_restart();
+        // The node finds its Redis again (a broken connection is replaced).
+        ready_again(process.url("game-server")).await;
+        if appendonly {
+            for _ in 0..4 {
+                assert!(duel.step().await, "the match goes on");
+            }
+            let (_, now) = host.get("/v1/lobby/status").await;
+            assert_eq!(now["match"]["room_id"], match_id.as_str(), "{now}");
+        } else {
+            // The next move cannot be made durable: the room says why and ends.
+            let seat = duel.actor().unwrap();
+            let action =
+                moonlight_client::policy::choose(&duel.views[seat], &duel.legal[seat], seat as u32)
+                    .unwrap();
+            duel.clients[seat].act(action).await;
+            let mut told = false;
+            loop {
+                match duel.clients[seat]
+                    .next()
+                    .await
+                    .expect("the socket stays open")
+                {
+                    Body::Error(error) if error.code == "room_lost" => told = true,
+                    Body::GameOver(over) => {
+                        assert_eq!(over.outcome.unwrap().reason, "no_contest");
+                        break;
+                    }
+                    Body::Update(update) => panic!("a move after the room was lost: {update:?}"),
+                    _ => {}
+                }
+            }
+            assert!(told, "the error says what happened");
+            for player in [&host, &guest] {
+                free_in_time(player).await;
+            }
+        }
+        process.stop().await;
+    }
+}
+
+/// Waits (bounded) until `base`'s `/readyz` answers 200.
+async fn ready_again(base: &str) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let ready = http.get(format!("{base}/readyz")).send().await;
+        if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{base} not ready again in time");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits (bounded) until the lobby says `player` is idle: free to play again.
+async fn free_in_time(player: &LobbyPlayer) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (_, status) = player.get("/v1/lobby/status").await;
+        if status["state"] == "idle" {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still not free: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
