@@ -68,6 +68,19 @@ pub enum Scenario {
         #[arg(long)]
         kill_command: Option<String>,
     },
+    /// Mid-run, opens `--readers` spectator sockets on live matches that say `Hello` and
+    /// never read: clients that stop reading. Measures how fast the servers drop them and
+    /// what they cost in memory meanwhile, while the bots play on.
+    SlowReaders {
+        #[command(flatten)]
+        run: RunArgs,
+        #[arg(long, default_value_t = 1000)]
+        readers: usize,
+        /// When to open them, in seconds after every player has arrived (default: a third
+        /// of --seconds).
+        #[arg(long)]
+        readers_at_secs: Option<u64>,
+    },
     /// SIGKILLs the game server again and again while the bots play, starting it again each
     /// time on the same addresses and data (--spawn only: the one process of `embedded` and
     /// `redis`, every role with it; a cluster's nodes in turn). Each bot keeps a ledger of
@@ -92,6 +105,7 @@ impl Scenario {
             Self::Ramp { run, .. }
             | Self::ReconnectStorm { run, .. }
             | Self::Failover { run, .. }
+            | Self::SlowReaders { run, .. }
             | Self::Crash { run, .. } => run,
         }
     }
@@ -104,6 +118,7 @@ impl Scenario {
             Self::LoginStorm(_) => "login-storm",
             Self::Failover { .. } => "failover",
             Self::Crash { .. } => "crash",
+            Self::SlowReaders { .. } => "slow-readers",
         }
     }
 }

@@ -4,7 +4,7 @@
 //! moments cutting sockets, killing a node or adding players. At the end it stops the
 //! workers and puts the report together.
 
-use std::{io::IsTerminal as _, time::Duration};
+use std::{collections::BTreeMap, io::IsTerminal as _, time::Duration};
 
 use anyhow::Context;
 use moonlight_client::{Api, socket::host};
@@ -16,9 +16,10 @@ use crate::{
     deploy::Deployment,
     report::{
         self, CrashResult, FailoverResult, Latencies, Point, RampResult, RampStep, Report,
-        StormResult,
+        SlowReadersResult, StormResult,
     },
     servers::{self, Watch, Watched},
+    slow_readers,
     stats::{Gauges, Sample},
     worker::{Command, Event, Setup},
     workers::Workers,
@@ -198,6 +199,42 @@ impl Target {
     }
 }
 
+/// Starts a task that opens `asked` slow readers on `target` and holds them.
+fn open_slow_readers(target: &Target, asked: usize, at: f64) -> SlowFired {
+    let (answer, opened) = tokio::sync::oneshot::channel();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let held = stop.clone();
+    let api = Api::new(&target.auth, &target.lobbies, None);
+    let lobby = target.lobbies.first().cloned().unwrap_or_default();
+    let dialer = moonlight_client::Dialer {
+        allowed: target.allowed.clone(),
+        ..moonlight_client::Dialer::default()
+    };
+    tokio::spawn(async move {
+        let opened = match api {
+            Ok(api) => slow_readers::open(&api, &lobby, &dialer, asked).await,
+            Err(error) => Err(error),
+        };
+        match opened {
+            Ok(opened) => {
+                let _ = answer.send(Ok((opened.sockets.len(), opened.failed)));
+                // Never read: hold the sockets to the end of the run.
+                held.cancelled().await;
+                drop(opened.sockets);
+            }
+            Err(error) => {
+                let _ = answer.send(Err(format!("{error:#}")));
+            }
+        }
+    });
+    SlowFired {
+        at,
+        opened,
+        stop,
+        window: Sample::default(),
+    }
+}
+
 /// Splits `players` over `workers` as evenly as possible, in pairs for private rooms.
 fn split(players: usize, workers: usize, pairs: bool) -> Vec<usize> {
     let unit = if pairs { 2 } else { 1 };
@@ -364,6 +401,24 @@ enum Moment {
     },
     Ramp(Ramp),
     Crash(Crashes),
+    SlowReaders {
+        at: f64,
+        asked: usize,
+        fired: Option<SlowFired>,
+    },
+}
+
+/// What the slow readers' opener says: how many opened and why the others did not, or why
+/// none could be.
+type SlowOpened = Result<(usize, BTreeMap<String, u64>), String>;
+
+/// Slow readers opened: by a task of their own, which holds their sockets until `stop`.
+struct SlowFired {
+    at: f64,
+    /// The opener's answer: how many opened, and why the others did not.
+    opened: tokio::sync::oneshot::Receiver<SlowOpened>,
+    stop: tokio_util::sync::CancellationToken,
+    window: Sample,
 }
 
 /// The crash scenario's crashes: those to come and those done.
@@ -491,6 +546,15 @@ impl<'a> Run<'a> {
                 done: Vec::new(),
                 window: Sample::default(),
             }),
+            Scenario::SlowReaders {
+                readers,
+                readers_at_secs,
+                ..
+            } => Moment::SlowReaders {
+                at: half(*readers_at_secs, args.seconds / 3),
+                asked: *readers,
+                fired: None,
+            },
             Scenario::Steady(_) | Scenario::LoginStorm(_) => Moment::None,
         };
         Self {
@@ -590,6 +654,9 @@ impl<'a> Run<'a> {
                     Moment::Crash(crashes) if !crashes.done.is_empty() => {
                         crashes.window.merge(&sample);
                     }
+                    Moment::SlowReaders {
+                        fired: Some(fired), ..
+                    } => fired.window.merge(&sample),
                     Moment::Ramp(ramp) if t - ramp.step_began >= ramp.args.step_secs / 2.0 => {
                         ramp.window.merge(&sample);
                     }
@@ -799,6 +866,12 @@ impl<'a> Run<'a> {
                 }
             }
             Moment::Crash(_) => {}
+            Moment::SlowReaders { at, asked, fired } if fired.is_none() && t >= *at => {
+                self.progress.done(&format!(
+                    "opening {asked} spectator sockets that never read"
+                ));
+                *fired = Some(open_slow_readers(target, *asked, t));
+            }
             _ if t >= end => return true,
             _ => {}
         }
@@ -950,7 +1023,35 @@ impl<'a> Run<'a> {
                     .push("the run ended before its storm or kill".to_owned());
                 (None, None, None, None)
             }
-            Moment::None | Moment::Crash(_) => (None, None, None, None),
+            Moment::None | Moment::Crash(_) | Moment::SlowReaders { .. } => {
+                (None, None, None, None)
+            }
+        };
+        let slow_readers = match &mut self.moment {
+            Moment::SlowReaders {
+                asked,
+                fired: Some(fired),
+                ..
+            } => {
+                fired.stop.cancel();
+                let answer = fired.opened.try_recv();
+                let result = slow_result(*asked, fired, answer, watch, self.began_watch);
+                match &result {
+                    Ok(result) if result.opened == 0 => {
+                        self.failures
+                            .push("no slow reader could be opened".to_owned());
+                    }
+                    Ok(_) => {}
+                    Err(error) => self.failures.push(format!("slow readers: {error}")),
+                }
+                result.ok()
+            }
+            Moment::SlowReaders { fired: None, .. } => {
+                self.failures
+                    .push("the run ended before the slow readers came".to_owned());
+                None
+            }
+            _ => None,
         };
         let crash = match &self.moment {
             Moment::Crash(crashes) => Some(self.crash_result(crashes)),
@@ -1031,10 +1132,89 @@ impl<'a> Run<'a> {
             storm,
             failover,
             crash,
+            slow_readers,
             failures: self.failures,
             timeline: self.timeline,
         }
     }
+}
+
+/// What the slow readers cost the game servers: memory before, at the peak after and at
+/// the end, and how many the servers dropped (their slow and silent clients dropped),
+/// how soon after they came.
+fn slow_result(
+    asked: usize,
+    fired: &SlowFired,
+    answer: Result<SlowOpened, tokio::sync::oneshot::error::TryRecvError>,
+    watch: &Watch,
+    began_watch: f64,
+) -> Result<SlowReadersResult, String> {
+    let (opened, failed) = match answer {
+        Ok(answer) => answer?,
+        Err(_) => return Err("still opening at the end of the run".to_owned()),
+    };
+    let fired_at = began_watch + fired.at;
+    let games: Vec<&Vec<(f64, servers::Reading)>> = watch
+        .processes
+        .iter()
+        .zip(&watch.readings)
+        .filter(|(process, _)| process.game)
+        .map(|(_, readings)| readings)
+        .collect();
+    let mib = |bytes: f64| bytes / (1024.0 * 1024.0);
+    let before = |readings: &Vec<(f64, servers::Reading)>| {
+        readings
+            .iter()
+            .take_while(|(t, _)| *t <= fired_at)
+            .last()
+            .map(|(_, r)| *r)
+            .unwrap_or_default()
+    };
+    let rss_before: f64 = games.iter().map(|r| before(r).rss_bytes).sum();
+    let rss_peak: f64 = games
+        .iter()
+        .map(|r| {
+            r.iter()
+                .filter(|(t, _)| *t > fired_at)
+                .map(|(_, reading)| reading.rss_bytes)
+                .fold(0.0, f64::max)
+        })
+        .sum();
+    let rss_end: f64 = games
+        .iter()
+        .filter_map(|r| r.last().map(|(_, reading)| reading.rss_bytes))
+        .sum();
+    let dropped_before: f64 = games.iter().map(|r| before(r).slow_clients_dropped).sum();
+    // The servers' count of dropped slow clients, second by second (they read together).
+    let seconds = games.iter().map(|r| r.len()).min().unwrap_or(0);
+    let mut dropped = 0.0;
+    let mut all_dropped_after = None;
+    for i in 0..seconds {
+        let t = games[0][i].0;
+        if t <= fired_at {
+            continue;
+        }
+        dropped = games
+            .iter()
+            .map(|r| r[i].1.slow_clients_dropped)
+            .sum::<f64>()
+            - dropped_before;
+        if all_dropped_after.is_none() && opened > 0 && dropped >= opened as f64 {
+            all_dropped_after = Some(t - fired_at);
+        }
+    }
+    Ok(SlowReadersResult {
+        at_secs: fired.at,
+        asked,
+        opened,
+        failed,
+        dropped_by_servers: dropped.max(0.0) as u64,
+        all_dropped_after_secs: all_dropped_after,
+        rss_before_mib: mib(rss_before),
+        rss_peak_mib: mib(rss_peak),
+        rss_end_mib: mib(rss_end),
+        action: fired.window.hist.action.summary(),
+    })
 }
 
 #[cfg(test)]

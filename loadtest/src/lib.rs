@@ -1,7 +1,8 @@
 //! `loadtest`: bots that play real Moonlight matches through the real flow, at scale, and
 //! report latency, throughput, errors and what the servers cost.
 //!
-//! - [`cli`]: scenarios (steady, ramp, reconnect storm, login storm, failover) and options;
+//! - [`cli`]: scenarios (steady, ramp, reconnect storm, login storm, failover, slow
+//!   readers, crash) and options;
 //! - [`coordinator`]: the run's timeline, its moments, and the report;
 //! - [`worker`] / [`workers`]: bots in this process or in child processes (the
 //!   file-descriptor limit is per process), reporting once a second;
@@ -9,7 +10,8 @@
 //!   and lobby over HTTP, the protobuf game WebSocket);
 //! - [`stats`]: counters and HdrHistograms; [`servers`]: each server process's CPU and
 //!   memory from its `/metrics`; [`report`] and [`plot`]: the table, the JSON, the SVG;
-//! - [`deploy`]: private local deployments for `--spawn`.
+//! - [`deploy`]: private local deployments for `--spawn` (crashed and restarted by the
+//!   crash scenario); [`slow_readers`]: the slow-readers scenario's sockets.
 
 pub mod bot;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod deploy;
 pub mod plot;
 pub mod report;
 pub mod servers;
+pub mod slow_readers;
 pub mod stats;
 pub mod worker;
 pub mod workers;

@@ -120,6 +120,29 @@ pub struct FailoverResult {
     pub resume: Percentiles,
 }
 
+/// The slow-readers scenario's result: what clients that stop reading cost the game
+/// servers, and how soon the servers dropped them.
+#[derive(Debug, Clone, Serialize)]
+pub struct SlowReadersResult {
+    pub at_secs: f64,
+    pub asked: usize,
+    pub opened: usize,
+    /// Why the others did not open, by reason.
+    pub failed: BTreeMap<String, u64>,
+    /// Dropped by the servers by the end, as too slow to take their frames or silent for
+    /// two heartbeats (`game_slow_clients_dropped_total` + `game_silent_clients_dropped_total`).
+    pub dropped_by_servers: u64,
+    /// Seconds from their arrival until the servers had dropped them all.
+    pub all_dropped_after_secs: Option<f64>,
+    /// The game servers' resident memory just before they came, at its peak after, and at
+    /// the end.
+    pub rss_before_mib: f64,
+    pub rss_peak_mib: f64,
+    pub rss_end_mib: f64,
+    /// The bots' action latency from their arrival on.
+    pub action: Percentiles,
+}
+
 /// The crash scenario's result: the crashes, and what the bots' ledgers found.
 #[derive(Debug, Clone, Serialize)]
 pub struct CrashResult {
@@ -176,6 +199,7 @@ pub struct Report {
     pub storm: Option<StormResult>,
     pub failover: Option<FailoverResult>,
     pub crash: Option<CrashResult>,
+    pub slow_readers: Option<SlowReadersResult>,
     /// Why the run failed, if it did.
     pub failures: Vec<String>,
     pub timeline: Vec<Point>,
@@ -329,6 +353,24 @@ impl Report {
                 p.p50_ms,
                 p.p99_ms,
                 p.max_ms
+            );
+        }
+        if let Some(s) = &self.slow_readers {
+            let dropped_all = s.all_dropped_after_secs.map_or_else(
+                || "not all by the end".to_owned(),
+                |secs| format!("all {secs:.0} s after they came"),
+            );
+            let _ = writeln!(
+                w,
+                "\nslow readers {} of {} opened at {:.0} s; the servers dropped {} ({dropped_all}); game-server memory {:.0} MiB before, peak {:.0} MiB, {:.0} MiB at the end; action p99 since {:.1} ms",
+                s.opened,
+                s.asked,
+                s.at_secs,
+                s.dropped_by_servers,
+                s.rss_before_mib,
+                s.rss_peak_mib,
+                s.rss_end_mib,
+                s.action.p99_ms
             );
         }
         if let Some(c) = &self.crash {

@@ -29,15 +29,26 @@ pub struct Reading {
     pub start_time: f64,
     /// `moonlight_process_id`, where the server exports it.
     pub pid: Option<f64>,
+    /// Clients a game server dropped for not keeping up: `game_slow_clients_dropped_total`
+    /// (writes stalled) plus `game_silent_clients_dropped_total` (nothing heard, pongs
+    /// included, for two heartbeats: a client that stops reading stops answering pings).
+    pub slow_clients_dropped: f64,
 }
 
-/// Reads `process_*` metrics from a Prometheus text page.
+/// The game servers' counts of clients dropped for not keeping up.
+const DROPPED: [&str; 2] = [
+    "game_slow_clients_dropped_total",
+    "game_silent_clients_dropped_total",
+];
+
+/// Reads `process_*` metrics (and [`DROPPED`]) from a Prometheus text page.
 pub fn parse(text: &str) -> Option<Reading> {
     let mut values = BTreeMap::new();
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("process_") || l.starts_with("moonlight_process_id"))
-    {
+    for line in text.lines().filter(|l| {
+        l.starts_with("process_")
+            || l.starts_with("moonlight_process_id")
+            || DROPPED.iter().any(|name| l.starts_with(name))
+    }) {
         let mut parts = line.split_whitespace();
         if let (Some(name), Some(value)) = (parts.next(), parts.next())
             && let Ok(value) = value.parse::<f64>()
@@ -54,6 +65,7 @@ pub fn parse(text: &str) -> Option<Reading> {
             .copied()
             .unwrap_or(0.0),
         pid: values.get("moonlight_process_id").copied(),
+        slow_clients_dropped: DROPPED.iter().filter_map(|name| values.get(name)).sum(),
     })
 }
 
@@ -212,12 +224,15 @@ mod tests {
                     process_open_fds 42\n\
                     process_start_time_seconds 1764600000\n\
                     moonlight_process_id 4242\n\
+                    game_slow_clients_dropped_total 7\n\
+                    game_silent_clients_dropped_total 2\n\
                     http_requests_total{route=\"/x\"} 3\n";
         let reading = parse(page).expect("a reading");
         assert_eq!(reading.cpu_seconds, 12.5);
         assert_eq!(reading.rss_bytes, 104_857_600.0);
         assert_eq!(reading.open_fds, 42.0);
         assert_eq!(reading.pid, Some(4242.0));
+        assert_eq!(reading.slow_clients_dropped, 9.0);
         assert!(parse("http_requests_total 3\n").is_none());
         assert_eq!(host_of("http://127.0.0.1:8080/metrics"), "127.0.0.1");
     }

@@ -326,6 +326,7 @@ async fn write(
                 }
                 last_tick = now;
                 if heard.lock().elapsed() > heartbeat * 2 {
+                    metrics::counter!("game_silent_clients_dropped_total").increment(1);
                     break Close::new(close::POLICY, "no heartbeat");
                 }
                 if !sent(&mut sink, Message::Ping(Vec::new().into())).await {
