@@ -51,6 +51,19 @@ test("the gallery shows every card and deck of the catalogue", async (t) => {
   await page.keyboard.press("Home");
   await page.locator(sel("filter-kind")).selectOption("");
   assert.equal(await cards.count(), catalogue.cards.length);
+  // By cost and by keyword, together with the others.
+  await page.locator(sel("filter-cost")).selectOption("2");
+  assert.equal(await cards.count(), catalogue.cards.filter((c) => c.cost === 2).length);
+  await page.locator(sel("filter-cost")).selectOption("");
+  const guarded = catalogue.cards.filter((c) => (c.keywords ?? []).includes("guard"));
+  assert.ok(guarded.length > 0);
+  await page.locator(sel("filter-keyword")).selectOption("guard");
+  assert.equal(await cards.count(), guarded.length);
+  await page.locator(sel("filter-faction")).selectOption("tide");
+  assert.equal(await cards.count(), guarded.filter((c) => c.faction === "tide").length);
+  await page.locator(sel("filter-faction")).selectOption("");
+  await page.locator(sel("filter-keyword")).selectOption("");
+  assert.equal(await cards.count(), catalogue.cards.length);
 
   const decks = page.locator(sel("deck"));
   assert.equal(await decks.count(), catalogue.decks.length);

@@ -1,5 +1,5 @@
-// The card gallery: every card of the catalogue (tokens included), filterable by faction and
-// kind, and every deck list. Needs no sign-in. For designers editing the content: it asks the
+// The card gallery: every card of the catalogue (tokens included), filterable by faction,
+// kind, cost and keyword, and every deck list. Needs no sign-in. For designers editing the content: it asks the
 // lobby every few seconds which version is in use, shows the new one after a reload
 // (`SIGHUP`), and when the checker refused a reload, its messages (`file:line:col`).
 import type { App } from "../app.ts";
@@ -25,12 +25,32 @@ export function galleryView(app: App): View {
     h("option", { value: "unit" }, "Units"),
     h("option", { value: "spell" }, "Spells"),
   );
+  const costs = [...new Set(catalogue.cards.map((card) => card.cost))].sort((a, b) => a - b);
+  const cost = h(
+    "select",
+    { id: "filter-cost", "data-test": "filter-cost" },
+    h("option", { value: "" }, "Any cost"),
+    costs.map((c) => h("option", { value: String(c) }, String(c))),
+  );
+  const keywords = [...new Set(catalogue.cards.flatMap((card) => card.keywords ?? []))].sort();
+  const keyword = h(
+    "select",
+    { id: "filter-keyword", "data-test": "filter-keyword" },
+    h("option", { value: "" }, "Any keyword"),
+    keywords.map((k) => h("option", { value: k }, humanize(k))),
+  );
   const count = h("p", { class: "muted", role: "status", "data-test": "gallery-count" });
   const grid = h("ul", { class: "card-grid", "data-test": "gallery-cards" });
 
   const sorted = [...catalogue.cards].sort(byFactionCostName(catalogue.rules.factions));
   const render = () => {
-    const shown = sorted.filter((card) => (!faction.value || card.faction === faction.value) && (!kind.value || card.kind === kind.value));
+    const shown = sorted.filter(
+      (card) =>
+        (!faction.value || card.faction === faction.value) &&
+        (!kind.value || card.kind === kind.value) &&
+        (!cost.value || card.cost === Number(cost.value)) &&
+        (!keyword.value || (card.keywords ?? []).includes(keyword.value)),
+    );
     count.textContent = `${shown.length} of ${catalogue.cards.length} cards`;
     count.dataset.count = String(shown.length);
     replace(
@@ -44,8 +64,7 @@ export function galleryView(app: App): View {
       ),
     );
   };
-  faction.addEventListener("change", render);
-  kind.addEventListener("change", render);
+  for (const filter of [faction, kind, cost, keyword]) filter.addEventListener("change", render);
   render();
 
   const decks = catalogue.decks.map((deck) => {
@@ -134,6 +153,8 @@ export function galleryView(app: App): View {
       { class: "filters row" },
       h("div", { class: "filter" }, h("label", { for: "filter-faction" }, "Faction"), faction),
       h("div", { class: "filter" }, h("label", { for: "filter-kind" }, "Kind"), kind),
+      h("div", { class: "filter" }, h("label", { for: "filter-cost" }, "Cost"), cost),
+      h("div", { class: "filter" }, h("label", { for: "filter-keyword" }, "Keyword"), keyword),
       count,
     ),
     grid,
