@@ -259,6 +259,31 @@ impl Duel {
         true
     }
 
+    /// After the store lost the room: the next move cannot be made durable, so its seat is
+    /// told `room_lost` and the match ends `no_contest`, with no update for the move.
+    pub async fn move_into_a_lost_room(&mut self) {
+        let seat = self.actor().expect("a seat can act");
+        let action = choose(&self.views[seat], &self.legal[seat], seat as u32).expect("an action");
+        self.clients[seat].act(action).await;
+        let mut told = false;
+        loop {
+            match self.clients[seat]
+                .next()
+                .await
+                .expect("the socket stays open")
+            {
+                Body::Error(error) if error.code == "room_lost" => told = true,
+                Body::GameOver(over) => {
+                    assert_eq!(over.outcome.expect("an outcome").reason, "no_contest");
+                    break;
+                }
+                Body::Update(update) => panic!("a move after the room was lost: {update:?}"),
+                _ => {}
+            }
+        }
+        assert!(told, "the error says what happened");
+    }
+
     /// Plays on to the end of the match (bounded: the policy ends matches quickly).
     pub async fn finish(&mut self) {
         for _ in 0..3_000 {

@@ -31,6 +31,18 @@ async fn assert_free_after_a_void_match(players: [&Player; 2], match_id: &str) {
     }
 }
 
+/// Two new players in a private match, both connected, four moves in; the match's id.
+async fn four_moves_into_a_private_match(stack: &TestApp) -> (Player, Player, String, Duel) {
+    let (host, guest, plays) = stack.private_match("host", "guest").await;
+    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
+    let urls = seat_urls(&plays[0], &plays[1]);
+    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
+    for _ in 0..4 {
+        duel.step().await;
+    }
+    (host, guest, match_id, duel)
+}
+
 /// Refused at the upgrade: the status and the error code.
 async fn refused(url: &str) -> (u16, String) {
     use tokio_tungstenite::tungstenite;
@@ -91,13 +103,7 @@ async fn a_match_its_players_joined_is_not_void_at_the_deadline() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_room_the_store_lost_ends_and_frees_its_players() {
     let stack = TestApp::stack_on(StoreKind::Redis, fast_lobby, |_| {}).await;
-    let (host, guest, plays) = stack.private_match("host", "guest").await;
-    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
-    let urls = seat_urls(&plays[0], &plays[1]);
-    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
-    for _ in 0..4 {
-        duel.step().await;
-    }
+    let (host, guest, match_id, mut duel) = four_moves_into_a_private_match(&stack).await;
     // What a restart without persistence does to the rooms.
     let prefix = stack.redis_prefix.clone().unwrap();
     let redis = redis::Client::open(moonlight_testkit::redis().url()).unwrap();
@@ -115,24 +121,7 @@ async fn a_room_the_store_lost_ends_and_frees_its_players() {
         .unwrap();
 
     // The node still holds the game, but cannot make another move durable: it says so.
-    let seat = duel.actor().unwrap();
-    let action =
-        moonlight_client::policy::choose(&duel.views[seat], &duel.legal[seat], seat as u32)
-            .unwrap();
-    duel.clients[seat].act(action).await;
-    let mut told = false;
-    loop {
-        match duel.clients[seat].next().await.expect("socket open") {
-            Body::Error(error) if error.code == "room_lost" => told = true,
-            Body::GameOver(over) => {
-                assert_eq!(over.outcome.unwrap().reason, "no_contest");
-                break;
-            }
-            Body::Update(update) => panic!("a move after the room was lost: {update:?}"),
-            _ => {}
-        }
-    }
-    assert!(told, "the error says what happened");
+    duel.move_into_a_lost_room().await;
     stack.results_recorded(1).await;
     stack.settle().await;
     assert_free_after_a_void_match([&host, &guest], &match_id).await;
@@ -184,13 +173,7 @@ async fn a_room_that_cannot_be_restored_is_void() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_match_that_ends_while_the_database_is_down_is_settled_once_when_it_is_back() {
     let stack = TestApp::stack_on(StoreKind::Redis, fast_lobby, |_| {}).await;
-    let (host, guest, plays) = stack.private_match("host", "guest").await;
-    let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
-    let urls = seat_urls(&plays[0], &plays[1]);
-    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
-    for _ in 0..4 {
-        duel.step().await;
-    }
+    let (host, guest, match_id, mut duel) = four_moves_into_a_private_match(&stack).await;
     let postgres = moonlight_testkit::postgres();
     postgres.begin_outage(stack.database_url()).await;
 

@@ -4,7 +4,6 @@
 
 use std::{path::Path, time::Instant};
 
-use moonlight_proto::v1::server_frame::Body;
 use moonlight_testkit::{
     DbKind, OwnRedis, TestDatabase, copy_dir,
     game_client::{Duel, PATIENCE},
@@ -61,6 +60,17 @@ async fn private_match(process: &crate::support::Process) -> (LobbyPlayer, Lobby
     assert_eq!(status, StatusCode::OK, "{joined}");
     let match_id = joined["match"]["room_id"].as_str().unwrap().to_owned();
     (host, guest, match_id)
+}
+
+/// [`private_match`] with both players connected: they and the match, ready to play.
+async fn joined_match(
+    process: &crate::support::Process,
+) -> (LobbyPlayer, LobbyPlayer, String, Duel) {
+    let (host, guest, match_id) = private_match(process).await;
+    let (_, hosting) = host.get("/v1/lobby/status").await;
+    let (_, joined) = guest.get("/v1/lobby/status").await;
+    let [a, b] = seat_urls(&hosting["match"], &joined["match"]);
+    (host, guest, match_id, Duel::join([&a, &b]).await)
 }
 
 #[tokio::test]
@@ -186,11 +196,7 @@ async fn a_match_goes_on_under_its_own_content_after_the_content_changed() {
         content.path(),
     );
     let first = start_with_content(data.path(), content.path(), Role::All, &OPEN_LIMITS, &[]).await;
-    let (host, guest, _) = private_match(&first).await;
-    let (_, a) = host.get("/v1/lobby/status").await;
-    let (_, b) = guest.get("/v1/lobby/status").await;
-    let urls = seat_urls(&a["match"], &b["match"]);
-    let mut duel = Duel::join([&urls[0], &urls[1]]).await;
+    let (host, guest, _, mut duel) = joined_match(&first).await;
     for _ in 0..6 {
         assert!(duel.step().await);
     }
@@ -222,11 +228,7 @@ async fn a_match_goes_on_under_its_own_content_after_the_content_changed() {
 async fn a_process_frozen_for_40_s_goes_on_with_its_players() {
     let data = tempfile::tempdir().unwrap();
     let process = start(data.path(), Role::All, &[], &[]).await;
-    let (host, guest, match_id) = private_match(&process).await;
-    let (_, hosting) = host.get("/v1/lobby/status").await;
-    let (_, joined) = guest.get("/v1/lobby/status").await;
-    let [a, b] = seat_urls(&hosting["match"], &joined["match"]);
-    let mut duel = Duel::join([&a, &b]).await;
+    let (host, guest, match_id, mut duel) = joined_match(&process).await;
     for _ in 0..4 {
         duel.step().await;
     }
@@ -260,11 +262,7 @@ async fn a_redis_crash_keeps_the_match_with_appendonly_and_ends_it_cleanly_witho
             ("REDIS_URL", redis_url.as_str()),
         ];
         let process = start(data.path(), Role::All, &[], &env).await;
-        let (host, guest, match_id) = private_match(&process).await;
-        let (_, hosting) = host.get("/v1/lobby/status").await;
-        let (_, joined) = guest.get("/v1/lobby/status").await;
-        let [a, b] = seat_urls(&hosting["match"], &joined["match"]);
-        let mut duel = Duel::join([&a, &b]).await;
+        let (host, guest, match_id, mut duel) = joined_match(&process).await;
         for _ in 0..4 {
             duel.step().await;
         }
@@ -280,28 +278,7 @@ async fn a_redis_crash_keeps_the_match_with_appendonly_and_ends_it_cleanly_witho
             assert_eq!(now["match"]["room_id"], match_id.as_str(), "{now}");
         } else {
             // The next move cannot be made durable: the room says why and ends.
-            let seat = duel.actor().unwrap();
-            let action =
-                moonlight_client::policy::choose(&duel.views[seat], &duel.legal[seat], seat as u32)
-                    .unwrap();
-            duel.clients[seat].act(action).await;
-            let mut told = false;
-            loop {
-                match duel.clients[seat]
-                    .next()
-                    .await
-                    .expect("the socket stays open")
-                {
-                    Body::Error(error) if error.code == "room_lost" => told = true,
-                    Body::GameOver(over) => {
-                        assert_eq!(over.outcome.unwrap().reason, "no_contest");
-                        break;
-                    }
-                    Body::Update(update) => panic!("a move after the room was lost: {update:?}"),
-                    _ => {}
-                }
-            }
-            assert!(told, "the error says what happened");
+            duel.move_into_a_lost_room().await;
             for player in [&host, &guest] {
                 free_in_time(player).await;
             }
