@@ -61,34 +61,27 @@ async fn smoke_run() {
         &[],
     )
     .await;
-    let json = data.path().join("report.json");
-    let plot = data.path().join("report.svg");
-    let cli = <moonlight_loadtest::cli::Cli as clap::Parser>::parse_from([
-        "loadtest",
-        "steady",
-        "--auth",
-        server.url("auth"),
-        "--lobby",
-        server.url("lobby"),
-        "--players",
-        PLAYERS,
-        "--seconds",
-        "5",
-        "--think-ms",
-        "40",
-        "--arrival-per-sec",
-        "400",
-        "--workers",
-        "2",
-        "--json",
-        json.to_str().unwrap(),
-        "--plot",
-        plot.to_str().unwrap(),
-    ]);
-    let passed = moonlight_loadtest::run(&cli)
-        .await
-        .expect("the run completes");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (passed, report, plot) = run(
+        data.path(),
+        &[
+            "steady",
+            "--auth",
+            server.url("auth"),
+            "--lobby",
+            server.url("lobby"),
+            "--players",
+            PLAYERS,
+            "--seconds",
+            "5",
+            "--think-ms",
+            "40",
+            "--arrival-per-sec",
+            "400",
+            "--workers",
+            "2",
+        ],
+    )
+    .await;
     assert!(passed, "the run failed: {}", report["failures"]);
     assert_eq!(
         report["errors"],
@@ -118,6 +111,28 @@ async fn smoke_run() {
     server.stop().await;
 }
 
+/// Runs `loadtest` with `args`, its report and plot written into `dir`: whether it passed,
+/// the JSON report, and where the plot is.
+async fn run(dir: &Path, args: &[&str]) -> (bool, Value, std::path::PathBuf) {
+    let json = dir.join("report.json");
+    let plot = dir.join("report.svg");
+    let paths = [
+        "--json",
+        json.to_str().unwrap(),
+        "--plot",
+        plot.to_str().unwrap(),
+    ];
+    let all = std::iter::once("loadtest")
+        .chain(args.iter().copied())
+        .chain(paths);
+    let cli = <moonlight_loadtest::cli::Cli as clap::Parser>::parse_from(all);
+    let passed = moonlight_loadtest::run(&cli)
+        .await
+        .expect("the run completes");
+    let report = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    (passed, report, plot)
+}
+
 fn is_svg(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| s.starts_with("<svg") && s.contains("p99"))
 }
@@ -125,39 +140,32 @@ fn is_svg(path: &Path) -> bool {
 /// The crash scenario, small: a private embedded deployment killed and restarted twice.
 async fn crash_run() {
     let data = tempfile::tempdir().unwrap();
-    let json = data.path().join("crash.json");
-    let plot = data.path().join("crash.svg");
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
-    let cli = <moonlight_loadtest::cli::Cli as clap::Parser>::parse_from([
-        "loadtest",
-        "crash",
-        "--spawn",
-        "embedded",
-        "--server",
-        env!("CARGO_BIN_EXE_moonlight"),
-        "--content-dir",
-        content.to_str().unwrap(),
-        "--players",
-        "40",
-        "--kills",
-        "2",
-        "--every-secs",
-        "2",
-        "--seconds",
-        "4",
-        "--think-ms",
-        "100",
-        "--workers",
-        "1",
-        "--json",
-        json.to_str().unwrap(),
-        "--plot",
-        plot.to_str().unwrap(),
-    ]);
-    let passed = moonlight_loadtest::run(&cli)
-        .await
-        .expect("the run completes");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let (passed, report, _) = run(
+        data.path(),
+        &[
+            "crash",
+            "--spawn",
+            "embedded",
+            "--server",
+            env!("CARGO_BIN_EXE_moonlight"),
+            "--content-dir",
+            content.to_str().unwrap(),
+            "--players",
+            "40",
+            "--kills",
+            "2",
+            "--every-secs",
+            "2",
+            "--seconds",
+            "4",
+            "--think-ms",
+            "100",
+            "--workers",
+            "1",
+        ],
+    )
+    .await;
     assert!(passed, "the crash run failed: {}", report["failures"]);
     let crash = &report["crash"];
     assert_eq!(crash["kills"], 2, "{crash}");

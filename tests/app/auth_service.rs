@@ -4,7 +4,6 @@
 use crate::support::TestApp;
 use moonlight_testkit::{DbKind, db_tests};
 use reqwest::StatusCode;
-use serde_json::Value;
 
 db_tests!(
     openapi_document_matches_the_routes,
@@ -14,15 +13,7 @@ db_tests!(
 
 async fn openapi_document_matches_the_routes(kind: DbKind) {
     let app = TestApp::auth(kind, |_| {}).await;
-    let doc: Value = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = crate::support::openapi(&app.url("")).await;
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

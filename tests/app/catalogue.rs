@@ -78,12 +78,7 @@ async fn the_catalogue_has_every_card_and_deck_and_is_cached_by_version() {
 #[tokio::test]
 async fn the_lobby_document_describes_the_catalogue_with_the_content_types() {
     let stack = stack().await;
-    let document: Value = reqwest::get(format!("{}/openapi.json", stack.lobby_url()))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = crate::support::openapi(&stack.lobby_url()).await;
     let body = &document["paths"]["/v1/content"]["get"]["responses"]["200"]["content"]["application/json"]
         ["schema"];
     assert_eq!(body["$ref"], "#/components/schemas/Catalogue", "{body}");

@@ -379,15 +379,7 @@ async fn bad_requests_change_nothing(kind: DbKind) {
     assert!(stack.lobby_store().queued(10).await.unwrap().is_empty());
 
     // Every endpoint is in the OpenAPI document.
-    let document: serde_json::Value = stack
-        .client
-        .get(format!("{}/openapi.json", stack.lobby_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = crate::support::openapi(&stack.lobby_url()).await;
     for path in [
         "/v1/lobby/queue",
         "/v1/lobby/status",
@@ -442,15 +434,7 @@ async fn a_long_poll_takes_any_whole_number_of_seconds(kind: DbKind) {
         assert_eq!(status, StatusCode::OK, "wait={wait}: {answer}");
         assert_eq!(answer["state"], "in_match", "wait={wait}");
     }
-    let document: serde_json::Value = stack
-        .client
-        .get(format!("{}/openapi.json", stack.lobby_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = crate::support::openapi(&stack.lobby_url()).await;
     let parameters = &document["paths"]["/v1/lobby/status"]["get"]["parameters"];
     let wait = parameters
         .as_array()

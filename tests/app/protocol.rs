@@ -852,15 +852,7 @@ async fn a_client_that_never_answers_pings_is_dropped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_node_documents_its_socket() {
     let node = node().await;
-    let document: serde_json::Value = node
-        .client
-        .get(format!("http://{}/openapi.json", node.game_addr()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let document = crate::support::openapi(&format!("http://{}", node.game_addr())).await;
     let play = &document["paths"]["/v1/play"]["get"];
     let mut statuses: Vec<&str> = play["responses"]
         .as_object()

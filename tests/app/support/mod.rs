@@ -133,6 +133,16 @@ pub async fn spawn_app(
     test_app
 }
 
+/// The OpenAPI document the service at `base` (`http://host:port`) serves.
+pub async fn openapi(base: &str) -> Value {
+    reqwest::get(format!("{base}/openapi.json"))
+        .await
+        .expect("the document answers")
+        .json()
+        .await
+        .expect("the document is JSON")
+}
+
 /// The shipped content's directory.
 pub fn content_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("content")
