@@ -84,13 +84,19 @@ pub struct Deployment {
     /// Game-server processes by node id (only where a node runs alone).
     nodes: Vec<(String, Process)>,
     others: Vec<Process>,
-    /// How every process was started, to start one again after a crash.
-    bin: PathBuf,
-    content_dir: PathBuf,
-    env: Vec<(String, String)>,
+    /// How every process is started (again, after a crash).
+    launcher: Launcher,
     data: Option<tempfile::TempDir>,
     /// Crashes so far (the next one's victim, where there are several nodes).
     crashes: usize,
+}
+
+/// What every process of the deployment is started with.
+struct Launcher {
+    bin: PathBuf,
+    content_dir: PathBuf,
+    data_dir: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 /// One server process and how it was started.
@@ -123,9 +129,12 @@ impl Deployment {
             watched: Vec::new(),
             nodes: Vec::new(),
             others: Vec::new(),
-            bin: bin.to_owned(),
-            content_dir: content_dir.to_owned(),
-            env,
+            launcher: Launcher {
+                bin: bin.to_owned(),
+                content_dir: content_dir.to_owned(),
+                data_dir: dir.clone(),
+                env,
+            },
             data: Some(data),
             crashes: 0,
         };
@@ -176,55 +185,13 @@ impl Deployment {
     }
 
     async fn launch(&self, role: Role, args: Vec<String>, log: PathBuf) -> anyhow::Result<Process> {
-        let moonlight = self.run(role, &args, &log, None).await?;
+        let moonlight = self.launcher.run(role, &args, &log, None).await?;
         Ok(Process {
             moonlight,
             role,
             args,
             log,
         })
-    }
-
-    /// Runs `role` with `args` (and the load flags), on free ports or, after a crash, where
-    /// `urls` say it listened before.
-    async fn run(
-        &self,
-        role: Role,
-        args: &[String],
-        log: &Path,
-        urls: Option<&HashMap<String, String>>,
-    ) -> anyhow::Result<Moonlight> {
-        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-        if role.runs(Role::Auth) {
-            args.extend(AUTH_LOAD_FLAGS);
-        }
-        if role.runs(Role::GameServer) {
-            args.extend(GAME_LOAD_FLAGS);
-        }
-        let env: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let dir = self
-            .data
-            .as_ref()
-            .context("the deployment is stopped")?
-            .path();
-        let launch = Launch {
-            bin: &self.bin,
-            role,
-            data_dir: dir,
-            content_dir: &self.content_dir,
-            args: &args,
-            env: &env,
-            log: Some(log),
-        };
-        let started = match urls {
-            Some(urls) => Moonlight::restart(launch, urls).await,
-            None => Moonlight::start(launch).await,
-        };
-        started.with_context(|| format!("starting the server (its log: {})", log.display()))
     }
 
     /// A crash: SIGKILLs a process that runs game servers (the one process of `embedded`
@@ -251,14 +218,10 @@ impl Deployment {
         let killed = Instant::now();
         let urls = process.moonlight.urls().clone();
         process.moonlight.kill().await?;
-        let (role, args, log) = (process.role, process.args.clone(), process.log.clone());
-        let again = self.run(role, &args, &log, Some(&urls)).await?;
-        let process = if node {
-            &mut self.nodes[at].1
-        } else {
-            &mut self.others[at]
-        };
-        process.moonlight = again;
+        process.moonlight = self
+            .launcher
+            .run(process.role, &process.args, &process.log, Some(&urls))
+            .await?;
         Ok((name, killed.elapsed()))
     }
 
@@ -318,6 +281,45 @@ impl Deployment {
             anyhow::ensure!(status.success(), "a server exited with {status}");
         }
         Ok(())
+    }
+}
+
+impl Launcher {
+    /// Runs `role` with `args` (and the load flags), on free ports or, after a crash, where
+    /// `urls` say it listened before.
+    async fn run(
+        &self,
+        role: Role,
+        args: &[String],
+        log: &Path,
+        urls: Option<&HashMap<String, String>>,
+    ) -> anyhow::Result<Moonlight> {
+        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if role.runs(Role::Auth) {
+            args.extend(AUTH_LOAD_FLAGS);
+        }
+        if role.runs(Role::GameServer) {
+            args.extend(GAME_LOAD_FLAGS);
+        }
+        let env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let launch = Launch {
+            bin: &self.bin,
+            role,
+            data_dir: &self.data_dir,
+            content_dir: &self.content_dir,
+            args: &args,
+            env: &env,
+            log: Some(log),
+        };
+        let started = match urls {
+            Some(urls) => Moonlight::restart(launch, urls).await,
+            None => Moonlight::start(launch).await,
+        };
+        started.with_context(|| format!("starting the server (its log: {})", log.display()))
     }
 }
 
