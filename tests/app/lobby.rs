@@ -390,7 +390,12 @@ async fn bad_requests_change_nothing(kind: DbKind) {
         "/v1/lobby/me",
         "/v1/lobby/me/matches",
         "/v1/lobby/matches/{id}",
+        "/v1/lobby/matches/{id}/replay",
+        "/v1/lobby/matches/{id}/watch",
+        "/v1/lobby/live",
         "/v1/lobby/leaderboard",
+        "/v1/content",
+        "/v1/content/status",
     ] {
         assert!(
             document["paths"][path].is_object(),
