@@ -1,5 +1,6 @@
 //! The lobby's background loops, run by every lobby process: matchmaking rounds (and
-//! closing expired private rooms, and voiding matches nobody joined in time), settling finished matches, and waking long-polls whose
+//! voiding matches nobody joined in time, dropping queued players who stopped asking,
+//! closing expired private rooms), settling finished matches, and waking long-polls whose
 //! players another process matched. Each is safe to run in several processes at once.
 
 use std::{sync::Arc, time::Duration};
@@ -53,6 +54,11 @@ async fn match_and_sweep(lobby: &Lobby) {
         Ok(0) => {}
         Ok(voided) => tracing::info!(voided, "matches nobody joined in time voided"),
         Err(error) => tracing::warn!(%error, "voiding unjoined matches failed"),
+    }
+    match lobby.drop_absent_queued(unix_now_ms()).await {
+        Ok(0) => {}
+        Ok(dropped) => tracing::info!(dropped, "queued players who stopped asking left the queue"),
+        Err(error) => tracing::warn!(%error, "dropping absent queued players failed"),
     }
     match lobby.store.sweep_expired_rooms(unix_now()).await {
         Ok(0) => {}

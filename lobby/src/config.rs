@@ -66,6 +66,11 @@ pub struct LobbyConfig {
     /// The longest `GET /v1/lobby/status?wait=` a client may ask for.
     #[arg(skip = Duration::from_secs(30))]
     pub max_wait: Duration,
+    /// A queued player who has not asked about their wait (enqueue or status) for this
+    /// long has gone, and leaves the queue: twice the longest long-poll, so a client that
+    /// keeps polling is never taken out.
+    #[arg(skip = Duration::from_secs(60))]
+    pub queue_presence: Duration,
     /// How often finished matches are settled (ratings, records).
     #[arg(skip = Duration::from_secs(1))]
     pub settle_interval: Duration,

@@ -191,6 +191,17 @@ impl Lobby {
         Ok(voided)
     }
 
+    /// Takes out of the queue the players whose clients stopped asking about their wait
+    /// (no enqueue and no status for [`LobbyConfig::queue_presence`] before `now_ms`):
+    /// gone, not waiting, and not to be matched with someone. Returns how many.
+    pub async fn drop_absent_queued(&self, now_ms: i64) -> Result<u64, LobbyError> {
+        // Saturating: a presence longer than the clock's range drops nobody.
+        let presence = i64::try_from(self.config.queue_presence.as_millis()).unwrap_or(i64::MAX);
+        self.store
+            .drop_absent_queued(now_ms.saturating_sub(presence))
+            .await
+    }
+
     /// Voids `match_id` unless a node has opened its room (a room the store lost can only
     /// be void); `true` if it is void now.
     async fn void_unless_open(&self, match_id: &str, why: &str) -> Result<bool, LobbyError> {
@@ -674,7 +685,10 @@ impl Lobby {
             return Ok(idle);
         };
         Ok(match presence.state {
-            State::Queued => self.queued_status(presence),
+            State::Queued => {
+                self.store.seen_in_queue(&player.id, unix_now_ms()).await?;
+                self.queued_status(presence)
+            }
             State::InRoom => match self.store.room(&presence.ref_id).await? {
                 Some(room) => Status {
                     state: "in_room",

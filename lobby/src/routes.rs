@@ -78,7 +78,9 @@ pub struct DeckChoice {
 }
 
 /// Joins the quick-match queue; you are matched by rating, the accepted gap widening the
-/// longer you wait. Follow with `GET /v1/lobby/status?wait=25`.
+/// longer you wait. Follow with `GET /v1/lobby/status?wait=25`, again each time it answers
+/// while you are queued: a queued player who asks nothing for 60 s has gone (closed,
+/// crashed, lost the network) and leaves the queue.
 #[utoipa::path(post, path = "/queue", tag = "lobby", request_body = DeckChoice,
     security(("bearer" = [])),
     responses(

@@ -208,9 +208,9 @@ impl LobbyStore {
     /// already.
     pub async fn enqueue(&self, player: &Presence, unrated: f64) -> Result<f64, LobbyError> {
         let inserted = sqlx::query(&format!(
-            "INSERT INTO lobby_players ({PRESENCE_COLUMNS}) \
+            "INSERT INTO lobby_players ({PRESENCE_COLUMNS}, seen_ms) \
              SELECT $1, $2, 'queued', $3, $4, \
-             COALESCE((SELECT rating FROM ratings WHERE player_id = $1), $5), $6, NULL \
+             COALESCE((SELECT rating FROM ratings WHERE player_id = $1), $5), $6, NULL, $6 \
              RETURNING rating"
         ))
         .bind(&player.player_id)
@@ -236,6 +236,28 @@ impl LobbyStore {
                 .execute(self.db.pool())
                 .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Notes that a queued player asked about their wait at `now_ms`.
+    pub async fn seen_in_queue(&self, player_id: &str, now_ms: i64) -> Result<(), LobbyError> {
+        sqlx::query(
+            "UPDATE lobby_players SET seen_ms = $2 WHERE player_id = $1 AND state = 'queued'",
+        )
+        .bind(player_id)
+        .bind(now_ms)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Takes out of the queue every player not heard from since `before_ms`; how many.
+    pub async fn drop_absent_queued(&self, before_ms: i64) -> Result<u64, LobbyError> {
+        let dropped =
+            sqlx::query("DELETE FROM lobby_players WHERE state = 'queued' AND seen_ms < $1")
+                .bind(before_ms)
+                .execute(self.db.pool())
+                .await?;
+        Ok(dropped.rows_affected())
     }
 
     /// Queued players, longest waiting first.

@@ -1,7 +1,8 @@
 //! Every state a player can be in has a way out in bounded time, whatever the others, the
-//! nodes or the stores do: a match nobody joins is void at its deadline, a room the store
-//! lost ends, a room that cannot be restored ends, a match that ends while the database is
-//! down is settled once it is back; and in each case the players are free.
+//! nodes or the stores do: a queued player whose client stopped asking leaves the queue, a
+//! match nobody joins is void at its deadline, a room the store lost ends, a room that
+//! cannot be restored ends, a match that ends while the database is down is settled once it
+//! is back; and in each case the players are free.
 
 use moonlight_common::time::unix_now_ms;
 use moonlight_proto::v1::{self as pb, server_frame::Body};
@@ -10,7 +11,10 @@ use serde_json::Value;
 
 use crate::support::{Duel, Player, StoreKind, TestApp, fast_lobby, play_url, seat_urls};
 
-db_tests!(a_match_nobody_joins_is_void_at_its_deadline);
+db_tests!(
+    a_match_nobody_joins_is_void_at_its_deadline,
+    a_queued_player_whose_client_stopped_asking_leaves_the_queue
+);
 
 /// Both players are free, their match void (`no_contest` for each) and counted nowhere.
 async fn assert_free_after_a_void_match(players: [&Player; 2], match_id: &str) {
@@ -84,6 +88,46 @@ async fn a_match_nobody_joins_is_void_at_its_deadline(kind: DbKind) {
         refused(&play_url(&plays[0])).await,
         (410, "match_void".into())
     );
+}
+
+async fn a_queued_player_whose_client_stopped_asking_leaves_the_queue(kind: DbKind) {
+    // No background rounds: the test runs the lobby's sweep itself, at chosen times.
+    let stack = TestApp::stack(
+        kind,
+        |lobby| {
+            fast_lobby(lobby);
+            lobby.match_interval = std::time::Duration::from_secs(3600);
+        },
+        |_| {},
+    )
+    .await;
+    let lobby = stack.lobby();
+    let presence = i64::try_from(lobby.config.queue_presence.as_millis()).unwrap();
+    let player = stack.player("waiting").await;
+    player.enqueue("dusk_starter").await;
+    let enqueued_by = unix_now_ms();
+    // Asking about the wait later than the enqueue keeps the player in the queue for a
+    // whole presence from then (the clock must move on for the test to tell them apart).
+    while unix_now_ms() <= enqueued_by {
+        tokio::task::yield_now().await;
+    }
+    let (_, status) = player.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "queued", "{status}");
+    let asked_after = enqueued_by + 1;
+    assert_eq!(
+        lobby
+            .drop_absent_queued(asked_after + presence)
+            .await
+            .unwrap(),
+        0
+    );
+    // A whole presence with no question: gone, and out of the queue; once only.
+    let silent = unix_now_ms() + presence + 1;
+    assert_eq!(lobby.drop_absent_queued(silent).await.unwrap(), 1);
+    assert_eq!(lobby.drop_absent_queued(silent).await.unwrap(), 0);
+    let (_, status) = player.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "idle", "{status}");
+    player.enqueue("dusk_starter").await;
 }
 
 /// A match played to its deadline is not void: the lobby finds its room opened.

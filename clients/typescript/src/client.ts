@@ -171,7 +171,10 @@ export class MoonlightClient {
 
   // ------------------------------------------------------------------ lobby
 
-  /** Joins the quick-match queue (`201`); `409 busy`, `422 unknown_deck`. Then `waitForMatch`. */
+  /**
+   * Joins the quick-match queue (`201`); `409 busy`, `422 unknown_deck`. Then `waitForMatch`:
+   * a queued player who asks nothing for 60 s has gone and leaves the queue.
+   */
   enqueue(deck: string, options?: RequestOptions): Promise<LobbyStatus> {
     return this.lobby("POST", "/queue", { ...options, body: { deck } });
   }
