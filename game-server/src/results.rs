@@ -12,7 +12,9 @@ use moonlight_rooms::record_results;
 use crate::NodeContext;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Short: a database back from an outage has the results (and their players are free)
+/// within this, and one failing query every few seconds costs it nothing.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Even with no wake-up, look again this often (another node's outbox entries, lost wakes).
 const SWEEP: Duration = Duration::from_secs(30);
 

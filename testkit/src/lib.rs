@@ -25,7 +25,7 @@ pub mod process;
 mod redis;
 mod watchdog;
 
-pub use postgres::{PostgresServer, postgres};
+pub use postgres::{OwnPostgres, PostgresServer, postgres};
 pub use redis::{OwnRedis, RedisServer, redis};
 
 use tempfile::TempDir;

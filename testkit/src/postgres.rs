@@ -2,18 +2,61 @@
 //! started with `pg_ctl` on a free port, reachable only on 127.0.0.1, with durability
 //! switched off (tests never need to survive a power cut), removed at process exit.
 
-use std::{path::Path, process::Command, sync::OnceLock};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+};
 
 use crate::{free_port, packages, watchdog};
 
 pub struct PostgresServer {
     port: u16,
+    bin: PathBuf,
+    /// The cluster's directory: `data/`, the socket, the log.
+    dir: PathBuf,
+    /// Options `postgres` starts with (port, socket, listening address, durability).
+    options: String,
 }
 
 /// This process's private PostgreSQL server, started on first use.
 pub fn postgres() -> &'static PostgresServer {
     static SERVER: OnceLock<PostgresServer> = OnceLock::new();
     SERVER.get_or_init(PostgresServer::start)
+}
+
+/// A PostgreSQL server of one test's own, not shared: to stop and start again under a
+/// running deployment. Stopped (and its directory removed) when dropped, or at exit.
+pub struct OwnPostgres(PostgresServer);
+
+impl OwnPostgres {
+    pub fn start() -> Self {
+        Self(PostgresServer::start())
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`: connections end, nobody else gets in).
+    pub fn stop(&self) {
+        run(self.0.pg_ctl().args(["stop", "-w", "-m", "fast"]));
+    }
+
+    /// Starts it again on the same port and data, once it accepts connections.
+    pub fn start_again(&self) {
+        self.0.pg_ctl_start();
+    }
+}
+
+impl std::ops::Deref for OwnPostgres {
+    type Target = PostgresServer;
+    fn deref(&self) -> &PostgresServer {
+        &self.0
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = self.0.pg_ctl().args(["stop", "-m", "immediate"]).output();
+        let _ = std::fs::remove_dir_all(&self.0.dir);
+    }
 }
 
 impl PostgresServer {
@@ -28,36 +71,39 @@ impl PostgresServer {
             .tempdir()
             .expect("creating a temporary directory")
             .keep();
-        let data = dir.join("data");
         // PostgreSQL refuses to run as root: as root, run it as the `postgres` user that
         // Debian's package creates.
-        let as_root = packages::is_root();
-        if as_root {
+        if packages::is_root() {
             run(Command::new("chown")
                 .args(["-R", "postgres:postgres"])
                 .arg(&dir));
         }
-        let pg = |tool: &str| -> Command {
-            let program = bin.join(tool);
-            if as_root {
-                let mut command = Command::new("runuser");
-                command.args(["-u", "postgres", "--"]).arg(program);
-                command
-            } else {
-                Command::new(program)
-            }
+        let port = free_port();
+        let server = Self {
+            port,
+            options: format!(
+                "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off \
+                 -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+                dir.display()
+            ),
+            bin,
+            dir,
         };
         watchdog::on_exit(&format!(
             "{} -D '{}' stop -m immediate >/dev/null 2>&1; rm -rf '{}'",
-            if as_root {
-                format!("runuser -u postgres -- '{}'", bin.join("pg_ctl").display())
+            if packages::is_root() {
+                format!(
+                    "runuser -u postgres -- '{}'",
+                    server.bin.join("pg_ctl").display()
+                )
             } else {
-                format!("'{}'", bin.join("pg_ctl").display())
+                format!("'{}'", server.bin.join("pg_ctl").display())
             },
-            data.display(),
-            dir.display()
+            server.data().display(),
+            server.dir.display()
         ));
-        run(pg("initdb")
+        run(server
+            .tool("initdb")
             .args([
                 "--auth=trust",
                 "--username=postgres",
@@ -65,20 +111,39 @@ impl PostgresServer {
                 "--no-sync",
                 "-D",
             ])
-            .arg(&data));
-        let port = free_port();
-        let options = format!(
-            "-p {port} -k '{}' -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            dir.display()
-        );
-        run(pg("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-w", "-t", "60", "-o", &options, "-l"])
-            .arg(dir.join("server.log"))
+            .arg(server.data()));
+        server.pg_ctl_start();
+        server
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// One of PostgreSQL's programs, as the `postgres` user when this process is root.
+    fn tool(&self, name: &str) -> Command {
+        let program = self.bin.join(name);
+        if packages::is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn pg_ctl(&self) -> Command {
+        let mut command = self.tool("pg_ctl");
+        command.arg("-D").arg(self.data());
+        command
+    }
+
+    fn pg_ctl_start(&self) {
+        run(self
+            .pg_ctl()
+            .args(["-w", "-t", "60", "-o", &self.options, "-l"])
+            .arg(self.dir.join("server.log"))
             .arg("start"));
-        Self { port }
     }
 
     /// The URL of the server's maintenance database.

@@ -1,11 +1,12 @@
 //! What operators and crashes do to a node, and how Moonlight answers: a data directory
 //! it cannot write, a second process on the same data directory, a restart that finds a
-//! match nobody joined, content that changed between two runs.
+//! match nobody joined, content that changed between two runs, a process frozen, Redis
+//! crashed, PostgreSQL stopped.
 
 use std::{path::Path, time::Instant};
 
 use moonlight_testkit::{
-    DbKind, OwnRedis, TestDatabase, copy_dir,
+    DbKind, OwnPostgres, OwnRedis, TestDatabase, copy_dir,
     game_client::{Duel, PATIENCE},
     lobby_client::{LobbyPlayer, seat_urls},
 };
@@ -285,6 +286,65 @@ async fn a_redis_crash_keeps_the_match_with_appendonly_and_ends_it_cleanly_witho
         }
         process.stop().await;
     }
+}
+
+/// PostgreSQL stopped for 30 s while a match ends: the match plays to its end on the room
+/// store, auth and the lobby answer 503 `unavailable` (with `Retry-After`) all along, and
+/// once PostgreSQL is back the result is recorded and settled once and both players are
+/// free.
+#[tokio::test]
+async fn postgres_stopped_for_30_s_while_a_match_ends_settles_it_once_when_back() {
+    let postgres = OwnPostgres::start();
+    let database = postgres.create_database().await;
+    let data = tempfile::tempdir().unwrap();
+    let redis_url = moonlight_testkit::redis().url();
+    let env = [
+        ("DATABASE_URL", database.as_str()),
+        ("REDIS_URL", redis_url.as_str()),
+    ];
+    let process = start(data.path(), Role::All, &OPEN_LIMITS, &env).await;
+    let (host, guest, match_id, mut duel) = joined_match(&process).await;
+    for _ in 0..4 {
+        duel.step().await;
+    }
+
+    postgres.stop();
+    let stopped = Instant::now();
+    duel.finish().await;
+    // The outage lasts 30 s; every second of it, the services say so and when to retry.
+    let http = reqwest::Client::new();
+    while stopped.elapsed() < std::time::Duration::from_secs(30) {
+        for player in [&host, &guest] {
+            let (status, body) = player.get("/v1/lobby/status").await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+            assert_eq!(body["error"]["code"], "unavailable", "{body}");
+        }
+        let login = http
+            .post(format!("{}/v1/auth/login", process.url("auth")))
+            .json(&json!({"username": "host", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(login.headers()["retry-after"], "5");
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+
+    postgres.start_again();
+    for player in [&host, &guest] {
+        free_in_time(player).await;
+        assert_eq!(player.games().await, 1, "settled once");
+    }
+    let db = moonlight_common::Database::connect(&database)
+        .await
+        .unwrap();
+    let results: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM match_results WHERE match_id = $1")
+        .bind(&match_id)
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    assert_eq!(results, 1, "recorded once");
+    process.stop().await;
 }
 
 /// Waits (bounded) until `base`'s `/readyz` answers 200.
