@@ -1,8 +1,9 @@
 //! The load-test tool keeps working: a short steady run (a few hundred players, a few
 //! seconds of play, two worker processes) against a real `moonlight` process, through the
 //! real flow, must finish every phase with no error and write its report and plot; and a
-//! short crash run (the server SIGKILLed and restarted twice while bots play) must find
-//! every acknowledged action kept, none applied twice, every finished match recorded.
+//! short crash run (the server SIGKILLed and restarted twice while bots play) and a short
+//! run across a bad network (delay, loss, blackouts) must find every acknowledged action
+//! kept, none applied twice, every finished match recorded, and every player free after.
 //!
 //! Not a libtest harness: the tool's worker processes are this executable started again
 //! (with the tool's worker variable set), so `main` is the tool's when that is set.
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         .block_on(async {
             smoke_run().await;
             crash_run().await;
+            bad_network_run().await;
         });
     println!("test smoke_run ... ok");
     ExitCode::SUCCESS
@@ -169,9 +171,66 @@ async fn crash_run() {
     assert!(passed, "the crash run failed: {}", report["failures"]);
     let crash = &report["crash"];
     assert_eq!(crash["kills"], 2, "{crash}");
-    for must_be_zero in ["lost", "applied_twice", "results_missing", "not_resumed"] {
-        assert_eq!(crash[must_be_zero], 0, "{must_be_zero}: {crash}");
-    }
-    assert!(crash["resumed"].as_u64().unwrap() > 0, "{crash}");
     assert!(crash["actions_after_last"].as_u64().unwrap() > 0, "{crash}");
+    let ledger = &crash["ledger"];
+    assert_kept(ledger, 40);
+    assert!(ledger["resumed"].as_u64().unwrap() > 0, "{ledger}");
+}
+
+/// The bad-network scenario, small: 40 players behind a slow, lossy link with blackouts.
+async fn bad_network_run() {
+    let data = tempfile::tempdir().unwrap();
+    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let (passed, report, _) = run(
+        data.path(),
+        &[
+            "bad-network",
+            "--spawn",
+            "embedded",
+            "--server",
+            env!("CARGO_BIN_EXE_moonlight"),
+            "--content-dir",
+            content.to_str().unwrap(),
+            "--players",
+            "40",
+            "--seconds",
+            "30",
+            "--think-ms",
+            "200",
+            "--workers",
+            "1",
+            "--blackout-every-secs",
+            "12",
+            "--blackout-secs",
+            "10",
+        ],
+    )
+    .await;
+    assert!(passed, "the bad-network run failed: {}", report["failures"]);
+    let bad = &report["bad_network"];
+    assert!(!bad["blackouts"].as_array().unwrap().is_empty(), "{bad}");
+    let ledger = &bad["ledger"];
+    assert_kept(ledger, 40);
+    // A blackout longer than the bots' patience: sockets given up on, and resumed.
+    assert!(
+        ledger["gave_up_on_silence"].as_u64().unwrap() > 0,
+        "{ledger}"
+    );
+    assert!(ledger["resumed"].as_u64().unwrap() > 0, "{ledger}");
+}
+
+/// What a ledger must find: nothing lost, nothing applied twice, every result recorded,
+/// every match back, and all `players` free after the stop.
+fn assert_kept(ledger: &Value, players: u64) {
+    for must_be_zero in [
+        "lost",
+        "applied_twice",
+        "results_missing",
+        "not_resumed",
+        "stuck_after_stop",
+    ] {
+        assert_eq!(ledger[must_be_zero], 0, "{must_be_zero}: {ledger}");
+    }
+    assert_eq!(ledger["players_checked"], players, "{ledger}");
+    assert!(ledger["acknowledged"].as_u64().unwrap() > 0, "{ledger}");
 }

@@ -42,6 +42,13 @@ pub enum Mode {
 const RETRY: Duration = Duration::from_millis(100);
 /// An action unacknowledged this long is given up on (counted as an error).
 const ACK_PATIENCE: Duration = Duration::from_secs(30);
+/// A socket that says nothing this long while an action waits for its answer is dead (a
+/// network that swallows packets closes nothing): the bot drops it and resumes, as a real
+/// client would. Generous: a healthy server answers in milliseconds.
+const SILENCE_PATIENCE: Duration = Duration::from_secs(8);
+/// How long a socket may take to open and answer the hello (a network may hold the
+/// handshake through a blackout; a server that never answers must not hold the bot).
+const OPEN_PATIENCE: Duration = Duration::from_secs(30);
 /// How long a dropped socket may take to come back before the match counts as lost.
 const RESUME_PATIENCE: Duration = Duration::from_secs(120);
 /// A ticket this old is not reused for a reconnect (they live two minutes).
@@ -115,7 +122,8 @@ pub struct Bot {
 enum Interrupted {
     GameOver,
     Stopped,
-    /// The socket is gone; resume. `cut`: on purpose (a storm), not a network drop.
+    /// The socket is gone; resume. `cut`: on purpose (a storm's cut, or given up on as
+    /// silent), not a drop the bot saw.
     Dropped {
         cut: bool,
     },
@@ -166,6 +174,22 @@ impl Ledger {
             return Err(LOST_ACTION);
         }
         Ok(())
+    }
+}
+
+/// Why a socket did not open, and whether trying again is what the server asks for (a
+/// node down or restarting, a busy room, a hello the network delayed past its deadline).
+struct OpenFailed {
+    reason: String,
+    retry: bool,
+}
+
+impl OpenFailed {
+    fn retry(reason: String) -> Self {
+        Self {
+            reason,
+            retry: true,
+        }
     }
 }
 
@@ -262,8 +286,8 @@ impl Bot {
         }
     }
 
-    /// Plays match after match until the run stops.
-    pub async fn run(mut self) {
+    /// Plays match after match until the run stops; returns the player's latest tokens.
+    pub async fn run(mut self) -> (String, Tokens) {
         let _active = self.ctx.recorder.started();
         while !self.ctx.stop.is_cancelled() {
             let found = {
@@ -273,6 +297,7 @@ impl Bot {
             let Some(ticket) = found else { break };
             self.play(ticket).await;
         }
+        (self.name, self.tokens)
     }
 
     /// Logs in over and over until the run stops (the login storm).
@@ -313,8 +338,20 @@ impl Bot {
         }
     }
 
-    /// Queue, then long-poll until matched.
+    /// Queue, then long-poll until matched; stopping, never leaves the player queued.
     async fn quick_match(&mut self) -> Option<MatchTicket> {
+        let found = self.queue_until_matched().await;
+        if found.is_none() {
+            let _ = self
+                .ctx
+                .api
+                .cancel_queue(self.lobby, &self.tokens.access)
+                .await;
+        }
+        found
+    }
+
+    async fn queue_until_matched(&mut self) -> Option<MatchTicket> {
         let asked = Instant::now();
         // Whether the next request is a long-poll (in the queue, or finding out where we
         // are) rather than an enqueue.
@@ -323,10 +360,7 @@ impl Bot {
             let token = self.token().await?;
             let answer = if queued {
                 tokio::select! {
-                    () = self.ctx.stop.cancelled() => {
-                        let _ = self.ctx.api.cancel_queue(self.lobby, &token).await;
-                        return None;
-                    }
+                    () = self.ctx.stop.cancelled() => return None,
                     answer = self.ctx.api.status(self.lobby, &token, true) => answer,
                 }
             } else {
@@ -491,8 +525,12 @@ impl Bot {
                     .error(format!("expected a welcome, got {}", name(&other)));
                 return;
             }
-            Err(error) => {
-                self.ctx.recorder.error(error);
+            Err(failed) => {
+                if failed.retry {
+                    self.ctx.recorder.count(Count::ResumeRetry);
+                } else {
+                    self.ctx.recorder.error(failed.reason);
+                }
                 // The lobby will say where the match is next time round.
                 let _ = self.pause(Duration::from_secs(1)).await;
                 return;
@@ -577,52 +615,48 @@ impl Bot {
             }
         }
         let mut act_at = seat.next_action().map(|_| Instant::now() + jitter(think));
+        // Since when the socket has been quiet: reset by every frame in and every action out.
+        let mut quiet_since = Instant::now();
         loop {
             if seat.view.outcome.is_some() {
                 return Interrupted::GameOver;
             }
             let wake = match (&seat.pending, act_at) {
-                (Some((_, sent, _)), _) => *sent + ACK_PATIENCE,
+                (Some((_, sent, _)), _) => {
+                    (*sent + ACK_PATIENCE).min(quiet_since + SILENCE_PATIENCE)
+                }
                 (None, Some(at)) => at,
                 (None, None) => Instant::now() + Duration::from_secs(3600),
             };
             tokio::select! {
                 () = self.ctx.stop.cancelled() => return Interrupted::Stopped,
                 () = self.control.cut.notified() => return Interrupted::Dropped { cut: true },
-                incoming = session.recv() => match incoming {
-                    Ok(Incoming::Frame(body)) => match *body {
-                        Body::Update(update) => {
-                            if let (Some(acked), Some((client_seq, sent, _))) = (update.acked_client_seq, &seat.pending)
-                                && acked == *client_seq
-                            {
-                                self.ctx.recorder.time(Timing::Action, sent.elapsed());
-                                self.ctx.recorder.count(Count::Action);
-                                seat.pending = None;
-                            }
-                            if let Err(broken) = seat.apply(update) {
-                                self.ctx.recorder.error(broken);
+                incoming = session.recv() => {
+                    quiet_since = Instant::now();
+                    match incoming {
+                        Ok(Incoming::Frame(body)) => {
+                            if let Some(ended) = self.on_frame(seat, *body) {
+                                return ended;
                             }
                         }
-                        Body::GameOver(_) => return Interrupted::GameOver,
-                        Body::ActionRejected(rejected) => {
-                            self.ctx.recorder.error(format!("rejected {}", rejected.reason));
-                            seat.pending = None;
+                        // 1012: the node is restarting; 4002: the room moved; 1013: try again;
+                        // 1008: the server gave up on this socket (unheard for two heartbeats,
+                        // too slow, too fast), not on the match. Each: come back.
+                        Ok(Incoming::Closed(Some(1008 | 1012 | 4002 | 1013))) => return Interrupted::Dropped { cut: false },
+                        Ok(Incoming::Closed(code)) => {
+                            let code = code.map_or_else(|| "without a code".to_owned(), |c| c.to_string());
+                            self.ctx.recorder.error(format!("closed {code} mid-match"));
+                            return Interrupted::Failed;
                         }
-                        Body::Reconnect(_) => return Interrupted::Dropped { cut: false },
-                        Body::Error(error) => self.ctx.recorder.error(format!("server error {}", error.code)),
-                        Body::Welcome(_) => self.ctx.recorder.error("a second welcome"),
-                        _ => {}
-                    },
-                    // 1012: the node is restarting; 4002: the room moved; 1013: try again.
-                    Ok(Incoming::Closed(Some(1012 | 4002 | 1013))) => return Interrupted::Dropped { cut: false },
-                    Ok(Incoming::Closed(code)) => {
-                        let code = code.map_or_else(|| "without a code".to_owned(), |c| c.to_string());
-                        self.ctx.recorder.error(format!("closed {code} mid-match"));
-                        return Interrupted::Failed;
+                        Err(_) => return Interrupted::Dropped { cut: false },
                     }
-                    Err(_) => return Interrupted::Dropped { cut: false },
-                },
+                }
                 () = sleep_until(wake) => {
+                    let overdue = seat.pending.as_ref().is_some_and(|(_, sent, _)| sent.elapsed() >= ACK_PATIENCE);
+                    if seat.pending.is_some() && !overdue && quiet_since.elapsed() >= SILENCE_PATIENCE {
+                        self.ctx.recorder.count(Count::GaveUpOnSilence);
+                        return Interrupted::Dropped { cut: true };
+                    }
                     if seat.pending.take().is_some() {
                         self.ctx.recorder.error(format!("no ack within {} s", ACK_PATIENCE.as_secs()));
                     }
@@ -631,6 +665,7 @@ impl Bot {
                         let client_seq = seat.next_client_seq;
                         seat.next_client_seq += 1;
                         seat.pending = Some((client_seq, Instant::now(), kind.clone()));
+                        quiet_since = Instant::now();
                         let action = client_frame::Body::Action(pb::Action { client_seq, kind: Some(kind) });
                         if session.send(action).await.is_err() {
                             return Interrupted::Dropped { cut: false };
@@ -642,6 +677,36 @@ impl Bot {
                 act_at = Some(Instant::now() + jitter(think));
             }
         }
+    }
+
+    /// Takes in a frame from the server; `Some` if it ends this stretch of play.
+    fn on_frame(&self, seat: &mut Seat, body: Body) -> Option<Interrupted> {
+        let recorder = &self.ctx.recorder;
+        match body {
+            Body::Update(update) => {
+                if let (Some(acked), Some((client_seq, sent, _))) =
+                    (update.acked_client_seq, &seat.pending)
+                    && acked == *client_seq
+                {
+                    recorder.time(Timing::Action, sent.elapsed());
+                    recorder.count(Count::Action);
+                    seat.pending = None;
+                }
+                if let Err(broken) = seat.apply(update) {
+                    recorder.error(broken);
+                }
+            }
+            Body::GameOver(_) => return Some(Interrupted::GameOver),
+            Body::ActionRejected(rejected) => {
+                recorder.error(format!("rejected {}", rejected.reason));
+                seat.pending = None;
+            }
+            Body::Reconnect(_) => return Some(Interrupted::Dropped { cut: false }),
+            Body::Error(error) => recorder.error(format!("server error {}", error.code)),
+            Body::Welcome(_) => recorder.error("a second welcome"),
+            _ => {}
+        }
+        None
     }
 
     /// Waits (through restarts, up to [`RESUME_PATIENCE`]) until the lobby has the result
@@ -692,7 +757,16 @@ impl Bot {
                     match self.ctx.api.status(self.lobby, &token, false).await {
                         Ok(LobbyState::InMatch(t)) if t.room_id == seat.ticket.room_id => t,
                         Ok(_) => {
-                            self.ctx.recorder.error("match over while away");
+                            // It ended while the bot was away (its last frames lost with
+                            // the socket): then it has its result.
+                            let room = &seat.ticket.room_id;
+                            match self.ctx.api.match_recorded(self.lobby, &token, room).await {
+                                Ok(true) => self.ctx.recorder.count(Count::MatchCompleted),
+                                _ => self
+                                    .ctx
+                                    .recorder
+                                    .error("match over while away, with no result"),
+                            }
                             return None;
                         }
                         Err(e) => {
@@ -752,33 +826,58 @@ impl Bot {
         &mut self,
         ticket: &MatchTicket,
         resume_from: Option<u64>,
-    ) -> Result<(GameSocket, Body), String> {
+    ) -> Result<(GameSocket, Body), OpenFailed> {
         let url = ticket.play_url();
         if let Some(base) = http_base(&ticket.url) {
             self.ctx.recorder.node_seen(&ticket.node_id, &base);
         }
+        tokio::time::timeout(OPEN_PATIENCE, self.handshake(&url, resume_from))
+            .await
+            .unwrap_or_else(|_| {
+                let secs = OPEN_PATIENCE.as_secs();
+                Err(OpenFailed::retry(format!(
+                    "no answer at hello within {secs} s"
+                )))
+            })
+    }
+
+    async fn handshake(
+        &self,
+        url: &str,
+        resume_from: Option<u64>,
+    ) -> Result<(GameSocket, Body), OpenFailed> {
         let mut session = self
             .ctx
             .dialer
-            .open(&url)
+            .open(url)
             .await
-            .map_err(|e| format!("connect failed: {}", root_cause(&e)))?;
+            .map_err(|e| OpenFailed::retry(format!("connect failed: {}", root_cause(&e))))?;
         let said = match resume_from {
             Some(last_seq) => session.resume(last_seq).await,
             None => session.hello("loadtest").await,
         };
-        said.map_err(|_| "socket closed at hello".to_owned())?;
+        said.map_err(|_| OpenFailed::retry("socket closed at hello".to_owned()))?;
         loop {
             match session.recv().await {
                 Ok(Incoming::Frame(body)) => match *body {
-                    Body::Error(error) => return Err(format!("refused at hello: {}", error.code)),
+                    Body::Error(error) => {
+                        return Err(OpenFailed {
+                            reason: format!("refused at hello: {}", error.code),
+                            retry: false,
+                        });
+                    }
                     body @ (Body::Welcome(_) | Body::Update(_)) => return Ok((session, body)),
                     _ => {}
                 },
+                // 1008 with no error before it: the hello came too late (a slow network);
+                // 1012: the node is restarting; 1013: the room is busy. Each says try again.
                 Ok(Incoming::Closed(code)) => {
-                    return Err(format!("closed at hello ({})", code.unwrap_or(0)));
+                    return Err(OpenFailed {
+                        reason: format!("closed at hello ({})", code.unwrap_or(0)),
+                        retry: matches!(code, Some(1008 | 1012 | 1013)),
+                    });
                 }
-                Err(_) => return Err("socket dropped at hello".to_owned()),
+                Err(_) => return Err(OpenFailed::retry("socket dropped at hello".to_owned())),
             }
         }
     }

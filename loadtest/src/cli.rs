@@ -5,7 +5,7 @@ use std::{net::IpAddr, path::PathBuf, str::FromStr};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{bot::Mode, deploy::Spawn};
+use crate::{bot::Mode, deploy::Spawn, network::Impairment};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -96,6 +96,18 @@ pub enum Scenario {
         #[arg(long, default_value_t = 2.0)]
         every_secs: f64,
     },
+    /// The bots play across a bad network: every byte between them and the servers is
+    /// delayed, jittered, lost (and retransmitted, as TCP does) and now and then blacked
+    /// out for seconds. Each bot keeps a ledger (none of its acknowledged actions lost,
+    /// none applied twice, every finished match recorded) and gives up on a socket that
+    /// stays silent while an action waits, resuming as a real client would; after the
+    /// stop, every player must be free.
+    BadNetwork {
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        link: Impairment,
+    },
 }
 
 impl Scenario {
@@ -106,8 +118,15 @@ impl Scenario {
             | Self::ReconnectStorm { run, .. }
             | Self::Failover { run, .. }
             | Self::SlowReaders { run, .. }
-            | Self::Crash { run, .. } => run,
+            | Self::Crash { run, .. }
+            | Self::BadNetwork { run, .. } => run,
         }
+    }
+
+    /// Whether the bots keep ledgers: results checked after each match, every player
+    /// free after the stop.
+    pub fn keeps_ledgers(&self) -> bool {
+        matches!(self, Self::Crash { .. } | Self::BadNetwork { .. })
     }
 
     pub fn name(&self) -> &'static str {
@@ -119,6 +138,7 @@ impl Scenario {
             Self::Failover { .. } => "failover",
             Self::Crash { .. } => "crash",
             Self::SlowReaders { .. } => "slow-readers",
+            Self::BadNetwork { .. } => "bad-network",
         }
     }
 }

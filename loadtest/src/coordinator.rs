@@ -15,13 +15,13 @@ use crate::{
     cli::{RampArgs, RunArgs, Scenario, TargetArgs},
     deploy::Deployment,
     report::{
-        self, CrashResult, FailoverResult, Latencies, Point, RampResult, RampStep, Report,
-        SlowReadersResult, StormResult,
+        self, BadNetworkResult, CrashResult, FailoverResult, Latencies, LedgerResult, Point,
+        RampResult, RampStep, Report, SlowReadersResult, StormResult,
     },
     servers::{self, Watch, Watched},
     slow_readers,
     stats::{Gauges, Sample},
-    worker::{Command, Event, Setup},
+    worker::{Command, Event, SETTLE_PATIENCE, Setup},
     workers::Workers,
 };
 
@@ -252,6 +252,7 @@ fn setups(scenario: &Scenario, target: &Target, workers: usize) -> Vec<Setup> {
         .split_once("://")
         .map_or("", |(_, rest)| host(rest.split('/').next().unwrap_or(rest)))
         .to_owned();
+    let run_secs = args.players as f64 / args.arrival_per_sec + args.seconds as f64;
     let mut first = 0;
     split(args.players, workers, pairs)
         .into_iter()
@@ -272,7 +273,11 @@ fn setups(scenario: &Scenario, target: &Target, workers: usize) -> Vec<Setup> {
                 think_ms: args.think_ms,
                 take_practice: !args.no_practice,
                 concede_on_stop: !args.leave_matches,
-                check_results: matches!(scenario, Scenario::Crash { .. }),
+                check_results: scenario.keeps_ledgers(),
+                network: match scenario {
+                    Scenario::BadNetwork { link, .. } => Some((*link, link.blackouts(run_secs))),
+                    _ => None,
+                },
                 sign_in_concurrency: args.sign_in_concurrency,
                 login_storm: matches!(scenario, Scenario::LoginStorm(_)),
             };
@@ -495,6 +500,9 @@ struct Run<'a> {
     timeline: Vec<Point>,
     failures: Vec<String>,
     moment: Moment,
+    /// After the stop (ledger scenarios): players checked, those stuck (`name: state`),
+    /// and the longest a worker waited for its players to be free.
+    settled: (usize, Vec<String>, Duration),
     progress: Progress,
 }
 
@@ -555,7 +563,9 @@ impl<'a> Run<'a> {
                 asked: *readers,
                 fired: None,
             },
-            Scenario::Steady(_) | Scenario::LoginStorm(_) => Moment::None,
+            Scenario::Steady(_) | Scenario::LoginStorm(_) | Scenario::BadNetwork { .. } => {
+                Moment::None
+            }
         };
         Self {
             scenario,
@@ -573,6 +583,7 @@ impl<'a> Run<'a> {
             timeline: Vec::new(),
             failures: Vec::new(),
             moment,
+            settled: (0, Vec::new(), Duration::ZERO),
             progress: Progress::new(),
         }
     }
@@ -673,6 +684,15 @@ impl<'a> Run<'a> {
                 {
                     fired.cut += players;
                 }
+            }
+            Event::Settled {
+                players,
+                stuck,
+                took_ms,
+            } => {
+                self.settled.0 += players;
+                self.settled.1.extend(stuck);
+                self.settled.2 = self.settled.2.max(Duration::from_millis(took_ms));
             }
             Event::Failed { message } => self.failures.push(message),
             Event::Done => {
@@ -883,14 +903,22 @@ impl<'a> Run<'a> {
         self.progress.done("stopping the bots");
         let duration = self.t();
         workers.send_all(&Command::Stop).await;
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut patience = Duration::from_secs(30);
+        if self.scenario.keeps_ledgers() {
+            self.progress
+                .done("waiting for the lobby to have every player free");
+            patience += SETTLE_PATIENCE;
+        }
+        let deadline = Instant::now() + patience;
         while self.done.iter().any(|d| !d) {
             match tokio::time::timeout_at(deadline, workers.next()).await {
                 Ok(Some((worker, event))) => self.on_event(worker, event),
                 Ok(None) => break,
                 Err(_) => {
-                    self.failures
-                        .push("workers did not stop within 30 s".to_owned());
+                    self.failures.push(format!(
+                        "workers did not stop within {} s",
+                        patience.as_secs()
+                    ));
                     break;
                 }
             }
@@ -900,11 +928,35 @@ impl<'a> Run<'a> {
         self.began = Instant::now() - Duration::from_secs_f64(duration);
     }
 
-    /// What the crashes did: the ledger's findings, and the errors while servers were down
-    /// (expected: their clients found them gone), by kind.
-    fn crash_result(&self, crashes: &Crashes) -> CrashResult {
+    /// What the ledgers found over `window`, and after the stop.
+    fn ledger_result(&self, window: &Sample) -> LedgerResult {
         let errors = &self.total.errors;
         let count = |kind: &str| errors.get(kind).copied().unwrap_or(0);
+        let (players_checked, stuck, took) = &self.settled;
+        LedgerResult {
+            acknowledged: window.counters.actions,
+            resumed: window.counters.resumed,
+            resume: window.hist.resume.summary(),
+            gave_up_on_silence: window.counters.gave_up_on_silence,
+            matches_completed: window.counters.matches_completed,
+            lost: count(bot::LOST_ACTION),
+            applied_twice: count(bot::APPLIED_TWICE),
+            results_missing: count(bot::RESULT_MISSING),
+            not_resumed: count(bot::NOT_RESUMED),
+            stuck_after_stop: stuck.len(),
+            stuck: stuck.iter().take(20).cloned().collect(),
+            players_checked: *players_checked,
+            all_free_after_secs: took.as_secs_f64(),
+            other_errors: errors
+                .iter()
+                .filter(|(kind, _)| !bot::LEDGER_ERRORS.contains(&kind.as_str()))
+                .map(|(kind, n)| (kind.clone(), *n))
+                .collect(),
+        }
+    }
+
+    /// What the crashes did, and what the ledgers found from the first on.
+    fn crash_result(&self, crashes: &Crashes) -> CrashResult {
         let mut restarts: Vec<f64> = crashes
             .done
             .iter()
@@ -923,25 +975,13 @@ impl<'a> Run<'a> {
             kills: crashes.done.len(),
             restart_p50_secs: quantile(0.5),
             restart_max_secs: quantile(1.0),
-            acknowledged: crashes.window.counters.actions,
-            resumed: crashes.window.counters.resumed,
-            resume: crashes.window.hist.resume.summary(),
-            matches_completed: crashes.window.counters.matches_completed,
-            lost: count(bot::LOST_ACTION),
-            applied_twice: count(bot::APPLIED_TWICE),
-            results_missing: count(bot::RESULT_MISSING),
-            not_resumed: count(bot::NOT_RESUMED),
             actions_after_last: self
                 .timeline
                 .iter()
                 .filter(|p| p.t > last + 1.0)
                 .map(|p| p.actions)
                 .sum(),
-            errors_while_down: errors
-                .iter()
-                .filter(|(kind, _)| !bot::LEDGER_ERRORS.contains(&kind.as_str()))
-                .map(|(kind, n)| (kind.clone(), *n))
-                .collect(),
+            ledger: self.ledger_result(&crashes.window),
         }
     }
 
@@ -1057,40 +1097,53 @@ impl<'a> Run<'a> {
             Moment::Crash(crashes) => Some(self.crash_result(crashes)),
             _ => None,
         };
+        let bad_network = match self.scenario {
+            Scenario::BadNetwork { link, .. } => Some(BadNetworkResult {
+                link: *link,
+                blackouts: link.blackouts(self.arrival + self.args.seconds as f64),
+                dropped_by_servers: watch
+                    .processes
+                    .iter()
+                    .zip(&watch.readings)
+                    .filter(|(process, _)| process.game)
+                    .filter_map(|(_, readings)| readings.last())
+                    .map(|(_, reading)| reading.slow_clients_dropped as u64)
+                    .sum(),
+                ledger: self.ledger_result(&self.total),
+            }),
+            _ => None,
+        };
         if let Some(crash) = &crash {
             if crash.kills < crash.asked {
                 self.failures
                     .push(format!("{} of {} crashes done", crash.kills, crash.asked));
             }
-            for (what, n) in [
-                ("acknowledged actions lost", crash.lost),
-                ("actions applied twice", crash.applied_twice),
-                ("finished matches without a result", crash.results_missing),
-                ("matches not resumed in time", crash.not_resumed),
-            ] {
-                if n > 0 {
-                    self.failures.push(format!("{n} {what}"));
-                }
-            }
+            self.failures.extend(crash.ledger.failures());
             if crash.actions_after_last == 0 {
                 self.failures
                     .push("no action was acknowledged after the last crash".to_owned());
             }
         } else if ramp.is_none() {
+            if let Some(bad) = &bad_network {
+                self.failures.extend(bad.ledger.failures());
+            }
             let errors = self.total.error_count();
             if errors > 0 {
                 self.failures.push(format!("{errors} errors"));
             }
+            // Across a bad network, sockets are lost: that is the scenario.
             let unexpected: u64 = self
                 .total
                 .drops
                 .iter()
                 .filter(|(node, _)| Some(*node) != expected_drops.as_ref())
+                .filter(|_| bad_network.is_none())
                 .map(|(_, n)| n)
                 .sum();
             if unexpected > 0 {
-                self.failures
-                    .push(format!("{unexpected} sockets dropped without a close"));
+                self.failures.push(format!(
+                    "{unexpected} sockets lost mid-match (dropped, or closed 1008 by the server)"
+                ));
             }
         }
         if self.total.counters.actions == 0 && !matches!(self.scenario, Scenario::LoginStorm(_)) {
@@ -1132,6 +1185,7 @@ impl<'a> Run<'a> {
             storm,
             failover,
             crash,
+            bad_network,
             slow_readers,
             failures: self.failures,
             timeline: self.timeline,

@@ -2,7 +2,7 @@
 //! report latency, throughput, errors and what the servers cost.
 //!
 //! - [`cli`]: scenarios (steady, ramp, reconnect storm, login storm, failover, slow
-//!   readers, crash) and options;
+//!   readers, crash, bad network) and options;
 //! - [`coordinator`]: the run's timeline, its moments, and the report;
 //! - [`worker`] / [`workers`]: bots in this process or in child processes (the
 //!   file-descriptor limit is per process), reporting once a second;
@@ -11,12 +11,14 @@
 //! - [`stats`]: counters and HdrHistograms; [`servers`]: each server process's CPU and
 //!   memory from its `/metrics`; [`report`] and [`plot`]: the table, the JSON, the SVG;
 //! - [`deploy`]: private local deployments for `--spawn` (crashed and restarted by the
-//!   crash scenario); [`slow_readers`]: the slow-readers scenario's sockets.
+//!   crash scenario); [`slow_readers`]: the slow-readers scenario's sockets;
+//!   [`network`]: the bad-network scenario's relays (delay, loss, blackouts).
 
 pub mod bot;
 pub mod cli;
 pub mod coordinator;
 pub mod deploy;
+pub mod network;
 pub mod plot;
 pub mod report;
 pub mod servers;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use crate::{
+    network::Impairment,
     servers::ProcessCost,
     stats::{Counters, Gauges, Percentiles, Sample},
 };
@@ -143,21 +144,19 @@ pub struct SlowReadersResult {
     pub action: Percentiles,
 }
 
-/// The crash scenario's result: the crashes, and what the bots' ledgers found.
+/// What the bots' ledgers found (the crash and bad-network scenarios), and whether the
+/// lobby had every player free after the stop.
 #[derive(Debug, Clone, Serialize)]
-pub struct CrashResult {
-    pub asked: usize,
-    pub kills: usize,
-    /// From the SIGKILL to the restarted process listening again.
-    pub restart_p50_secs: f64,
-    pub restart_max_secs: f64,
-    /// Actions acknowledged from the first crash on.
+pub struct LedgerResult {
+    /// Actions acknowledged in the window (from the first crash on; the whole run).
     pub acknowledged: u64,
     /// Sockets that dropped and came back, and how long it took.
     pub resumed: u64,
     pub resume: Percentiles,
+    /// Sockets the bots gave up on as dead (silent while an action waited).
+    pub gave_up_on_silence: u64,
     pub matches_completed: u64,
-    /// Acknowledged actions a room had lost after a restart (must be 0).
+    /// Acknowledged actions a room had lost after a resume (must be 0).
     pub lost: u64,
     /// Actions applied a second time (must be 0).
     pub applied_twice: u64,
@@ -165,10 +164,87 @@ pub struct CrashResult {
     pub results_missing: u64,
     /// Matches that did not come back within two minutes (must be 0).
     pub not_resumed: u64,
+    /// Players the lobby still had queued, in a room or in a match two minutes after the
+    /// stop (must be 0), of those checked.
+    pub stuck_after_stop: usize,
+    /// The first twenty of them, `name: state`.
+    pub stuck: Vec<String>,
+    pub players_checked: usize,
+    /// From the stop until the lobby had every player free.
+    pub all_free_after_secs: f64,
+    /// Other errors, by kind (requests that found a server down, or the network dark).
+    pub other_errors: BTreeMap<String, u64>,
+}
+
+impl LedgerResult {
+    /// What must be zero and is not, as the report's failures.
+    pub fn failures(&self) -> Vec<String> {
+        [
+            ("acknowledged actions lost", self.lost as usize),
+            ("actions applied twice", self.applied_twice as usize),
+            (
+                "finished matches without a result",
+                self.results_missing as usize,
+            ),
+            ("matches not resumed in time", self.not_resumed as usize),
+            ("players stuck after the stop", self.stuck_after_stop),
+        ]
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{n} {what}"))
+        .chain((!self.stuck.is_empty()).then(|| format!("stuck: {}", self.stuck.join(", "))))
+        .chain(
+            (self.players_checked == 0).then(|| "no player was checked after the stop".to_owned()),
+        )
+        .collect()
+    }
+
+    fn table(&self, w: &mut String) {
+        let p = &self.resume;
+        let _ = writeln!(
+            w,
+            "             {} actions acknowledged, {} matches completed, {} sockets resumed (p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms), {} given up on as silent\nledger       lost {}, applied twice {}, results missing {}, not resumed {}\nafter stop   {} of {} players stuck; all free {:.1} s after the stop",
+            self.acknowledged,
+            self.matches_completed,
+            self.resumed,
+            p.p50_ms,
+            p.p99_ms,
+            p.max_ms,
+            self.gave_up_on_silence,
+            self.lost,
+            self.applied_twice,
+            self.results_missing,
+            self.not_resumed,
+            self.stuck_after_stop,
+            self.players_checked,
+            self.all_free_after_secs
+        );
+    }
+}
+
+/// The crash scenario's result: the crashes, and what the ledgers found from the first on.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrashResult {
+    pub asked: usize,
+    pub kills: usize,
+    /// From the SIGKILL to the restarted process listening again.
+    pub restart_p50_secs: f64,
+    pub restart_max_secs: f64,
     /// Actions acknowledged after the last crash: play went on.
     pub actions_after_last: u64,
-    /// Other errors, by kind: requests that found a server down (expected in this run).
-    pub errors_while_down: BTreeMap<String, u64>,
+    pub ledger: LedgerResult,
+}
+
+/// The bad-network scenario's result: the link, its blackouts, and what the ledgers found.
+#[derive(Debug, Clone, Serialize)]
+pub struct BadNetworkResult {
+    pub link: Impairment,
+    /// Each blackout: start (seconds into the run) and length.
+    pub blackouts: Vec<(f64, f64)>,
+    /// Sockets the game servers dropped as silent (no pong for two heartbeats) or too slow
+    /// to take their frames: the servers' side of the heartbeat.
+    pub dropped_by_servers: u64,
+    pub ledger: LedgerResult,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -199,6 +275,7 @@ pub struct Report {
     pub storm: Option<StormResult>,
     pub failover: Option<FailoverResult>,
     pub crash: Option<CrashResult>,
+    pub bad_network: Option<BadNetworkResult>,
     pub slow_readers: Option<SlowReadersResult>,
     /// Why the run failed, if it did.
     pub failures: Vec<String>,
@@ -272,8 +349,8 @@ impl Report {
         if c.resumed > 0 {
             let _ = writeln!(
                 w,
-                "resumed      {} sockets ({} on another node), {} tries refused on the way",
-                c.resumed, c.moved_node, c.resume_retries
+                "resumed      {} sockets ({} on another node), {} tries refused on the way; {} given up on as silent",
+                c.resumed, c.moved_node, c.resume_retries, c.gave_up_on_silence
             );
         }
         let errors = if self.errors.is_empty() {
@@ -376,23 +453,24 @@ impl Report {
         if let Some(c) = &self.crash {
             let _ = writeln!(
                 w,
-                "\ncrashes      {} of {} (restart p50 {:.2} s, max {:.2} s); since the first: {} actions acknowledged, {} matches completed, {} sockets resumed (p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms)\nledger       lost {}, applied twice {}, results missing {}, not resumed {}; {} actions after the last crash",
-                c.kills,
-                c.asked,
-                c.restart_p50_secs,
-                c.restart_max_secs,
-                c.acknowledged,
-                c.matches_completed,
-                c.resumed,
-                c.resume.p50_ms,
-                c.resume.p99_ms,
-                c.resume.max_ms,
-                c.lost,
-                c.applied_twice,
-                c.results_missing,
-                c.not_resumed,
-                c.actions_after_last
+                "\ncrashes      {} of {} (restart p50 {:.2} s, max {:.2} s); {} actions after the last; since the first:",
+                c.kills, c.asked, c.restart_p50_secs, c.restart_max_secs, c.actions_after_last
             );
+            c.ledger.table(w);
+        }
+        if let Some(b) = &self.bad_network {
+            let l = &b.link;
+            let _ = writeln!(
+                w,
+                "\nbad network  {} ± {} ms each way, {:.0} % of segments lost, {} blackouts of {:.0} s; {} sockets dropped by the servers as silent or slow; over the run:",
+                l.delay_ms,
+                l.jitter_ms,
+                l.loss * 100.0,
+                b.blackouts.len(),
+                l.blackout_secs,
+                b.dropped_by_servers
+            );
+            b.ledger.table(w);
         }
         let _ = writeln!(
             w,

@@ -156,8 +156,11 @@ pub enum Count {
     Resumed,
     /// A resumed socket that came back on another node than it left.
     MovedNode,
-    /// A try at resuming that failed and was made again (a dead node, a refusal).
+    /// A try at opening or resuming a socket that failed and was made again (a dead node,
+    /// a refusal, a busy room, a hello the network delayed).
     ResumeRetry,
+    /// A socket given up on: silent while an action waited for its answer.
+    GaveUpOnSilence,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -169,6 +172,8 @@ pub struct Counters {
     pub resumed: u64,
     pub moved_node: u64,
     pub resume_retries: u64,
+    #[serde(default)]
+    pub gave_up_on_silence: u64,
     pub frames_out: u64,
     pub frames_in: u64,
     pub bytes_out: u64,
@@ -184,6 +189,7 @@ impl Counters {
         self.resumed += other.resumed;
         self.moved_node += other.moved_node;
         self.resume_retries += other.resume_retries;
+        self.gave_up_on_silence += other.gave_up_on_silence;
         self.frames_out += other.frames_out;
         self.frames_in += other.frames_in;
         self.bytes_out += other.bytes_out;
@@ -289,6 +295,7 @@ impl Recorder {
                 Count::Resumed => c.resumed += 1,
                 Count::MovedNode => c.moved_node += 1,
                 Count::ResumeRetry => c.resume_retries += 1,
+                Count::GaveUpOnSilence => c.gave_up_on_silence += 1,
             }
         });
     }

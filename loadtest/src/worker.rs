@@ -6,7 +6,7 @@
 //! (reporting [`Event::Ready`]), then starts bots as told, cuts sockets as told, and sends
 //! one [`Event::Tick`] a second until told to stop.
 
-use std::{net::IpAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
@@ -18,10 +18,11 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use moonlight_client::{Api, Dialer, Traffic};
+use moonlight_client::{Api, Dialer, LobbyState, Route, Tokens, Traffic};
 
 use crate::{
     bot::{self, Bot, Control, Ctx, Mode, Pairing},
+    network::{BadNetwork, Impairment},
     stats::{Gauges, Recorder, Sample},
 };
 
@@ -44,8 +45,12 @@ pub struct Setup {
     pub think_ms: u64,
     pub take_practice: bool,
     pub concede_on_stop: bool,
-    /// After each match, check that its result was recorded (the crash scenario's ledger).
+    /// Keep ledgers: after each match, check that its result was recorded; after the
+    /// stop, that every player is free (the crash and bad-network scenarios).
     pub check_results: bool,
+    /// Between the bots and the servers: a bad network, and its blackouts (start and
+    /// length, in seconds from the first `Activate`).
+    pub network: Option<(Impairment, Vec<(f64, f64)>)>,
     /// Sign-ins in flight at once.
     pub sign_in_concurrency: usize,
     /// Bots log in over and over instead of playing.
@@ -83,6 +88,14 @@ pub enum Event {
     },
     /// How many sockets a `Cut` cut.
     Cut { players: usize },
+    /// After the stop (ledger scenarios): how many players the lobby had free within
+    /// [`SETTLE_PATIENCE`], and how long until the last was.
+    Settled {
+        players: usize,
+        /// Each player still not free: `name: state`.
+        stuck: Vec<String>,
+        took_ms: u64,
+    },
     /// Every bot has stopped; nothing follows.
     Done,
     /// The worker cannot go on.
@@ -108,13 +121,18 @@ async fn work(
 ) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let recorder = Arc::new(Recorder::default());
+    let network = setup
+        .network
+        .as_ref()
+        .map(|(impairment, _)| BadNetwork::new(*impairment, setup.source_ip));
     let ctx = Arc::new(Ctx {
-        api: Api::new(&setup.auth, &setup.lobbies, setup.source_ip)?,
+        api: bots_api(setup, network.as_deref()).await?,
         dialer: Dialer {
             source_ip: setup.source_ip,
             allowed: setup.allowed.clone(),
             receive_buffer: None,
             traffic: Some(Arc::clone(&recorder) as Arc<dyn Traffic>),
+            route: network.clone().map(|n| n as Arc<dyn Route>),
         },
         recorder,
         think: Duration::from_millis(setup.think_ms),
@@ -126,7 +144,9 @@ async fn work(
     });
     anyhow::ensure!(!setup.decks.is_empty(), "no decks to play");
 
-    let mut bots = sign_in_all(setup, &ctx, events).await?.into_iter();
+    let bots = sign_in_all(setup, &ctx, events).await?;
+    let players: Vec<(String, usize)> = bots.iter().map(|b| (b.name.clone(), b.lobby)).collect();
+    let mut bots = bots.into_iter();
     let mut controls: Vec<Arc<Control>> = Vec::new();
     let mut running = JoinSet::new();
     // Seconds are counted from the first `Activate`, on every worker alike, so the
@@ -148,6 +168,9 @@ async fn work(
                     if second.is_none() {
                         ticks.reset_after(Duration::from_secs(1));
                         second = Some(0);
+                        if let (Some(network), Some((_, blackouts))) = (&network, &setup.network) {
+                            network.begin(Instant::now(), blackouts);
+                        }
                     }
                 }
                 Some(Command::Cut { players }) => {
@@ -163,9 +186,12 @@ async fn work(
                 };
                 controls.push(Arc::clone(&bot.control));
                 if setup.login_storm {
-                    running.spawn(bot.storm_logins());
+                    running.spawn(async move {
+                        bot.storm_logins().await;
+                        None
+                    });
                 } else {
-                    running.spawn(bot.run());
+                    running.spawn(async move { Some(bot.run().await) });
                 }
                 next_start += Duration::from_secs_f64(1.0 / per_sec.max(0.001));
             }
@@ -178,13 +204,100 @@ async fn work(
     }
     stop.cancel();
     // Bots leave their queues and matches; bounded, so one stuck bot cannot hold the run.
+    let mut tokens = HashMap::new();
     let _ = tokio::time::timeout(Duration::from_secs(15), async {
-        while running.join_next().await.is_some() {}
+        while let Some(left) = running.join_next().await {
+            if let Ok(Some((name, latest))) = left {
+                tokens.insert(name, latest);
+            }
+        }
     })
     .await;
     running.abort_all();
     // What the stop itself cost (leaving queues, conceding) comes as one more second.
-    tick(second.unwrap_or(0) + 1, &ctx.recorder, events).await
+    tick(second.unwrap_or(0) + 1, &ctx.recorder, events).await?;
+    if setup.check_results {
+        // Asked straight, not across the bad network: what the lobby holds, not the link.
+        let direct = Api::new(&setup.auth, &setup.lobbies, setup.source_ip)?;
+        let settled = settle(&direct, &setup.password, players, tokens).await;
+        events.send(settled).await?;
+    }
+    Ok(())
+}
+
+/// The bots' HTTP client: through the bad network's relays when there is one.
+async fn bots_api(setup: &Setup, network: Option<&BadNetwork>) -> anyhow::Result<Api> {
+    let Some(network) = network else {
+        return Api::new(&setup.auth, &setup.lobbies, setup.source_ip);
+    };
+    let mut lobbies = Vec::new();
+    for lobby in &setup.lobbies {
+        lobbies.push(network.relay_url(lobby).await?);
+    }
+    let auth = network.relay_url(&setup.auth).await?;
+    Api::new(&auth, &lobbies, setup.source_ip)
+}
+
+/// How long after the stop every player must be free: a player whose bot walked away
+/// mid-match forfeits 60 s after its socket dropped; a minute more for the rest.
+pub const SETTLE_PATIENCE: Duration = Duration::from_secs(120);
+
+/// Asks the lobby (straight, not across the bad network) until every player is free (not
+/// queued, in a room or in a match), for up to [`SETTLE_PATIENCE`].
+async fn settle(
+    api: &Api,
+    password: &str,
+    players: Vec<(String, usize)>,
+    mut tokens: HashMap<String, Tokens>,
+) -> Event {
+    let started = Instant::now();
+    let count = players.len();
+    // Each player not known to be free yet, and where the lobby last had them.
+    let mut waiting: Vec<(String, usize, String)> = players
+        .into_iter()
+        .map(|(name, lobby)| (name, lobby, "not asked yet".to_owned()))
+        .collect();
+    while !waiting.is_empty() && started.elapsed() < SETTLE_PATIENCE {
+        let mut still = Vec::new();
+        for (name, lobby, _) in waiting {
+            let token = match tokens.get(&name) {
+                Some(t) if Instant::now() < t.refresh_at => Some(t.access.clone()),
+                // A bot stopped before it handed its tokens back, or they are stale.
+                _ => match api.login(&name, password).await {
+                    Ok(fresh) => {
+                        let access = fresh.access.clone();
+                        tokens.insert(name.clone(), fresh);
+                        Some(access)
+                    }
+                    Err(_) => None,
+                },
+            };
+            let Some(token) = token else {
+                still.push((name, lobby, "cannot sign in".to_owned()));
+                continue;
+            };
+            let state = match api.status(lobby, &token, false).await {
+                Ok(LobbyState::Idle) => continue,
+                Ok(LobbyState::Queued { .. }) => "queued".to_owned(),
+                Ok(LobbyState::InRoom { code }) => format!("in room {code}"),
+                Ok(LobbyState::InMatch(t)) => format!("in match {} on {}", t.room_id, t.node_id),
+                Err(error) => error.kind(),
+            };
+            still.push((name, lobby, state));
+        }
+        waiting = still;
+        if !waiting.is_empty() {
+            sleep(Duration::from_secs(1)).await;
+        }
+    }
+    Event::Settled {
+        players: count,
+        stuck: waiting
+            .into_iter()
+            .map(|(name, _, state)| format!("{name}: {state}"))
+            .collect(),
+        took_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
 }
 
 async fn tick(n: u64, recorder: &Recorder, events: &mpsc::Sender<Event>) -> anyhow::Result<()> {

@@ -10,4 +10,4 @@ pub mod policy;
 pub mod socket;
 
 pub use api::{Api, ApiError, LobbyState, MatchTicket, Tokens};
-pub use socket::{Dialer, GameSocket, Incoming, Traffic};
+pub use socket::{Dialer, GameSocket, Incoming, Route, Traffic};

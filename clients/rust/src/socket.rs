@@ -23,6 +23,12 @@ pub trait Traffic: Send + Sync {
     fn received(&self, bytes: usize);
 }
 
+/// Where a socket connects to reach an address: the address itself, or a relay in between
+/// (a load test's impaired network).
+pub trait Route: Send + Sync {
+    fn via(&self, to: SocketAddr) -> std::io::Result<SocketAddr>;
+}
+
 /// How sockets are opened.
 #[derive(Default)]
 pub struct Dialer {
@@ -36,6 +42,8 @@ pub struct Dialer {
     /// a client that stops reading back up into the server at once.
     pub receive_buffer: Option<u32>,
     pub traffic: Option<Arc<dyn Traffic>>,
+    /// Connect through this instead of straight to the server.
+    pub route: Option<Arc<dyn Route>>,
 }
 
 /// What came from the server.
@@ -65,6 +73,10 @@ impl Dialer {
             .with_context(|| format!("resolving {authority}"))?
             .next()
             .with_context(|| format!("{authority} resolves to nothing"))?;
+        let addr = match &self.route {
+            Some(route) => route.via(addr).context("routing")?,
+            None => addr,
+        };
         let socket = if addr.is_ipv4() {
             TcpSocket::new_v4()?
         } else {
