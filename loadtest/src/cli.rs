@@ -224,6 +224,28 @@ pub struct TargetArgs {
     /// The content directory for --spawn.
     #[arg(long, default_value = "content")]
     pub content_dir: PathBuf,
+    /// For --spawn: the sockets each game-server node holds at most (its
+    /// `--max-connections`; keep it under the file-descriptor limit).
+    #[arg(long, default_value_t = 18_000)]
+    pub node_max_connections: usize,
+    /// For --spawn: the rooms each node holds at most (its `--max-rooms`; default: the
+    /// server's).
+    #[arg(long)]
+    pub node_max_rooms: Option<usize>,
+}
+
+impl TargetArgs {
+    /// The flags a spawned game-server node gets for its limits.
+    pub fn node_limits(&self) -> Vec<String> {
+        let mut flags = vec![
+            "--max-connections".to_owned(),
+            self.node_max_connections.to_string(),
+        ];
+        if let Some(rooms) = self.node_max_rooms {
+            flags.extend(["--max-rooms".to_owned(), rooms.to_string()]);
+        }
+        flags
+    }
 }
 
 #[derive(Debug, Args)]

@@ -94,7 +94,8 @@ impl Target {
                     .join("moonlight"),
             };
             eprintln!("starting a private deployment: {spawn}");
-            let deployment = Deployment::start(spawn, &bin, &args.content_dir).await?;
+            let deployment =
+                Deployment::start(spawn, &bin, &args.content_dir, args.node_limits()).await?;
             if let Some(logs) = deployment.logs() {
                 eprintln!("server logs: {}", logs.display());
             }
@@ -996,6 +997,11 @@ impl<'a> Run<'a> {
         let duration = self.t();
         let from = self.began_watch;
         let costs = servers::costs(watch, from, from + duration);
+        let server_side = servers::server_side(watch, from, from + duration);
+        let actions = self.total.counters.actions;
+        let cpu_per_action_us = server_side
+            .filter(|side| side.cpu_seconds > 0.0 && actions > 0)
+            .map(|side| side.cpu_seconds / actions as f64 * 1e6);
         let peak = self.timeline.iter().max_by_key(|p| p.playing);
         let idle_rss: f64 = costs.iter().map(|c| c.rss_idle_mib).sum();
         let memory_per_player_kib = peak
@@ -1180,6 +1186,8 @@ impl<'a> Run<'a> {
             errors: self.total.errors.clone(),
             drops: self.total.drops.clone(),
             servers: costs,
+            server_side,
+            cpu_per_action_us,
             memory_per_player_kib,
             ramp,
             storm,
@@ -1221,7 +1229,7 @@ fn slow_result(
             .iter()
             .take_while(|(t, _)| *t <= fired_at)
             .last()
-            .map(|(_, r)| *r)
+            .map(|(_, r)| r.clone())
             .unwrap_or_default()
     };
     let rss_before: f64 = games.iter().map(|r| before(r).rss_bytes).sum();

@@ -74,8 +74,6 @@ const AUTH_LOAD_FLAGS: [&str; 6] = [
     "--hash-queue",
     "100000",
 ];
-/// A node for thousands of sockets.
-const GAME_LOAD_FLAGS: [&str; 2] = ["--max-connections", "18000"];
 
 pub struct Deployment {
     pub auth: String,
@@ -97,6 +95,8 @@ struct Launcher {
     content_dir: PathBuf,
     data_dir: PathBuf,
     env: Vec<(String, String)>,
+    /// A game-server node's limits (`--max-connections`, `--max-rooms`).
+    node_limits: Vec<String>,
 }
 
 /// One server process and how it was started.
@@ -108,7 +108,14 @@ struct Process {
 }
 
 impl Deployment {
-    pub async fn start(spawn: Spawn, bin: &Path, content_dir: &Path) -> anyhow::Result<Self> {
+    /// Starts `spawn` with the `moonlight` at `bin`; each game-server node gets the flags
+    /// `node_limits`.
+    pub async fn start(
+        spawn: Spawn,
+        bin: &Path,
+        content_dir: &Path,
+        node_limits: Vec<String>,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             bin.exists(),
             "{} not found: build it (cargo build --release -p moonlight) or pass --server",
@@ -134,6 +141,7 @@ impl Deployment {
                 content_dir: content_dir.to_owned(),
                 data_dir: dir.clone(),
                 env,
+                node_limits,
             },
             data: Some(data),
             crashes: 0,
@@ -299,7 +307,7 @@ impl Launcher {
             args.extend(AUTH_LOAD_FLAGS);
         }
         if role.runs(Role::GameServer) {
-            args.extend(GAME_LOAD_FLAGS);
+            args.extend(self.node_limits.iter().map(String::as_str));
         }
         let env: Vec<(&str, &str)> = self
             .env

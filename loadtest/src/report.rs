@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::{
     network::Impairment,
-    servers::ProcessCost,
+    servers::{ProcessCost, ServerSide},
     stats::{Counters, Gauges, Percentiles, Sample},
 };
 
@@ -268,6 +268,10 @@ pub struct Report {
     /// Sockets dropped without a close, by node.
     pub drops: BTreeMap<String, u64>,
     pub servers: Vec<ProcessCost>,
+    /// The servers' own view of the run: their action latency and their CPU.
+    pub server_side: Option<ServerSide>,
+    /// CPU of every watched server process over the run ÷ actions acknowledged, in µs.
+    pub cpu_per_action_us: Option<f64>,
     /// Server memory (every process) with the most players playing, less what it used
     /// before the players arrived, per playing player.
     pub memory_per_player_kib: Option<f64>,
@@ -384,6 +388,21 @@ impl Report {
                     s.name, s.cpu_percent, s.rss_idle_mib, s.rss_peak_mib, s.open_fds_peak
                 );
             }
+        }
+        if let Some(side) = &self.server_side
+            && side.actions > 0.0
+        {
+            let _ = writeln!(
+                w,
+                "servers      their own action time (receive → durable → sent; game_action_seconds) p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms over {:.0} actions",
+                side.action_p50_ms, side.action_p90_ms, side.action_p99_ms, side.actions
+            );
+        }
+        if let Some(us) = self.cpu_per_action_us {
+            let _ = writeln!(
+                w,
+                "cpu          {us:.0} µs of server CPU per acknowledged action (every watched process)"
+            );
         }
         if let Some(kib) = self.memory_per_player_kib {
             let _ = writeln!(

@@ -21,7 +21,7 @@ pub struct Watched {
 }
 
 /// One reading of a process.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Reading {
     pub cpu_seconds: f64,
     pub rss_bytes: f64,
@@ -33,7 +33,16 @@ pub struct Reading {
     /// (writes stalled) plus `game_silent_clients_dropped_total` (nothing heard, pongs
     /// included, for two heartbeats: a client that stops reading stops answering pings).
     pub slow_clients_dropped: f64,
+    /// The game server's own action latency (`game_action_seconds`: receive → durable →
+    /// queued to every seat): cumulative bucket counts by upper bound, in seconds.
+    pub action_buckets: Option<Buckets>,
 }
+
+/// A Prometheus histogram's cumulative buckets: (upper bound, count), in order.
+pub type Buckets = Vec<(f64, f64)>;
+
+/// The histogram [`Reading::action_buckets`] is read from.
+const ACTION_BUCKET: &str = "game_action_seconds_bucket{le=\"";
 
 /// The game servers' counts of clients dropped for not keeping up.
 const DROPPED: [&str; 2] = [
@@ -44,6 +53,15 @@ const DROPPED: [&str; 2] = [
 /// Reads `process_*` metrics (and [`DROPPED`]) from a Prometheus text page.
 pub fn parse(text: &str) -> Option<Reading> {
     let mut values = BTreeMap::new();
+    let mut buckets = Buckets::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix(ACTION_BUCKET)
+            && let Some((le, count)) = rest.split_once("\"} ")
+            && let (Ok(le), Ok(count)) = (le.parse::<f64>(), count.trim().parse::<f64>())
+        {
+            buckets.push((le, count));
+        }
+    }
     for line in text.lines().filter(|l| {
         l.starts_with("process_")
             || l.starts_with("moonlight_process_id")
@@ -66,6 +84,7 @@ pub fn parse(text: &str) -> Option<Reading> {
             .unwrap_or(0.0),
         pid: values.get("moonlight_process_id").copied(),
         slow_clients_dropped: DROPPED.iter().filter_map(|name| values.get(name)).sum(),
+        action_buckets: (!buckets.is_empty()).then_some(buckets),
     })
 }
 
@@ -110,7 +129,7 @@ impl Watch {
             return;
         }
         let first = read(&self.http, &process.metrics_url).await;
-        if let Some(new) = first {
+        if let Some(new) = &first {
             let host = host_of(&process.metrics_url);
             let same = self
                 .processes
@@ -153,6 +172,78 @@ impl Watch {
     pub fn seconds(&self) -> f64 {
         self.began.elapsed().as_secs_f64()
     }
+}
+
+/// What the servers say of the window from `from` to `to` (seconds since the watch began):
+/// their own action latency, and their CPU.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ServerSide {
+    /// Actions the game servers handled in the window, and their own latency for them
+    /// (estimated within `game_action_seconds` buckets, as Prometheus's
+    /// `histogram_quantile` does).
+    pub actions: f64,
+    pub action_p50_ms: f64,
+    pub action_p90_ms: f64,
+    pub action_p99_ms: f64,
+    /// CPU seconds every watched process spent in the window.
+    pub cpu_seconds: f64,
+}
+
+pub fn server_side(watch: &Watch, from: f64, to: f64) -> Option<ServerSide> {
+    let mut merged: Buckets = Vec::new();
+    let mut cpu_seconds = 0.0;
+    for readings in &watch.readings {
+        let before = readings
+            .iter()
+            .rev()
+            .find(|(t, _)| *t <= from)
+            .or(readings.first());
+        let last = readings.iter().rev().find(|(t, _)| *t <= to);
+        let (Some((_, first)), Some((_, last))) = (before, last) else {
+            continue;
+        };
+        cpu_seconds += (last.cpu_seconds - first.cpu_seconds).max(0.0);
+        if let Some(end) = &last.action_buckets {
+            let start = first.action_buckets.as_deref().unwrap_or_default();
+            for (i, (le, count)) in end.iter().enumerate() {
+                let earlier = start.get(i).map_or(0.0, |(_, c)| *c);
+                match merged.get_mut(i) {
+                    Some((_, sum)) => *sum += count - earlier,
+                    None => merged.push((*le, count - earlier)),
+                }
+            }
+        }
+    }
+    let actions = merged.last().map_or(0.0, |(_, n)| *n);
+    let ms = |q: f64| quantile(&merged, q) * 1000.0;
+    Some(ServerSide {
+        actions,
+        action_p50_ms: ms(0.5),
+        action_p90_ms: ms(0.9),
+        action_p99_ms: ms(0.99),
+        cpu_seconds,
+    })
+}
+
+/// The `q` quantile of cumulative `buckets`, interpolating linearly inside the bucket it
+/// falls in (the last finite bound if it falls in `+Inf`).
+fn quantile(buckets: &[(f64, f64)], q: f64) -> f64 {
+    let Some((_, total)) = buckets.last() else {
+        return 0.0;
+    };
+    let rank = q * total;
+    let mut lower = (0.0, 0.0);
+    for &(le, count) in buckets {
+        if count >= rank && count > 0.0 {
+            if le.is_infinite() {
+                return lower.0;
+            }
+            let inside = (rank - lower.1) / (count - lower.1).max(f64::MIN_POSITIVE);
+            return lower.0 + (le - lower.0) * inside.clamp(0.0, 1.0);
+        }
+        lower = (le, count);
+    }
+    lower.0
 }
 
 fn host_of(url: &str) -> &str {
@@ -234,6 +325,34 @@ mod tests {
         assert_eq!(reading.pid, Some(4242.0));
         assert_eq!(reading.slow_clients_dropped, 9.0);
         assert!(parse("http_requests_total 3\n").is_none());
+        assert!(reading.action_buckets.is_none());
         assert_eq!(host_of("http://127.0.0.1:8080/metrics"), "127.0.0.1");
+    }
+
+    #[test]
+    fn the_servers_own_action_latency_comes_from_their_buckets() {
+        let page = |counts: [u32; 4]| {
+            format!(
+                "process_cpu_seconds_total 1\nprocess_resident_memory_bytes 1\n\
+                 game_action_seconds_bucket{{le=\"0.001\"}} {}\n\
+                 game_action_seconds_bucket{{le=\"0.002\"}} {}\n\
+                 game_action_seconds_bucket{{le=\"0.004\"}} {}\n\
+                 game_action_seconds_bucket{{le=\"+Inf\"}} {}\n",
+                counts[0], counts[1], counts[2], counts[3]
+            )
+        };
+        let before = parse(&page([10, 10, 10, 10])).unwrap();
+        assert_eq!(before.action_buckets.as_ref().unwrap().len(), 4);
+        // In the window: 100 actions, 50 under 1 ms, 40 more under 2 ms, 10 under 4 ms.
+        let after = parse(&page([60, 100, 110, 110])).unwrap();
+        let watch = Watch {
+            readings: vec![vec![(0.0, before), (10.0, after)]],
+            ..Watch::default()
+        };
+        let side = server_side(&watch, 0.0, 10.0).unwrap();
+        assert_eq!(side.actions, 100.0);
+        assert!((side.action_p50_ms - 1.0).abs() < 1e-9, "{side:?}");
+        assert!((side.action_p90_ms - 2.0).abs() < 1e-9, "{side:?}");
+        assert!((side.action_p99_ms - 3.8).abs() < 1e-9, "{side:?}");
     }
 }
