@@ -123,7 +123,7 @@ impl Target {
                 .chain(lobbies.iter().map(|l| ("lobby", l)))
                 .map(|(name, base)| Watched {
                     name: name.to_owned(),
-                    metrics_url: format!("{}/metrics", base.trim_end_matches('/')),
+                    source: format!("{}/metrics", base.trim_end_matches('/')),
                     game: false,
                 })
                 .collect()
@@ -132,7 +132,7 @@ impl Target {
                 .iter()
                 .map(|url| Watched {
                     name: url.clone(),
-                    metrics_url: url.clone(),
+                    source: url.clone(),
                     game: false,
                 })
                 .collect()
@@ -771,16 +771,19 @@ impl<'a> Run<'a> {
             watch
                 .add(Watched {
                     name: format!("node {id}"),
-                    metrics_url: format!("{url}/metrics"),
+                    source: format!("{url}/metrics"),
                     game: true,
                 })
                 .await;
         }
         watch.sample().await;
+        // Moonlight's own processes: what a player costs the servers we run.
         self.server_rss_mib = watch
-            .readings
+            .processes
             .iter()
-            .filter_map(|r| r.last())
+            .zip(&watch.readings)
+            .filter(|(process, _)| !process.is_local())
+            .filter_map(|(_, r)| r.last())
             .map(|(_, r)| r.rss_bytes / (1024.0 * 1024.0))
             .sum();
     }

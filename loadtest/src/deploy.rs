@@ -126,14 +126,17 @@ impl Deployment {
             .tempdir()
             .context("creating a data directory")?;
         let dir = data.path().to_owned();
-        let env = match spawn {
-            Spawn::Embedded => Vec::new(),
-            Spawn::Redis | Spawn::Cluster { .. } => Shared::start().await.env(),
+        let (env, watched) = match spawn {
+            Spawn::Embedded => (Vec::new(), Vec::new()),
+            Spawn::Redis | Spawn::Cluster { .. } => {
+                let shared = Shared::start().await;
+                (shared.env(), Shared::watched())
+            }
         };
         let mut deployment = Self {
             auth: String::new(),
             lobbies: Vec::new(),
-            watched: Vec::new(),
+            watched,
             nodes: Vec::new(),
             others: Vec::new(),
             launcher: Launcher {
@@ -242,7 +245,7 @@ impl Deployment {
     ) -> anyhow::Result<()> {
         self.watched.push(Watched {
             name: name.to_owned(),
-            metrics_url: format!("{}/metrics", url(process, role)?),
+            source: format!("{}/metrics", url(process, role)?),
             game,
         });
         Ok(())
@@ -352,6 +355,26 @@ impl Shared {
             redis_url: moonlight_testkit::redis().url(),
             prefix: RedisServer::namespace(),
         }
+    }
+
+    /// PostgreSQL (with every backend) and Redis, read from `/proc`: their CPU counts in
+    /// the run's cost per action.
+    fn watched() -> Vec<Watched> {
+        let postgres = moonlight_testkit::postgres().pid();
+        let redis = Some(moonlight_testkit::redis().pid());
+        [
+            ("PostgreSQL (all its processes)", postgres),
+            ("Redis", redis),
+        ]
+        .into_iter()
+        .filter_map(|(name, pid)| {
+            Some(Watched {
+                name: name.to_owned(),
+                source: format!("proc://{}", pid?),
+                game: false,
+            })
+        })
+        .collect()
     }
 
     fn env(self) -> Vec<(String, String)> {

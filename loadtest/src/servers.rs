@@ -15,9 +15,18 @@ use tokio::time::Instant;
 pub struct Watched {
     /// What it runs (`moonlight (all roles)`, `lobby`, `node node-2`…).
     pub name: String,
-    pub metrics_url: String,
+    /// Where its readings come from: its `/metrics` URL, or `proc://PID` for a local process
+    /// and its children, read from `/proc` (PostgreSQL and Redis have no `/metrics`).
+    pub source: String,
     /// Whether it is a game-server node (whose memory is per connected player).
     pub game: bool,
+}
+
+impl Watched {
+    /// Read from `/proc` (PostgreSQL, Redis), not a moonlight process's `/metrics`.
+    pub fn is_local(&self) -> bool {
+        self.source.starts_with("proc://")
+    }
 }
 
 /// One reading of a process.
@@ -89,6 +98,9 @@ pub fn parse(text: &str) -> Option<Reading> {
 }
 
 pub async fn read(http: &reqwest::Client, url: &str) -> Option<Reading> {
+    if let Some(pid) = url.strip_prefix("proc://") {
+        return read_tree(pid.parse().ok()?);
+    }
     let response = http
         .get(url)
         .timeout(Duration::from_secs(2))
@@ -96,6 +108,80 @@ pub async fn read(http: &reqwest::Client, url: &str) -> Option<Reading> {
         .await
         .ok()?;
     parse(&response.text().await.ok()?)
+}
+
+/// CPU and memory of local process `root` and all its descendants (PostgreSQL's backends),
+/// from `/proc`. Memory is the proportional set size, so what the processes share (their
+/// shared buffers) counts once.
+fn read_tree(root: u32) -> Option<Reading> {
+    // Linux reports CPU in clock ticks of 1/100 s (USER_HZ).
+    const TICK: f64 = 0.01;
+    // (pid, parent, CPU seconds) of every process.
+    let mut table = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // After the command name in parentheses: state, ppid, …; utime and stime are the
+        // 12th and 13th fields from there.
+        let Some((_, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let number = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        if let (Some(ppid), Some(utime), Some(stime)) = (number(1), number(11), number(12)) {
+            table.push((pid, ppid as u32, (utime + stime) * TICK));
+        }
+    }
+    let tree = descendants(&table, root)?;
+    Some(Reading {
+        cpu_seconds: table
+            .iter()
+            .filter(|(pid, ..)| tree.contains(pid))
+            .map(|(.., cpu)| cpu)
+            .sum(),
+        rss_bytes: tree.iter().map(|pid| pss_bytes(*pid)).sum(),
+        pid: Some(f64::from(root)),
+        ..Reading::default()
+    })
+}
+
+/// `root` and every process below it in `table` (pid, parent, …); `None` if `root` is not
+/// there.
+fn descendants(table: &[(u32, u32, f64)], root: u32) -> Option<Vec<u32>> {
+    if !table.iter().any(|(pid, ..)| *pid == root) {
+        return None;
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while let Some(&parent) = tree.get(i) {
+        tree.extend(
+            table
+                .iter()
+                .filter(|(_, ppid, _)| *ppid == parent)
+                .map(|(pid, ..)| *pid),
+        );
+        i += 1;
+    }
+    Some(tree)
+}
+
+/// A process's proportional set size (`Pss` in `smaps_rollup`); 0 if unreadable.
+fn pss_bytes(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|rollup| {
+            let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib * 1024.0)
 }
 
 /// Readings of every watched process over the run.
@@ -125,18 +211,18 @@ impl Watch {
     /// Starts watching `process`, unless it is one already watched: one process can serve
     /// several listeners (same host, same pid and start time).
     pub async fn add(&mut self, process: Watched) {
-        if !self.seen.insert(process.metrics_url.clone()) {
+        if !self.seen.insert(process.source.clone()) {
             return;
         }
-        let first = read(&self.http, &process.metrics_url).await;
+        let first = read(&self.http, &process.source).await;
         if let Some(new) = &first {
-            let host = host_of(&process.metrics_url);
+            let host = host_of(&process.source);
             let same = self
                 .processes
                 .iter()
                 .zip(&self.readings)
                 .position(|(p, r)| {
-                    host_of(&p.metrics_url) == host
+                    host_of(&p.source) == host
                         && r.last().is_some_and(|(_, old)| {
                             old.start_time == new.start_time && old.pid == new.pid
                         })
@@ -157,10 +243,7 @@ impl Watch {
     /// Reads every process once (those that do not answer are skipped this time).
     pub async fn sample(&mut self) {
         let at = self.began.elapsed().as_secs_f64();
-        let reads = self
-            .processes
-            .iter()
-            .map(|p| read(&self.http, &p.metrics_url));
+        let reads = self.processes.iter().map(|p| read(&self.http, &p.source));
         let readings = futures_util::future::join_all(reads).await;
         for (history, reading) in self.readings.iter_mut().zip(readings) {
             if let Some(reading) = reading {
@@ -327,6 +410,16 @@ mod tests {
         assert!(parse("http_requests_total 3\n").is_none());
         assert!(reading.action_buckets.is_none());
         assert_eq!(host_of("http://127.0.0.1:8080/metrics"), "127.0.0.1");
+    }
+
+    #[test]
+    fn a_local_process_is_read_with_its_descendants() {
+        let table = [(1, 0, 1.0), (2, 1, 2.0), (3, 2, 3.0), (4, 0, 4.0)];
+        assert_eq!(descendants(&table, 1), Some(vec![1, 2, 3]));
+        assert_eq!(descendants(&table, 4), Some(vec![4]));
+        assert_eq!(descendants(&table, 9), None);
+        let me = read_tree(std::process::id()).expect("this process");
+        assert!(me.rss_bytes > 0.0 && me.cpu_seconds >= 0.0, "{me:?}");
     }
 
     #[test]

@@ -146,6 +146,12 @@ impl PostgresServer {
             .arg("start"));
     }
 
+    /// The postmaster's process id, from its pid file (its backends are its children).
+    pub fn pid(&self) -> Option<u32> {
+        let file = std::fs::read_to_string(self.data().join("postmaster.pid")).ok()?;
+        file.lines().next()?.trim().parse().ok()
+    }
+
     /// The URL of the server's maintenance database.
     pub fn admin_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)

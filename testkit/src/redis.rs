@@ -14,6 +14,7 @@ use crate::{free_port, packages, watchdog};
 
 pub struct RedisServer {
     port: u16,
+    pid: u32,
 }
 
 /// This process's private Redis server, started on first use.
@@ -36,8 +37,14 @@ impl RedisServer {
             child.id(),
             dir.display()
         ));
+        let pid = child.id();
         std::mem::forget(child);
-        Self { port }
+        Self { port, pid }
+    }
+
+    /// The server's process id (a load test reads its CPU from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.pid
     }
 
     pub fn url(&self) -> String {
