@@ -139,22 +139,33 @@ fn is_svg(path: &Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|s| s.starts_with("<svg") && s.contains("p99"))
 }
 
-/// The crash scenario, small: a private embedded deployment killed and restarted twice.
-async fn crash_run() {
+/// `scenario` with `args` against a private embedded deployment of this build, by 40
+/// players in one worker: whether it passed, and the JSON report.
+async fn spawned_run(scenario: &str, args: &[&str]) -> (bool, Value) {
     let data = tempfile::tempdir().unwrap();
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
-    let (passed, report, _) = run(
-        data.path(),
+    let spawn = [
+        scenario,
+        "--spawn",
+        "embedded",
+        "--server",
+        env!("CARGO_BIN_EXE_moonlight"),
+        "--content-dir",
+        content.to_str().unwrap(),
+        "--players",
+        "40",
+        "--workers",
+        "1",
+    ];
+    let (passed, report, _) = run(data.path(), &[&spawn[..], args].concat()).await;
+    (passed, report)
+}
+
+/// The crash scenario, small: a private embedded deployment killed and restarted twice.
+async fn crash_run() {
+    let (passed, report) = spawned_run(
+        "crash",
         &[
-            "crash",
-            "--spawn",
-            "embedded",
-            "--server",
-            env!("CARGO_BIN_EXE_moonlight"),
-            "--content-dir",
-            content.to_str().unwrap(),
-            "--players",
-            "40",
             "--kills",
             "2",
             "--every-secs",
@@ -163,8 +174,6 @@ async fn crash_run() {
             "4",
             "--think-ms",
             "100",
-            "--workers",
-            "1",
         ],
     )
     .await;
@@ -179,26 +188,13 @@ async fn crash_run() {
 
 /// The bad-network scenario, small: 40 players behind a slow, lossy link with blackouts.
 async fn bad_network_run() {
-    let data = tempfile::tempdir().unwrap();
-    let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
-    let (passed, report, _) = run(
-        data.path(),
+    let (passed, report) = spawned_run(
+        "bad-network",
         &[
-            "bad-network",
-            "--spawn",
-            "embedded",
-            "--server",
-            env!("CARGO_BIN_EXE_moonlight"),
-            "--content-dir",
-            content.to_str().unwrap(),
-            "--players",
-            "40",
             "--seconds",
             "30",
             "--think-ms",
             "200",
-            "--workers",
-            "1",
             "--blackout-every-secs",
             "12",
             "--blackout-secs",

@@ -195,11 +195,8 @@ impl Lobby {
     /// (no enqueue and no status for [`LobbyConfig::queue_presence`] before `now_ms`):
     /// gone, not waiting, and not to be matched with someone. Returns how many.
     pub async fn drop_absent_queued(&self, now_ms: i64) -> Result<u64, LobbyError> {
-        // Saturating: a presence longer than the clock's range drops nobody.
-        let presence = i64::try_from(self.config.queue_presence.as_millis()).unwrap_or(i64::MAX);
-        self.store
-            .drop_absent_queued(now_ms.saturating_sub(presence))
-            .await
+        let before_ms = now_ms.saturating_sub(millis(self.config.queue_presence));
+        self.store.drop_absent_queued(before_ms).await
     }
 
     /// Voids `match_id` unless a node has opened its room (a room the store lost can only

@@ -47,6 +47,20 @@ async fn four_moves_into_a_private_match(stack: &TestApp) -> (Player, Player, St
     (host, guest, match_id, duel)
 }
 
+/// A stack whose lobby runs no background rounds: the test runs the lobby's sweeps itself,
+/// at chosen times.
+async fn without_background_rounds(kind: DbKind) -> TestApp {
+    TestApp::stack(
+        kind,
+        |lobby| {
+            fast_lobby(lobby);
+            lobby.match_interval = std::time::Duration::from_secs(3600);
+        },
+        |_| {},
+    )
+    .await
+}
+
 /// Refused at the upgrade: the status and the error code.
 async fn refused(url: &str) -> (u16, String) {
     use tokio_tungstenite::tungstenite;
@@ -63,16 +77,7 @@ async fn refused(url: &str) -> (u16, String) {
 }
 
 async fn a_match_nobody_joins_is_void_at_its_deadline(kind: DbKind) {
-    // No background rounds: the test runs the lobby's sweep itself, at chosen times.
-    let stack = TestApp::stack(
-        kind,
-        |lobby| {
-            fast_lobby(lobby);
-            lobby.match_interval = std::time::Duration::from_secs(3600);
-        },
-        |_| {},
-    )
-    .await;
+    let stack = without_background_rounds(kind).await;
     let (host, guest, plays) = stack.private_match("host", "guest").await;
     let match_id = plays[0]["room_id"].as_str().unwrap().to_owned();
     let lobby = stack.lobby();
@@ -91,16 +96,7 @@ async fn a_match_nobody_joins_is_void_at_its_deadline(kind: DbKind) {
 }
 
 async fn a_queued_player_whose_client_stopped_asking_leaves_the_queue(kind: DbKind) {
-    // No background rounds: the test runs the lobby's sweep itself, at chosen times.
-    let stack = TestApp::stack(
-        kind,
-        |lobby| {
-            fast_lobby(lobby);
-            lobby.match_interval = std::time::Duration::from_secs(3600);
-        },
-        |_| {},
-    )
-    .await;
+    let stack = without_background_rounds(kind).await;
     let lobby = stack.lobby();
     let presence = i64::try_from(lobby.config.queue_presence.as_millis()).unwrap();
     let player = stack.player("waiting").await;
