@@ -14,7 +14,7 @@ use std::{
 use anyhow::{Context, bail};
 use parking_lot::Mutex;
 use tokio::{
-    io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt as _, BufReader},
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
     process::{Child, Command},
     sync::Notify,
 };
@@ -134,25 +134,28 @@ impl Moonlight {
             .envs(launch.env.iter().copied())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
-        command.stderr(Stdio::piped());
+        // A log file is the process's stderr itself: copying it through a pipe would make
+        // the server wait on this process whenever the copy fell behind (it writes its log
+        // synchronously), and that wait would be measured as the server's latency.
+        match launch.log {
+            Some(path) => {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("opening the server log {}", path.display()))?;
+                command.stderr(file)
+            }
+            None => command.stderr(Stdio::piped()),
+        };
         let mut child = command
             .spawn()
             .with_context(|| format!("starting {}", launch.bin.display()))?;
         let pid = child.id().context("the server exited at once")?;
         let log = Arc::new(Log::default());
-        let log_file = match launch.log {
-            Some(path) => Some(
-                tokio::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .await
-                    .context("opening the server log")?,
-            ),
-            None => None,
-        };
-        let stderr = child.stderr.take().context("piped stderr")?;
-        tokio::spawn(keep_log(stderr, log_file, Arc::clone(&log)));
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(keep_log(stderr, Arc::clone(&log)));
+        }
         let mut lines = BufReader::new(child.stdout.take().context("piped stdout")?).lines();
         let roles = role.listeners();
         let urls = tokio::time::timeout(START_PATIENCE, async {
@@ -259,22 +262,11 @@ impl Moonlight {
     }
 }
 
-/// Copies the process's stderr to `file`, or keeps it in `log` when there is none.
-async fn keep_log(
-    stderr: impl AsyncRead + Unpin,
-    mut file: Option<tokio::fs::File>,
-    log: Arc<Log>,
-) {
+/// Keeps the process's stderr in `log`, line by line, for [`Moonlight::logged`].
+async fn keep_log(stderr: impl AsyncRead + Unpin, log: Arc<Log>) {
     let mut lines = BufReader::new(stderr).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        match &mut file {
-            Some(file) => {
-                let _ = file.write_all(format!("{line}\n").as_bytes()).await;
-            }
-            None => {
-                log.lines.lock().push(line);
-                log.written.notify_waiters();
-            }
-        }
+        log.lines.lock().push(line);
+        log.written.notify_waiters();
     }
 }
