@@ -41,6 +41,27 @@ pub enum Command {
     /// Work with designers' content.
     #[command(subcommand)]
     Content(ContentCommand),
+    /// Give or take the admin role (the operator's console), against the configured
+    /// database; each change goes to the audit log.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Make the account NAME an admin (it shows in its next access token: at its next
+    /// login or refresh).
+    Grant(AdminTarget),
+    /// Take the admin role from the account NAME; its admin requests are refused at once.
+    Revoke(AdminTarget),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminTarget {
+    /// The account's username.
+    pub name: String,
+    #[command(flatten)]
+    pub process: ProcessArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -51,6 +72,13 @@ pub enum ContentCommand {
         #[arg(default_value = "content")]
         dir: PathBuf,
     },
+}
+
+/// What `moonlight admin` does to an account's admin role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminAction {
+    Grant,
+    Revoke,
 }
 
 /// Every role in one process (the default).
@@ -272,6 +300,12 @@ impl Config {
 pub enum Task {
     Serve(Box<Config>),
     CheckContent(PathBuf),
+    /// An admin role change for the account `name`, and the database URL to make it in.
+    Admin {
+        action: AdminAction,
+        name: String,
+        database_url: String,
+    },
 }
 
 impl Cli {
@@ -281,7 +315,7 @@ impl Cli {
             Some(Command::Auth(role)) => role.process.log_format,
             Some(Command::Lobby(role)) => role.process.log_format,
             Some(Command::GameServer(role)) => role.process.log_format,
-            Some(Command::Content(_)) => LogFormatArg::Human,
+            Some(Command::Content(_) | Command::Admin(_)) => LogFormatArg::Human,
         };
         format.into()
     }
@@ -314,6 +348,21 @@ impl Cli {
             Some(Command::Content(ContentCommand::Check { dir })) => {
                 return Task::CheckContent(dir);
             }
+            Some(Command::Admin(command)) => {
+                let (action, target) = match command {
+                    AdminCommand::Grant(target) => (AdminAction::Grant, target),
+                    AdminCommand::Revoke(target) => (AdminAction::Revoke, target),
+                };
+                let config = Config {
+                    process: target.process,
+                    ..defaults
+                };
+                return Task::Admin {
+                    action,
+                    name: target.name,
+                    database_url: config.database_url(),
+                };
+            }
         };
         Task::Serve(Box::new(config))
     }
@@ -326,7 +375,7 @@ mod tests {
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         match Cli::try_parse_from(args)?.into_task() {
             Task::Serve(config) => Ok(*config),
-            Task::CheckContent(_) => panic!("not a server"),
+            Task::CheckContent(_) | Task::Admin { .. } => panic!("not a server"),
         }
     }
 

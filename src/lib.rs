@@ -1,6 +1,7 @@
 //! Moonlight Online, as one library: the [`Application`] that `main`, the integration tests
 //! and `loadtest --spawn` all build and run, and its [`config`].
 
+pub mod admin;
 mod app;
 pub mod config;
 mod content;

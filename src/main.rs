@@ -18,6 +18,22 @@ async fn main() -> ExitCode {
     let config = match cli.into_task() {
         Task::Serve(config) => config,
         Task::CheckContent(dir) => return moonlight::check_content(&dir),
+        Task::Admin {
+            action,
+            name,
+            database_url,
+        } => {
+            return match moonlight::admin::run(action, &name, &database_url).await {
+                Ok(done) => {
+                    println!("{done}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("error: {error:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
     };
     // Listen for SIGTERM/Ctrl-C before anything else: one that arrives while the services
     // start is then a clean stop, not a killed process.

@@ -10,9 +10,7 @@ use moonlight_common::time::unix_now;
 fn tokens(c: &mut Criterion) {
     let issuer = TokenIssuer::new(SigningKeys::ephemeral().expect("a key"));
     let verifier = issuer.verifier();
-    let extra = || AccessExtra {
-        name: "luna".to_owned(),
-    };
+    let extra = || AccessExtra::player("luna");
     let ttl = Duration::from_secs(900);
     let token = issuer
         .issue("user-1", TokenType::Access, unix_now(), ttl, extra())

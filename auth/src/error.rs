@@ -30,6 +30,8 @@ pub enum AuthError {
     InvalidRefreshToken,
     #[error("that username is taken")]
     UsernameTaken,
+    #[error("this account is locked; contact support")]
+    AccountLocked,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("the server is busy; retry shortly")]
@@ -41,12 +43,13 @@ pub enum AuthError {
 impl AuthError {
     /// Every code the auth service answers with (besides the standard ones every service
     /// has, in `moonlight_common::openapi`).
-    pub const CODES: [&str; 13] = [
+    pub const CODES: [&str; 14] = [
         "invalid_input",
         "invalid_credentials",
         "unauthenticated",
         "invalid_refresh_token",
         "username_taken",
+        "account_locked",
         "rate_limited",
         "busy",
         "internal",
@@ -74,6 +77,7 @@ impl IntoResponse for AuthError {
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token"),
             Self::UsernameTaken => (StatusCode::CONFLICT, "username_taken"),
+            Self::AccountLocked => (StatusCode::FORBIDDEN, "account_locked"),
             Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Self::Internal(error) => {
@@ -167,6 +171,7 @@ mod tests {
             AuthError::Unauthenticated,
             AuthError::InvalidRefreshToken,
             AuthError::UsernameTaken,
+            AuthError::AccountLocked,
             AuthError::RateLimited {
                 retry_after_secs: 1,
             },
@@ -182,6 +187,7 @@ mod tests {
                 | AuthError::Unauthenticated
                 | AuthError::InvalidRefreshToken
                 | AuthError::UsernameTaken
+                | AuthError::AccountLocked
                 | AuthError::RateLimited { .. }
                 | AuthError::Busy
                 | AuthError::Internal(_) => {}

@@ -29,10 +29,11 @@ pub use error::AuthError;
 pub use extract::{ApiJson, Authenticated};
 pub use hashing::{OWASP_M_COST_KIB, OWASP_P_COST, OWASP_T_COST, PasswordHasher};
 pub use keys::SigningKeys;
-pub use limits::RateLimit;
+pub use limits::{IpRateLimiter, KeyedRateLimiter, RateLimit, limit_by_ip};
 pub use routes::{Credentials, RefreshRequest, TokenResponse, UserInfo};
+pub use store::{Account, AccountStore, StoreError};
 pub use tokens::{
-    AUDIENCE, AccessClaims, AccessExtra, Claims, ISSUER, JwksError, TokenError, TokenIssuer,
+    AUDIENCE, AccessClaims, AccessExtra, Claims, ISSUER, JwksError, Role, TokenError, TokenIssuer,
     TokenType, TokenVerifier,
 };
 

@@ -2,6 +2,7 @@
 //! mint tokens, and a per-account backoff after repeated failed logins.
 
 use std::{
+    hash::Hash,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     num::NonZeroU32,
     sync::Arc,
@@ -62,17 +63,27 @@ impl Default for RateLimit {
     }
 }
 
-type KeyedLimiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
-
 /// Keeps at most this many idle client entries before pruning.
 const MAX_TRACKED_CLIENTS: usize = 100_000;
 
-#[derive(Clone)]
-pub struct IpRateLimiter {
-    limiter: Arc<KeyedLimiter>,
+/// A request rate per client, whatever names the client: its IP address ([`IpRateLimiter`]),
+/// or its account.
+pub struct KeyedRateLimiter<K: Hash + Eq + Clone> {
+    limiter: Arc<RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>>,
 }
 
-impl IpRateLimiter {
+/// The rate per client IP address of the auth endpoints (see [`limit_by_ip`]).
+pub type IpRateLimiter = KeyedRateLimiter<IpAddr>;
+
+impl<K: Hash + Eq + Clone> Clone for KeyedRateLimiter<K> {
+    fn clone(&self) -> Self {
+        Self {
+            limiter: Arc::clone(&self.limiter),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> KeyedRateLimiter<K> {
     pub fn new(limit: RateLimit) -> Self {
         let quota = Quota::per_minute(limit.per_minute).allow_burst(limit.burst);
         Self {
@@ -80,12 +91,12 @@ impl IpRateLimiter {
         }
     }
 
-    /// Admits one request from `ip`, or says how many seconds until it would be admitted.
-    pub fn check(&self, ip: IpAddr) -> Result<(), u64> {
+    /// Admits one request from `key`, or says how many seconds until it would be admitted.
+    pub fn check(&self, key: &K) -> Result<(), u64> {
         if self.limiter.len() > MAX_TRACKED_CLIENTS {
             self.limiter.retain_recent();
         }
-        self.limiter.check_key(&ip).map_err(|not_until| {
+        self.limiter.check_key(key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })
@@ -102,7 +113,7 @@ pub async fn limit_by_ip(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    match limiter.check(ip) {
+    match limiter.check(&ip) {
         Ok(()) => next.run(request).await,
         Err(retry_after_secs) => AuthError::RateLimited { retry_after_secs }.into_response(),
     }
@@ -129,11 +140,11 @@ mod tests {
             burst: NonZeroU32::new(2).unwrap(),
         });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(limiter.check(ip).is_ok());
-        assert!(limiter.check(ip).is_ok());
-        let wait = limiter.check(ip).unwrap_err();
+        assert!(limiter.check(&ip).is_ok());
+        assert!(limiter.check(&ip).is_ok());
+        let wait = limiter.check(&ip).unwrap_err();
         assert!((1..=10).contains(&wait), "{wait}");
         // Another client is unaffected.
-        assert!(limiter.check("192.0.2.2".parse().unwrap()).is_ok());
+        assert!(limiter.check(&"192.0.2.2".parse().unwrap()).is_ok());
     }
 }

@@ -148,6 +148,7 @@ async fn register(
     responses(
         (status = 200, description = "Logged in", body = TokenResponse),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 403, description = "`account_locked`: an admin locked this account (said only to the right password)", body = ErrorBody),
         (status = 422, description = "Invalid username or password format", body = ErrorBody),
         (status = 429, description = "Too many requests or failed logins", body = ErrorBody),
         (status = 503, description = "Too busy to check a password", body = ErrorBody),
@@ -184,6 +185,10 @@ async fn login(
         return Err(AuthError::InvalidCredentials);
     };
     state.store.clear_login_failures(&key).await?;
+    // Only to the right password: a locked account is not revealed to anyone else.
+    if account.locked_at.is_some() {
+        return Err(AuthError::AccountLocked);
+    }
     if verification.needs_rehash {
         rehash(&state, &account, &password).await;
     }
@@ -247,7 +252,7 @@ async fn refresh(
         tracing::warn!(user_id = %record.user_id, family = %record.family_id, "refresh token reuse; family revoked");
         return Err(AuthError::InvalidRefreshToken);
     }
-    let access_token = issue_access(&state, &record.user_id, &record.username, now)?;
+    let access_token = issue_access(&state, &record.user_id, &record.username, now).await?;
     Ok(Json(TokenResponse {
         access_token,
         token_type: "Bearer".to_owned(),
@@ -312,7 +317,7 @@ async fn start_session(
     account: &Account,
     now: i64,
 ) -> Result<TokenResponse, AuthError> {
-    let access_token = issue_access(state, &account.id, &account.username, now)?;
+    let access_token = issue_access(state, &account.id, &account.username, now).await?;
     let (refresh_token, refresh_hash) = new_refresh_token();
     let refresh_ttl = state.settings.refresh_ttl.as_secs();
     let expires_at = now + i64::try_from(refresh_ttl).unwrap_or(i64::MAX / 2);
@@ -331,7 +336,9 @@ async fn start_session(
     })
 }
 
-fn issue_access(
+/// An access token naming the account's roles as they are now (a role granted or revoked
+/// shows in the next token: at the next login or refresh).
+async fn issue_access(
     state: &AuthState,
     user_id: &str,
     username: &str,
@@ -339,6 +346,7 @@ fn issue_access(
 ) -> Result<String, AuthError> {
     let extra = AccessExtra {
         name: username.to_owned(),
+        roles: state.store.roles_of(user_id).await?,
     };
     Ok(state.issuer.issue(
         user_id,

@@ -4,7 +4,7 @@
 use moonlight_common::{Database, db::is_unique_violation};
 use sqlx::Row;
 
-use crate::domain::Username;
+use crate::{domain::Username, tokens::Role};
 
 /// A stored account.
 #[derive(Debug, Clone)]
@@ -13,6 +13,8 @@ pub struct Account {
     pub username: String,
     pub password_hash: String,
     pub created_at: i64,
+    /// When an admin locked it; `None` when it is not locked.
+    pub locked_at: Option<i64>,
 }
 
 /// What a refresh token lookup finds.
@@ -74,6 +76,7 @@ impl AccountStore {
             username: username.as_str().to_owned(),
             password_hash: password_hash.to_owned(),
             created_at: now,
+            locked_at: None,
         })
     }
 
@@ -82,7 +85,8 @@ impl AccountStore {
         username: &Username,
     ) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, username, password_hash, created_at FROM users WHERE username_key = $1",
+            "SELECT id, username, password_hash, created_at, locked_at FROM users \
+             WHERE username_key = $1",
         )
         .bind(username.key())
         .fetch_optional(self.db.pool())
@@ -91,12 +95,48 @@ impl AccountStore {
     }
 
     pub async fn account_by_id(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, username, password_hash, created_at FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.db.pool())
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, username, password_hash, created_at, locked_at FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?;
         Ok(row.map(|row| account_from_row(&row)).transpose()?)
+    }
+
+    /// The roles `user_id` holds (none for a player).
+    pub async fn roles_of(&self, user_id: &str) -> Result<Vec<Role>, StoreError> {
+        let names: Vec<String> =
+            sqlx::query_scalar("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+                .bind(user_id)
+                .fetch_all(self.db.pool())
+                .await?;
+        // A name this build does not know (written by a newer one) grants nothing here.
+        Ok(names.iter().filter_map(|name| Role::parse(name)).collect())
+    }
+
+    /// Gives `role` to `user_id`; `false` if it held it already.
+    pub async fn grant(&self, user_id: &str, role: Role, now: i64) -> Result<bool, StoreError> {
+        let granted = sqlx::query(
+            "INSERT INTO user_roles (user_id, role, granted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, role) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(now)
+        .execute(self.db.pool())
+        .await?;
+        Ok(granted.rows_affected() == 1)
+    }
+
+    /// Takes `role` from `user_id`; `false` if it did not hold it.
+    pub async fn revoke(&self, user_id: &str, role: Role) -> Result<bool, StoreError> {
+        let revoked = sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(self.db.pool())
+            .await?;
+        Ok(revoked.rows_affected() == 1)
     }
 
     pub async fn update_password_hash(
@@ -204,6 +244,38 @@ impl AccountStore {
         Ok(())
     }
 
+    /// Locks the account (at `now`) or unlocks it (`None`); `false` if it was so already.
+    pub async fn set_locked(&self, user_id: &str, at: Option<i64>) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE users SET locked_at = $2 WHERE id = $1 AND (locked_at IS NULL) <> ($2 IS NULL)",
+        )
+        .bind(user_id)
+        .bind(at)
+        .execute(self.db.pool())
+        .await?;
+        Ok(changed.rows_affected() == 1)
+    }
+
+    /// Ends every login of `user_id`: none of its refresh tokens works any more. Returns
+    /// how many logins were still open.
+    pub async fn revoke_all_families(
+        &self,
+        user_id: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let revoked = sqlx::query(
+            "UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2 \
+             WHERE user_id = $3 AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(user_id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(revoked.rows_affected())
+    }
+
     /// When logins for `username_key` are blocked until, if they are.
     pub async fn login_locked_until(&self, username_key: &str) -> Result<Option<i64>, StoreError> {
         let locked_until: Option<i64> =
@@ -268,5 +340,6 @@ fn account_from_row(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
         username: row.try_get("username")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
+        locked_at: row.try_get("locked_at")?,
     })
 }

@@ -31,6 +31,8 @@ pub enum TokenType {
     Access,
     /// Admits a player to one seat of one room on one game-server node.
     RoomTicket,
+    /// An admin's command to the node running one room (see `moonlight_rooms::command`).
+    NodeCommand,
 }
 
 /// The claims of a token; `E` holds the claims particular to its type.
@@ -53,6 +55,43 @@ pub struct Claims<E> {
 pub struct AccessExtra {
     /// The player's display name.
     pub name: String,
+    /// What the account may do besides playing; absent for a player (as in tokens signed
+    /// before roles existed). Signed like every claim, so it cannot be added by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Role>,
+}
+
+impl AccessExtra {
+    /// A player's claims: a name and no role.
+    pub fn player(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            roles: Vec::new(),
+        }
+    }
+}
+
+/// A role an account holds besides being a player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The operator's console: every `/v1/admin` endpoint.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 1] = [Role::Admin];
+
+    /// The name stored in `user_roles` and written in tokens.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == name)
+    }
 }
 
 pub type AccessClaims = Claims<AccessExtra>;
@@ -247,9 +286,7 @@ mod tests {
     }
 
     fn access(issuer: &TokenIssuer, now: i64) -> String {
-        let extra = AccessExtra {
-            name: "luna".into(),
-        };
+        let extra = AccessExtra::player("luna");
         issuer
             .issue(
                 "user-1",
@@ -297,7 +334,7 @@ mod tests {
                 TokenType::RoomTicket,
                 unix_now(),
                 Duration::from_secs(60),
-                AccessExtra { name: "x".into() },
+                AccessExtra::player("x"),
             )
             .unwrap();
         assert!(matches!(
@@ -359,9 +396,7 @@ mod tests {
             iat: now,
             jti: "x".to_owned(),
             typ: TokenType::Access,
-            extra: AccessExtra {
-                name: "luna".into(),
-            },
+            extra: AccessExtra::player("luna"),
         };
         let forged = encode(&header, &claims, &EncodingKey::from_secret(&public)).unwrap();
         assert_eq!(
@@ -386,9 +421,7 @@ mod tests {
                 iat: now,
                 jti: "x".to_owned(),
                 typ: TokenType::Access,
-                extra: AccessExtra {
-                    name: "luna".into(),
-                },
+                extra: AccessExtra::player("luna"),
             };
             let token = encode(&header, &claims, &key.encoding).unwrap();
             assert_eq!(

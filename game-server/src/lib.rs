@@ -7,6 +7,7 @@
 //! idle room costs only its memory. The rules never run under a lock: only the room's own
 //! task touches its game.
 
+mod command;
 pub mod config;
 mod connection;
 mod play;

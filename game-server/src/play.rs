@@ -14,7 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use moonlight_common::{
-    http::{ErrorBody, error_response},
+    http::{BearerAuth, ErrorBody, error_response},
     openapi::complete,
 };
 use moonlight_engine::Seat;
@@ -24,7 +24,7 @@ use utoipa::{IntoParams, OpenApi};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    NodeContext,
+    NodeContext, command,
     connection::{self, Admission, Connection},
     registry::{OpenError, Rooms},
     room::RoomHandle,
@@ -41,19 +41,27 @@ const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
         title = "Moonlight Online game server",
         description = "A game-server node. `/v1/play` upgrades to the game WebSocket: binary \
             protobuf frames, `ClientFrame` up and `ServerFrame` down, as \
-            `proto/moonlight/v1/game.proto` describes."
+            `proto/moonlight/v1/game.proto` describes. `/v1/node/…` takes a lobby's \
+            commands (an admin ending a match), signed by the lobby."
     ),
-    components(schemas(ErrorBody))
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
 
-/// The node's routes and its OpenAPI document.
+/// The node's routes (the game socket, and a lobby's commands) and its OpenAPI document.
 pub(crate) fn routes(ctx: Arc<NodeContext>) -> (Router, serde_json::Value) {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(play))
+        .routes(routes!(command::end_room))
         .with_state(ctx)
         .split_for_parts();
-    (router, complete(&openapi, &Refusal::CODES))
+    let codes: Vec<&str> = Refusal::CODES
+        .iter()
+        .chain(&command::CODES)
+        .copied()
+        .collect();
+    (router, complete(&openapi, &codes))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -294,7 +302,12 @@ mod tests {
     #[test]
     fn the_readme_lists_every_code() {
         let readme = include_str!("../../README.md");
-        let missing = moonlight_common::openapi::undocumented(readme, &Refusal::CODES);
+        let codes: Vec<&str> = Refusal::CODES
+            .iter()
+            .chain(&command::CODES)
+            .copied()
+            .collect();
+        let missing = moonlight_common::openapi::undocumented(readme, &codes);
         assert!(missing.is_empty(), "README.md does not name {missing:?}");
     }
 }

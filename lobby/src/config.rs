@@ -1,8 +1,9 @@
 //! How the lobby behaves. Every setting is here once: flag, environment variable, default
 //! and meaning in its attribute; the settings without a flag are tuned by design (`skip`).
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, num::NonZeroU32, time::Duration};
 
+use moonlight_auth::RateLimit;
 use moonlight_common::config::{defaults, milliseconds, seconds};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -74,6 +75,13 @@ pub struct LobbyConfig {
     /// How often finished matches are settled (ratings, records).
     #[arg(skip = Duration::from_secs(1))]
     pub settle_interval: Duration,
+    /// Admin requests (`/v1/admin`) allowed per admin: plenty for a person at the console,
+    /// not for a script hammering the database.
+    #[arg(skip = RateLimit {
+        per_minute: NonZeroU32::new(120).expect("non-zero"),
+        burst: NonZeroU32::new(30).expect("non-zero"),
+    })]
+    pub admin_rate_limit: RateLimit,
 }
 
 impl Default for LobbyConfig {

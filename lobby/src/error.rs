@@ -35,6 +35,12 @@ pub enum LobbyError {
     NoNodes,
     #[error("{0}")]
     BadRequest(&'static str),
+    #[error("{0}")]
+    InvalidBody(&'static str),
+    #[error("this needs the admin role")]
+    Forbidden,
+    #[error("no such player")]
+    UnknownPlayer,
     #[error("bad query string: {0}")]
     BadQuery(String),
     #[error("bad path: {0}")]
@@ -76,7 +82,7 @@ impl LobbyError {
     /// Every code the lobby answers with (besides the standard ones every service has, in
     /// `moonlight_common::openapi`): its own, and those of the access-token and JSON-body
     /// checks it shares with auth.
-    pub const CODES: [&str; 19] = [
+    pub const CODES: [&str; 22] = [
         "busy",
         "not_queued",
         "already_matched",
@@ -89,6 +95,9 @@ impl LobbyError {
         "no_replay",
         "no_nodes",
         "bad_request",
+        "forbidden",
+        "unknown_player",
+        "rate_limited",
         "internal",
         "unauthenticated",
         "malformed_json",
@@ -112,6 +121,9 @@ impl LobbyError {
             Self::NoReplay => "no_replay",
             Self::NoNodes => "no_nodes",
             Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => "bad_request",
+            Self::InvalidBody(_) => "invalid_body",
+            Self::Forbidden => "forbidden",
+            Self::UnknownPlayer => "unknown_player",
             Self::Internal(_) => "internal",
         }
     }
@@ -125,8 +137,10 @@ impl IntoResponse for LobbyError {
             | Self::UnknownRoom
             | Self::NotInRoom
             | Self::UnknownMatch
+            | Self::UnknownPlayer
             | Self::NoReplay => StatusCode::NOT_FOUND,
-            Self::UnknownDeck { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownDeck { .. } | Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => StatusCode::BAD_REQUEST,
@@ -169,6 +183,9 @@ mod tests {
             LobbyError::NoReplay,
             LobbyError::NoNodes,
             LobbyError::BadRequest("x"),
+            LobbyError::InvalidBody("x"),
+            LobbyError::Forbidden,
+            LobbyError::UnknownPlayer,
             LobbyError::BadQuery("x".into()),
             LobbyError::BadPath("x".into()),
             LobbyError::Internal(anyhow::anyhow!("x")),

@@ -6,6 +6,7 @@
 //! ([`directory`]), so any number of lobby processes can serve the same players: every
 //! decision that could race is one conditional write. See `lobby/README.md`.
 
+pub mod admin;
 mod background;
 mod catalogue;
 mod codes;
@@ -22,7 +23,7 @@ mod waiters;
 use std::sync::Arc;
 
 use axum::Router;
-use moonlight_auth::TokenIssuer;
+use moonlight_auth::{KeyedRateLimiter, TokenIssuer};
 use moonlight_common::{
     CancellationToken,
     http::{BearerAuth, database_ready, standard_service},
@@ -58,6 +59,10 @@ pub struct LobbyParts {
     pub issuer: TokenIssuer,
 }
 
+/// How long a node has to take an admin's command (open the room if need be, make its
+/// ending durable).
+const NODE_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The lobby service, built and ready to serve.
 pub struct LobbyService {
     lobby: Arc<Lobby>,
@@ -68,6 +73,7 @@ pub struct LobbyService {
 impl LobbyService {
     pub fn new(parts: LobbyParts) -> Self {
         let db = parts.db.clone();
+        let admin_rate = parts.config.admin_rate_limit;
         let verifier = parts.issuer.verifier();
         let catalogue = Arc::new(catalogue::Catalogue::new(Arc::clone(&parts.content)));
         let lobby = Arc::new(Lobby::new(
@@ -83,8 +89,21 @@ impl LobbyService {
             verifier,
             catalogue,
         };
+        let admin = admin::AdminState {
+            http: reqwest::Client::builder()
+                .timeout(NODE_COMMAND_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+            lobby: Arc::clone(&lobby),
+            db: db.clone(),
+            verifier: state.verifier.clone(),
+            accounts: moonlight_auth::AccountStore::new(db.clone()),
+            audit: admin::AuditLog::new(db.clone()),
+            limiter: KeyedRateLimiter::new(admin_rate),
+        };
         let (routes, openapi) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
             .merge(routes::router(state))
+            .merge(admin::router(admin))
             .split_for_parts();
         let mut document = complete(&openapi, &LobbyError::CODES);
         catalogue::document(&mut document);

@@ -13,6 +13,7 @@ use moonlight_common::time::{unix_now, unix_now_ms};
 use moonlight_engine::{Content, ContentStore, EndReason, Outcome};
 use moonlight_rooms::{
     MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
+    command::{self, CommandExtra, Ending},
     record_results,
     ticket::{self, TicketExtra},
 };
@@ -28,7 +29,7 @@ use crate::{
     ratings::Rating,
     records::Records,
     store::{
-        LiveMatch, LobbyStore, MatchKind, NewMatch, OpenRoom, Presence, Seating, State, Watchable,
+        LiveMatch, LobbyStore, MatchKind, NewMatch, OpenRoom, Placement, Presence, Seating, State,
     },
     waiters::Waiters,
 };
@@ -795,6 +796,34 @@ impl Lobby {
         Ok(live.into_iter().find(|n| n.id == now_on).unwrap_or(target))
     }
 
+    /// The live node `match_id` is played on (for an admin: any match).
+    pub async fn node_of_live_match(&self, match_id: &str) -> Result<NodeInfo, LobbyError> {
+        match self.store.placement_of(match_id).await? {
+            Placement::Unknown => Err(LobbyError::UnknownMatch),
+            Placement::Over => Err(LobbyError::MatchOver),
+            Placement::Live { node_id } => self.node_for(match_id, &node_id).await,
+        }
+    }
+
+    /// Signs a command for the node `node` runs `match_id` on (see `moonlight_rooms::command`).
+    pub fn command(
+        &self,
+        admin_id: &str,
+        node: &NodeInfo,
+        match_id: &str,
+        end: Ending,
+    ) -> Result<String, LobbyError> {
+        let extra = CommandExtra {
+            node: node.id.clone(),
+            room: match_id.to_owned(),
+            end,
+        };
+        Ok(
+            command::mint(&self.issuer, admin_id, extra, unix_now())
+                .map_err(anyhow::Error::from)?,
+        )
+    }
+
     /// The newest `limit` matches being played that anyone may watch.
     pub async fn live(&self, limit: i64) -> Result<Vec<LiveMatch>, LobbyError> {
         self.store.live_matches(limit).await
@@ -804,9 +833,9 @@ impl Lobby {
     /// practice matches and public rooms' matches, while they are played.
     pub async fn watch(&self, player: &Player, match_id: &str) -> Result<WatchTicket, LobbyError> {
         let node_id = match self.store.watchable(match_id).await? {
-            Watchable::No => return Err(LobbyError::UnknownMatch),
-            Watchable::Over => return Err(LobbyError::MatchOver),
-            Watchable::Live { node_id } => node_id,
+            Placement::Unknown => return Err(LobbyError::UnknownMatch),
+            Placement::Over => return Err(LobbyError::MatchOver),
+            Placement::Live { node_id } => node_id,
         };
         let node = self.node_for(match_id, &node_id).await?;
         let ticket = ticket::mint(

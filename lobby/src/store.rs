@@ -24,7 +24,7 @@ pub enum State {
 }
 
 impl State {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
             Self::InRoom => "in_room",
@@ -138,10 +138,10 @@ pub struct LiveMatch {
     pub started_at: i64,
 }
 
-/// Where a match stands for someone who wants to watch it.
-pub enum Watchable {
-    /// Not a match, or one only its players may see.
-    No,
+/// Where a match stands: for someone who wants to watch it, or an admin.
+pub enum Placement {
+    /// Not a match (or, for a watcher, one only its players may see).
+    Unknown,
     /// Over: its result is recorded.
     Over,
     /// Being played on this node.
@@ -503,22 +503,33 @@ impl LobbyStore {
     }
 
     /// Whether `match_id` may be watched, and where.
-    pub async fn watchable(&self, match_id: &str) -> Result<Watchable, LobbyError> {
+    pub async fn watchable(&self, match_id: &str) -> Result<Placement, LobbyError> {
+        self.placement(match_id, true).await
+    }
+
+    /// Where `match_id` is played, or that it is over (any match: for an admin).
+    pub async fn placement_of(&self, match_id: &str) -> Result<Placement, LobbyError> {
+        self.placement(match_id, false).await
+    }
+
+    async fn placement(&self, match_id: &str, watchable: bool) -> Result<Placement, LobbyError> {
         let row = sqlx::query(
-            "SELECT m.node_id, \
+            "SELECT m.node_id, CASE WHEN m.watchable THEN 1 ELSE 0 END AS watchable, \
                     (SELECT COUNT(*) FROM match_results r WHERE r.match_id = m.id) AS results \
-             FROM lobby_matches m WHERE m.id = $1 AND m.watchable = TRUE",
+             FROM lobby_matches m WHERE m.id = $1",
         )
         .bind(match_id)
         .fetch_optional(self.db.pool())
         .await?;
-        let Some(row) = row else {
-            return Ok(Watchable::No);
+        let Some(row) =
+            row.filter(|row| !watchable || row.try_get::<i64, _>("watchable").unwrap_or(0) == 1)
+        else {
+            return Ok(Placement::Unknown);
         };
         if row.try_get::<i64, _>("results")? > 0 {
-            return Ok(Watchable::Over);
+            return Ok(Placement::Over);
         }
-        Ok(Watchable::Live {
+        Ok(Placement::Live {
             node_id: row.try_get("node_id")?,
         })
     }

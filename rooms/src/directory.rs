@@ -26,6 +26,20 @@ pub struct NodeInfo {
     pub heartbeat_ms: i64,
 }
 
+impl NodeInfo {
+    /// `path` on the node's HTTP listener (the one its play socket is on): the play URL's
+    /// host with `http`/`https` for `ws`/`wss`. `None` if the URL is not a WebSocket URL.
+    pub fn http_url(&self, path: &str) -> Option<String> {
+        let (scheme, rest) = match self.url.split_once("://")? {
+            ("ws", rest) => ("http", rest),
+            ("wss", rest) => ("https", rest),
+            _ => return None,
+        };
+        let host = rest.split('/').next().filter(|host| !host.is_empty())?;
+        Some(format!("{scheme}://{host}{path}"))
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
     #[error("redis: {0}")]
@@ -192,4 +206,34 @@ fn node_key(prefix: &str, id: &str) -> String {
 
 fn nodes_key(prefix: &str) -> String {
     format!("{prefix}nodes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeInfo;
+
+    fn node(url: &str) -> NodeInfo {
+        NodeInfo {
+            id: "n".to_owned(),
+            url: url.to_owned(),
+            capacity: 1,
+            rooms: 0,
+            heartbeat_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_node_s_http_url_is_its_play_socket_s_host() {
+        let url = |play: &str| node(play).http_url("/v1/node/rooms/r/end");
+        assert_eq!(
+            url("ws://10.0.0.5:8082/v1/play").as_deref(),
+            Some("http://10.0.0.5:8082/v1/node/rooms/r/end")
+        );
+        assert_eq!(
+            url("wss://eu-1.example/v1/play").as_deref(),
+            Some("https://eu-1.example/v1/node/rooms/r/end")
+        );
+        assert_eq!(url("http://10.0.0.5/v1/play"), None);
+        assert_eq!(url("ws:///v1/play"), None);
+    }
 }

@@ -7,9 +7,11 @@
 //!   single node), with the outbox of finished results and the content versions rooms use;
 //! - [`results`]: `match_results`, where each finished match is recorded exactly once;
 //! - [`ticket`]: room tickets, which admit one player to one seat of one room on one node;
+//! - [`command`]: an admin's command to the node running a match (ending it);
 //! - [`directory`]: the live game-server nodes ([`NodeDirectory`]);
 //! - [`redis`]: the one way this project reaches Redis ([`RedisPool`]).
 
+pub mod command;
 pub mod directory;
 pub mod record;
 pub mod redis;

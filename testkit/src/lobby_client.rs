@@ -42,6 +42,14 @@ impl LobbyPlayer {
         }
     }
 
+    /// The same player with another access token (after a new login, say).
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: token.to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// One lobby request; the answer's status and JSON body (or its text as a string).
     pub async fn call(
         &self,

@@ -174,9 +174,7 @@ async fn bad_access_tokens_are_refused(kind: DbKind) {
                     TokenType::Access,
                     now - 3600,
                     Duration::from_secs(900),
-                    AccessExtra {
-                        name: "Selene".into(),
-                    },
+                    AccessExtra::player("Selene"),
                 )
                 .unwrap(),
         ),

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod auth_api;
 mod auth_service;
 mod catalogue;

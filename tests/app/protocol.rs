@@ -420,7 +420,7 @@ async fn bad_tickets_and_origins_are_refused_at_the_upgrade() {
             moonlight_auth::TokenType::Access,
             moonlight_common::time::unix_now(),
             Duration::from_secs(60),
-            moonlight_auth::AccessExtra { name: "x".into() },
+            moonlight_auth::AccessExtra::player("x"),
         )
         .unwrap();
     let base = format!("ws://{}/v1/play", node.game_addr());

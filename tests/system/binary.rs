@@ -49,6 +49,22 @@ async fn runs_on_embedded_defaults_and_keeps_its_keys_and_data() {
         1
     );
 
+    // The operator makes the first admin on the same data directory.
+    let admin = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_moonlight"))
+            .args(["admin", "grant", name, "--data-dir"])
+            .arg(data.path())
+            .output()
+    };
+    let granted = admin("luna").await.unwrap();
+    assert!(granted.status.success(), "{granted:?}");
+    let said = String::from_utf8_lossy(&granted.stdout);
+    assert!(said.contains("luna is now an admin"), "{said}");
+    let unknown = admin("nobody").await.unwrap();
+    assert_eq!(unknown.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(said.contains("no account named `nobody`"), "{said}");
+
     // A restart on the same data directory knows the account and the signing key.
     let second = start(data.path(), Role::Auth, &[], &[]).await;
     let me = client

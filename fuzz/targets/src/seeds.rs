@@ -428,9 +428,7 @@ fn ticket(seeds: &mut Vec<Seed>) {
             TokenType::Access,
             ISSUED,
             CENTURY,
-            AccessExtra {
-                name: "Luna".to_owned(),
-            },
+            AccessExtra::player("Luna"),
         )
         .expect("access token");
     push(seeds, t, "access", access.clone().into_bytes());

@@ -20,7 +20,7 @@ use tokio::{
     time::{Duration, Instant, sleep_until},
 };
 
-use moonlight_rooms::{LogEntry, MatchResult, RoomRecord, StoreError};
+use moonlight_rooms::{LogEntry, MatchResult, RoomRecord, StoreError, command::Ending};
 
 use super::{
     Opening, Peer, RoomMsg,
@@ -29,6 +29,7 @@ use super::{
 };
 use crate::{
     NodeContext,
+    command::{Ended, ending_input},
     connection::{ConnId, ErrorCode, close},
     wire,
 };
@@ -211,6 +212,10 @@ impl Room {
                 action,
             } => self.act(conn_id, client_seq, action).await,
             RoomMsg::Emote { conn_id, emote } => self.emote(conn_id, &emote),
+            RoomMsg::End { end, done } => {
+                let ended = self.end_by_admin(end).await;
+                let _ = done.send(ended);
+            }
             RoomMsg::Shutdown { .. } => {}
         }
     }
@@ -618,6 +623,33 @@ impl Room {
             self.game.seats_to_act()
         } else {
             Vec::new()
+        }
+    }
+
+    /// Ends the match as an admin said, through the same commit as any input.
+    async fn end_by_admin(&mut self, end: Ending) -> Ended {
+        if self.game.is_over() {
+            return Ended::Before;
+        }
+        let Some(inputs) = ending_input(end, self.seats.len()) else {
+            return Ended::NoSuchSeat;
+        };
+        for input in inputs {
+            if self.game.is_over() {
+                break;
+            }
+            match self.commit(input, None).await {
+                Ok(()) | Err(CommitError::Rejected(_)) => {}
+                Err(CommitError::Store(error)) => {
+                    self.store_failed(None, &error).await;
+                    return Ended::StoreFailed;
+                }
+            }
+        }
+        if self.game.is_over() {
+            Ended::Now { seq: self.seq }
+        } else {
+            Ended::StoreFailed
         }
     }
 

@@ -80,6 +80,11 @@ pub enum RoomMsg {
     Shutdown {
         done: oneshot::Sender<()>,
     },
+    /// An admin ends the match (see `crate::command`).
+    End {
+        end: moonlight_rooms::command::Ending,
+        done: oneshot::Sender<crate::command::Ended>,
+    },
 }
 
 /// The sending side of a room's mailbox.

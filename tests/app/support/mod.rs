@@ -102,6 +102,7 @@ pub async fn spawn_app(
     // the machine goes: limits meant for people would trip.
     config.auth.rate_limit.per_minute = 100_000.try_into().expect("non-zero");
     config.auth.rate_limit.burst = 100_000.try_into().expect("non-zero");
+    config.lobby.admin_rate_limit = config.auth.rate_limit;
     config.game.frames_per_second = 100_000.try_into().expect("non-zero");
     config.game.frame_burst = 100_000.try_into().expect("non-zero");
     configure(&mut config);

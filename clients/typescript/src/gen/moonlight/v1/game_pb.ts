@@ -969,7 +969,8 @@ export type Outcome = Message<"moonlight.v1.Outcome"> & {
 
   /**
    * "hero_defeated", "concession", "turn_limit", or "no_contest": a seat never
-   * showed up, so the match is void (no winner, not a draw, nothing rated).
+   * showed up, or an admin ended the match without a winner, so the match is void (no
+   * winner, not a draw, nothing rated). A win an admin awards reads "concession".
    *
    * @generated from field: string reason = 2;
    */

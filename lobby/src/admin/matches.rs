@@ -1,0 +1,107 @@
+//! Ending a live match for an admin: the lobby signs a command for the node running it
+//! (`moonlight_rooms::command`), and the node's room ends the match as any match ends, so
+//! its result is recorded and settled once and its players are free.
+
+use axum::{Json, extract::State, http::StatusCode};
+use moonlight_auth::ApiJson;
+use moonlight_common::http::ErrorBody;
+use moonlight_rooms::command::Ending;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Admin, AdminState, reason};
+use crate::error::{ApiPath, LobbyError};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndMatch {
+    /// Why, for the audit log.
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+    /// The seat awarded the win (the others forfeit); none: `no_contest`, nobody wins and
+    /// nothing is rated.
+    pub winner_seat: Option<u8>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchEnded {
+    /// The node that ran the match.
+    pub node_id: String,
+    /// The sequence number of the input that ended it.
+    pub seq: u64,
+}
+
+/// Ends a live match: `no_contest`, or a win for `winner_seat`. Its players see the game
+/// end; its result is recorded and settled as any other's, so they are free to play again.
+#[utoipa::path(post, path = "/matches/{id}/end", tag = "admin", request_body = EndMatch,
+    params(("id" = String, Path, description = "The match id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The match is over", body = MatchEnded),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_match`", body = ErrorBody),
+        (status = 410, description = "`match_over`: it ended already", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: no reason, one over 500 characters, or a winner seat the match does not have", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`no_nodes`: the match's node did not take the command; try again", body = ErrorBody),
+    ))]
+pub(super) async fn end_match(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    ApiPath(match_id): ApiPath<String>,
+    ApiJson(body): ApiJson<EndMatch>,
+) -> Result<Json<MatchEnded>, LobbyError> {
+    let reason = reason(&body.reason)?;
+    let lobby = &state.lobby;
+    let node = lobby.node_of_live_match(&match_id).await?;
+    let end = body
+        .winner_seat
+        .map_or(Ending::NoContest, |seat| Ending::Win { seat });
+    let token = lobby.command(&admin.id, &node, &match_id, end)?;
+    let url = node
+        .http_url(&format!("/v1/node/rooms/{match_id}/end"))
+        .ok_or_else(|| anyhow::anyhow!("node {} has no HTTP address ({})", node.id, node.url))?;
+    let unreachable = |error: String| {
+        tracing::warn!(node = %node.id, %match_id, error, "node did not take an admin's command");
+        LobbyError::NoNodes
+    };
+    let answer = state
+        .http
+        .post(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
+    let seq = match answer.status() {
+        StatusCode::OK => {
+            let ended: serde_json::Value = answer
+                .json()
+                .await
+                .map_err(|e| unreachable(e.to_string()))?;
+            ended["seq"].as_u64().unwrap_or(0)
+        }
+        StatusCode::CONFLICT | StatusCode::GONE => return Err(LobbyError::MatchOver),
+        StatusCode::NOT_FOUND => return Err(LobbyError::UnknownMatch),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            return Err(LobbyError::InvalidBody(
+                "winner_seat is not a seat of this match",
+            ));
+        }
+        status => return Err(unreachable(format!("answered {status}"))),
+    };
+    let detail = serde_json::json!({
+        "reason": reason,
+        "winner_seat": body.winner_seat,
+        "node_id": node.id,
+        "seq": seq,
+    });
+    state
+        .audit
+        .record(&admin, "end_match", &match_id, detail)
+        .await?;
+    Ok(Json(MatchEnded {
+        node_id: node.id,
+        seq,
+    }))
+}

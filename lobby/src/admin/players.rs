@@ -1,0 +1,315 @@
+//! Finding a player, and what an admin can do to one: free them from the queue or a room,
+//! lock or unlock their account, end their logins.
+
+use axum::{Json, extract::State};
+use moonlight_auth::{Account, ApiJson};
+use moonlight_common::{Database, http::ErrorBody, time::unix_now};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Admin, AdminState, Reason, reason};
+use crate::{
+    error::{ApiPath, ApiQuery, LobbyError},
+    lobby::Player,
+    store::State as Presence,
+};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlayerQuery {
+    /// The start of the player's name (any case), or their whole account id.
+    #[param(min_length = 1, max_length = 64)]
+    pub q: String,
+}
+
+/// A player as the console shows them: who, their rating, and where they are now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerSummary {
+    pub id: String,
+    pub name: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// `None` before their first rated match.
+    pub rating: Option<f64>,
+    /// `idle`, `queued`, `in_room` or `in_match` (as in the player's own status).
+    pub state: String,
+    /// The match they play, when `in_match`.
+    pub match_id: Option<String>,
+    /// The node running that match.
+    pub node_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerList {
+    /// At most 50, by name.
+    pub players: Vec<PlayerSummary>,
+}
+
+/// Finds players by the start of their name or by account id.
+#[utoipa::path(get, path = "/players", tag = "admin", params(PlayerQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The players found", body = PlayerList),
+        (status = 400, description = "`bad_request`: no `q`, or one over 64 characters", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn find_players(
+    State(db): State<Database>,
+    _admin: Admin,
+    ApiQuery(query): ApiQuery<PlayerQuery>,
+) -> Result<Json<PlayerList>, LobbyError> {
+    let q = query.q.trim();
+    if q.is_empty() || q.chars().count() > 64 {
+        return Err(LobbyError::BadRequest("q is 1 to 64 characters"));
+    }
+    Ok(Json(PlayerList {
+        players: players_matching(&db, q).await?,
+    }))
+}
+
+async fn players_matching(db: &Database, q: &str) -> Result<Vec<PlayerSummary>, LobbyError> {
+    // LIKE's own wildcards in a name are matched as themselves.
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let rows = sqlx::query(
+        "SELECT u.id, u.username, u.created_at, r.rating, p.state, p.ref_id, m.node_id \
+         FROM users u \
+         LEFT JOIN ratings r ON r.player_id = u.id \
+         LEFT JOIN lobby_players p ON p.player_id = u.id \
+         LEFT JOIN lobby_matches m ON p.state = 'in_match' AND m.id = p.ref_id \
+         WHERE u.username_key LIKE $1 ESCAPE '\\' OR u.id = $2 \
+         ORDER BY u.username_key LIMIT 50",
+    )
+    .bind(format!("{escaped}%"))
+    .bind(q)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let state: Option<String> = row.try_get("state")?;
+            let in_match = state.as_deref() == Some(Presence::InMatch.as_str());
+            Ok(PlayerSummary {
+                id: row.try_get("id")?,
+                name: row.try_get("username")?,
+                created_at: row.try_get("created_at")?,
+                rating: row.try_get("rating")?,
+                state: state.unwrap_or_else(|| "idle".to_owned()),
+                match_id: if in_match {
+                    row.try_get("ref_id")?
+                } else {
+                    None
+                },
+                node_id: row.try_get("node_id")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(LobbyError::from)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Freed {
+    /// What the player was doing: `queued` or `in_room`.
+    pub was: String,
+}
+
+/// Frees a player who is queued or waiting in a private room (their room closes): they can
+/// queue again at once. A player in a match is freed by ending the match.
+#[utoipa::path(post, path = "/players/{id}/free", tag = "admin", request_body = Reason,
+    params(("id" = String, Path, description = "The player's account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Freed", body = Freed),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`not_queued`: the player is neither queued nor in a room", body = ErrorBody),
+        (status = 409, description = "`already_matched`: the player is in a match", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: no reason, or one over 500 characters", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn free_player(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    ApiPath(player_id): ApiPath<String>,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<Freed>, LobbyError> {
+    let reason = reason(&body.reason)?;
+    let player = Player {
+        id: player_id,
+        name: String::new(),
+    };
+    let was = match state
+        .lobby
+        .store
+        .presence(&player.id)
+        .await?
+        .map(|p| p.state)
+    {
+        Some(Presence::Queued) => {
+            state.lobby.cancel(&player).await?;
+            Presence::Queued
+        }
+        Some(Presence::InRoom) => {
+            state.lobby.leave_room(&player).await?;
+            Presence::InRoom
+        }
+        Some(Presence::InMatch) => return Err(LobbyError::AlreadyMatched),
+        None => return Err(LobbyError::NotQueued),
+    };
+    let detail = serde_json::json!({ "was": was.as_str(), "reason": reason });
+    state
+        .audit
+        .record(&admin, "free_player", &player.id, detail)
+        .await?;
+    Ok(Json(Freed {
+        was: was.as_str().to_owned(),
+    }))
+}
+
+/// The account `player_id`, or 404 `unknown_player`.
+async fn account(state: &AdminState, player_id: &str) -> Result<Account, LobbyError> {
+    state
+        .accounts
+        .account_by_id(player_id)
+        .await
+        .map_err(|e| LobbyError::Internal(e.into()))?
+        .ok_or(LobbyError::UnknownPlayer)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Changed {
+    /// `false` when it was so already (nothing was done, nothing audited).
+    pub changed: bool,
+    /// Logins ended (their refresh tokens revoked).
+    pub sessions_revoked: u64,
+}
+
+/// Locks the account: it cannot log in, and every login it has ends (its refresh tokens are
+/// revoked, so it cannot refresh either). An access token it holds works until it
+/// expires (15 minutes at most).
+#[utoipa::path(post, path = "/players/{id}/lock", tag = "admin", request_body = Reason,
+    params(("id" = String, Path, description = "The player's account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Locked (or locked already)", body = Changed),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_player`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: no reason, or one over 500 characters", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn lock_account(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    ApiPath(player_id): ApiPath<String>,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<Changed>, LobbyError> {
+    let reason = reason(&body.reason)?;
+    let account = account(&state, &player_id).await?;
+    let now = unix_now();
+    let store_error = |e: moonlight_auth::StoreError| LobbyError::Internal(e.into());
+    let changed = state
+        .accounts
+        .set_locked(&account.id, Some(now))
+        .await
+        .map_err(store_error)?;
+    let sessions_revoked = state
+        .accounts
+        .revoke_all_families(&account.id, "locked", now)
+        .await
+        .map_err(store_error)?;
+    if changed {
+        let detail = serde_json::json!({ "reason": reason, "sessions_revoked": sessions_revoked });
+        state
+            .audit
+            .record(&admin, "lock", &account.id, detail)
+            .await?;
+    }
+    Ok(Json(Changed {
+        changed,
+        sessions_revoked,
+    }))
+}
+
+/// Unlocks the account: it can log in again (its ended logins stay ended).
+#[utoipa::path(post, path = "/players/{id}/unlock", tag = "admin", request_body = Reason,
+    params(("id" = String, Path, description = "The player's account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Unlocked (or not locked)", body = Changed),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_player`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: no reason, or one over 500 characters", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn unlock_account(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    ApiPath(player_id): ApiPath<String>,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<Changed>, LobbyError> {
+    let reason = reason(&body.reason)?;
+    let account = account(&state, &player_id).await?;
+    let changed = state
+        .accounts
+        .set_locked(&account.id, None)
+        .await
+        .map_err(|e| LobbyError::Internal(e.into()))?;
+    if changed {
+        let detail = serde_json::json!({ "reason": reason });
+        state
+            .audit
+            .record(&admin, "unlock", &account.id, detail)
+            .await?;
+    }
+    Ok(Json(Changed {
+        changed,
+        sessions_revoked: 0,
+    }))
+}
+
+/// Ends every login of the account (a stolen refresh token, a lost device): none of its
+/// refresh tokens works any more; it logs in again with its password.
+#[utoipa::path(post, path = "/players/{id}/revoke-sessions", tag = "admin", request_body = Reason,
+    params(("id" = String, Path, description = "The player's account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Its logins ended", body = Changed),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_player`", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: no reason, or one over 500 characters", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn revoke_sessions(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    ApiPath(player_id): ApiPath<String>,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<Changed>, LobbyError> {
+    let reason = reason(&body.reason)?;
+    let account = account(&state, &player_id).await?;
+    let sessions_revoked = state
+        .accounts
+        .revoke_all_families(&account.id, "admin", unix_now())
+        .await
+        .map_err(|e| LobbyError::Internal(e.into()))?;
+    let detail = serde_json::json!({ "reason": reason, "sessions_revoked": sessions_revoked });
+    state
+        .audit
+        .record(&admin, "revoke_sessions", &account.id, detail)
+        .await?;
+    Ok(Json(Changed {
+        changed: sessions_revoked > 0,
+        sessions_revoked,
+    }))
+}

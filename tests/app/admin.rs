@@ -1,0 +1,552 @@
+//! The operator's endpoints (`/v1/admin`) and `moonlight admin grant|revoke`: an admin
+//! frees a stuck player and the audit log says so; everyone else is refused.
+
+use std::{num::NonZeroU32, time::Duration};
+
+use moonlight::{admin, config::AdminAction};
+use moonlight_auth::{AccessExtra, RateLimit, Role, SigningKeys, TokenIssuer, TokenType};
+use moonlight_common::time::unix_now;
+use moonlight_testkit::{DbKind, db_tests, lobby_client::LobbyPlayer};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use moonlight_proto::v1::{self as pb, server_frame::Body};
+use moonlight_testkit::game_client::Client;
+
+use crate::support::{TestApp as Stack, assert_error, fast_lobby, play_url};
+
+db_tests!(
+    an_admin_frees_a_queued_player_and_the_audit_log_shows_it,
+    a_locked_account_cannot_log_in_or_refresh_until_unlocked,
+    admin_endpoints_are_rate_limited,
+    an_admin_ends_a_stuck_match_and_its_players_can_queue_again,
+    admin_endpoints_refuse_everyone_else_and_bad_input,
+);
+
+async fn cli(stack: &Stack, action: AdminAction, name: &str) -> anyhow::Result<String> {
+    admin::run(action, name, stack.database_url()).await
+}
+
+/// `player` logged in again: a token that names the roles it holds now.
+async fn logged_in_again(stack: &Stack, player: &LobbyPlayer) -> LobbyPlayer {
+    let response = stack.login(&player.name, "correct horse battery").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: Value = response.json().await.expect("tokens");
+    player.with_token(tokens["access_token"].as_str().expect("an access token"))
+}
+
+async fn an_admin_frees_a_queued_player_and_the_audit_log_shows_it(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let root = stack.player("root").await;
+    let luna = stack.player("luna").await;
+    luna.enqueue("dusk_starter").await;
+
+    let said = cli(&stack, AdminAction::Grant, "ROOT")
+        .await
+        .expect("granted");
+    assert!(said.contains("is now an admin"), "{said}");
+    let said = cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted again");
+    assert!(said.contains("was an admin already"), "{said}");
+    let error = cli(&stack, AdminAction::Grant, "nobody")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("no account named `nobody`"), "{error}");
+
+    // The token from before the grant names no role.
+    let (status, body) = root.get("/v1/admin/players?q=lu").await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("forbidden"))
+    );
+    let admin = logged_in_again(&stack, &root).await;
+
+    let (status, found) = admin.get("/v1/admin/players?q=LU").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let players = found["players"].as_array().expect("players");
+    assert_eq!(players.len(), 1, "{found}");
+    assert_eq!(players[0]["id"], json!(luna.id));
+    assert_eq!(players[0]["state"], "queued");
+    let (_, by_id) = admin.get(&format!("/v1/admin/players?q={}", luna.id)).await;
+    assert_eq!(by_id["players"][0]["name"], "luna");
+    // LIKE's wildcards are plain characters in a search.
+    let (_, wild) = admin.get("/v1/admin/players?q=%25").await;
+    assert_eq!(wild["players"], json!([]));
+
+    let free = format!("/v1/admin/players/{}/free", luna.id);
+    let (status, freed) = admin
+        .post(&free, json!({"reason": "stuck in the queue"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{freed}");
+    assert_eq!(freed["was"], "queued");
+    let (_, status) = luna.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "idle", "{status}");
+    luna.enqueue("dusk_starter").await;
+    let (status, again) = luna.delete("/v1/lobby/queue").await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    let (status, body) = admin.post(&free, json!({"reason": "again"})).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("not_queued"))
+    );
+
+    let (status, audit) = admin.get("/v1/admin/audit").await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let entries = audit["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 2, "one grant, one free: {audit}");
+    assert_eq!(entries[0]["action"], "free_player");
+    assert_eq!(entries[0]["actor_id"], json!(root.id));
+    assert_eq!(entries[0]["actor_name"], "root");
+    assert_eq!(entries[0]["target"], json!(luna.id));
+    assert_eq!(entries[0]["detail"]["was"], "queued");
+    assert_eq!(entries[0]["detail"]["reason"], "stuck in the queue");
+    assert_eq!(entries[1]["action"], "grant_role");
+    assert_eq!(entries[1]["actor_id"], "cli");
+    assert_eq!(entries[1]["target"], json!(root.id));
+
+    // A revoke acts at once, whatever the token still says.
+    let said = cli(&stack, AdminAction::Revoke, "root")
+        .await
+        .expect("revoked");
+    assert!(said.contains("is no longer an admin"), "{said}");
+    let (status, _) = admin.get("/v1/admin/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// Every admin operation, as (method, path, body).
+fn operations(player_id: &str) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::GET, "/v1/admin/audit".to_owned(), None),
+        (Method::GET, "/v1/admin/players?q=a".to_owned(), None),
+        (
+            Method::POST,
+            format!("/v1/admin/players/{player_id}/free"),
+            Some(json!({"reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/players/{player_id}/lock"),
+            Some(json!({"reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/players/{player_id}/unlock"),
+            Some(json!({"reason": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/admin/players/{player_id}/revoke-sessions"),
+            Some(json!({"reason": "x"})),
+        ),
+        (
+            Method::POST,
+            "/v1/admin/matches/m/end".to_owned(),
+            Some(json!({"reason": "x"})),
+        ),
+    ]
+}
+
+async fn admin_endpoints_refuse_everyone_else_and_bad_input(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let root = stack.player("root").await;
+    let luna = stack.player("luna").await;
+    luna.enqueue("dusk_starter").await;
+    let signed = |issuer: &TokenIssuer, now: i64, ttl: u64| {
+        let extra = AccessExtra {
+            name: "root".to_owned(),
+            roles: vec![Role::Admin],
+        };
+        let ttl = Duration::from_secs(ttl);
+        issuer
+            .issue(&root.id, TokenType::Access, now, ttl, extra)
+            .expect("a token")
+    };
+    let stranger = TokenIssuer::new(SigningKeys::ephemeral().expect("a key"));
+    // The role claim, signed by the real key, for an account that does not hold the role.
+    let claimed = root.with_token(&signed(&stack.issuer, unix_now(), 600));
+    let refusals = [
+        (
+            root.with_token(""),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            root.with_token("not.a.jwt"),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (root.clone(), StatusCode::FORBIDDEN, "forbidden"),
+        (
+            root.with_token(&signed(&stranger, unix_now(), 600)),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            root.with_token(&signed(&stack.issuer, unix_now() - 3600, 60)),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (claimed, StatusCode::FORBIDDEN, "forbidden"),
+    ];
+    for (caller, status, code) in &refusals {
+        for (method, path, body) in operations(&luna.id) {
+            let (got, answer) = caller.call(method, &path, body).await;
+            assert_eq!(
+                (got, &answer["error"]["code"]),
+                (*status, &json!(code)),
+                "{path}"
+            );
+        }
+    }
+    let (_, still) = luna.get("/v1/lobby/status").await;
+    assert_eq!(still["state"], "queued", "nothing changed: {still}");
+
+    cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted");
+    let admin = logged_in_again(&stack, &root).await;
+    let free = format!("/v1/admin/players/{}/free", luna.id);
+    for (method, path, body, status, code) in [
+        (
+            Method::GET,
+            "/v1/admin/audit?limit=0".to_owned(),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/v1/admin/audit?limit=x".to_owned(),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/v1/admin/players".to_owned(),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/v1/admin/players?q=%20".to_owned(),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            format!("/v1/admin/players?q={}", "a".repeat(65)),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            Method::POST,
+            free.clone(),
+            Some(json!({})),
+            422,
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            free.clone(),
+            Some(json!({"reason": " "})),
+            422,
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            free.clone(),
+            Some(json!({"reason": "x".repeat(501)})),
+            422,
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            free.clone(),
+            Some(json!({"reason": "x", "also": 1})),
+            422,
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            "/v1/admin/players/nobody/free".to_owned(),
+            Some(json!({"reason": "x"})),
+            404,
+            "not_queued",
+        ),
+    ] {
+        let (got, answer) = admin.call(method, &path, body).await;
+        assert_eq!(
+            (got.as_u16(), &answer["error"]["code"]),
+            (status, &json!(code)),
+            "{path}"
+        );
+    }
+    let (_, still) = luna.get("/v1/lobby/status").await;
+    assert_eq!(still["state"], "queued", "nothing changed: {still}");
+    let (_, audit) = admin.get("/v1/admin/audit").await;
+    assert_eq!(
+        audit["entries"].as_array().map(Vec::len),
+        Some(1),
+        "the grant only: {audit}"
+    );
+}
+
+/// A script with an admin's token is slowed down, with a time to come back; the rate is
+/// each admin's own.
+async fn admin_endpoints_are_rate_limited(kind: DbKind) {
+    let stack = Stack::stack(
+        kind,
+        |lobby| {
+            lobby.admin_rate_limit = RateLimit {
+                per_minute: NonZeroU32::new(1).expect("non-zero"),
+                burst: NonZeroU32::new(3).expect("non-zero"),
+            }
+        },
+        |_| {},
+    )
+    .await;
+    let root = stack.player("root").await;
+    let other = stack.player("other").await;
+    for name in ["root", "other"] {
+        cli(&stack, AdminAction::Grant, name)
+            .await
+            .expect("granted");
+    }
+    let (root, other) = (
+        logged_in_again(&stack, &root).await,
+        logged_in_again(&stack, &other).await,
+    );
+    for _ in 0..3 {
+        let (status, _) = root.get("/v1/admin/audit").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let limited = stack
+        .client
+        .get(format!("{}/v1/admin/audit", stack.lobby_url()))
+        .bearer_auth(&root.token)
+        .send()
+        .await
+        .expect("sending");
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let (status, _) = other.get("/v1/admin/audit").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another admin has a rate of their own"
+    );
+    // Players' own routes are not counted.
+    let (status, _) = root.get("/v1/lobby/status").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// Frames until the game's end, whose outcome is returned.
+async fn game_over(client: &mut Client) -> pb::Outcome {
+    loop {
+        match client
+            .next()
+            .await
+            .expect("the socket open until the game's end")
+        {
+            Body::GameOver(over) => return over.outcome.expect("an outcome"),
+            _ => continue,
+        }
+    }
+}
+
+async fn an_admin_ends_a_stuck_match_and_its_players_can_queue_again(kind: DbKind) {
+    let stack = Stack::stack(kind, fast_lobby, |_| {}).await;
+    let root = stack.player("root").await;
+    cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted");
+    let admin = logged_in_again(&stack, &root).await;
+
+    // Luna is in a match whose opponent never comes.
+    let (luna, sol, plays) = stack.private_match("luna", "sol").await;
+    let match_id = plays[0]["room_id"].as_str().expect("a match").to_owned();
+    let mut client = Client::connect(&play_url(&plays[0])).await;
+    client.hello().await;
+    client.welcome().await;
+    let (_, found) = admin.get("/v1/admin/players?q=luna").await;
+    assert_eq!(found["players"][0]["state"], "in_match", "{found}");
+    assert_eq!(found["players"][0]["match_id"], json!(match_id));
+    assert_eq!(found["players"][0]["node_id"], plays[0]["node_id"]);
+
+    let end = format!("/v1/admin/matches/{match_id}/end");
+    let (status, body) = admin
+        .post(&end, json!({"reason": "x", "winner_seat": 2}))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("invalid_body"))
+    );
+    let (status, ended) = admin
+        .post(&end, json!({"reason": "the opponent vanished"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    assert_eq!(ended["node_id"], plays[0]["node_id"]);
+    let outcome = game_over(&mut client).await;
+    assert_eq!(
+        (outcome.winners.len(), outcome.reason.as_str()),
+        (0, "no_contest")
+    );
+
+    stack.results_recorded(1).await;
+    assert_eq!(stack.settle().await, 1);
+    for player in [&luna, &sol] {
+        let (_, status) = player.get("/v1/lobby/status").await;
+        assert_eq!(status["state"], "idle", "{status}");
+    }
+    luna.enqueue("dusk_starter").await;
+    let (_, record) = luna.get(&format!("/v1/lobby/matches/{match_id}")).await;
+    assert_eq!(record["reason"], "no_contest", "{record}");
+    let (status, body) = admin.post(&end, json!({"reason": "again"})).await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::GONE, &json!("match_over"))
+    );
+    let (status, body) = admin
+        .post("/v1/admin/matches/nowhere/end", json!({"reason": "x"}))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("unknown_match"))
+    );
+
+    // Or the win goes to one seat: nobody connected, the node opens the room to end it.
+    let (_, vega, plays) = stack.private_match("orion", "vega").await;
+    let awarded = plays[1]["room_id"].as_str().expect("a match").to_owned();
+    let (status, ended) = admin
+        .post(
+            &format!("/v1/admin/matches/{awarded}/end"),
+            json!({"reason": "orion cheated", "winner_seat": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ended}");
+    stack.results_recorded(2).await;
+    assert_eq!(stack.settle().await, 1);
+    let (_, record) = vega.get(&format!("/v1/lobby/matches/{awarded}")).await;
+    let vega_seat = record["players"]
+        .as_array()
+        .and_then(|players| players.iter().find(|p| p["player_id"] == json!(vega.id)))
+        .expect("vega in the record");
+    assert_eq!(vega_seat["result"], "win", "{record}");
+
+    let (_, audit) = admin.get("/v1/admin/audit").await;
+    assert_eq!(audit["entries"][0]["action"], "end_match");
+    assert_eq!(audit["entries"][0]["target"], json!(awarded));
+    assert_eq!(audit["entries"][0]["detail"]["winner_seat"], 1);
+    assert_eq!(audit["entries"][1]["action"], "end_match");
+    assert_eq!(
+        audit["entries"][1]["detail"]["reason"],
+        "the opponent vanished"
+    );
+}
+
+async fn a_locked_account_cannot_log_in_or_refresh_until_unlocked(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let root = stack.player("root").await;
+    cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted");
+    let admin = logged_in_again(&stack, &root).await;
+    let first = stack.registered("luna").await;
+    let luna = first["user_id"].as_str().expect("an id").to_owned();
+    let refresh_token = |tokens: &Value| {
+        tokens["refresh_token"]
+            .as_str()
+            .expect("a token")
+            .to_owned()
+    };
+    let second: Value = stack
+        .login("luna", "correct horse battery")
+        .await
+        .json()
+        .await
+        .expect("tokens");
+
+    let (status, locked) = admin
+        .post(
+            &format!("/v1/admin/players/{luna}/lock"),
+            json!({"reason": "cheating"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{locked}");
+    assert_eq!(locked, json!({"changed": true, "sessions_revoked": 2}));
+    assert_error(
+        stack.login("luna", "correct horse battery").await,
+        StatusCode::FORBIDDEN,
+        "account_locked",
+    )
+    .await;
+    // Only the right password learns that the account is locked.
+    assert_error(
+        stack.login("luna", "wrong password!").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    for tokens in [&first, &second] {
+        let refused = stack.refresh(&refresh_token(tokens)).await;
+        assert_error(refused, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    }
+    let (_, again) = admin
+        .post(
+            &format!("/v1/admin/players/{luna}/lock"),
+            json!({"reason": "again"}),
+        )
+        .await;
+    assert_eq!(again, json!({"changed": false, "sessions_revoked": 0}));
+
+    let (status, unlocked) = admin
+        .post(
+            &format!("/v1/admin/players/{luna}/unlock"),
+            json!({"reason": "appeal upheld"}),
+        )
+        .await;
+    assert_eq!(
+        (status, unlocked["changed"].clone()),
+        (StatusCode::OK, json!(true))
+    );
+    let back = stack.login("luna", "correct horse battery").await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let back: Value = back.json().await.expect("tokens");
+
+    let (status, revoked) = admin
+        .post(
+            &format!("/v1/admin/players/{luna}/revoke-sessions"),
+            json!({"reason": "lost phone"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked, json!({"changed": true, "sessions_revoked": 1}));
+    let refused = stack.refresh(&refresh_token(&back)).await;
+    assert_error(refused, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
+    let (status, body) = admin
+        .post("/v1/admin/players/nobody/lock", json!({"reason": "x"}))
+        .await;
+    assert_eq!(
+        (status, &body["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("unknown_player"))
+    );
+
+    let (_, audit) = admin.get("/v1/admin/audit").await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["revoke_sessions", "unlock", "lock", "grant_role"]);
+    assert_eq!(
+        audit["entries"][2]["detail"],
+        json!({"reason": "cheating", "sessions_revoked": 2})
+    );
+}
