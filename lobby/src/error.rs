@@ -49,6 +49,12 @@ pub enum LobbyError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<moonlight_auth::StoreError> for LobbyError {
+    fn from(error: moonlight_auth::StoreError) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
 impl From<sqlx::Error> for LobbyError {
     fn from(error: sqlx::Error) -> Self {
         Self::Internal(error.into())

@@ -633,7 +633,7 @@ impl Lobby {
         tracing::info!(match_id = %match_.new.id, kind, node = %match_.node.id, "match placed");
     }
 
-    async fn live_nodes(&self) -> Result<Vec<NodeInfo>, LobbyError> {
+    pub(crate) async fn live_nodes(&self) -> Result<Vec<NodeInfo>, LobbyError> {
         Ok(self.directory.live().await.map_err(anyhow::Error::from)?)
     }
 
@@ -826,7 +826,8 @@ impl Lobby {
 
     /// The newest `limit` matches being played that anyone may watch.
     pub async fn live(&self, limit: i64) -> Result<Vec<LiveMatch>, LobbyError> {
-        self.store.live_matches(limit).await
+        let live = self.store.live_matches(limit, false).await?;
+        Ok(live.into_iter().map(|(live, _node)| live).collect())
     }
 
     /// A spectator's ticket to `match_id` (which sees the public view only): for quick and

@@ -476,28 +476,33 @@ impl LobbyStore {
         Ok(started)
     }
 
-    /// Moves a match off a dead node, unless another lobby already did: returns the node
-    /// the match is on now.
-    /// The newest `limit` matches being played that anyone may watch.
-    pub async fn live_matches(&self, limit: i64) -> Result<Vec<LiveMatch>, LobbyError> {
+    /// The newest `limit` matches being played, each with the node it is on: those anyone
+    /// may watch, or (`all`, for an admin) every one.
+    pub async fn live_matches(
+        &self,
+        limit: i64,
+        all: bool,
+    ) -> Result<Vec<(LiveMatch, String)>, LobbyError> {
         let rows = sqlx::query(
-            "SELECT m.id, m.kind, m.players, m.created_at FROM lobby_matches m \
-             WHERE m.watchable = TRUE \
+            "SELECT m.id, m.kind, m.players, m.node_id, m.created_at FROM lobby_matches m \
+             WHERE (m.watchable = TRUE OR $2) \
                AND NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id) \
              ORDER BY m.created_at DESC, m.id LIMIT $1",
         )
         .bind(limit)
+        .bind(all)
         .fetch_all(self.db.pool())
         .await?;
         rows.iter()
             .map(|row| {
                 let players: String = row.try_get("players")?;
-                Ok(LiveMatch {
+                let live = LiveMatch {
                     match_id: row.try_get("id")?,
                     kind: row.try_get("kind")?,
                     players: serde_json::from_str(&players).map_err(anyhow::Error::from)?,
                     started_at: row.try_get("created_at")?,
-                })
+                };
+                Ok((live, row.try_get("node_id")?))
             })
             .collect()
     }
@@ -534,6 +539,8 @@ impl LobbyStore {
         })
     }
 
+    /// Moves a match off a dead node, unless another lobby already did: returns the node
+    /// the match is on now.
     pub async fn move_match(
         &self,
         match_id: &str,

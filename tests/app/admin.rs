@@ -119,6 +119,8 @@ async fn an_admin_frees_a_queued_player_and_the_audit_log_shows_it(kind: DbKind)
 fn operations(player_id: &str) -> Vec<(Method, String, Option<Value>)> {
     vec![
         (Method::GET, "/v1/admin/audit".to_owned(), None),
+        (Method::GET, "/v1/admin/overview".to_owned(), None),
+        (Method::GET, "/v1/admin/matches".to_owned(), None),
         (Method::GET, "/v1/admin/players?q=a".to_owned(), None),
         (
             Method::POST,
@@ -212,6 +214,13 @@ async fn admin_endpoints_refuse_everyone_else_and_bad_input(kind: DbKind) {
         (
             Method::GET,
             "/v1/admin/audit?limit=0".to_owned(),
+            None,
+            400,
+            "bad_request",
+        ),
+        (
+            Method::GET,
+            "/v1/admin/matches?limit=201".to_owned(),
             None,
             400,
             "bad_request",
@@ -379,6 +388,25 @@ async fn an_admin_ends_a_stuck_match_and_its_players_can_queue_again(kind: DbKin
     assert_eq!(found["players"][0]["match_id"], json!(match_id));
     assert_eq!(found["players"][0]["node_id"], plays[0]["node_id"]);
 
+    // The console sees it: private matches too, with their node.
+    let (status, live) = admin.get("/v1/admin/matches").await;
+    assert_eq!(status, StatusCode::OK, "{live}");
+    assert_eq!(live["matches"][0]["match_id"], json!(match_id), "{live}");
+    assert_eq!(live["matches"][0]["kind"], "private");
+    assert_eq!(live["matches"][0]["players"], json!(["luna", "sol"]));
+    assert_eq!(live["matches"][0]["node_id"], plays[0]["node_id"]);
+    let (_, public) = luna.get("/v1/lobby/live").await;
+    assert_eq!(
+        public["matches"],
+        json!([]),
+        "a private match is not listed to players"
+    );
+    let (status, now) = admin.get("/v1/admin/overview").await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    assert_eq!(now["nodes"][0]["id"], plays[0]["node_id"], "{now}");
+    assert_eq!(now["matches"]["live"], 1, "{now}");
+    assert_eq!(now["queue"]["players"], 0, "{now}");
+
     let end = format!("/v1/admin/matches/{match_id}/end");
     let (status, body) = admin
         .post(&end, json!({"reason": "x", "winner_seat": 2}))
@@ -405,6 +433,16 @@ async fn an_admin_ends_a_stuck_match_and_its_players_can_queue_again(kind: DbKin
         assert_eq!(status["state"], "idle", "{status}");
     }
     luna.enqueue("dusk_starter").await;
+    let (_, now) = admin.get("/v1/admin/overview").await;
+    assert_eq!(
+        (
+            &now["matches"]["live"],
+            &now["matches"]["finished_last_minute"],
+            &now["queue"]["players"]
+        ),
+        (&json!(0), &json!(1), &json!(1)),
+        "{now}"
+    );
     let (_, record) = luna.get(&format!("/v1/lobby/matches/{match_id}")).await;
     assert_eq!(record["reason"], "no_contest", "{record}");
     let (status, body) = admin.post(&end, json!({"reason": "again"})).await;

@@ -9,6 +9,7 @@
 
 mod audit;
 mod matches;
+mod now;
 mod players;
 
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub(crate) struct AdminState {
 
 pub(crate) fn router(state: AdminState) -> OpenApiRouter {
     let api = OpenApiRouter::new()
+        .routes(routes!(now::overview))
+        .routes(routes!(now::live_matches))
         .routes(routes!(audit_log))
         .routes(routes!(players::find_players))
         .routes(routes!(players::free_player))
@@ -84,7 +87,7 @@ impl FromRequestParts<AdminState> for Admin {
             .accounts
             .roles_of(&claims.sub)
             .await
-            .map_err(|e| LobbyError::Internal(e.into()).into_response())?;
+            .map_err(|e| LobbyError::from(e).into_response())?;
         if !held.contains(&Role::Admin) {
             return Err(LobbyError::Forbidden.into_response());
         }

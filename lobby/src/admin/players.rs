@@ -179,8 +179,7 @@ async fn account(state: &AdminState, player_id: &str) -> Result<Account, LobbyEr
     state
         .accounts
         .account_by_id(player_id)
-        .await
-        .map_err(|e| LobbyError::Internal(e.into()))?
+        .await?
         .ok_or(LobbyError::UnknownPlayer)
 }
 
@@ -215,17 +214,11 @@ pub(super) async fn lock_account(
     let reason = reason(&body.reason)?;
     let account = account(&state, &player_id).await?;
     let now = unix_now();
-    let store_error = |e: moonlight_auth::StoreError| LobbyError::Internal(e.into());
-    let changed = state
-        .accounts
-        .set_locked(&account.id, Some(now))
-        .await
-        .map_err(store_error)?;
+    let changed = state.accounts.set_locked(&account.id, Some(now)).await?;
     let sessions_revoked = state
         .accounts
         .revoke_all_families(&account.id, "locked", now)
-        .await
-        .map_err(store_error)?;
+        .await?;
     if changed {
         let detail = serde_json::json!({ "reason": reason, "sessions_revoked": sessions_revoked });
         state
@@ -259,11 +252,7 @@ pub(super) async fn unlock_account(
 ) -> Result<Json<Changed>, LobbyError> {
     let reason = reason(&body.reason)?;
     let account = account(&state, &player_id).await?;
-    let changed = state
-        .accounts
-        .set_locked(&account.id, None)
-        .await
-        .map_err(|e| LobbyError::Internal(e.into()))?;
+    let changed = state.accounts.set_locked(&account.id, None).await?;
     if changed {
         let detail = serde_json::json!({ "reason": reason });
         state
@@ -301,8 +290,7 @@ pub(super) async fn revoke_sessions(
     let sessions_revoked = state
         .accounts
         .revoke_all_families(&account.id, "admin", unix_now())
-        .await
-        .map_err(|e| LobbyError::Internal(e.into()))?;
+        .await?;
     let detail = serde_json::json!({ "reason": reason, "sessions_revoked": sessions_revoked });
     state
         .audit

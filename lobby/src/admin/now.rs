@@ -1,0 +1,167 @@
+//! What is happening now, for the console's first page: the live nodes, the queue, the
+//! matches being played.
+
+use axum::{Json, extract::State};
+use moonlight_common::{
+    Database,
+    http::ErrorBody,
+    time::{unix_now, unix_now_ms},
+};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Admin, AdminState};
+use crate::{
+    error::{ApiQuery, LobbyError},
+    store::LiveMatch,
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    /// The game-server nodes with a fresh heartbeat.
+    pub nodes: Vec<NodeNow>,
+    pub queue: QueueNow,
+    pub matches: MatchesNow,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NodeNow {
+    pub id: String,
+    /// Its play socket.
+    pub url: String,
+    /// Rooms running there at its last heartbeat, and the most it takes.
+    pub rooms: usize,
+    pub capacity: usize,
+    /// Its last heartbeat, Unix milliseconds.
+    pub heartbeat_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueNow {
+    /// Players in the quick-match queue.
+    pub players: i64,
+    /// How long the longest-waiting of them has waited, in seconds (0 with nobody queued).
+    pub longest_wait_secs: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchesNow {
+    /// Matches placed and not finished.
+    pub live: i64,
+    /// Matches whose result was recorded in the last 60 seconds.
+    pub finished_last_minute: i64,
+}
+
+/// The live nodes, the queue and the matches, now.
+#[utoipa::path(get, path = "/overview", tag = "admin", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Now", body = Overview),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn overview(
+    State(state): State<AdminState>,
+    _admin: Admin,
+) -> Result<Json<Overview>, LobbyError> {
+    let nodes = state
+        .lobby
+        .live_nodes()
+        .await?
+        .into_iter()
+        .map(|node| NodeNow {
+            id: node.id,
+            url: node.url,
+            rooms: node.rooms,
+            capacity: node.capacity,
+            heartbeat_ms: node.heartbeat_ms,
+        })
+        .collect();
+    Ok(Json(Overview {
+        nodes,
+        queue: queue_now(&state.db).await?,
+        matches: matches_now(&state.db).await?,
+    }))
+}
+
+async fn queue_now(db: &Database) -> Result<QueueNow, LobbyError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS players, MIN(since_ms) AS first FROM lobby_players \
+         WHERE state = 'queued'",
+    )
+    .fetch_one(db.pool())
+    .await?;
+    let first: Option<i64> = row.try_get("first")?;
+    let waited_ms = first.map_or(0, |first| (unix_now_ms() - first).max(0));
+    Ok(QueueNow {
+        players: row.try_get("players")?,
+        // Milliseconds in an f64: exact far beyond any wait.
+        longest_wait_secs: waited_ms as f64 / 1000.0,
+    })
+}
+
+async fn matches_now(db: &Database) -> Result<MatchesNow, LobbyError> {
+    let row = sqlx::query(
+        "SELECT \
+           (SELECT COUNT(*) FROM lobby_matches m \
+             WHERE NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id)) AS live, \
+           (SELECT COUNT(*) FROM match_results WHERE finished_at >= $1) AS recent",
+    )
+    .bind(unix_now() - 60)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(MatchesNow {
+        live: row.try_get("live")?,
+        finished_last_minute: row.try_get("recent")?,
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MatchesQuery {
+    /// Matches to return, newest first (1 to 200; default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminMatch {
+    #[serde(flatten)]
+    pub live: LiveMatch,
+    /// The node it is placed on.
+    pub node_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchList {
+    pub matches: Vec<AdminMatch>,
+}
+
+/// Every match being played (private ones too), newest first, with its node.
+#[utoipa::path(get, path = "/matches", tag = "admin", params(MatchesQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The live matches", body = MatchList),
+        (status = 400, description = "`bad_request`: a limit outside 1 to 200", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn live_matches(
+    State(state): State<AdminState>,
+    _admin: Admin,
+    ApiQuery(query): ApiQuery<MatchesQuery>,
+) -> Result<Json<MatchList>, LobbyError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(LobbyError::BadRequest("limit is 1 to 200"));
+    }
+    let live = state.lobby.store.live_matches(limit, true).await?;
+    Ok(Json(MatchList {
+        matches: live
+            .into_iter()
+            .map(|(live, node_id)| AdminMatch { live, node_id })
+            .collect(),
+    }))
+}
