@@ -91,11 +91,26 @@ async fn an_admin_frees_a_queued_player_and_the_audit_log_shows_it(kind: DbKind)
         (status, &body["error"]["code"]),
         (StatusCode::NOT_FOUND, &json!("not_queued"))
     );
+    // A host waiting in a private room is freed too: the room closes.
+    let (status, opened) = luna
+        .post("/v1/lobby/rooms", json!({"deck": "dusk_starter"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let (status, freed) = admin.post(&free, json!({"reason": "room left open"})).await;
+    assert_eq!(
+        (status, &freed["was"]),
+        (StatusCode::OK, &json!("in_room")),
+        "{freed}"
+    );
+    let (_, status) = luna.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "idle", "{status}");
 
     let (status, audit) = admin.get("/v1/admin/audit").await;
     assert_eq!(status, StatusCode::OK, "{audit}");
     let entries = audit["entries"].as_array().expect("entries");
-    assert_eq!(entries.len(), 2, "one grant, one free: {audit}");
+    assert_eq!(entries.len(), 3, "one grant, two frees: {audit}");
+    assert_eq!(entries[0]["detail"]["was"], "in_room");
+    let entries = &entries[1..];
     assert_eq!(entries[0]["action"], "free_player");
     assert_eq!(entries[0]["actor_id"], json!(root.id));
     assert_eq!(entries[0]["actor_name"], "root");
