@@ -2,7 +2,7 @@
 
 use axum::{
     extract::{FromRef, FromRequest, FromRequestParts},
-    http::{header, request::Parts},
+    http::{HeaderMap, header, request::Parts},
 };
 
 use crate::{
@@ -28,13 +28,17 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or(AuthError::Unauthenticated)?;
-        let claims = TokenVerifier::from_ref(state).verify_access(token.trim())?;
+        let token = bearer(&parts.headers).ok_or(AuthError::Unauthenticated)?;
+        let claims = TokenVerifier::from_ref(state).verify_access(token)?;
         Ok(Self(claims))
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header, if the request has one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
 }

@@ -26,7 +26,7 @@ use utoipa::OpenApi;
 
 pub use domain::{Password, Username};
 pub use error::AuthError;
-pub use extract::{ApiJson, Authenticated};
+pub use extract::{ApiJson, Authenticated, bearer};
 pub use hashing::{OWASP_M_COST_KIB, OWASP_P_COST, OWASP_T_COST, PasswordHasher};
 pub use keys::SigningKeys;
 pub use limits::{IpRateLimiter, KeyedRateLimiter, RateLimit, limit_by_ip};

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use axum::{
     Json,
     extract::{Path, State, rejection::PathRejection},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
+use moonlight_auth::bearer;
 use moonlight_common::http::{ErrorBody, error_response};
 use moonlight_rooms::command::{self, Ending};
 use serde::Serialize;
@@ -18,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::{
     NodeContext,
-    registry::{OpenError, Rooms},
+    play::{Refusal, open_room},
     room::RoomMsg,
 };
 
@@ -69,12 +70,8 @@ pub(crate) async fn end_room(
             "the room id is malformed",
         );
     };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "));
-    let Some(command) = token.and_then(|token| command::verify(&ctx.verifier, token.trim()).ok())
-    else {
+    let command = bearer(&headers).and_then(|token| command::verify(&ctx.verifier, token).ok());
+    let Some(command) = command else {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "invalid_command",
@@ -88,36 +85,9 @@ pub(crate) async fn end_room(
             "this command is for another node or room",
         );
     }
-    let room = match Rooms::open(&ctx, &room_id).await {
+    let room = match open_room(&ctx, &room_id).await {
         Ok(room) => room,
-        Err(OpenError::UnknownRoom) => {
-            return refuse(StatusCode::NOT_FOUND, "unknown_room", "no such room");
-        }
-        Err(OpenError::Void) => {
-            return refuse(
-                StatusCode::GONE,
-                "match_void",
-                "this match ended without a result",
-            );
-        }
-        Err(OpenError::ShuttingDown) => {
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "shutting_down",
-                "this node is shutting down",
-            );
-        }
-        Err(OpenError::NodeFull) => {
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "node_full",
-                "this node has no room for more rooms",
-            );
-        }
-        Err(OpenError::Store(error)) => {
-            tracing::error!(room = %room_id, %error, "could not open a room to end it");
-            return unavailable();
-        }
+        Err(refusal) => return refusal.into_response(),
     };
     let (done, answer) = oneshot::channel();
     let end = command.extra.end;
@@ -157,11 +127,7 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 fn unavailable() -> Response {
-    refuse(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "room_unavailable",
-        "the room cannot take the command now; try again",
-    )
+    Refusal::RoomUnavailable.into_response()
 }
 
 /// The input that ends a match as `end` says, for a room of `seats` seats; `None` for a

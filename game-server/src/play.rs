@@ -126,7 +126,7 @@ async fn play(
 
 /// Why a connection is refused before the upgrade; each has its HTTP answer.
 #[derive(Debug, Clone, Copy)]
-enum Refusal {
+pub(crate) enum Refusal {
     BadQuery,
     NotAnUpgrade,
     OriginNotAllowed,
@@ -248,7 +248,10 @@ fn check_ticket(
 }
 
 /// The room's actor, started here if need be.
-async fn open_room(ctx: &Arc<NodeContext>, room_id: &str) -> Result<RoomHandle, Refusal> {
+pub(crate) async fn open_room(
+    ctx: &Arc<NodeContext>,
+    room_id: &str,
+) -> Result<RoomHandle, Refusal> {
     Rooms::open(ctx, room_id)
         .await
         .map_err(|error| match error {

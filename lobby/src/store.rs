@@ -483,16 +483,22 @@ impl LobbyStore {
         limit: i64,
         all: bool,
     ) -> Result<Vec<(LiveMatch, String)>, LobbyError> {
-        let rows = sqlx::query(
+        // Two statements rather than `watchable OR $2`: the players' list keeps its index on
+        // (watchable, created_at), whatever plan a parameter would get.
+        let statement = if all {
             "SELECT m.id, m.kind, m.players, m.node_id, m.created_at FROM lobby_matches m \
-             WHERE (m.watchable = TRUE OR $2) \
+             WHERE NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id) \
+             ORDER BY m.created_at DESC, m.id LIMIT $1"
+        } else {
+            "SELECT m.id, m.kind, m.players, m.node_id, m.created_at FROM lobby_matches m \
+             WHERE m.watchable = TRUE \
                AND NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id) \
-             ORDER BY m.created_at DESC, m.id LIMIT $1",
-        )
-        .bind(limit)
-        .bind(all)
-        .fetch_all(self.db.pool())
-        .await?;
+             ORDER BY m.created_at DESC, m.id LIMIT $1"
+        };
+        let rows = sqlx::query(statement)
+            .bind(limit)
+            .fetch_all(self.db.pool())
+            .await?;
         rows.iter()
             .map(|row| {
                 let players: String = row.try_get("players")?;

@@ -23,6 +23,12 @@ pub struct EndMatch {
     pub winner_seat: Option<u8>,
 }
 
+/// The node's answer (`moonlight_game_server`'s `EndedBody`).
+#[derive(Deserialize)]
+struct NodeEnded {
+    seq: u64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatchEnded {
     /// The node that ran the match.
@@ -75,12 +81,13 @@ pub(super) async fn end_match(
         .map_err(|e| unreachable(e.to_string()))?;
     let seq = match answer.status() {
         StatusCode::OK => {
-            let ended: serde_json::Value = answer
+            let ended: NodeEnded = answer
                 .json()
                 .await
                 .map_err(|e| unreachable(e.to_string()))?;
-            ended["seq"].as_u64().unwrap_or(0)
+            ended.seq
         }
+
         StatusCode::CONFLICT | StatusCode::GONE => return Err(LobbyError::MatchOver),
         StatusCode::NOT_FOUND => return Err(LobbyError::UnknownMatch),
         StatusCode::UNPROCESSABLE_ENTITY => {
