@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use moonlight_proto::v1::{self as pb, server_frame::Body};
+use moonlight_rooms::command::{self, CommandExtra, Ending};
 use moonlight_testkit::game_client::Client;
 
 use crate::support::{TestApp as Stack, assert_error, fast_lobby, play_url};
@@ -21,6 +22,7 @@ db_tests!(
     admin_endpoints_are_rate_limited,
     an_admin_ends_a_stuck_match_and_its_players_can_queue_again,
     admin_endpoints_refuse_everyone_else_and_bad_input,
+    a_node_takes_commands_only_from_a_lobby,
 );
 
 async fn cli(stack: &Stack, action: AdminAction, name: &str) -> anyhow::Result<String> {
@@ -602,4 +604,128 @@ async fn a_locked_account_cannot_log_in_or_refresh_until_unlocked(kind: DbKind) 
         audit["entries"][2]["detail"],
         json!({"reason": "cheating", "sessions_revoked": 2})
     );
+}
+
+/// A node takes a command only from a lobby: signed with the auth keys, of the command
+/// type, unexpired, for this node and the room its path names. Anything else changes
+/// nothing.
+async fn a_node_takes_commands_only_from_a_lobby(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let (luna, _, plays) = stack.private_match("luna", "sol").await;
+    let room = plays[0]["room_id"].as_str().expect("a match").to_owned();
+    let node = stack.game().config().node_id.clone();
+    let url = |room: &str| format!("http://{}/v1/node/rooms/{room}/end", stack.game_addr());
+    let command = |issuer: &TokenIssuer, node: &str, room: &str, end: Ending, now: i64| {
+        let extra = CommandExtra {
+            node: node.to_owned(),
+            room: room.to_owned(),
+            end,
+        };
+        command::mint(issuer, "an-admin", extra, now).expect("a command")
+    };
+    let post = |url: String, token: Option<String>| {
+        let request = stack.client.post(url);
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        async move { request.send().await.expect("sending") }
+    };
+    let stranger = TokenIssuer::new(SigningKeys::ephemeral().expect("a key"));
+    let now = unix_now();
+    let access = stack
+        .issuer
+        .issue(
+            &luna.id,
+            TokenType::Access,
+            now,
+            Duration::from_secs(600),
+            AccessExtra::player("luna"),
+        )
+        .expect("a token");
+    let no_contest = Ending::NoContest;
+    let refused = [
+        (None, StatusCode::UNAUTHORIZED, "invalid_command"),
+        (
+            Some("garbage".to_owned()),
+            StatusCode::UNAUTHORIZED,
+            "invalid_command",
+        ),
+        (
+            Some("x".repeat(4000)),
+            StatusCode::UNAUTHORIZED,
+            "invalid_command",
+        ),
+        (Some(access), StatusCode::UNAUTHORIZED, "invalid_command"),
+        (
+            Some(stack.ticket(&room, &luna.id, Some(0))),
+            StatusCode::UNAUTHORIZED,
+            "invalid_command",
+        ),
+        (
+            Some(command(&stranger, &node, &room, no_contest, now)),
+            StatusCode::UNAUTHORIZED,
+            "invalid_command",
+        ),
+        (
+            Some(command(&stack.issuer, &node, &room, no_contest, now - 3600)),
+            StatusCode::UNAUTHORIZED,
+            "invalid_command",
+        ),
+        (
+            Some(command(
+                &stack.issuer,
+                "another-node",
+                &room,
+                no_contest,
+                now,
+            )),
+            StatusCode::FORBIDDEN,
+            "wrong_node",
+        ),
+        (
+            Some(command(
+                &stack.issuer,
+                &node,
+                "another-room",
+                no_contest,
+                now,
+            )),
+            StatusCode::FORBIDDEN,
+            "wrong_node",
+        ),
+        (
+            Some(command(
+                &stack.issuer,
+                &node,
+                &room,
+                Ending::Win { seat: 9 },
+                now,
+            )),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_such_seat",
+        ),
+    ];
+    for (token, status, code) in refused {
+        assert_error(post(url(&room), token).await, status, code).await;
+    }
+    let nowhere = command(&stack.issuer, &node, "nowhere", no_contest, now);
+    assert_error(
+        post(url("nowhere"), Some(nowhere)).await,
+        StatusCode::NOT_FOUND,
+        "unknown_room",
+    )
+    .await;
+    let (_, status) = luna.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "in_match", "nothing changed: {status}");
+
+    let valid = command(&stack.issuer, &node, &room, no_contest, now);
+    let ended = post(url(&room), Some(valid.clone())).await;
+    assert_eq!(ended.status(), StatusCode::OK);
+    assert_error(
+        post(url(&room), Some(valid)).await,
+        StatusCode::CONFLICT,
+        "match_over",
+    )
+    .await;
 }
