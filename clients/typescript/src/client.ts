@@ -95,7 +95,10 @@ export class MoonlightClient {
     return this.adopt(tokens);
   }
 
-  /** Signs in. `401 invalid_credentials` (also for unknown users), `429` after repeated failures. */
+  /**
+   * Signs in. `401 invalid_credentials` (also for unknown users), `403 account_locked` (an
+   * admin locked the account; said only to the right password), `429` after repeated failures.
+   */
   async login(username: string, password: string, options?: RequestOptions): Promise<Tokens> {
     const tokens = await this.call<Tokens>("auth", "POST", `${this.authUrl}/v1/auth/login`, {
       body: { username, password },
