@@ -15,6 +15,7 @@ mod registry;
 pub mod replay;
 pub mod results;
 mod room;
+mod vitals;
 pub mod wire;
 
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub use connection::{ErrorCode, close};
 /// How a room is rebuilt from the store, public for the fuzz targets (`fuzz/`).
 pub use room::restore::{RestoreError, Restored, RoomSnapshot, content_version, rebuild};
 
-use crate::registry::Rooms;
+use crate::{registry::Rooms, vitals::Vitals};
 
 /// What every room and connection of this node shares.
 pub(crate) struct NodeContext {
@@ -50,6 +51,8 @@ pub(crate) struct NodeContext {
     pub verifier: TokenVerifier,
     /// One permit per open game socket.
     pub connections: Arc<Semaphore>,
+    /// Its actions since the last heartbeat.
+    pub vitals: Vitals,
 }
 
 /// A game-server node, built and ready to serve; clones are handles on the same node.
@@ -76,6 +79,7 @@ impl GameServer {
             results: Notify::new(),
             results_progress: watch::Sender::default(),
             verifier,
+            vitals: Vitals::default(),
         });
         Self { ctx, db }
     }
@@ -141,12 +145,19 @@ impl GameServer {
     ) -> tokio::task::JoinHandle<()> {
         let ctx = Arc::clone(&self.ctx);
         let every = ctx.config.directory_heartbeat;
-        let describe = move || NodeInfo {
-            id: ctx.config.node_id.clone(),
-            url: url.clone(),
-            capacity: ctx.config.max_rooms,
-            rooms: ctx.rooms.count(),
-            heartbeat_ms: 0,
+        let describe = move || {
+            let room_versions = ctx.rooms.by_content_version();
+            NodeInfo {
+                id: ctx.config.node_id.clone(),
+                url: url.clone(),
+                capacity: ctx.config.max_rooms,
+                rooms: room_versions.values().sum(),
+                heartbeat_ms: 0,
+                connections: ctx.config.max_connections - ctx.connections.available_permits(),
+                content_version: ctx.content.current().version().to_owned(),
+                room_versions,
+                vitals: ctx.vitals.take(),
+            }
         };
         keep_registered(directory, describe, every, stop).await
     }

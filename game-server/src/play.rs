@@ -109,6 +109,8 @@ async fn play(
     let admission = Admission {
         player_id: ticket.sub,
         seat: ticket.extra.seat.map(Seat),
+        // Only a spectator's place can see everything.
+        full_view: ticket.extra.full_view && ticket.extra.seat.is_none(),
         room,
     };
     let limit = ctx.config.max_frame_bytes;

@@ -3,7 +3,7 @@
 //! starts its actor. The lock is never held across an `.await`.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -57,6 +57,7 @@ pub enum OpenError {
 struct Entry {
     handle: RoomHandle,
     generation: u64,
+    content_version: String,
 }
 
 #[derive(Default)]
@@ -81,6 +82,19 @@ impl Rooms {
 
     pub fn count(&self) -> usize {
         self.running().len()
+    }
+
+    /// How many rooms run each content version.
+    pub fn by_content_version(&self) -> BTreeMap<String, usize> {
+        let running = self.running();
+        let mut versions = BTreeMap::<&str, usize>::new();
+        for entry in running.values() {
+            *versions.entry(&entry.content_version).or_default() += 1;
+        }
+        versions
+            .into_iter()
+            .map(|(version, rooms)| (version.to_owned(), rooms))
+            .collect()
     }
 
     /// The room's actor, started (and restored) if it is not running here.
@@ -115,6 +129,7 @@ impl Rooms {
                 return Err(OpenError::Void);
             }
         };
+        let content_version = stored.record.content_version.clone();
         let room = Room::new(Arc::clone(ctx), stored.record, restored);
 
         let (tx, rx) = mpsc::channel(ctx.config.room_mailbox);
@@ -134,6 +149,7 @@ impl Rooms {
                 Entry {
                     handle: handle.clone(),
                     generation,
+                    content_version,
                 },
             );
         }

@@ -84,14 +84,7 @@ pub fn replay_step(
         Perspective::Public | Perspective::Full => game.spectator_view(),
     };
     let hands = match perspective {
-        Perspective::Full => (0..=u8::MAX)
-            .map(Seat)
-            .take(seats)
-            .map(|seat| pb::Hand {
-                seat: wire::seat(seat),
-                cards: wire::view(&game.view_for(seat)).hand,
-            })
-            .collect(),
+        Perspective::Full => wire::hands(&game, seats),
         _ => Vec::new(),
     };
     Ok(pb::ReplayStep {

@@ -2,8 +2,8 @@
 //! and event types already hold only what a viewer may see; this only changes their shape.
 
 use moonlight_engine::{
-    Action, EntityId, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat, SeatEvent,
-    SeatPublicView, SeatView, UnitView,
+    Action, EntityId, Game, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat,
+    SeatEvent, SeatPublicView, SeatView, UnitView,
 };
 use moonlight_proto::v1 as pb;
 
@@ -14,7 +14,21 @@ pub fn view(view: &SeatView) -> pb::View {
         seats: view.seats.iter().map(seat_state).collect(),
         hand: view.hand.iter().map(hand_card).collect(),
         outcome: view.outcome.as_ref().map(outcome),
+        hands: Vec::new(),
     }
+}
+
+/// Every seat's hand, for those who may see them all: an admin's full view, a finished
+/// match's replay.
+pub fn hands(game: &Game, seats: usize) -> Vec<pb::Hand> {
+    (0..=u8::MAX)
+        .map(Seat)
+        .take(seats)
+        .map(|s| pb::Hand {
+            seat: seat(s),
+            cards: game.view_for(s).hand.iter().map(hand_card).collect(),
+        })
+        .collect()
 }
 
 fn seat_state(s: &SeatPublicView) -> pb::SeatState {

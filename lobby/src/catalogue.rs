@@ -116,7 +116,7 @@ pub(crate) struct RefusedReload {
 
 /// One message of the content checker, located in a file: `file:line:col: message`.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ContentDiagnostic {
+pub struct ContentDiagnostic {
     /// The file, in the content directory (e.g. `cards/dusk.toml`).
     file: String,
     /// 1-based.
@@ -145,7 +145,7 @@ impl ContentDiagnostic {
     }
 }
 
-fn located(diagnostics: &[Diagnostic], dir: &Path) -> Vec<ContentDiagnostic> {
+pub(crate) fn located(diagnostics: &[Diagnostic], dir: &Path) -> Vec<ContentDiagnostic> {
     diagnostics
         .iter()
         .map(|d| ContentDiagnostic::new(d, dir))

@@ -75,7 +75,8 @@ impl LobbyService {
         let db = parts.db.clone();
         let admin_rate = parts.config.admin_rate_limit;
         let verifier = parts.issuer.verifier();
-        let catalogue = Arc::new(catalogue::Catalogue::new(Arc::clone(&parts.content)));
+        let content = Arc::clone(&parts.content);
+        let catalogue = Arc::new(catalogue::Catalogue::new(Arc::clone(&content)));
         let lobby = Arc::new(Lobby::new(
             parts.config,
             LobbyStore::new(parts.db),
@@ -96,6 +97,7 @@ impl LobbyService {
                 .unwrap_or_default(),
             lobby: Arc::clone(&lobby),
             db: db.clone(),
+            content,
             verifier: state.verifier.clone(),
             accounts: moonlight_auth::AccountStore::new(db.clone()),
             audit: admin::AuditLog::new(db.clone()),

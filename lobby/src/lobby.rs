@@ -767,6 +767,7 @@ impl Lobby {
                 seat: Some(seat),
                 node: node.id.clone(),
                 name: presence.name.clone(),
+                full_view: false,
             },
             unix_now(),
         )
@@ -839,6 +840,28 @@ impl Lobby {
             Placement::Live { node_id } => node_id,
         };
         let node = self.node_for(match_id, &node_id).await?;
+        self.spectator_ticket(player, match_id, node, false)
+    }
+
+    /// An admin's spectator ticket to any live match (private ones too); with `full_view`
+    /// it shows every hand.
+    pub async fn watch_as_admin(
+        &self,
+        admin: &Player,
+        match_id: &str,
+        full_view: bool,
+    ) -> Result<WatchTicket, LobbyError> {
+        let node = self.node_of_live_match(match_id).await?;
+        self.spectator_ticket(admin, match_id, node, full_view)
+    }
+
+    fn spectator_ticket(
+        &self,
+        player: &Player,
+        match_id: &str,
+        node: NodeInfo,
+        full_view: bool,
+    ) -> Result<WatchTicket, LobbyError> {
         let ticket = ticket::mint(
             &self.issuer,
             &player.id,
@@ -847,6 +870,7 @@ impl Lobby {
                 seat: None,
                 node: node.id.clone(),
                 name: player.name.clone(),
+                full_view,
             },
             unix_now(),
         )

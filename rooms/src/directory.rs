@@ -3,7 +3,11 @@
 //! (crash, partition) simply expires. In Redis when several processes share it, in process
 //! for the single-process default.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::Duration,
+};
 
 use moonlight_common::{CancellationToken, time::unix_now_ms};
 use parking_lot::Mutex;
@@ -13,7 +17,7 @@ use tokio::time::Instant;
 use crate::redis::{PoolError, RedisPool};
 
 /// One node's entry, as it last reported it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeInfo {
     pub id: String,
     /// The node's play socket, e.g. `ws://10.0.0.5:8082/v1/play`.
@@ -24,6 +28,37 @@ pub struct NodeInfo {
     pub rooms: usize,
     /// When this entry was written, in Unix milliseconds.
     pub heartbeat_ms: i64,
+    /// Open game sockets (players and spectators) at the last heartbeat.
+    #[serde(default)]
+    pub connections: usize,
+    /// The content version new rooms use there.
+    #[serde(default)]
+    pub content_version: String,
+    /// Its running rooms by the content version each plays (a reload leaves running
+    /// matches on theirs).
+    #[serde(default)]
+    pub room_versions: BTreeMap<String, usize>,
+    /// How the node did since its previous heartbeat, from its own measurements.
+    #[serde(default)]
+    pub vitals: NodeVitals,
+}
+
+/// A node's actions over one heartbeat interval. Defaults (zero) in an entry written by
+/// a node from before these were reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeVitals {
+    /// The interval these figures cover, in milliseconds.
+    pub window_ms: u64,
+    /// Players' actions applied and acknowledged.
+    pub actions: u64,
+    /// Actions refused by the rules (an illegal move: the player's mistake, not the node's).
+    pub rejected: u64,
+    /// Actions the node failed to make durable (its store failed): the node's errors.
+    pub failed: u64,
+    /// From an action's arrival in its room to its acknowledged update being queued, in
+    /// microseconds: the median and the 99th percentile (0 without actions).
+    pub p50_us: u64,
+    pub p99_us: u64,
 }
 
 impl NodeInfo {
@@ -217,8 +252,7 @@ mod tests {
             id: "n".to_owned(),
             url: url.to_owned(),
             capacity: 1,
-            rooms: 0,
-            heartbeat_ms: 0,
+            ..NodeInfo::default()
         }
     }
 

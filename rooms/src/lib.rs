@@ -19,7 +19,7 @@ pub mod results;
 pub mod store;
 pub mod ticket;
 
-pub use directory::{NodeDirectory, NodeInfo};
+pub use directory::{NodeDirectory, NodeInfo, NodeVitals};
 pub use record::{LogEntry, MatchResult, PlayerRecord, Replay, RoomRecord, SeatResult};
 pub use redis::RedisPool;
 pub use results::record_results;

@@ -20,6 +20,10 @@ pub struct TicketExtra {
     pub node: String,
     /// The player's display name.
     pub name: String,
+    /// For a spectator: every hand too (an admin's full view, minted only by the admin
+    /// API). Absent, and false, in every other ticket.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub full_view: bool,
 }
 
 pub type RoomTicket = Claims<TicketExtra>;

@@ -3,7 +3,7 @@
 
 use std::{num::NonZeroU32, time::Duration};
 
-use moonlight::{admin, config::AdminAction};
+use moonlight::{Roles, admin, config::AdminAction};
 use moonlight_auth::{AccessExtra, RateLimit, Role, SigningKeys, TokenIssuer, TokenType};
 use moonlight_common::time::unix_now;
 use moonlight_testkit::{DbKind, db_tests, lobby_client::LobbyPlayer};
@@ -14,7 +14,9 @@ use moonlight_proto::v1::{self as pb, server_frame::Body};
 use moonlight_rooms::command::{self, CommandExtra, Ending};
 use moonlight_testkit::game_client::Client;
 
-use crate::support::{TestApp as Stack, assert_error, fast_lobby, play_url};
+use crate::support::{
+    StoreKind, TestApp as Stack, assert_error, content_dir, fast_lobby, play_url, spawn_app,
+};
 
 db_tests!(
     an_admin_frees_a_queued_player_and_the_audit_log_shows_it,
@@ -23,6 +25,7 @@ db_tests!(
     an_admin_ends_a_stuck_match_and_its_players_can_queue_again,
     admin_endpoints_refuse_everyone_else_and_bad_input,
     a_node_takes_commands_only_from_a_lobby,
+    the_rating_spread_counts_players_per_bucket,
 );
 
 async fn cli(stack: &Stack, action: AdminAction, name: &str) -> anyhow::Result<String> {
@@ -164,6 +167,19 @@ fn operations(player_id: &str) -> Vec<(Method, String, Option<Value>)> {
             "/v1/admin/matches/m/end".to_owned(),
             Some(json!({"reason": "x"})),
         ),
+        (Method::GET, format!("/v1/admin/players/{player_id}"), None),
+        (
+            Method::POST,
+            "/v1/admin/matches/m/watch".to_owned(),
+            Some(json!({"full_view": true, "reason": "x"})),
+        ),
+        (Method::GET, "/v1/admin/content".to_owned(), None),
+        (
+            Method::POST,
+            "/v1/admin/content/reload".to_owned(),
+            Some(json!({"reason": "x"})),
+        ),
+        (Method::GET, "/v1/admin/ratings".to_owned(), None),
     ]
 }
 
@@ -304,6 +320,41 @@ async fn admin_endpoints_refuse_everyone_else_and_bad_input(kind: DbKind) {
             Some(json!({"reason": "x"})),
             404,
             "not_queued",
+        ),
+        (
+            Method::GET,
+            "/v1/admin/players/nobody".to_owned(),
+            None,
+            404,
+            "unknown_player",
+        ),
+        (
+            Method::POST,
+            "/v1/admin/matches/nowhere/watch".to_owned(),
+            Some(json!({})),
+            404,
+            "unknown_match",
+        ),
+        (
+            Method::POST,
+            "/v1/admin/matches/nowhere/watch".to_owned(),
+            Some(json!({"full_view": true})),
+            422,
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            "/v1/admin/matches/nowhere/watch".to_owned(),
+            Some(json!({"full_view": "yes", "reason": "x"})),
+            422,
+            "invalid_body",
+        ),
+        (
+            Method::POST,
+            "/v1/admin/content/reload".to_owned(),
+            Some(json!({"reason": ""})),
+            422,
+            "invalid_body",
         ),
     ] {
         let (got, answer) = admin.call(method, &path, body).await;
@@ -728,4 +779,117 @@ async fn a_node_takes_commands_only_from_a_lobby(kind: DbKind) {
         "match_over",
     )
     .await;
+}
+
+/// The histogram's buckets are 50 points of a rating rounded to whole points, the same on
+/// both databases (PostgreSQL's cast rounds, SQLite's truncates); only established ratings
+/// count as such.
+async fn the_rating_spread_counts_players_per_bucket(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let root = stack.player("root").await;
+    cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted");
+    let admin = logged_in_again(&stack, &root).await;
+    let (status, empty) = admin.get("/v1/admin/ratings").await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(empty, json!({"bucket_width": 50, "buckets": []}));
+
+    // (rating, deviation): 1549.6 rounds into 1550's bucket, 1449.4 stays in 1400's.
+    let rated = [
+        (1449.4, 60.0),
+        (1450.0, 300.0),
+        (1500.0, 350.0),
+        (1549.6, 80.0),
+        (1551.0, 110.0),
+    ];
+    for (i, (rating, deviation)) in rated.into_iter().enumerate() {
+        let player = stack.player(&format!("rated{i}")).await;
+        sqlx::query(
+            "INSERT INTO ratings (player_id, rating, deviation, volatility, wins, losses, \
+             draws, updated_at) VALUES ($1, $2, $3, 0.06, 0, 0, 0, 0)",
+        )
+        .bind(&player.id)
+        .bind(rating)
+        .bind(deviation)
+        .execute(stack.db.pool())
+        .await
+        .expect("a rating");
+    }
+    let (_, spread) = admin.get("/v1/admin/ratings").await;
+    assert_eq!(
+        spread["buckets"],
+        json!([
+            {"from": 1400, "players": 1, "established": 1},
+            {"from": 1450, "players": 1, "established": 0},
+            {"from": 1500, "players": 1, "established": 0},
+            {"from": 1550, "players": 2, "established": 2},
+        ]),
+        "{spread}"
+    );
+}
+
+/// The console's content page: the checker on the files as they are now, and a reload
+/// that takes a valid edit, refuses a broken one with its located messages (the version
+/// stays), and is audited each time.
+#[tokio::test]
+async fn an_admin_checks_the_content_on_disk_and_reloads_it() {
+    let content = tempfile::tempdir().expect("a directory");
+    moonlight_testkit::copy_dir(&content_dir(), content.path());
+    let dir = content.path().to_owned();
+    let stack = spawn_app(StoreKind::Embedded(DbKind::Sqlite), Roles::ALL, |config| {
+        config.shared.content_dir = dir;
+    })
+    .await;
+    let root = stack.player("root").await;
+    cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted");
+    let admin = logged_in_again(&stack, &root).await;
+    let first = stack.game().content().current().version().to_owned();
+    let (status, now) = admin.get("/v1/admin/content").await;
+    assert_eq!(status, StatusCode::OK, "{now}");
+    assert_eq!(now["loaded"], first.as_str());
+    assert_eq!(now["on_disk"]["ok"], true, "{now}");
+    assert_eq!(now["live"], json!({}), "no rooms yet");
+
+    let reload = |reason: &str| admin.post("/v1/admin/content/reload", json!({"reason": reason}));
+    let rules = content.path().join("rules.toml");
+    let good = std::fs::read_to_string(&rules).expect("rules.toml");
+    std::fs::write(&rules, "[rules]\nhero_health = \"lots\"\n").expect("written");
+    let (_, broken) = admin.get("/v1/admin/content").await;
+    assert_eq!(broken["on_disk"]["ok"], false, "{broken}");
+    assert_eq!(broken["loaded"], first.as_str(), "checking loads nothing");
+    let (status, refused) = reload("try the broken edit").await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(refused["outcome"], "refused", "{refused}");
+    assert_eq!(refused["version"], first.as_str());
+    let error = &refused["check"]["errors"][0];
+    assert_eq!(
+        (&error["file"], &error["line"]),
+        (&json!("rules.toml"), &json!(2)),
+        "{error}"
+    );
+
+    std::fs::write(&rules, good.replace("hero_health = 30", "hero_health = 25")).expect("written");
+    let (_, reloaded) = reload("a balance change").await;
+    assert_eq!(reloaded["outcome"], "reloaded", "{reloaded}");
+    let second = stack.game().content().current().version().to_owned();
+    assert_ne!(second, first);
+    assert_eq!(reloaded["version"], second.as_str());
+    let (_, unchanged) = reload("again").await;
+    assert_eq!(unchanged["outcome"], "unchanged", "{unchanged}");
+
+    let (_, audit) = admin.get("/v1/admin/audit").await;
+    let outcomes: Vec<&Value> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "reload_content")
+        .map(|e| &e["detail"]["outcome"])
+        .collect();
+    assert_eq!(
+        outcomes,
+        [&json!("unchanged"), &json!("reloaded"), &json!("refused")]
+    );
 }

@@ -398,6 +398,7 @@ async fn bad_tickets_and_origins_are_refused_at_the_upgrade() {
             seat: Some(0),
             node: "node-1".into(),
             name: "x".into(),
+            full_view: false,
         },
     )
     .unwrap();
@@ -409,6 +410,7 @@ async fn bad_tickets_and_origins_are_refused_at_the_upgrade() {
             seat: Some(0),
             node: "node-9".into(),
             name: "x".into(),
+            full_view: false,
         },
         moonlight_common::time::unix_now(),
     )

@@ -61,6 +61,7 @@ fn seat_urls(issuer: &TokenIssuer, process: &Process, node: &str) -> [String; 2]
             seat: Some(seat),
             node: node.to_owned(),
             name: PLAYERS[usize::from(seat)].to_owned(),
+            full_view: false,
         };
         let ticket =
             ticket::mint(issuer, PLAYERS[usize::from(seat)], extra, unix_now()).expect("ticket");

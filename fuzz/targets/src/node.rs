@@ -355,6 +355,7 @@ async fn connect(
         seat,
         node: NODE_ID.to_owned(),
         name: player.to_owned(),
+        full_view: false,
     };
     let ticket = keys::issuer()
         .issue(player, TokenType::RoomTicket, unix_now(), TICKET_TTL, extra)

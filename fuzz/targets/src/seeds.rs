@@ -397,6 +397,7 @@ fn ticket(seeds: &mut Vec<Seed>) {
             seat,
             node: node.to_owned(),
             name: "player-a".to_owned(),
+            full_view: false,
         };
         issuer
             .issue("player-a", TokenType::RoomTicket, now, ttl, extra)

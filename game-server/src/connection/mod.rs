@@ -36,6 +36,8 @@ impl ConnId {
 pub(crate) struct Admission {
     pub player_id: String,
     pub seat: Option<Seat>,
+    /// A spectator who sees every hand (an admin).
+    pub full_view: bool,
     pub room: RoomHandle,
 }
 
@@ -66,9 +68,10 @@ pub(crate) async fn serve(mut conn: Connection, admission: Admission) {
     let Admission {
         player_id,
         seat,
+        full_view,
         room,
     } = admission;
-    let peer = Peer::new(id, player_id, seat, conn.link().clone());
+    let peer = Peer::new(id, player_id, seat, full_view, conn.link().clone());
     if !room.try_send(RoomMsg::Attach { peer, opening }) {
         let close = Close::new(close::TRY_AGAIN, "the room is busy; retry");
         return conn.finish(close).await;

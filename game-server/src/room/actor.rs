@@ -51,8 +51,33 @@ struct SeatSlot {
     timeouts: u32,
 }
 
-fn viewer_of(peer: &Peer) -> Viewer {
-    peer.seat.map_or(Viewer::Spectator, Viewer::Seat)
+/// What a connection sees of its room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sight {
+    /// A player: its seat's view and legal actions.
+    Seat(Seat),
+    /// A spectator: the public view.
+    Public,
+    /// An admin: the public view and every hand (events stay the public ones).
+    Full,
+}
+
+impl Sight {
+    fn of(peer: &Peer) -> Self {
+        match peer.seat {
+            Some(seat) => Self::Seat(seat),
+            None if peer.full_view => Self::Full,
+            None => Self::Public,
+        }
+    }
+
+    /// Whose filter its events pass through.
+    fn viewer(self) -> Viewer {
+        match self {
+            Self::Seat(seat) => Viewer::Seat(seat),
+            Self::Public | Self::Full => Viewer::Spectator,
+        }
+    }
 }
 
 pub(crate) struct Room {
@@ -258,7 +283,7 @@ impl Room {
                 for (i, applied) in missed.iter().enumerate() {
                     // Only the last update carries the (current) view: earlier views are gone.
                     let with_view = i + 1 == missed.len();
-                    peer.send(self.update_for(Viewer::Seat(seat), applied, with_view));
+                    peer.send(self.update_for(Sight::Seat(seat), applied, with_view));
                 }
                 if missed.is_empty() {
                     peer.send(self.current_update_for(seat, None));
@@ -320,7 +345,9 @@ impl Room {
                 if let Some(slot) = self.seats.get_mut(seat.index()) {
                     slot.timeouts = 0;
                 }
-                metrics::histogram!("game_action_seconds").record(received.elapsed().as_secs_f64());
+                let took = received.elapsed();
+                metrics::histogram!("game_action_seconds").record(took.as_secs_f64());
+                self.ctx.vitals.applied(took);
                 metrics::counter!("game_actions_total").increment(1);
             }
             Err(CommitError::Rejected(rejection)) => {
@@ -332,8 +359,12 @@ impl Room {
                     }));
                 }
                 metrics::counter!("game_actions_rejected_total").increment(1);
+                self.ctx.vitals.rejected();
             }
-            Err(CommitError::Store(error)) => self.store_failed(Some(conn_id), &error).await,
+            Err(CommitError::Store(error)) => {
+                self.ctx.vitals.failed();
+                self.store_failed(Some(conn_id), &error).await;
+            }
         }
     }
 
@@ -693,7 +724,7 @@ impl Room {
 
     /// Sends `applied` to every seat and spectator, each through its own filter.
     fn broadcast(&mut self, applied: &Applied) {
-        self.fan_out(|room, peer| Some(room.update_for(viewer_of(peer), applied, true)));
+        self.fan_out(|room, peer| Some(room.update_for(Sight::of(peer), applied, true)));
     }
 
     /// Queues each connected peer its frame (`None`: nothing for it) and drops every peer
@@ -717,18 +748,18 @@ impl Room {
 
     fn update_for(
         &self,
-        viewer: Viewer,
+        sight: Sight,
         applied: &Applied,
         with_view: bool,
     ) -> pb::server_frame::Body {
-        let events = wire::events(&self.game.events_for(viewer, &applied.events));
+        let events = wire::events(&self.game.events_for(sight.viewer(), &applied.events));
         let (view, legal_actions) = if with_view {
-            self.view_and_actions(viewer)
+            self.view_and_actions(sight)
         } else {
             (None, Vec::new())
         };
-        let acked_client_seq = match (viewer, applied.actor) {
-            (Viewer::Seat(seat), Some((actor, client_seq))) if seat == actor => Some(client_seq),
+        let acked_client_seq = match (sight, applied.actor) {
+            (Sight::Seat(seat), Some((actor, client_seq))) if seat == actor => Some(client_seq),
             _ => None,
         };
         pb::server_frame::Body::Update(pb::Update {
@@ -751,7 +782,7 @@ impl Room {
         seat: Seat,
         acked_client_seq: Option<u64>,
     ) -> pb::server_frame::Body {
-        let (view, legal_actions) = self.view_and_actions(Viewer::Seat(seat));
+        let (view, legal_actions) = self.view_and_actions(Sight::Seat(seat));
         pb::server_frame::Body::Update(pb::Update {
             seq: self.seq,
             events: Vec::new(),
@@ -772,9 +803,9 @@ impl Room {
         Some(u32::try_from(left.as_millis()).unwrap_or(u32::MAX))
     }
 
-    fn view_and_actions(&self, viewer: Viewer) -> (Option<pb::View>, Vec<pb::LegalAction>) {
-        match viewer {
-            Viewer::Seat(seat) => (
+    fn view_and_actions(&self, sight: Sight) -> (Option<pb::View>, Vec<pb::LegalAction>) {
+        match sight {
+            Sight::Seat(seat) => (
                 Some(wire::view(&self.game.view_for(seat))),
                 self.game
                     .legal_actions(seat)
@@ -782,12 +813,17 @@ impl Room {
                     .map(wire::legal_action)
                     .collect(),
             ),
-            Viewer::Spectator => (Some(wire::view(&self.game.spectator_view())), Vec::new()),
+            Sight::Public => (Some(wire::view(&self.game.spectator_view())), Vec::new()),
+            Sight::Full => {
+                let mut view = wire::view(&self.game.spectator_view());
+                view.hands = wire::hands(&self.game, self.seats.len());
+                (Some(view), Vec::new())
+            }
         }
     }
 
     fn send_welcome(&self, peer: &Peer) {
-        let (view, legal_actions) = self.view_and_actions(viewer_of(peer));
+        let (view, legal_actions) = self.view_and_actions(Sight::of(peer));
         let players = seats(self.record.players.len())
             .zip(&self.record.players)
             .map(|(seat, p)| pb::Player {

@@ -21,15 +21,24 @@ pub struct Peer {
     pub player_id: String,
     /// `None` for a spectator.
     pub seat: Option<Seat>,
+    /// A spectator who sees every hand: an admin's full view.
+    pub full_view: bool,
     link: Link,
 }
 
 impl Peer {
-    pub(crate) fn new(id: ConnId, player_id: String, seat: Option<Seat>, link: Link) -> Self {
+    pub(crate) fn new(
+        id: ConnId,
+        player_id: String,
+        seat: Option<Seat>,
+        full_view: bool,
+        link: Link,
+    ) -> Self {
         Self {
             id,
             player_id,
             seat,
+            full_view,
             link,
         }
     }

@@ -33,7 +33,7 @@ pub struct AuditEntry {
     /// The admin's account id, or `cli` for the command line.
     pub actor_id: String,
     pub actor_name: String,
-    /// What was done, e.g. `grant_role`, `dequeue`.
+    /// What was done, e.g. `grant_role`, `free_player`, `end_match`.
     pub action: String,
     /// On what: a player's id, a match's id.
     pub target: String,

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Admin, AdminState, reason};
-use crate::error::{ApiPath, LobbyError};
+use crate::{
+    error::{ApiPath, LobbyError},
+    lobby::{Player, WatchTicket},
+};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -111,4 +114,66 @@ pub(super) async fn end_match(
         node_id: node.id,
         seq,
     }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WatchMatch {
+    /// Every hand too, not only the public view; written in the audit log as such.
+    #[serde(default)]
+    pub full_view: bool,
+    /// Why, for the audit log (required for the full view).
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+/// A spectator's ticket to any live match, private ones too: the public view, or with
+/// `full_view` every hand as well (which needs a reason). Audited either way.
+#[utoipa::path(post, path = "/matches/{id}/watch", tag = "admin", request_body = WatchMatch,
+    params(("id" = String, Path, description = "The match id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Open `{url}?ticket={ticket}` as the game WebSocket", body = WatchTicket),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_match`", body = ErrorBody),
+        (status = 410, description = "`match_over`: open its replay instead", body = ErrorBody),
+        (status = 422, description = "`invalid_body`: the full view without a reason, or a reason over 500 characters", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+        (status = 503, description = "`no_nodes`: no node can run it now", body = ErrorBody),
+    ))]
+pub(super) async fn watch_match(
+    State(state): State<AdminState>,
+    Admin(admin): Admin,
+    ApiPath(match_id): ApiPath<String>,
+    ApiJson(body): ApiJson<WatchMatch>,
+) -> Result<Json<WatchTicket>, LobbyError> {
+    let why = match (&body.reason, body.full_view) {
+        (Some(text), _) => Some(reason(text)?),
+        (None, true) => return Err(LobbyError::InvalidBody("the full view needs a reason")),
+        (None, false) => None,
+    };
+    let watcher = Player {
+        id: admin.id.clone(),
+        name: admin.name.clone(),
+    };
+    let ticket = state
+        .lobby
+        .watch_as_admin(&watcher, &match_id, body.full_view)
+        .await?;
+    let action = if body.full_view {
+        "watch_full_view"
+    } else {
+        "watch"
+    };
+    state
+        .audit
+        .record(
+            &admin,
+            action,
+            &match_id,
+            serde_json::json!({"reason": why}),
+        )
+        .await?;
+    Ok(Json(ticket))
 }

@@ -8,9 +8,11 @@
 //! an admin's token is slowed down before it does.
 
 mod audit;
+mod content;
 mod matches;
 mod now;
 mod players;
+mod ratings;
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use moonlight_auth::{
     AccountStore, AuthError, Authenticated, KeyedRateLimiter, Role, TokenVerifier,
 };
 use moonlight_common::{Database, http::ErrorBody};
+use moonlight_engine::ContentStore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -41,6 +44,7 @@ pub(crate) struct AdminState {
     pub http: reqwest::Client,
     pub lobby: Arc<Lobby>,
     pub db: Database,
+    pub content: Arc<ContentStore>,
     pub verifier: TokenVerifier,
     pub accounts: AccountStore,
     pub audit: AuditLog,
@@ -54,11 +58,16 @@ pub(crate) fn router(state: AdminState) -> OpenApiRouter {
         .routes(routes!(now::live_matches))
         .routes(routes!(audit_log))
         .routes(routes!(players::find_players))
+        .routes(routes!(players::player_detail))
         .routes(routes!(players::free_player))
         .routes(routes!(players::lock_account))
         .routes(routes!(players::unlock_account))
         .routes(routes!(players::revoke_sessions))
-        .routes(routes!(matches::end_match));
+        .routes(routes!(matches::end_match))
+        .routes(routes!(matches::watch_match))
+        .routes(routes!(content::content_now))
+        .routes(routes!(content::reload_content))
+        .routes(routes!(ratings::rating_spread));
     OpenApiRouter::new()
         .nest("/v1/admin", api)
         .with_state(state)

@@ -1,12 +1,15 @@
 //! What is happening now, for the console's first page: the live nodes, the queue, the
 //! matches being played.
 
+use std::collections::BTreeMap;
+
 use axum::{Json, extract::State};
 use moonlight_common::{
     Database,
     http::ErrorBody,
     time::{unix_now, unix_now_ms},
 };
+use moonlight_rooms::{NodeInfo, NodeVitals};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
@@ -33,8 +36,63 @@ pub struct NodeNow {
     /// Rooms running there at its last heartbeat, and the most it takes.
     pub rooms: usize,
     pub capacity: usize,
+    /// Open game sockets (players and spectators) at its last heartbeat.
+    pub connections: usize,
     /// Its last heartbeat, Unix milliseconds.
     pub heartbeat_ms: i64,
+    /// The content version its new rooms use.
+    pub content_version: String,
+    /// Its running rooms by the content version each plays.
+    pub room_versions: BTreeMap<String, usize>,
+    /// Its actions between its last two heartbeats, as it measured them.
+    pub vitals: VitalsNow,
+}
+
+/// A node's actions over one heartbeat interval (about 2 seconds).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VitalsNow {
+    /// The interval covered, in milliseconds.
+    pub window_ms: u64,
+    /// Actions applied and acknowledged.
+    pub actions: u64,
+    /// Actions the rules refused (players' illegal moves).
+    pub rejected: u64,
+    /// Actions the node failed to make durable: its errors.
+    pub failed: u64,
+    /// From an action's arrival in its room to its acknowledgement, in microseconds.
+    pub p50_us: u64,
+    pub p99_us: u64,
+}
+
+impl From<NodeInfo> for NodeNow {
+    fn from(node: NodeInfo) -> Self {
+        let NodeVitals {
+            window_ms,
+            actions,
+            rejected,
+            failed,
+            p50_us,
+            p99_us,
+        } = node.vitals;
+        Self {
+            id: node.id,
+            url: node.url,
+            rooms: node.rooms,
+            capacity: node.capacity,
+            connections: node.connections,
+            heartbeat_ms: node.heartbeat_ms,
+            content_version: node.content_version,
+            room_versions: node.room_versions,
+            vitals: VitalsNow {
+                window_ms,
+                actions,
+                rejected,
+                failed,
+                p50_us,
+                p99_us,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,13 +128,7 @@ pub(super) async fn overview(
         .live_nodes()
         .await?
         .into_iter()
-        .map(|node| NodeNow {
-            id: node.id,
-            url: node.url,
-            rooms: node.rooms,
-            capacity: node.capacity,
-            heartbeat_ms: node.heartbeat_ms,
-        })
+        .map(NodeNow::from)
         .collect();
     Ok(Json(Overview {
         nodes,

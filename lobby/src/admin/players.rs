@@ -12,6 +12,7 @@ use super::{Admin, AdminState, Reason, reason};
 use crate::{
     error::{ApiPath, ApiQuery, LobbyError},
     lobby::Player,
+    records::{MatchRecord, Profile},
     store::State as Presence,
 };
 
@@ -113,6 +114,52 @@ async fn players_matching(db: &Database, q: &str) -> Result<Vec<PlayerSummary>, 
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(LobbyError::from)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerDetail {
+    #[serde(flatten)]
+    pub player: PlayerSummary,
+    /// When the account was locked (Unix seconds); `None` when it is not.
+    pub locked_at: Option<i64>,
+    /// The roles it holds (`admin`).
+    pub roles: Vec<String>,
+    pub profile: Profile,
+    /// Its latest finished matches, newest first (at most 20).
+    pub recent: Vec<MatchRecord>,
+}
+
+/// One player: where they are now, their account, rating and latest matches.
+#[utoipa::path(get, path = "/players/{id}", tag = "admin",
+    params(("id" = String, Path, description = "The player's account id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The player", body = PlayerDetail),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_player`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn player_detail(
+    State(state): State<AdminState>,
+    _admin: Admin,
+    ApiPath(player_id): ApiPath<String>,
+) -> Result<Json<PlayerDetail>, LobbyError> {
+    let account = account(&state, &player_id).await?;
+    let player = players_matching(&state.db, &account.id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == account.id)
+        .ok_or(LobbyError::UnknownPlayer)?;
+    let roles = state.accounts.roles_of(&account.id).await?;
+    let records = &state.lobby.records;
+    Ok(Json(PlayerDetail {
+        player,
+        locked_at: account.locked_at,
+        roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        profile: records.profile(&account.id, &account.username).await?,
+        recent: records.history(&account.id, None, 20).await?,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -377,6 +377,7 @@ impl TestApp {
             seat,
             node: self.game().config().node_id.clone(),
             name: player_id.to_owned(),
+            full_view: false,
         };
         ticket::mint(&self.issuer, player_id, extra, unix_now()).expect("ticket")
     }
