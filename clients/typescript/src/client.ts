@@ -1,4 +1,5 @@
 import { fromBinary } from "@bufbuild/protobuf";
+import { AdminApi } from "./admin.js";
 import { GameConnection, type GameConnectionOptions, type TicketProvider } from "./connection.js";
 import { MoonlightError, type Service } from "./errors.js";
 import { type ReplayStep, ReplayStepSchema } from "./gen/moonlight/v1/game_pb.js";
@@ -60,6 +61,8 @@ export class MoonlightClient {
   private current: Tokens | null = null;
   private accessExpiresAt = 0;
   private refreshing: Promise<Tokens> | undefined;
+  /** The operator's API (`/v1/admin`): for an account with the admin role. */
+  readonly admin: AdminApi;
 
   constructor(options: MoonlightClientOptions) {
     this.authUrl = options.authUrl.replace(/\/+$/, "");
@@ -72,6 +75,9 @@ export class MoonlightClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.onTokens = options.onTokens;
     if (options.tokens) this.adopt(options.tokens, false);
+    this.admin = new AdminApi((method, path, options) =>
+      this.authorized("lobby", method, `${this.lobbyUrl}/v1/admin${path}`, options),
+    );
   }
 
   /** The current tokens, `null` when signed out. */

@@ -15,6 +15,8 @@ export {
   type WebSocketLike,
 } from "./connection.js";
 export { actionOf, actions, type ActionKind } from "./actions.js";
+export { AdminApi } from "./admin.js";
+export type * from "./admin.js";
 export { ActionRejectedError, ConnectionClosedError, MoonlightError, SpectatorError, type Service } from "./errors.js";
 export type * from "./types.js";
 // The wire messages (protobuf-es, generated from proto/moonlight/v1/game.proto). The

@@ -4,7 +4,7 @@
 //                          `cargo build --release -p moonlight` at the repository root gives
 //                          target/release/moonlight)
 //   MOONLIGHT_CONTENT_DIR  the content directory (default ../../content from the package)
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -143,4 +143,10 @@ export async function startServer(options: ServerOptions = {}): Promise<Server> 
 /** `host:port` of a URL, for restarting a server on the same ports. */
 export function hostPort(url: string): string {
   return new URL(url).host;
+}
+
+/** `moonlight admin grant NAME` against the server's database; fails with its output. */
+export function grantAdmin(server: Server, username: string): void {
+  const run = spawnSync(BIN, ["admin", "grant", username, "--data-dir", server.dataDir], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`admin grant ${username} exited ${run.status}: ${run.stderr}${run.stdout}`);
 }
