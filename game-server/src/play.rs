@@ -54,6 +54,8 @@ pub(crate) fn routes(ctx: Arc<NodeContext>) -> (Router, serde_json::Value) {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(play))
         .routes(routes!(command::end_room))
+        .routes(routes!(command::disconnect_player))
+        .routes(routes!(command::glance))
         .with_state(ctx)
         .split_for_parts();
     let codes: Vec<&str> = Refusal::CODES

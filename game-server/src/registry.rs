@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     NodeContext,
     room::{
-        Room, RoomHandle, RoomMsg,
+        Glance, Room, RoomHandle, RoomMsg,
         restore::{RestoreError, restore},
     },
 };
@@ -58,6 +58,7 @@ struct Entry {
     handle: RoomHandle,
     generation: u64,
     content_version: String,
+    glance: Arc<Glance>,
 }
 
 #[derive(Default)]
@@ -82,6 +83,13 @@ impl Rooms {
 
     pub fn count(&self) -> usize {
         self.running().len()
+    }
+
+    /// The turn and last input of `room_id`, if it runs here.
+    pub fn glance(&self, room_id: &str) -> Option<(u32, Option<i64>)> {
+        self.running()
+            .get(room_id)
+            .map(|e| (e.glance.turn(), e.glance.last_input_ms()))
     }
 
     /// How many rooms run each content version.
@@ -130,7 +138,13 @@ impl Rooms {
             }
         };
         let content_version = stored.record.content_version.clone();
-        let room = Room::new(Arc::clone(ctx), stored.record, restored);
+        let glance = Arc::new(Glance::at_turn(restored.game.turn()));
+        let room = Room::new(
+            Arc::clone(ctx),
+            stored.record,
+            restored,
+            Arc::clone(&glance),
+        );
 
         let (tx, rx) = mpsc::channel(ctx.config.room_mailbox);
         let handle = RoomHandle::new(tx);
@@ -150,6 +164,7 @@ impl Rooms {
                     handle: handle.clone(),
                     generation,
                     content_version,
+                    glance,
                 },
             );
         }

@@ -39,6 +39,8 @@ pub enum LobbyError {
     InvalidBody(&'static str),
     #[error("this needs the admin role")]
     Forbidden,
+    #[error("your account is locked")]
+    AccountLocked,
     #[error("no such player")]
     UnknownPlayer,
     #[error("bad query string: {0}")]
@@ -88,7 +90,7 @@ impl LobbyError {
     /// Every code the lobby answers with (besides the standard ones every service has, in
     /// `moonlight_common::openapi`): its own, and those of the access-token and JSON-body
     /// checks it shares with auth.
-    pub const CODES: [&str; 22] = [
+    pub const CODES: [&str; 23] = [
         "busy",
         "not_queued",
         "already_matched",
@@ -102,6 +104,7 @@ impl LobbyError {
         "no_nodes",
         "bad_request",
         "forbidden",
+        "account_locked",
         "unknown_player",
         "rate_limited",
         "internal",
@@ -129,6 +132,7 @@ impl LobbyError {
             Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => "bad_request",
             Self::InvalidBody(_) => "invalid_body",
             Self::Forbidden => "forbidden",
+            Self::AccountLocked => "account_locked",
             Self::UnknownPlayer => "unknown_player",
             Self::Internal(_) => "internal",
         }
@@ -146,7 +150,7 @@ impl IntoResponse for LobbyError {
             | Self::UnknownPlayer
             | Self::NoReplay => StatusCode::NOT_FOUND,
             Self::UnknownDeck { .. } | Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::AccountLocked => StatusCode::FORBIDDEN,
             Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_) | Self::BadQuery(_) | Self::BadPath(_) => StatusCode::BAD_REQUEST,
@@ -191,6 +195,7 @@ mod tests {
             LobbyError::BadRequest("x"),
             LobbyError::InvalidBody("x"),
             LobbyError::Forbidden,
+            LobbyError::AccountLocked,
             LobbyError::UnknownPlayer,
             LobbyError::BadQuery("x".into()),
             LobbyError::BadPath("x".into()),

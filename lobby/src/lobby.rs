@@ -13,7 +13,7 @@ use moonlight_common::time::{unix_now, unix_now_ms};
 use moonlight_engine::{Content, ContentStore, EndReason, Outcome};
 use moonlight_rooms::{
     MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
-    command::{self, CommandExtra, Ending},
+    command::{self, CommandExtra, Order},
     record_results,
     ticket::{self, TicketExtra},
 };
@@ -742,6 +742,11 @@ impl Lobby {
         node_id: &str,
     ) -> Result<Option<MatchTicket>, LobbyError> {
         let match_id = &presence.ref_id;
+        // Its sockets were closed when it was locked; its access token may live on for a
+        // few minutes, but it gets no way back in.
+        if self.store.is_locked(&presence.player_id).await? {
+            return Err(LobbyError::AccountLocked);
+        }
         // A room the store lost (Redis restarted without persistence) cannot be played:
         // the match ends void, and the player is free instead of sent to a missing room.
         if self
@@ -812,12 +817,12 @@ impl Lobby {
         admin_id: &str,
         node: &NodeInfo,
         match_id: &str,
-        end: Ending,
+        order: Order,
     ) -> Result<String, LobbyError> {
         let extra = CommandExtra {
             node: node.id.clone(),
             room: match_id.to_owned(),
-            end,
+            order,
         };
         Ok(
             command::mint(&self.issuer, admin_id, extra, unix_now())

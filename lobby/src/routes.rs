@@ -11,6 +11,7 @@ use axum::{
 };
 use moonlight_auth::{ApiJson, Authenticated, TokenVerifier};
 use moonlight_common::{http::ErrorBody, time::unix_now};
+use moonlight_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -149,6 +150,7 @@ fn whole_seconds_schema() -> utoipa::openapi::Object {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your state", body = Status),
+        (status = 403, description = "`account_locked`: you are in a match and an admin locked your account", body = ErrorBody),
         (status = 503, description = "Your match has no live node to run on", body = ErrorBody),
     ))]
 async fn status(
@@ -418,6 +420,12 @@ pub struct ReplayQuery {
     pub view: Option<String>,
 }
 
+impl ReplayQuery {
+    pub(crate) fn step(&self) -> usize {
+        usize::try_from(self.step.unwrap_or(0)).unwrap_or(usize::MAX)
+    }
+}
+
 /// One step of a finished match's replay: the state after `step` inputs as `view` sees it,
 /// played again by the server from the match's seed and inputs, as a protobuf
 /// `moonlight.v1.ReplayStep` (see `proto/`). The match's players may watch it, and anyone
@@ -439,18 +447,27 @@ async fn replay(
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ReplayQuery>,
 ) -> Result<impl IntoResponse, LobbyError> {
-    let step = usize::try_from(query.step.unwrap_or(0)).unwrap_or(usize::MAX);
     let body = lobby
-        .replay_step(&player(&caller), &id, step, query.view.as_deref())
+        .replay_step(
+            Some(&player(&caller)),
+            &id,
+            query.step(),
+            query.view.as_deref(),
+        )
         .await?;
-    Ok((
+    Ok(replay_answer(&body))
+}
+
+/// A replay step as the protobuf answer it is.
+pub(crate) fn replay_answer(step: &pb::ReplayStep) -> impl IntoResponse + use<> {
+    (
         [
             (header::CONTENT_TYPE, "application/x-protobuf"),
             // A finished match never changes.
             (header::CACHE_CONTROL, "private, max-age=86400"),
         ],
-        prost::Message::encode_to_vec(&body),
-    ))
+        prost::Message::encode_to_vec(step),
+    )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -203,6 +203,16 @@ impl LobbyStore {
             .transpose()
     }
 
+    /// Whether an admin locked the account (it gets no more tickets).
+    pub async fn is_locked(&self, player_id: &str) -> Result<bool, LobbyError> {
+        let locked: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT locked_at FROM users WHERE id = $1")
+                .bind(player_id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(locked.flatten().is_some())
+    }
+
     /// Puts an idle player in the queue at their current rating (`unrated`: a player
     /// without one), in one statement; returns that rating. `Busy` if they are anywhere
     /// already.

@@ -1,7 +1,8 @@
 //! Commands a lobby gives the node running a match, for an admin: a short-lived signed token
 //! that names the node, the room and what to do, sent as the bearer of
-//! `POST /v1/node/rooms/{id}/end`. The node checks it with the public keys alone, as it
-//! checks a room ticket; a token names one room, so a leaked one can do nothing else.
+//! `POST /v1/node/rooms/{id}/end` or `…/disconnect`. The node checks it with the public keys
+//! alone, as it checks a room ticket; a token names one room and one order (each route
+//! takes its own), so a leaked one can do nothing else.
 
 use std::time::Duration;
 
@@ -21,12 +22,28 @@ pub enum Ending {
     Win { seat: u8 },
 }
 
+/// What the node is told to do to the room.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// End the match.
+    End(Ending),
+    /// Close every socket this account has in the room (its account was locked).
+    Disconnect { player: String },
+    /// Say where the node's rooms stand (their turn, their last input): read only, for
+    /// any of the node's rooms (the command's room is [`ANY_ROOM`]).
+    Glance,
+}
+
+/// The room a [`Order::Glance`] names: it reads the rooms the request lists.
+pub const ANY_ROOM: &str = "*";
+
 /// What a command carries besides the standard claims (`sub` is the admin's account id).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct CommandExtra {
     pub node: String,
     pub room: String,
-    pub end: Ending,
+    pub order: Order,
 }
 
 pub type NodeCommand = Claims<CommandExtra>;

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use moonlight_proto::v1::{self as pb, server_frame::Body};
-use moonlight_rooms::command::{self, CommandExtra, Ending};
+use moonlight_rooms::command::{self, CommandExtra, Ending, Order};
 use moonlight_testkit::game_client::Client;
 
 use crate::support::{
@@ -26,6 +26,7 @@ db_tests!(
     admin_endpoints_refuse_everyone_else_and_bad_input,
     a_node_takes_commands_only_from_a_lobby,
     the_rating_spread_counts_players_per_bucket,
+    locking_a_player_in_a_match_closes_their_socket_and_keeps_them_out,
 );
 
 async fn cli(stack: &Stack, action: AdminAction, name: &str) -> anyhow::Result<String> {
@@ -180,6 +181,7 @@ fn operations(player_id: &str) -> Vec<(Method, String, Option<Value>)> {
             Some(json!({"reason": "x"})),
         ),
         (Method::GET, "/v1/admin/ratings".to_owned(), None),
+        (Method::GET, "/v1/admin/matches/m/replay".to_owned(), None),
     ]
 }
 
@@ -463,6 +465,9 @@ async fn an_admin_ends_a_stuck_match_and_its_players_can_queue_again(kind: DbKin
     assert_eq!(live["matches"][0]["kind"], "private");
     assert_eq!(live["matches"][0]["players"], json!(["luna", "sol"]));
     assert_eq!(live["matches"][0]["node_id"], plays[0]["node_id"]);
+    // Its node says where it stands: the opening hands, no input yet.
+    assert_eq!(live["matches"][0]["turn"], 0, "{live}");
+    assert_eq!(live["matches"][0]["last_input_ms"], Value::Null, "{live}");
     let (_, public) = luna.get("/v1/lobby/live").await;
     assert_eq!(
         public["matches"],
@@ -585,7 +590,10 @@ async fn a_locked_account_cannot_log_in_or_refresh_until_unlocked(kind: DbKind) 
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{locked}");
-    assert_eq!(locked, json!({"changed": true, "sessions_revoked": 2}));
+    assert_eq!(
+        locked,
+        json!({"changed": true, "sessions_revoked": 2, "sockets_closed": 0})
+    );
     assert_error(
         stack.login("luna", "correct horse battery").await,
         StatusCode::FORBIDDEN,
@@ -609,7 +617,10 @@ async fn a_locked_account_cannot_log_in_or_refresh_until_unlocked(kind: DbKind) 
             json!({"reason": "again"}),
         )
         .await;
-    assert_eq!(again, json!({"changed": false, "sessions_revoked": 0}));
+    assert_eq!(
+        again,
+        json!({"changed": false, "sessions_revoked": 0, "sockets_closed": 0})
+    );
 
     let (status, unlocked) = admin
         .post(
@@ -632,7 +643,10 @@ async fn a_locked_account_cannot_log_in_or_refresh_until_unlocked(kind: DbKind) 
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{revoked}");
-    assert_eq!(revoked, json!({"changed": true, "sessions_revoked": 1}));
+    assert_eq!(
+        revoked,
+        json!({"changed": true, "sessions_revoked": 1, "sockets_closed": 0})
+    );
     let refused = stack.refresh(&refresh_token(&back)).await;
     assert_error(refused, StatusCode::UNAUTHORIZED, "invalid_refresh_token").await;
     let (status, body) = admin
@@ -653,7 +667,7 @@ async fn a_locked_account_cannot_log_in_or_refresh_until_unlocked(kind: DbKind) 
     assert_eq!(actions, ["revoke_sessions", "unlock", "lock", "grant_role"]);
     assert_eq!(
         audit["entries"][2]["detail"],
-        json!({"reason": "cheating", "sessions_revoked": 2})
+        json!({"reason": "cheating", "sessions_revoked": 2, "sockets_closed": 0})
     );
 }
 
@@ -670,7 +684,7 @@ async fn a_node_takes_commands_only_from_a_lobby(kind: DbKind) {
         let extra = CommandExtra {
             node: node.to_owned(),
             room: room.to_owned(),
-            end,
+            order: Order::End(end),
         };
         command::mint(issuer, "an-admin", extra, now).expect("a command")
     };
@@ -760,6 +774,59 @@ async fn a_node_takes_commands_only_from_a_lobby(kind: DbKind) {
     for (token, status, code) in refused {
         assert_error(post(url(&room), token).await, status, code).await;
     }
+    // A glance is read only, for this node, with a glance's token only.
+    let glance_url = format!("http://{}/v1/node/glance", stack.game_addr());
+    let glance = |extra: CommandExtra| {
+        let token = command::mint(&stack.issuer, "an-admin", extra, now).expect("a command");
+        stack
+            .client
+            .post(&glance_url)
+            .bearer_auth(token)
+            .json(&json!({"rooms": [room, "nowhere"]}))
+            .send()
+    };
+    let looking = |node: &str, order: Order| CommandExtra {
+        node: node.to_owned(),
+        room: command::ANY_ROOM.to_owned(),
+        order,
+    };
+    let seen = glance(looking(&node, Order::Glance)).await.expect("sent");
+    assert_eq!(seen.status(), StatusCode::OK);
+    let seen: Value = seen.json().await.expect("json");
+    assert_eq!(
+        seen,
+        json!({"rooms": [{"room_id": room, "turn": 0, "last_input_ms": null}]})
+    );
+    let not_a_glance = glance(looking(&node, Order::End(Ending::NoContest)));
+    assert_error(
+        not_a_glance.await.expect("sent"),
+        StatusCode::UNAUTHORIZED,
+        "invalid_command",
+    )
+    .await;
+    let elsewhere = glance(looking("another-node", Order::Glance));
+    assert_error(
+        elsewhere.await.expect("sent"),
+        StatusCode::FORBIDDEN,
+        "wrong_node",
+    )
+    .await;
+
+    // A token for another order, for this node and room, is not an end.
+    let disconnect = CommandExtra {
+        node: node.clone(),
+        room: room.clone(),
+        order: Order::Disconnect {
+            player: luna.id.clone(),
+        },
+    };
+    let disconnect = command::mint(&stack.issuer, "an-admin", disconnect, now).expect("a command");
+    assert_error(
+        post(url(&room), Some(disconnect)).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_command",
+    )
+    .await;
     let nowhere = command(&stack.issuer, &node, "nowhere", no_contest, now);
     assert_error(
         post(url("nowhere"), Some(nowhere)).await,
@@ -891,5 +958,54 @@ async fn an_admin_checks_the_content_on_disk_and_reloads_it() {
     assert_eq!(
         outcomes,
         [&json!("unchanged"), &json!("reloaded"), &json!("refused")]
+    );
+}
+
+/// A lock reaches a player in a match: the node closes their socket with 4004 (a client
+/// does not reconnect), and the lobby gives their still-valid access token no new ticket.
+async fn locking_a_player_in_a_match_closes_their_socket_and_keeps_them_out(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let root = stack.player("root").await;
+    cli(&stack, AdminAction::Grant, "root")
+        .await
+        .expect("granted");
+    let admin = logged_in_again(&stack, &root).await;
+    let (luna, _sol, plays) = stack.private_match("luna", "sol").await;
+    let mut client = Client::connect(&play_url(&plays[0])).await;
+    client.hello().await;
+    client.welcome().await;
+
+    let (status, locked) = admin
+        .post(
+            &format!("/v1/admin/players/{}/lock", luna.id),
+            json!({"reason": "cheating in this match"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{locked}");
+    assert_eq!(locked["sockets_closed"], 1, "{locked}");
+    assert_eq!(client.close_code().await, Some(4004));
+
+    let (status, refused) = luna.get("/v1/lobby/status").await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("account_locked")),
+        "{refused}"
+    );
+    let (_, audit) = admin.get("/v1/admin/audit").await;
+    assert_eq!(audit["entries"][0]["action"], "lock");
+    assert_eq!(audit["entries"][0]["detail"]["sockets_closed"], 1);
+
+    // Unlocked, the same token gets its ticket again.
+    admin
+        .post(
+            &format!("/v1/admin/players/{}/unlock", luna.id),
+            json!({"reason": "appeal upheld"}),
+        )
+        .await;
+    let (status, back) = luna.get("/v1/lobby/status").await;
+    assert_eq!(
+        (status, &back["state"]),
+        (StatusCode::OK, &json!("in_match")),
+        "{back}"
     );
 }

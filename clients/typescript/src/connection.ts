@@ -500,6 +500,7 @@ export class GameConnection {
     else if (code === 1000) final = "the room is closed";
     else if (code === 4001) final = "another connection took over this seat";
     else if (code === 4003) final = "the ticket does not match the room's seat";
+    else if (code === 4004) final = "the account is locked";
     else if (code === 1009) final = "a frame was too large";
     else if (code === 1008 && handshaking && this.refusedHandshake) final = "the server refused the handshake";
     else if (!this.backoff) final = "disconnected";

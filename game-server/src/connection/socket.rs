@@ -40,6 +40,8 @@ pub mod close {
     pub const MOVED: u16 = 4002;
     /// The ticket does not match the room's seat.
     pub const WRONG_SEAT: u16 = 4003;
+    /// The account was locked by an admin: do not reconnect.
+    pub const ACCOUNT_LOCKED: u16 = 4004;
 }
 
 /// How long a closing connection may take to flush its last frames, and to hear the

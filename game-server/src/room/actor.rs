@@ -23,7 +23,7 @@ use tokio::{
 use moonlight_rooms::{LogEntry, MatchResult, RoomRecord, StoreError, command::Ending};
 
 use super::{
-    Opening, Peer, RoomMsg,
+    Glance, Opening, Peer, RoomMsg,
     bot_seats::BotSeats,
     restore::{Restored, RoomSnapshot},
 };
@@ -102,6 +102,8 @@ pub(crate) struct Room {
     moved: bool,
     /// The seats the room plays itself, and when the next of them acts.
     bots: BotSeats,
+    /// Its turn and last input, for the console.
+    glance: Arc<Glance>,
     ctx: Arc<NodeContext>,
 }
 
@@ -111,7 +113,12 @@ enum CommitError {
 }
 
 impl Room {
-    pub(crate) fn new(ctx: Arc<NodeContext>, record: RoomRecord, restored: Restored) -> Self {
+    pub(crate) fn new(
+        ctx: Arc<NodeContext>,
+        record: RoomRecord,
+        restored: Restored,
+        glance: Arc<Glance>,
+    ) -> Self {
         let now = Instant::now();
         let seat_count = record.setup.seats.len();
         let game_over = restored.game.is_over();
@@ -153,6 +160,7 @@ impl Room {
             snapshot_in_flight: None,
             finished_at: game_over.then_some(now),
             moved: false,
+            glance,
             ctx,
         };
         // A room restored after its last move: the node that played it may have died
@@ -240,6 +248,9 @@ impl Room {
             RoomMsg::End { end, done } => {
                 let ended = self.end_by_admin(end).await;
                 let _ = done.send(ended);
+            }
+            RoomMsg::Disconnect { player_id, done } => {
+                let _ = done.send(self.disconnect_account(&player_id));
             }
             RoomMsg::Shutdown { .. } => {}
         }
@@ -420,6 +431,8 @@ impl Room {
 
         self.game = next;
         self.seq = entry.seq;
+        self.glance
+            .note(self.game.turn(), moonlight_common::time::unix_now_ms());
         if let Some((seat, client_seq)) = actor
             && let Some(last) = self.last_client_seq.get_mut(seat.index())
         {
@@ -658,6 +671,23 @@ impl Room {
     }
 
     /// Ends the match as an admin said, through the same commit as any input.
+    /// Closes every socket `player_id` has here (its account was locked); its seat is held
+    /// as any disconnected seat is. Returns how many were closed.
+    fn disconnect_account(&mut self, player_id: &str) -> usize {
+        let closing: Vec<ConnId> = self
+            .peers()
+            .filter(|peer| peer.player_id == player_id)
+            .map(|peer| {
+                peer.close(close::ACCOUNT_LOCKED, "your account is locked");
+                peer.id
+            })
+            .collect();
+        for conn_id in &closing {
+            self.detach(*conn_id);
+        }
+        closing.len()
+    }
+
     async fn end_by_admin(&mut self, end: Ending) -> Ended {
         if self.game.is_over() {
             return Ended::Before;

@@ -7,6 +7,8 @@ mod actor;
 mod bot_seats;
 pub(crate) mod restore;
 
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+
 use moonlight_engine::{Action, Seat};
 use moonlight_proto::v1 as pb;
 use tokio::sync::{mpsc, oneshot};
@@ -14,6 +16,39 @@ use tokio::sync::{mpsc, oneshot};
 pub(crate) use actor::Room;
 
 use crate::connection::{Close, ConnId, ErrorCode, Link};
+
+/// What may be seen of a running room without asking it: its turn and when it last applied
+/// an input. The actor writes it after each input (two relaxed stores); the operator's
+/// console reads it through the node (`crate::command`).
+#[derive(Debug, Default)]
+pub struct Glance {
+    turn: AtomicU32,
+    /// Unix milliseconds; 0 when no input was applied since the room opened on this node.
+    last_input_ms: AtomicI64,
+}
+
+impl Glance {
+    pub(crate) fn at_turn(turn: u32) -> Self {
+        Self {
+            turn: AtomicU32::new(turn),
+            last_input_ms: AtomicI64::new(0),
+        }
+    }
+
+    pub(crate) fn note(&self, turn: u32, at_ms: i64) {
+        self.turn.store(turn, Ordering::Relaxed);
+        self.last_input_ms.store(at_ms, Ordering::Relaxed);
+    }
+
+    pub fn turn(&self) -> u32 {
+        self.turn.load(Ordering::Relaxed)
+    }
+
+    /// `None` when no input was applied since the room opened on this node.
+    pub fn last_input_ms(&self) -> Option<i64> {
+        Some(self.last_input_ms.load(Ordering::Relaxed)).filter(|&ms| ms > 0)
+    }
+}
 
 /// A connection, as its room sees it.
 pub struct Peer {
@@ -93,6 +128,11 @@ pub enum RoomMsg {
     End {
         end: moonlight_rooms::command::Ending,
         done: oneshot::Sender<crate::command::Ended>,
+    },
+    /// A locked account's sockets are closed; `done` gets how many.
+    Disconnect {
+        player_id: String,
+        done: oneshot::Sender<usize>,
     },
 }
 

@@ -2,17 +2,21 @@
 //! (`moonlight_rooms::command`), and the node's room ends the match as any match ends, so
 //! its result is recorded and settled once and its players are free.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use moonlight_auth::ApiJson;
 use moonlight_common::http::ErrorBody;
-use moonlight_rooms::command::Ending;
+use moonlight_rooms::{
+    NodeInfo,
+    command::{Ending, Order},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Admin, AdminState, reason};
 use crate::{
-    error::{ApiPath, LobbyError},
+    error::{ApiPath, ApiQuery, LobbyError},
     lobby::{Player, WatchTicket},
+    routes::{ReplayQuery, replay_answer},
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -24,6 +28,42 @@ pub struct EndMatch {
     /// The seat awarded the win (the others forfeit); none: `no_contest`, nobody wins and
     /// nothing is rated.
     pub winner_seat: Option<u8>,
+}
+
+/// Signs `order` for `node` and the room `match_id` (or `ANY_ROOM` for a glance) and posts
+/// it, with `body`, to the node's route for it; the node's answer, or `no_nodes` when it
+/// cannot be reached.
+pub(super) async fn order_node(
+    state: &AdminState,
+    admin_id: &str,
+    node: &NodeInfo,
+    match_id: &str,
+    order: Order,
+    body: serde_json::Value,
+) -> Result<reqwest::Response, LobbyError> {
+    let path = match order {
+        Order::End(_) => format!("/v1/node/rooms/{match_id}/end"),
+        Order::Disconnect { .. } => format!("/v1/node/rooms/{match_id}/disconnect"),
+        Order::Glance => "/v1/node/glance".to_owned(),
+    };
+    let token = state.lobby.command(admin_id, node, match_id, order)?;
+    let url = node
+        .http_url(&path)
+        .ok_or_else(|| anyhow::anyhow!("node {} has no HTTP address ({})", node.id, node.url))?;
+    state
+        .http
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| unreachable(node, match_id, &e.to_string()))
+}
+
+/// A node that did not take a command: `no_nodes`, try again.
+fn unreachable(node: &NodeInfo, match_id: &str, error: &str) -> LobbyError {
+    tracing::warn!(node = %node.id, %match_id, error, "node did not take an admin's command");
+    LobbyError::NoNodes
 }
 
 /// The node's answer (`moonlight_game_server`'s `EndedBody`).
@@ -62,32 +102,25 @@ pub(super) async fn end_match(
     ApiJson(body): ApiJson<EndMatch>,
 ) -> Result<Json<MatchEnded>, LobbyError> {
     let reason = reason(&body.reason)?;
-    let lobby = &state.lobby;
-    let node = lobby.node_of_live_match(&match_id).await?;
+    let node = state.lobby.node_of_live_match(&match_id).await?;
     let end = body
         .winner_seat
         .map_or(Ending::NoContest, |seat| Ending::Win { seat });
-    let token = lobby.command(&admin.id, &node, &match_id, end)?;
-    let url = node
-        .http_url(&format!("/v1/node/rooms/{match_id}/end"))
-        .ok_or_else(|| anyhow::anyhow!("node {} has no HTTP address ({})", node.id, node.url))?;
-    let unreachable = |error: String| {
-        tracing::warn!(node = %node.id, %match_id, error, "node did not take an admin's command");
-        LobbyError::NoNodes
-    };
-    let answer = state
-        .http
-        .post(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| unreachable(e.to_string()))?;
+    let answer = order_node(
+        &state,
+        &admin.id,
+        &node,
+        &match_id,
+        Order::End(end),
+        serde_json::Value::Null,
+    )
+    .await?;
     let seq = match answer.status() {
         StatusCode::OK => {
             let ended: NodeEnded = answer
                 .json()
                 .await
-                .map_err(|e| unreachable(e.to_string()))?;
+                .map_err(|e| unreachable(&node, &match_id, &e.to_string()))?;
             ended.seq
         }
 
@@ -98,7 +131,7 @@ pub(super) async fn end_match(
                 "winner_seat is not a seat of this match",
             ));
         }
-        status => return Err(unreachable(format!("answered {status}"))),
+        status => return Err(unreachable(&node, &match_id, &format!("answered {status}"))),
     };
     let detail = serde_json::json!({
         "reason": reason,
@@ -176,4 +209,30 @@ pub(super) async fn watch_match(
         )
         .await?;
     Ok(Json(ticket))
+}
+
+/// One step of any finished match's replay (private rooms' too), as a protobuf
+/// `moonlight.v1.ReplayStep`: as `GET /v1/lobby/matches/{id}/replay` answers its players.
+#[utoipa::path(get, path = "/matches/{id}/replay", tag = "admin", params(
+        ("id" = String, Path, description = "The match id"), ReplayQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The step", content_type = "application/x-protobuf", body = Vec<u8>),
+        (status = 400, description = "`bad_request`: a step past the end, a seat not in the match, or a malformed query", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`", body = ErrorBody),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 404, description = "`unknown_match` (no such finished match); `no_replay` (void before anyone played)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`", body = ErrorBody),
+    ))]
+pub(super) async fn replay(
+    State(state): State<AdminState>,
+    _admin: Admin,
+    ApiPath(match_id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ReplayQuery>,
+) -> Result<impl IntoResponse, LobbyError> {
+    let step = state
+        .lobby
+        .replay_step(None, &match_id, query.step(), query.view.as_deref())
+        .await?;
+    Ok(replay_answer(&step))
 }

@@ -65,6 +65,7 @@ pub(crate) fn router(state: AdminState) -> OpenApiRouter {
         .routes(routes!(players::revoke_sessions))
         .routes(routes!(matches::end_match))
         .routes(routes!(matches::watch_match))
+        .routes(routes!(matches::replay))
         .routes(routes!(content::content_now))
         .routes(routes!(content::reload_content))
         .routes(routes!(ratings::rating_spread));

@@ -1,7 +1,7 @@
 //! What is happening now, for the console's first page: the live nodes, the queue, the
 //! matches being played.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::{Json, extract::State};
 use moonlight_common::{
@@ -9,12 +9,16 @@ use moonlight_common::{
     http::ErrorBody,
     time::{unix_now, unix_now_ms},
 };
-use moonlight_rooms::{NodeInfo, NodeVitals};
+use moonlight_rooms::{
+    NodeInfo, NodeVitals,
+    command::{ANY_ROOM, Order},
+};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Admin, AdminState};
+use super::{Admin, AdminState, matches::order_node};
 use crate::{
     error::{ApiQuery, LobbyError},
     store::LiveMatch,
@@ -183,6 +187,12 @@ pub struct AdminMatch {
     pub live: LiveMatch,
     /// The node it is placed on.
     pub node_id: String,
+    /// Its turn (0 while the opening hands are chosen), as its node says; `null` when the
+    /// node did not say (it is not running the room now, or did not answer in time).
+    pub turn: Option<u32>,
+    /// When it last applied an input, Unix milliseconds; `null` as for `turn`, or when no
+    /// input was applied since the room opened on its node.
+    pub last_input_ms: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -190,7 +200,8 @@ pub struct MatchList {
     pub matches: Vec<AdminMatch>,
 }
 
-/// Every match being played (private ones too), newest first, with its node.
+/// Every match being played (private ones too), newest first, with its node, and its turn
+/// and last input as the node running it says.
 #[utoipa::path(get, path = "/matches", tag = "admin", params(MatchesQuery),
     security(("bearer" = [])),
     responses(
@@ -202,7 +213,7 @@ pub struct MatchList {
     ))]
 pub(super) async fn live_matches(
     State(state): State<AdminState>,
-    _admin: Admin,
+    admin: Admin,
     ApiQuery(query): ApiQuery<MatchesQuery>,
 ) -> Result<Json<MatchList>, LobbyError> {
     let limit = query.limit.unwrap_or(50);
@@ -210,10 +221,75 @@ pub(super) async fn live_matches(
         return Err(LobbyError::BadRequest("limit is 1 to 200"));
     }
     let live = state.lobby.store.live_matches(limit, true).await?;
+    let glances = glances(&state, &admin.0.id, &live).await?;
     Ok(Json(MatchList {
         matches: live
             .into_iter()
-            .map(|(live, node_id)| AdminMatch { live, node_id })
+            .map(|(live, node_id)| {
+                let (turn, last_input_ms) = glances
+                    .get(&live.match_id)
+                    .map_or((None, None), |g| (Some(g.turn), g.last_input_ms));
+                AdminMatch {
+                    live,
+                    node_id,
+                    turn,
+                    last_input_ms,
+                }
+            })
             .collect(),
     }))
+}
+
+/// What a node says of one of its rooms (`moonlight_game_server`'s `RoomGlance`).
+#[derive(Deserialize)]
+struct Glance {
+    room_id: String,
+    turn: u32,
+    last_input_ms: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Glances {
+    rooms: Vec<Glance>,
+}
+
+/// The turn and last input of `live`'s matches, asked of the live nodes running them (at
+/// once); a node that does not answer leaves its matches out.
+async fn glances(
+    state: &AdminState,
+    admin_id: &str,
+    live: &[(LiveMatch, String)],
+) -> Result<HashMap<String, Glance>, LobbyError> {
+    let nodes = state.lobby.live_nodes().await?;
+    let asks = nodes.iter().filter_map(|node| {
+        let rooms: Vec<&str> = live
+            .iter()
+            .filter(|(_, on)| *on == node.id)
+            .map(|(m, _)| m.match_id.as_str())
+            .collect();
+        (!rooms.is_empty()).then_some(async move {
+            let answer = order_node(
+                state,
+                admin_id,
+                node,
+                ANY_ROOM,
+                Order::Glance,
+                json!({ "rooms": rooms }),
+            )
+            .await
+            .ok()?;
+            if answer.status() != reqwest::StatusCode::OK {
+                tracing::warn!(node = %node.id, status = %answer.status(), "node refused a glance");
+                return None;
+            }
+            answer.json::<Glances>().await.ok()
+        })
+    });
+    Ok(futures_util::future::join_all(asks)
+        .await
+        .into_iter()
+        .flatten()
+        .flat_map(|glances| glances.rooms)
+        .map(|glance| (glance.room_id.clone(), glance))
+        .collect())
 }

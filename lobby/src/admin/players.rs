@@ -4,11 +4,12 @@
 use axum::{Json, extract::State};
 use moonlight_auth::{Account, ApiJson};
 use moonlight_common::{Database, http::ErrorBody, time::unix_now};
+use moonlight_rooms::command::Order;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Admin, AdminState, Reason, reason};
+use super::{Admin, AdminState, Reason, matches::order_node, reason};
 use crate::{
     error::{ApiPath, ApiQuery, LobbyError},
     lobby::Player,
@@ -236,6 +237,8 @@ pub struct Changed {
     pub changed: bool,
     /// Logins ended (their refresh tokens revoked).
     pub sessions_revoked: u64,
+    /// Game sockets closed (a lock closes the account's sockets in its live match).
+    pub sockets_closed: usize,
 }
 
 /// Locks the account: it cannot log in, and every login it has ends (its refresh tokens are
@@ -266,8 +269,13 @@ pub(super) async fn lock_account(
         .accounts
         .revoke_all_families(&account.id, "locked", now)
         .await?;
+    let sockets_closed = disconnect_from_match(&state, &admin, &account.id).await?;
     if changed {
-        let detail = serde_json::json!({ "reason": reason, "sessions_revoked": sessions_revoked });
+        let detail = serde_json::json!({
+            "reason": reason,
+            "sessions_revoked": sessions_revoked,
+            "sockets_closed": sockets_closed,
+        });
         state
             .audit
             .record(&admin, "lock", &account.id, detail)
@@ -276,7 +284,53 @@ pub(super) async fn lock_account(
     Ok(Json(Changed {
         changed,
         sessions_revoked,
+        sockets_closed,
     }))
+}
+
+/// Closes the sockets `player_id` has in its live match, if it is in one, through the
+/// node running it; how many. The lobby gives a locked account no new ticket, so it stays
+/// out, and its seat is held and forfeited as any abandoned seat.
+async fn disconnect_from_match(
+    state: &AdminState,
+    admin: &super::Actor,
+    player_id: &str,
+) -> Result<usize, LobbyError> {
+    let Some(match_id) = players_matching(&state.db, player_id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == player_id)
+        .and_then(|p| p.match_id)
+    else {
+        return Ok(0);
+    };
+    let node = match state.lobby.node_of_live_match(&match_id).await {
+        Ok(node) => node,
+        // Over meanwhile: nothing to close.
+        Err(LobbyError::MatchOver | LobbyError::UnknownMatch) => return Ok(0),
+        Err(error) => return Err(error),
+    };
+    let order = Order::Disconnect {
+        player: player_id.to_owned(),
+    };
+    let answer = order_node(
+        state,
+        &admin.id,
+        &node,
+        &match_id,
+        order,
+        serde_json::Value::Null,
+    )
+    .await?;
+    if answer.status() != reqwest::StatusCode::OK {
+        tracing::warn!(%match_id, status = %answer.status(), "node did not close a locked account's sockets");
+        return Ok(0);
+    }
+    #[derive(serde::Deserialize)]
+    struct Closed {
+        closed: usize,
+    }
+    Ok(answer.json::<Closed>().await.map_or(0, |c| c.closed))
 }
 
 /// Unlocks the account: it can log in again (its ended logins stay ended).
@@ -310,6 +364,7 @@ pub(super) async fn unlock_account(
     Ok(Json(Changed {
         changed,
         sessions_revoked: 0,
+        sockets_closed: 0,
     }))
 }
 
@@ -346,5 +401,6 @@ pub(super) async fn revoke_sessions(
     Ok(Json(Changed {
         changed: sessions_revoked > 0,
         sessions_revoked,
+        sockets_closed: 0,
     }))
 }
