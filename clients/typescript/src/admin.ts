@@ -6,7 +6,9 @@
 import type { RequestOptions } from "./client.js";
 import type { TicketProvider } from "./connection.js";
 import { MoonlightError } from "./errors.js";
-import type { LiveMatch, MatchRecord, Profile, WatchTicket } from "./types.js";
+import { fromBinary } from "@bufbuild/protobuf";
+import { type ReplayStep, ReplayStepSchema } from "./gen/moonlight/v1/game_pb.js";
+import type { LiveMatch, MatchRecord, Profile, ReplayView, WatchTicket } from "./types.js";
 
 /** `GET /v1/admin/overview`. */
 export interface Overview {
@@ -45,9 +47,13 @@ export interface NodeVitals {
   p99_us: number;
 }
 
-/** `GET /v1/admin/matches`: a live match (private ones too) and its node. */
+/** `GET /v1/admin/matches`: a live match (private ones too), its node, and where it stands. */
 export interface AdminMatch extends LiveMatch {
   node_id: string;
+  /** Its turn (0 while the opening hands are chosen), as its node says; `null` when the node did not say. */
+  turn: number | null;
+  /** When it last applied an input (Unix ms); `null` when unknown, or none since it opened on its node. */
+  last_input_ms: number | null;
 }
 
 /** A player found by `findPlayers`: where they are now. */
@@ -77,6 +83,8 @@ export interface PlayerDetail extends PlayerSummary {
 export interface Changed {
   changed: boolean;
   sessions_revoked: number;
+  /** A lock closes the account's sockets in its live match (close 4004). */
+  sockets_closed: number;
 }
 
 /** One line of the audit log. */
@@ -133,7 +141,7 @@ export interface RatingSpread {
   buckets: { from: number; players: number; established: number }[];
 }
 
-type Call = <T>(method: string, path: string, options?: RequestOptions & { body?: unknown }) => Promise<T>;
+type Call = <T>(method: string, path: string, options?: RequestOptions & { body?: unknown; binary?: boolean }) => Promise<T>;
 
 /** `MoonlightClient.admin`. */
 export class AdminApi {
@@ -169,7 +177,10 @@ export class AdminApi {
     return this.action(`/players/${encodeURIComponent(playerId)}/free`, reason, options);
   }
 
-  /** No login nor refresh until unlocked; every login ends. `404 unknown_player`. */
+  /**
+   * No login nor refresh until unlocked; every login ends; its sockets in its live match
+   * close (4004) and the lobby gives it no new ticket. `404 unknown_player`.
+   */
   lock(playerId: string, reason: string, options?: RequestOptions): Promise<Changed> {
     return this.action(`/players/${encodeURIComponent(playerId)}/lock`, reason, options);
   }
@@ -222,6 +233,18 @@ export class AdminApi {
         throw error;
       }
     };
+  }
+
+  /**
+   * One step of any finished match's replay, private rooms' included: as `client.replay`
+   * (`view` `"public"`, `"full"` or a seat number; `"public"` by default).
+   */
+  async replay(matchId: string, options?: RequestOptions & { step?: number; view?: ReplayView }): Promise<ReplayStep> {
+    const query = new URLSearchParams();
+    if (options?.step !== undefined) query.set("step", String(options.step));
+    if (options?.view !== undefined) query.set("view", String(options.view));
+    const path = `/matches/${encodeURIComponent(matchId)}/replay?${query.toString()}`;
+    return fromBinary(ReplayStepSchema, await this.call<Uint8Array>("GET", path, { ...options, binary: true }));
   }
 
   /** The loaded content version, the versions live matches play, and the checker on the files now. */

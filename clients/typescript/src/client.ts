@@ -196,7 +196,8 @@ export class MoonlightClient {
   /**
    * Where the player stands. In a match, `match` carries a fresh ticket to the node that
    * runs it now. With `wait` (seconds, at most 30), a long-poll that answers as soon as the
-   * state changes. `503 no_nodes` while no game server can run the match.
+   * state changes. `503 no_nodes` while no game server can run the match; `403
+   * account_locked` in a match once an admin locked the account.
    */
   status(options?: RequestOptions & { wait?: number }): Promise<LobbyStatus> {
     const wait = options?.wait ? Math.min(Math.max(0, Math.floor(options.wait)), MAX_WAIT_SECS) : 0;

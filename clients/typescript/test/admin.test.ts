@@ -48,6 +48,7 @@ test("a player is refused every admin call with 403 forbidden", { timeout: 30_00
   await refused(p.admin.reloadContent("why"), 403, "forbidden");
   await refused(p.admin.ratings(), 403, "forbidden");
   await refused(p.admin.audit(), 403, "forbidden");
+  await refused(p.admin.replay("m"), 403, "forbidden");
 });
 
 test("an admin sees the node's vitals, watches a match with every hand, and ends it", { timeout: 60_000 }, async () => {
@@ -88,7 +89,10 @@ test("an admin sees the node's vitals, watches a match with every hand, and ends
   assert.equal(detail.name, p.tokens!.username);
   assert.equal(detail.locked_at, null);
   assert.deepEqual(detail.roles, []);
-  assert.ok((await op.admin.matches()).some((m) => m.match_id === ticket.room_id && m.node_id === node.id));
+  const listed = (await op.admin.matches()).find((m) => m.match_id === ticket.room_id);
+  assert.equal(listed?.node_id, node.id);
+  assert.equal(listed?.turn, game.view!.turn, "its node's turn");
+  assert.ok((listed?.last_input_ms ?? 0) > Date.now() - 60_000, "the mulligan, just now");
 
   // The full view needs a reason; with one, the spectator sees both hands, the player's
   // exactly as the player sees it.
@@ -124,6 +128,10 @@ test("an admin sees the node's vitals, watches a match with every hand, and ends
   };
   await within(10_000, idle(), "the player is free");
   await refused(op.admin.endMatch(ticket.room_id, "again"), 410, "match_over");
+  const replayed = await op.admin.replay(ticket.room_id, { view: "full", step: 1 });
+  assert.equal(replayed.perspective, "full");
+  assert.equal(replayed.hands.length, 2);
+  assert.ok(replayed.steps >= 2, "the mulligan and the end");
 
   const actions = (await op.admin.audit()).filter((e) => e.target === ticket.room_id).map((e) => e.action);
   assert.deepEqual(actions.sort(), ["end_match", "watch", "watch_full_view"]);
