@@ -7,6 +7,7 @@ import { errorText, h, replace } from "./dom.ts";
 import { leaveMatch } from "./match/controller.ts";
 import { currentRoute, navigate, replayedMatchId, Router, watchedMatchId, type Route, type View } from "./router.ts";
 import { Session } from "./session.ts";
+import { consoleView } from "./console/shell.ts";
 import { galleryView } from "./views/gallery.ts";
 import { homeView } from "./views/home.ts";
 import { matchView, replayView, spectateView } from "./views/match.ts";
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
       app.session.signedIn ? link("home", "Play") : link("signin", "Sign in"),
       link("watch", "Watch"),
       link("gallery", "Gallery"),
+      app.session.isAdmin ? link("admin", "Console") : null,
       app.session.signedIn
         ? [
             h("span", { class: "who", "data-test": "username" }, app.session.username),
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
       return { el: h("div") };
     }
     if (route === "play") return matchView(app);
+    if (route === "admin") return consoleView(app);
     if (route === "watch") {
       const matchId = watchedMatchId();
       return matchId ? spectateView(app, matchId) : watchListView(app);

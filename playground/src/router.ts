@@ -1,13 +1,14 @@
 // Hash routing: `#/` home, `#/signin`, `#/play` (the match), `#/gallery`, `#/watch` (the live
-// matches), `#/watch/<match id>` (watching one) and `#/replay/<match id>` (a finished one). Each route builds a view; the previous
-// view is disposed first (it stops its long-polls, timers and sockets).
+// matches), `#/watch/<match id>` (watching one), `#/replay/<match id>` (a finished one) and
+// the operator's console under `#/admin` (`#/admin/<section>[/<id>]`). Each route builds a
+// view; the previous view is disposed first (it stops its long-polls, timers and sockets).
 
 export interface View {
   el: HTMLElement;
   dispose?(): void;
 }
 
-export type Route = "home" | "signin" | "play" | "gallery" | "watch" | "replay";
+export type Route = "home" | "signin" | "play" | "gallery" | "watch" | "replay" | "admin";
 
 const PATHS: Record<string, Route> = {
   "": "home",
@@ -20,6 +21,7 @@ const PATHS: Record<string, Route> = {
 
 const WATCH_PREFIX = "/watch/";
 const REPLAY_PREFIX = "/replay/";
+const ADMIN = "/admin";
 
 function currentPath(): string {
   return location.hash.replace(/^#/, "").replace(/\/+$/, "") || "/";
@@ -29,7 +31,25 @@ export function currentRoute(): Route {
   const path = currentPath();
   if (path.startsWith(WATCH_PREFIX)) return "watch";
   if (path.startsWith(REPLAY_PREFIX)) return "replay";
+  if (path === ADMIN || path.startsWith(`${ADMIN}/`)) return "admin";
   return PATHS[path] ?? "home";
+}
+
+/** Where in the console `#/admin/<section>/<id>` is: `now` for `#/admin`. */
+export function adminPlace(): { section: string; id: string | undefined } {
+  const [section, ...rest] = currentPath().slice(ADMIN.length + 1).split("/");
+  let id: string | undefined;
+  try {
+    id = rest.length > 0 ? decodeURIComponent(rest.join("/")) || undefined : undefined;
+  } catch {
+    id = undefined;
+  }
+  return { section: section || "now", id };
+}
+
+/** The hash of a console page: `adminHash("players", id)` is `#/admin/players/<id>`. */
+export function adminHash(section: string, id?: string): string {
+  return `#${ADMIN}/${section}${id === undefined ? "" : `/${encodeURIComponent(id)}`}`;
 }
 
 /** The match of `#/watch/<match id>`; `undefined` on any other route (the list included). */

@@ -31,6 +31,22 @@ export class Session {
     return this.client.tokens?.username ?? "";
   }
 
+  /**
+   * Whether the access token names the admin role: only to show the console's link (every
+   * admin call is checked by the server, which also asks the database).
+   */
+  get isAdmin(): boolean {
+    const token = this.client.tokens?.access_token;
+    const payload = token?.split(".")[1];
+    if (!payload) return false;
+    try {
+      const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as { roles?: unknown };
+      return Array.isArray(claims.roles) && claims.roles.includes("admin");
+    } catch {
+      return false;
+    }
+  }
+
   /** Called after every sign-in and sign-out (and token refresh). */
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);

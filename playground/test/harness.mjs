@@ -4,7 +4,7 @@
 //   MOONLIGHT_BIN          the server binary (required)
 //   MOONLIGHT_CONTENT_DIR  the content directory (default ../content)
 //   CHROMIUM               the browser (default /usr/bin/chromium, Debian's `chromium`)
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -99,6 +99,11 @@ export async function startServer({ contentDir = CONTENT } = {}) {
     logs: () => tail.join("\n"),
     /** Sends the server a signal (`SIGHUP` reloads its content). */
     signal: (name) => child.kill(name),
+    /** `moonlight admin grant NAME` against this server's database. */
+    grantAdmin(name) {
+      const run = spawnSync(BIN, ["admin", "grant", name, "--data-dir", dataDir], { encoding: "utf8" });
+      if (run.status !== 0) throw new Error(`admin grant ${name} exited ${run.status}: ${run.stderr}${run.stdout}`);
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -180,6 +185,15 @@ export async function signUp(player, server, name = player.name) {
   await page.locator(sel("signin-password")).fill(PASSWORD);
   await page.locator(sel("signup-submit")).click();
   await page.locator(sel("screen-home")).waitFor();
+}
+
+/** Signs in to an existing account from the sign-in page: lands on home. */
+export async function signIn(player, name = player.name) {
+  const { page } = player;
+  await page.locator(sel("screen-signin")).waitFor();
+  await page.locator(sel("signin-name")).fill(name);
+  await page.locator(sel("signin-password")).fill(PASSWORD);
+  await page.locator(sel("signin-submit")).click();
 }
 
 /** The match screen, once the match is loaded (a view is shown). */

@@ -33,6 +33,12 @@ import { Names } from "./names.ts";
 
 export type Phase = "loading" | "none" | "playing" | "over" | "closed";
 
+/** How an admin watches: the public view, or every hand (with the reason the audit log keeps). */
+export interface AdminWatch {
+  fullView: boolean;
+  reason?: string;
+}
+
 export interface RatingResult {
   kind: string;
   result: string;
@@ -78,11 +84,13 @@ export class MatchController {
   /**
    * `watching`: the id of a match to watch as a spectator; `replaying`: the id of a finished
    * match to replay; without either, the controller plays the signed-in player's own match.
+   * `asAdmin`: watching through the operator's API (any match; with `fullView`, every hand).
    */
   constructor(
     private readonly app: App,
     readonly watching?: string,
     readonly replaying?: string,
+    readonly asAdmin?: AdminWatch,
   ) {
     this.names = new Names(app.catalogue, undefined);
   }
@@ -173,7 +181,10 @@ export class MatchController {
     this.changed();
     let shown: ReplayStep;
     try {
-      shown = await this.app.session.client.replay(matchId, { step, view: perspective });
+      const client = this.app.session.client;
+      shown = this.asAdmin
+        ? await client.admin.replay(matchId, { step, view: perspective })
+        : await client.replay(matchId, { step, view: perspective });
     } catch (error) {
       if (this.disposed) return;
       this.phase = "none";
@@ -204,9 +215,10 @@ export class MatchController {
     const client = this.app.session.client;
     this.phase = "loading";
     this.changed();
+    const admin = this.asAdmin;
     let ticket;
     try {
-      ticket = await client.watch(matchId);
+      ticket = admin ? await client.admin.watch(matchId, admin) : await client.watch(matchId);
     } catch (error) {
       if (this.disposed) return;
       this.phase = "none";
@@ -215,8 +227,12 @@ export class MatchController {
       return;
     }
     if (this.disposed) return;
-    this.shareUrl = watchLink(matchId);
-    const game = client.spectate(ticket, { clientName: "moonlight-playground" });
+    if (!admin) this.shareUrl = watchLink(matchId);
+    const game = client.spectate(ticket, {
+      clientName: "moonlight-playground",
+      // An admin's reconnect asks the admin API again, for the same view (audited again).
+      ...(admin ? { tickets: client.admin.ticketProvider(matchId, admin) } : {}),
+    });
     this.game = game;
     game.on("*", (event) => this.onEvent(event));
     this.phase = "playing";

@@ -101,7 +101,7 @@ const REASONS: Record<string, string> = {
   hero_defeated: "a hero was defeated",
   concession: "a player conceded",
   turn_limit: "the turn limit was reached",
-  no_contest: "a player never showed up",
+  no_contest: "it was called off (a player never showed up, or an operator ended it)",
 };
 
 export function reasonText(reason: string): string {

@@ -11,7 +11,7 @@
 // a player's (that hand, as it was then), the public one, or everything (every hand).
 import type { App } from "../app.ts";
 import { h, replace } from "../dom.ts";
-import { currentMatch, EMOTES, emoteText, leaveMatch, MatchController, replayViewOf } from "../match/controller.ts";
+import { currentMatch, EMOTES, emoteText, leaveMatch, MatchController, replayViewOf, type AdminWatch } from "../match/controller.ts";
 import { mulliganKey } from "../match/legal.ts";
 import { outcomeText, reasonText } from "../match/log.ts";
 import { navigate, navigateHash, replayHash, watchHash, type View } from "../router.ts";
@@ -33,9 +33,19 @@ export function spectateView(app: App, matchId: string): View {
   return matchScreen(match, () => match.dispose());
 }
 
-/** A finished match, step by step (`#/replay/<id>`). */
-export function replayView(app: App, matchId: string): View {
-  const match = new MatchController(app, undefined, matchId);
+/** An admin watching any match (`#/admin/watch/<id>`), with every hand if `fullView`. */
+export function adminWatchView(app: App, matchId: string, watch: AdminWatch): View {
+  const match = new MatchController(app, matchId, undefined, watch);
+  void match.start();
+  return matchScreen(match, () => match.dispose());
+}
+
+/**
+ * A finished match, step by step (`#/replay/<id>`); `asAdmin` through the operator's API
+ * (`#/admin/replay/<id>`: any match, private rooms' too).
+ */
+export function replayView(app: App, matchId: string, asAdmin?: AdminWatch): View {
+  const match = new MatchController(app, undefined, matchId, asAdmin);
   void match.showStep(0);
   return matchScreen(match, () => match.dispose());
 }
@@ -134,6 +144,7 @@ function renderBar(bar: HTMLElement, match: MatchController): void {
     parts.push(h("span", { class: "badge", "data-test": "replaying" }, "Replay"), ...replayControls(match));
   } else if (match.spectating) {
     parts.push(h("span", { class: "badge live", "data-test": "spectating" }, h("span", { class: "dot", "aria-hidden": "true" }), "Spectating"));
+    if (match.asAdmin?.fullView) parts.push(h("span", { class: "badge warn", "data-test": "full-view", title: "Every hand is shown; the audit log records it" }, "Full view (audited)"));
   }
   if (view) {
     const opening = view.seats.some((s) => s.choosingOpeningHand);
@@ -266,11 +277,17 @@ function replayControls(match: MatchController): HTMLElement[] {
   ];
 }
 
-/** The hands a replay step shows, by seat: the chosen seat's, or every one for "full". */
-function replayHands(match: MatchController): Map<number, HandCard[]> {
+/**
+ * The hands a read-only screen shows, by seat: a replay step's (the chosen seat's, or every
+ * one for "full"), or every one in an admin's full view of a live match.
+ */
+function revealedHands(match: MatchController): Map<number, HandCard[]> {
   const hands = new Map<number, HandCard[]>();
   const shown = match.replay;
-  if (!shown) return hands;
+  if (!shown) {
+    for (const hand of match.view?.hands ?? []) hands.set(hand.seat, hand.cards);
+    return hands;
+  }
   if (shown.perspective === "seat" && shown.seat !== undefined) hands.set(shown.seat, shown.view?.hand ?? []);
   for (const hand of shown.hands) hands.set(hand.seat, hand.cards);
   return hands;
@@ -324,7 +341,7 @@ function renderSpectatorTable(table: HTMLElement, match: MatchController): void 
   const [bottom, top] = [...view.seats].sort((a, b) => a.seat - b.seat);
   const upper = top ? place(match, top, "top") : undefined;
   const lower = bottom ? place(match, bottom, "bottom") : undefined;
-  const hands = replayHands(match);
+  const hands = revealedHands(match);
   const hand = (seat: SeatState | undefined) => {
     const cards = seat ? hands.get(seat.seat) : undefined;
     return seat && cards ? revealedHand(match, seat.seat, cards) : null;

@@ -33,8 +33,9 @@ export function signInView(app: App): View {
     try {
       if (register) await app.session.signUp(name.value.trim(), password.value);
       else await app.session.signIn(name.value.trim(), password.value);
-      // A shared link to watch a match (`#/watch/<id>`) opened signed out: now watch it.
-      if (currentRoute() === "watch") rerender();
+      // A shared link to watch a match (`#/watch/<id>`), or the console, opened signed out:
+      // now show it.
+      if (currentRoute() === "watch" || currentRoute() === "admin") rerender();
       else navigate("home");
     } catch (failure) {
       error.textContent = errorText(failure);
