@@ -493,16 +493,16 @@ impl LobbyStore {
         limit: i64,
         all: bool,
     ) -> Result<Vec<(LiveMatch, String)>, LobbyError> {
-        // Two statements rather than `watchable OR $2`: the players' list keeps its index on
-        // (watchable, created_at), whatever plan a parameter would get.
+        // Two statements rather than `watchable OR $2`: each keeps its index ((finished,
+        // created_at), (finished, watchable, created_at)), whatever plan a parameter would
+        // get; either reads only the live matches.
         let statement = if all {
             "SELECT m.id, m.kind, m.players, m.node_id, m.created_at FROM lobby_matches m \
-             WHERE NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id) \
+             WHERE m.finished = FALSE \
              ORDER BY m.created_at DESC, m.id LIMIT $1"
         } else {
             "SELECT m.id, m.kind, m.players, m.node_id, m.created_at FROM lobby_matches m \
-             WHERE m.watchable = TRUE \
-               AND NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id) \
+             WHERE m.finished = FALSE AND m.watchable = TRUE \
              ORDER BY m.created_at DESC, m.id LIMIT $1"
         };
         let rows = sqlx::query(statement)

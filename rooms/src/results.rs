@@ -42,6 +42,21 @@ pub async fn record_results(
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
+    if !inserted.is_empty() {
+        // The lobby's own record of the match (if the lobby made it) stops being live.
+        let sql = format!(
+            "UPDATE lobby_matches SET finished = TRUE WHERE id IN ({})",
+            (1..=inserted.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut update = sqlx::query(&sql).persistent(inserted.len() == 1);
+        for match_id in &inserted {
+            update = update.bind(match_id);
+        }
+        update.execute(&mut *tx).await?;
+    }
     let seats: Vec<_> = results
         .iter()
         .filter(|r| inserted.contains(&r.match_id))

@@ -160,8 +160,7 @@ async fn queue_now(db: &Database) -> Result<QueueNow, LobbyError> {
 async fn matches_now(db: &Database) -> Result<MatchesNow, LobbyError> {
     let row = sqlx::query(
         "SELECT \
-           (SELECT COUNT(*) FROM lobby_matches m \
-             WHERE NOT EXISTS (SELECT 1 FROM match_results r WHERE r.match_id = m.id)) AS live, \
+           (SELECT COUNT(*) FROM lobby_matches WHERE finished = FALSE) AS live, \
            (SELECT COUNT(*) FROM match_results WHERE finished_at >= $1) AS recent",
     )
     .bind(unix_now() - 60)
