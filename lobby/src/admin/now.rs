@@ -212,7 +212,7 @@ pub struct MatchList {
     ))]
 pub(super) async fn live_matches(
     State(state): State<AdminState>,
-    admin: Admin,
+    Admin(admin): Admin,
     ApiQuery(query): ApiQuery<MatchesQuery>,
 ) -> Result<Json<MatchList>, LobbyError> {
     let limit = query.limit.unwrap_or(50);
@@ -220,7 +220,7 @@ pub(super) async fn live_matches(
         return Err(LobbyError::BadRequest("limit is 1 to 200"));
     }
     let live = state.lobby.store.live_matches(limit, true).await?;
-    let glances = glances(&state, &admin.0.id, &live).await?;
+    let glances = glances(&state, &admin.id, &live).await?;
     Ok(Json(MatchList {
         matches: live
             .into_iter()
