@@ -75,6 +75,19 @@ impl From<axum::extract::rejection::PathRejection> for LobbyError {
     }
 }
 
+/// A page size asked for in a query (`limit`): `default` when absent; 400 `bad_request`
+/// outside 1 to `most`.
+pub fn page_size(asked: Option<i64>, default: i64, most: i64) -> Result<i64, LobbyError> {
+    let limit = asked.unwrap_or(default);
+    if (1..=most).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(LobbyError::BadQuery(format!(
+            "limit must be between 1 and {most}, not {limit}"
+        )))
+    }
+}
+
 /// A query string; a malformed one is a clear 400 with the standard error body.
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(LobbyError))]
@@ -174,6 +187,22 @@ impl IntoResponse for LobbyError {
 #[cfg(test)]
 mod tests {
     use super::LobbyError;
+
+    #[test]
+    fn a_page_size_is_the_default_or_1_to_the_most() {
+        use super::page_size;
+        assert_eq!(page_size(None, 20, 50).unwrap(), 20);
+        assert_eq!(page_size(Some(1), 20, 50).unwrap(), 1);
+        assert_eq!(page_size(Some(50), 20, 50).unwrap(), 50);
+        for asked in [0, -1, 51, i64::MAX] {
+            let refused = page_size(Some(asked), 20, 50).unwrap_err();
+            assert_eq!(refused.code(), "bad_request");
+            assert_eq!(
+                refused.to_string(),
+                format!("bad query string: limit must be between 1 and 50, not {asked}")
+            );
+        }
+    }
 
     #[test]
     fn every_code_is_listed() {

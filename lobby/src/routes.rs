@@ -18,7 +18,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     catalogue::{self, Catalogue},
-    error::{ApiPath, ApiQuery, LobbyError},
+    error::{ApiPath, ApiQuery, LobbyError, page_size},
     lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status, WatchTicket},
     records::{Leaderboard, MatchRecord, Profile},
     store::LiveMatch,
@@ -362,10 +362,7 @@ async fn history(
     caller: Authenticated,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> Result<Json<MatchPage>, LobbyError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=50).contains(&limit) {
-        return Err(LobbyError::BadRequest("limit must be between 1 and 50"));
-    }
+    let limit = page_size(query.limit, 20, 50)?;
     let before = query
         .before
         .as_deref()
@@ -497,10 +494,7 @@ async fn live(
     _caller: Authenticated,
     ApiQuery(query): ApiQuery<LiveQuery>,
 ) -> Result<Json<LiveMatches>, LobbyError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=50).contains(&limit) {
-        return Err(LobbyError::BadRequest("limit must be between 1 and 50"));
-    }
+    let limit = page_size(query.limit, 20, 50)?;
     Ok(Json(LiveMatches {
         matches: lobby.live(limit).await?,
     }))
@@ -545,9 +539,6 @@ async fn leaderboard(
     caller: Authenticated,
     ApiQuery(query): ApiQuery<TopQuery>,
 ) -> Result<Json<Leaderboard>, LobbyError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(LobbyError::BadRequest("limit must be between 1 and 100"));
-    }
+    let limit = page_size(query.limit, 20, 100)?;
     Ok(Json(lobby.records.leaderboard(&caller.0.sub, limit).await?))
 }

@@ -34,7 +34,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub use audit::{Actor, AuditEntry, AuditLog};
 
 use crate::{
-    error::{ApiQuery, LobbyError},
+    error::{ApiQuery, LobbyError, page_size},
     lobby::Lobby,
 };
 
@@ -136,10 +136,7 @@ async fn audit_log(
     _admin: Admin,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditPage>, LobbyError> {
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(LobbyError::BadRequest("limit is 1 to 500"));
-    }
+    let limit = page_size(query.limit, 100, 500)?;
     Ok(Json(AuditPage {
         entries: audit.latest(limit).await?,
     }))

@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Admin, AdminState, matches::order_node};
 use crate::{
-    error::{ApiQuery, LobbyError},
+    error::{ApiQuery, LobbyError, page_size},
     store::LiveMatch,
 };
 
@@ -215,10 +215,7 @@ pub(super) async fn live_matches(
     Admin(admin): Admin,
     ApiQuery(query): ApiQuery<MatchesQuery>,
 ) -> Result<Json<MatchList>, LobbyError> {
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(LobbyError::BadRequest("limit is 1 to 200"));
-    }
+    let limit = page_size(query.limit, 50, 200)?;
     let live = state.lobby.store.live_matches(limit, true).await?;
     let glances = glances(&state, &admin.id, &live).await?;
     Ok(Json(MatchList {
