@@ -59,10 +59,6 @@ pub struct LobbyParts {
     pub issuer: TokenIssuer,
 }
 
-/// How long a node has to take an admin's command (open the room if need be, make its
-/// ending durable).
-const NODE_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// The lobby service, built and ready to serve.
 pub struct LobbyService {
     lobby: Arc<Lobby>,
@@ -91,10 +87,8 @@ impl LobbyService {
             catalogue,
         };
         let admin = admin::AdminState {
-            http: reqwest::Client::builder()
-                .timeout(NODE_COMMAND_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            // Each request sets its own timeout (`admin::matches::order_node`).
+            http: reqwest::Client::new(),
             lobby: Arc::clone(&lobby),
             db: db.clone(),
             content,

@@ -2,6 +2,8 @@
 //! (`moonlight_rooms::command`), and the node's room ends the match as any match ends, so
 //! its result is recorded and settled once and its players are free.
 
+use std::time::Duration;
+
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use moonlight_auth::ApiJson;
 use moonlight_common::http::ErrorBody;
@@ -46,6 +48,12 @@ pub(super) async fn order_node(
         Order::Disconnect { .. } => format!("/v1/node/rooms/{match_id}/disconnect"),
         Order::Glance => "/v1/node/glance".to_owned(),
     };
+    // A glance only decorates a list: a slow node must not hold the page.
+    let timeout = if order == Order::Glance {
+        GLANCE_TIMEOUT
+    } else {
+        NODE_COMMAND_TIMEOUT
+    };
     let token = state.lobby.command(admin_id, node, match_id, order)?;
     let url = node
         .http_url(&path)
@@ -55,10 +63,17 @@ pub(super) async fn order_node(
         .post(url)
         .bearer_auth(token)
         .json(&body)
+        .timeout(timeout)
         .send()
         .await
         .map_err(|e| unreachable(node, match_id, &e.to_string()))
 }
+
+/// How long a node has to take an admin's command (open the room if need be, make its
+/// ending durable).
+const NODE_COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a node has to say where its rooms stand.
+const GLANCE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A node that did not take a command: `no_nodes`, try again.
 fn unreachable(node: &NodeInfo, match_id: &str, error: &str) -> LobbyError {
