@@ -742,6 +742,8 @@ impl Bot {
         let started = Instant::now();
         let left = seat.ticket.node_id.clone();
         let mut ticket = Some(seat.ticket.clone()).filter(|t| t.issued.elapsed() < TICKET_REUSE);
+        // The node of the last ticket that would not open: the lobby is told, and checks it.
+        let mut unreachable: Option<String> = None;
         // Between tries (a dead node refuses until the lobby has moved its matches), in
         // doubling steps, so a thousand players do not hammer the lobby together.
         let mut pause = Duration::from_millis(250);
@@ -754,7 +756,14 @@ impl Bot {
                 Some(ticket) => ticket,
                 None => {
                     let token = self.token().await?;
-                    match self.ctx.api.status(self.lobby, &token, false).await {
+                    let status = match unreachable.take() {
+                        Some(node) => {
+                            let api = &self.ctx.api;
+                            api.status_unreachable(self.lobby, &token, &node).await
+                        }
+                        None => self.ctx.api.status(self.lobby, &token, false).await,
+                    };
+                    match status {
                         Ok(LobbyState::InMatch(t)) if t.room_id == seat.ticket.room_id => t,
                         Ok(_) => {
                             // It ended while the bot was away (its last frames lost with
@@ -812,6 +821,7 @@ impl Bot {
                 }
                 // The node is gone or refuses: ask the lobby (again) after a pause.
                 Err(_) => {
+                    unreachable = Some(ticket_now.node_id.clone());
                     self.ctx.recorder.count(Count::ResumeRetry);
                     self.pause(pause).await?;
                     pause = (pause * 2).min(Duration::from_secs(1));

@@ -1,6 +1,7 @@
 //! The lobby's operations, shared by the HTTP routes and the background loops.
 
 mod replays;
+mod unreachable;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -127,6 +128,10 @@ pub struct Lobby {
     placed: Mutex<HashMap<String, (i64, usize)>>,
     /// The content versions this process has kept in the room store.
     kept: Mutex<HashSet<String>>,
+    /// When this process last probed each node a player could not reach.
+    probed: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// For those probes.
+    http: reqwest::Client,
 }
 
 impl Lobby {
@@ -149,7 +154,14 @@ impl Lobby {
             issuer,
             placed: Mutex::default(),
             kept: Mutex::default(),
+            probed: Mutex::default(),
+            http: reqwest::Client::new(),
         }
+    }
+
+    /// The node directory this lobby reads.
+    pub fn directory(&self) -> &NodeDirectory {
+        &self.directory
     }
 
     /// Keeps the current content version in the room store (once per version and

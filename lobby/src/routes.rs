@@ -121,6 +121,12 @@ pub struct WaitQuery {
     #[serde(default, deserialize_with = "whole_seconds")]
     #[param(schema_with = whole_seconds_schema)]
     pub wait: Option<u64>,
+    /// The id of your match's node when you could not reach it: the lobby checks the node
+    /// at once and, if it cannot reach it either, moves your match to a live node (the
+    /// ticket in the answer is for it) instead of waiting for the node's heartbeat to
+    /// expire.
+    #[param(max_length = 200)]
+    pub unreachable: Option<String>,
 }
 
 /// Any whole number of seconds, however large: past `u64` it is as good as 30 (the longest
@@ -159,6 +165,9 @@ async fn status(
     ApiQuery(query): ApiQuery<WaitQuery>,
 ) -> Result<Json<Status>, LobbyError> {
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
+    if let Some(node_id) = query.unreachable.as_deref().filter(|id| id.len() <= 200) {
+        lobby.reported_unreachable(node_id).await?;
+    }
     Ok(Json(lobby.wait_status(&player(&caller), wait).await?))
 }
 

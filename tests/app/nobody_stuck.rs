@@ -7,13 +7,21 @@
 use moonlight_common::time::unix_now_ms;
 use moonlight_proto::v1::{self as pb, server_frame::Body};
 use moonlight_testkit::{DbKind, db_tests};
-use serde_json::Value;
+use std::time::Duration;
 
-use crate::support::{Duel, Player, StoreKind, TestApp, fast_lobby, play_url, seat_urls};
+use moonlight_rooms::NodeInfo;
+use moonlight_testkit::game_client::Client;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{
+    Duel, Player, StoreKind, TestApp, TestApp as Stack, fast_lobby, play_url, seat_urls,
+};
 
 db_tests!(
     a_match_nobody_joins_is_void_at_its_deadline,
-    a_queued_player_whose_client_stopped_asking_leaves_the_queue
+    a_queued_player_whose_client_stopped_asking_leaves_the_queue,
+    a_player_who_cannot_reach_its_node_is_moved_at_once
 );
 
 /// Both players are free, their match void (`no_contest` for each) and counted nowhere.
@@ -272,4 +280,58 @@ async fn a_match_that_ends_while_the_database_is_down_is_settled_once_when_it_is
         assert_eq!(player.games().await, 1);
     }
     assert_eq!(stack.settle().await, 0, "nothing is settled twice");
+}
+
+/// A player who cannot reach its match's node says so to the lobby, which checks the node
+/// itself: a node that does not answer is taken out of the directory at once (not after
+/// its heartbeat expires) and the player's ticket is for a live node; a node that answers
+/// stays, whoever says otherwise.
+async fn a_player_who_cannot_reach_its_node_is_moved_at_once(kind: DbKind) {
+    let stack = Stack::stack(kind, |_| {}, |_| {}).await;
+    let (luna, _sol, plays) = stack.private_match("luna", "sol").await;
+    let match_id = plays[0]["room_id"].as_str().expect("a match").to_owned();
+    let real = plays[0]["node_id"].as_str().expect("a node").to_owned();
+    // A node that heartbeats but does not answer (nothing listens on port 9), the match
+    // placed on it.
+    let ghost = NodeInfo {
+        id: "ghost".to_owned(),
+        url: "ws://127.0.0.1:9/v1/play".to_owned(),
+        capacity: 100,
+        ..NodeInfo::default()
+    };
+    let directory = stack.lobby().directory();
+    directory
+        .heartbeat(&ghost, Duration::from_secs(600))
+        .await
+        .expect("a heartbeat");
+    stack
+        .lobby_store()
+        .move_match(&match_id, &real, "ghost")
+        .await
+        .expect("moved");
+    let (_, status) = luna.get("/v1/lobby/status").await;
+    assert_eq!(status["match"]["node_id"], "ghost", "{status}");
+
+    // Someone claims the real node is unreachable: it answers the lobby, nothing changes.
+    let (_, status) = luna
+        .get(&format!("/v1/lobby/status?unreachable={real}"))
+        .await;
+    assert_eq!(status["match"]["node_id"], "ghost", "{status}");
+    assert!(
+        directory
+            .live()
+            .await
+            .expect("the directory")
+            .iter()
+            .any(|n| n.id == real),
+        "the real node stays"
+    );
+
+    // Luna cannot reach the ghost, nor can the lobby: the match moves now.
+    let (status, moved) = luna.get("/v1/lobby/status?unreachable=ghost").await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["match"]["node_id"], json!(real), "{moved}");
+    let mut client = Client::connect(&play_url(&moved["match"])).await;
+    client.hello().await;
+    assert_eq!(client.welcome().await.room_id, match_id);
 }

@@ -211,6 +211,20 @@ impl Api {
         self.lobby(lobby, Method::GET, &path, token, None).await
     }
 
+    /// The player's state after it could not reach `node_id`, its match's node: the lobby
+    /// checks that node at once and, if it is gone, answers with a ticket to a live one.
+    pub async fn status_unreachable(
+        &self,
+        lobby: usize,
+        token: &str,
+        node_id: &str,
+    ) -> Result<LobbyState, ApiError> {
+        let mut query = reqwest::Url::parse("http://query.invalid/").expect("a valid URL");
+        query.query_pairs_mut().append_pair("unreachable", node_id);
+        let path = format!("status?{}", query.query().unwrap_or_default());
+        self.lobby(lobby, Method::GET, &path, token, None).await
+    }
+
     pub async fn open_room(
         &self,
         lobby: usize,
