@@ -197,11 +197,18 @@ export class MoonlightClient {
    * Where the player stands. In a match, `match` carries a fresh ticket to the node that
    * runs it now. With `wait` (seconds, at most 30), a long-poll that answers as soon as the
    * state changes. `503 no_nodes` while no game server can run the match; `403
-   * account_locked` in a match once an admin locked the account.
+   * account_locked` in a match once an admin locked the account. `unreachable`: the node
+   * of your match you could not reach; the lobby checks it at once and, if it is gone,
+   * answers with a ticket to a live node (the connection's reconnects pass it).
    */
-  status(options?: RequestOptions & { wait?: number }): Promise<LobbyStatus> {
+  status(options?: RequestOptions & { wait?: number; unreachable?: string }): Promise<LobbyStatus> {
     const wait = options?.wait ? Math.min(Math.max(0, Math.floor(options.wait)), MAX_WAIT_SECS) : 0;
-    return this.lobby("GET", wait ? `/status?wait=${wait}` : "/status", { ...options, extraTimeoutMs: wait * 1000 });
+    const query = new URLSearchParams();
+    if (wait) query.set("wait", String(wait));
+    if (options?.unreachable) query.set("unreachable", options.unreachable);
+    const text = query.toString();
+    const suffix = text ? `?${text}` : "";
+    return this.lobby("GET", `/status${suffix}`, { ...options, extraTimeoutMs: wait * 1000 });
   }
 
   /** Opens a room (`in_room`, with `room.code` to share); the match starts when someone joins. */
@@ -318,8 +325,8 @@ export class MoonlightClient {
    * match (it ended).
    */
   ticketProvider(roomId: string): TicketProvider {
-    return async () => {
-      const status = await this.status();
+    return async (request) => {
+      const status = await this.status({ unreachable: request.unreachableNode });
       return status.state === "in_match" && status.match?.room_id === roomId ? status.match : null;
     };
   }
@@ -350,6 +357,7 @@ export class MoonlightClient {
       tickets: this.ticketProvider(match.room_id),
       ...options,
       url: match.url,
+      nodeId: match.node_id,
       ticket: match.ticket,
     });
   }
@@ -374,6 +382,7 @@ export class MoonlightClient {
       tickets: this.spectatorTicketProvider(ticket.room_id),
       ...options,
       url: ticket.url,
+      nodeId: ticket.node_id,
       ticket: ticket.ticket,
       spectator: true,
     });

@@ -38,6 +38,8 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export interface Ticket {
   url: string;
   ticket: string;
+  /** The node the ticket is for (`match.node_id`): named to the lobby if it cannot be reached. */
+  node_id?: string;
 }
 
 /** Why the connection asks for a fresh ticket. */
@@ -46,6 +48,11 @@ export interface TicketRequest {
   /** The close code of the socket that went away (1006 when it failed or went silent). */
   closeCode: number;
   reason: string;
+  /**
+   * The node of a ticket whose socket could not open: the lobby's `/status?unreachable=`
+   * checks it at once and, if it is gone, answers with a ticket to a live node.
+   */
+  unreachableNode?: string;
 }
 
 /**
@@ -73,6 +80,8 @@ export interface GameConnectionOptions {
   url: string;
   /** The room ticket (`match.ticket`). */
   ticket: string;
+  /** The node the ticket is for (`match.node_id`). */
+  nodeId?: string;
   /**
    * Where fresh tickets come from when the socket fails, the node moves (4002), restarts
    * (1012) or says try again (1013), or the ticket is old. Without one the first ticket is
@@ -205,6 +214,8 @@ export class GameConnection {
   private readonly hub = new EventHub<GameEvent>();
 
   private ticket: Ticket & { at: number };
+  /** The node of the last ticket whose socket could not open, for the next ticket request. */
+  private unreachableNode: string | undefined;
   private currentState: ConnectionState = "idle";
   private ws: WebSocketLike | undefined;
   /** Socket generation: events of older sockets are ignored. */
@@ -268,7 +279,7 @@ export class GameConnection {
     this.WS = WS;
     this.tickets = options.tickets;
     this.watching = options.spectator ?? false;
-    this.ticket = { url: options.url, ticket: options.ticket, at: Date.now() };
+    this.ticket = { url: options.url, ticket: options.ticket, node_id: options.nodeId, at: Date.now() };
     this.clientName = options.clientName ?? "moonlight-ts";
     this.pingIntervalMs = options.pingIntervalMs ?? 5_000;
     this.deadAfterMs = options.deadAfterMs ?? 15_000;
@@ -519,6 +530,8 @@ export class GameConnection {
       this.serverAskedReconnect ||
       this.attempt > 0 ||
       Date.now() - this.ticket.at > TICKET_REUSE_MS;
+    // A socket that never opened: its node may be gone, which the lobby can check.
+    this.unreachableNode = wasOpen ? undefined : this.ticket.node_id;
     this.scheduleReconnect(code, reason, fresh);
   }
 
@@ -546,7 +559,7 @@ export class GameConnection {
     if (freshTicket && this.tickets) {
       let ticket: Ticket | null;
       try {
-        ticket = await this.tickets({ roomId: this.roomId, closeCode: code, reason });
+        ticket = await this.tickets({ roomId: this.roomId, closeCode: code, reason, unreachableNode: this.unreachableNode });
       } catch (error) {
         if (!this.isClosed()) this.scheduleReconnect(code, `no ticket: ${describe(error)}`, true);
         return;
@@ -556,7 +569,7 @@ export class GameConnection {
         this.finish(code, "the lobby no longer lists this match (it is over)");
         return;
       }
-      this.ticket = { url: ticket.url, ticket: ticket.ticket, at: Date.now() };
+      this.ticket = { url: ticket.url, ticket: ticket.ticket, node_id: ticket.node_id, at: Date.now() };
     }
     this.openSocket();
   }
