@@ -156,6 +156,7 @@ fn whole_seconds_schema() -> utoipa::openapi::Object {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Your state", body = Status),
+        (status = 400, description = "`bad_request`: an `unreachable` over 200 characters, or a malformed query", body = ErrorBody),
         (status = 403, description = "`account_locked`: you are in a match and an admin locked your account", body = ErrorBody),
         (status = 503, description = "Your match has no live node to run on", body = ErrorBody),
     ))]
@@ -165,7 +166,12 @@ async fn status(
     ApiQuery(query): ApiQuery<WaitQuery>,
 ) -> Result<Json<Status>, LobbyError> {
     let wait = Duration::from_secs(query.wait.unwrap_or(0));
-    if let Some(node_id) = query.unreachable.as_deref().filter(|id| id.len() <= 200) {
+    if let Some(node_id) = query.unreachable.as_deref() {
+        if node_id.chars().count() > 200 {
+            return Err(LobbyError::BadRequest(
+                "unreachable is a node id, at most 200 characters",
+            ));
+        }
         lobby.reported_unreachable(node_id).await?;
     }
     Ok(Json(lobby.wait_status(&player(&caller), wait).await?))

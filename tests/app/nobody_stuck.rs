@@ -327,6 +327,15 @@ async fn a_player_who_cannot_reach_its_node_is_moved_at_once(kind: DbKind) {
         "the real node stays"
     );
 
+    // Not a node id: refused, nothing probed.
+    let (status, refused) = luna
+        .get(&format!("/v1/lobby/status?unreachable={}", "g".repeat(201)))
+        .await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (StatusCode::BAD_REQUEST, &json!("bad_request"))
+    );
+
     // Luna cannot reach the ghost, nor can the lobby: the match moves now.
     let (status, moved) = luna.get("/v1/lobby/status?unreachable=ghost").await;
     assert_eq!(status, StatusCode::OK, "{moved}");
