@@ -3,9 +3,9 @@
 // content and the ratings; a player gets 403 forbidden from each call.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { MoonlightError, type MoonlightClient } from "@moonlight/client";
+import type { MoonlightClient } from "@moonlight/client";
 import { grantAdmin, startServer, type Server } from "./server.js";
-import { choose, player, TestSocket, within } from "./helpers.js";
+import { choose, player, refused, TestSocket, within } from "./helpers.js";
 
 let server: Server;
 before(async () => {
@@ -15,15 +15,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function refused(promise: Promise<unknown>, status: number, code: string) {
-  const error = await promise.then(
-    () => assert.fail(`expected ${status} ${code}, got success`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MoonlightError, `a MoonlightError, not ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-}
 
 /** A fresh account made admin, its token refreshed to carry the role. */
 async function admin(): Promise<MoonlightClient> {

@@ -2,9 +2,9 @@
 // the typed errors of each.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { MoonlightClient, MoonlightError, type Tokens } from "@moonlight/client";
+import { MoonlightClient, type Tokens } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
-import { PASSWORD, uniqueName } from "./helpers.js";
+import { PASSWORD, refused, uniqueName } from "./helpers.js";
 
 let server: Server;
 before(async () => {
@@ -18,16 +18,6 @@ function client(extra: Partial<ConstructorParameters<typeof MoonlightClient>[0]>
   return new MoonlightClient({ authUrl: server.authUrl, lobbyUrl: server.lobbyUrl, ...extra });
 }
 
-async function refused(promise: Promise<unknown>, status: number, code: string) {
-  const error = await promise.then(
-    () => assert.fail(`expected ${status} ${code}, got success`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MoonlightError, `a MoonlightError, not ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-  return error;
-}
 
 test("register signs in; the name is then taken; bad input is 422", { timeout: 30_000 }, async () => {
   const name = uniqueName("luna");

@@ -1,11 +1,13 @@
 // What the tests share: players, a WebSocket the tests can cut, a simple policy and a
 // loop that plays a connection to the end.
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import {
   actionOf,
   actions,
   ClientFrameSchema,
   MoonlightClient,
+  MoonlightError,
   type Ack,
   type ActionKind,
   type ClientFrame,
@@ -90,6 +92,34 @@ export function recordingSockets() {
 
 /** Plain `ws` with recording, for tests that do not need their own lists. */
 export const TestSocket = recordingSockets();
+
+/** A recording `ws` whose next `refuse` sockets fail to open (the network is down). */
+export function flakySockets() {
+  const Recording = recordingSockets();
+  return class FlakySocket extends Recording {
+    static refuse = 0;
+    constructor(url: string) {
+      if (FlakySocket.refuse > 0) {
+        FlakySocket.refuse--;
+        throw new Error("the network is down");
+      }
+      super(url);
+    }
+  };
+}
+
+/** The `MoonlightError` `promise` fails with: `status` and `code` (and `service`, if named). */
+export async function refused(promise: Promise<unknown>, status: number, code: string, service?: string) {
+  const error = await promise.then(
+    () => assert.fail(`expected ${status} ${code}, got success`),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof MoonlightError, `a MoonlightError, not ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+  assert.equal(error.status, status);
+  if (service !== undefined) assert.equal(error.service, service);
+  return error;
+}
 
 /**
  * Keep the opening hand, then attack the enemy hero if possible, else play a card, else

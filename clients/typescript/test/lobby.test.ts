@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { MoonlightError } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
-import { player, TestSocket, within } from "./helpers.js";
+import { player, refused as refusedBy, TestSocket, within } from "./helpers.js";
 
 let server: Server;
 before(async () => {
@@ -13,17 +13,9 @@ after(async () => {
   await server?.stop();
 });
 
-async function refused(promise: Promise<unknown>, status: number, code: string) {
-  const error = await promise.then(
-    () => assert.fail(`expected ${status} ${code}, got success`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MoonlightError, `a MoonlightError, not ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-  assert.equal(error.service, "lobby");
-  return error;
-}
+/** Refused by the lobby. */
+const refused = (promise: Promise<unknown>, status: number, code: string) => refusedBy(promise, status, code, "lobby");
+
 
 test("an unknown deck is 422 unknown_deck everywhere a deck is named", { timeout: 30_000 }, async () => {
   const p = await player(server);

@@ -5,7 +5,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { actions, MoonlightError, SpectatorError, type GameEvent, type MoonlightClient } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
-import { choose, player, playToEnd, privateMatch, recordingSockets, sleep, TestSocket, within } from "./helpers.js";
+import { choose, flakySockets, player, playToEnd, privateMatch, refused, sleep, TestSocket, within } from "./helpers.js";
 
 let server: Server;
 before(async () => {
@@ -17,15 +17,6 @@ after(async () => {
 
 const fast = { reconnect: { initialDelayMs: 50, maxDelayMs: 500 } };
 
-async function refused(promise: Promise<unknown>, status: number, code: string) {
-  const error = await promise.then(
-    () => assert.fail(`expected ${status} ${code}, got success`),
-    (e: unknown) => e,
-  );
-  assert.ok(error instanceof MoonlightError, `a MoonlightError, not ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  assert.equal(error.status, status);
-}
 
 /** Counts the lobby calls a client makes, by name. */
 function countCalls(client: MoonlightClient, ...names: ("watch" | "status")[]) {
@@ -40,20 +31,6 @@ function countCalls(client: MoonlightClient, ...names: ("watch" | "status")[]) {
   return calls;
 }
 
-/** A recording `ws` whose next `refuse` sockets fail to open (the network is down). */
-function flakySockets() {
-  const Recording = recordingSockets();
-  return class FlakySocket extends Recording {
-    static refuse = 0;
-    constructor(url: string) {
-      if (FlakySocket.refuse > 0) {
-        FlakySocket.refuse--;
-        throw new Error("the network is down");
-      }
-      super(url);
-    }
-  };
-}
 
 test("a third player lists the live quick match, watches it to the end and never sees a hidden card", { timeout: 120_000 }, async () => {
   const a = await player(server, "ann");

@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { LobbyStatus, MoonlightClient } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
-import { choose, player, recordingSockets, within } from "./helpers.js";
+import { choose, flakySockets, player, within } from "./helpers.js";
 
 let server: Server;
 before(async () => {
@@ -16,20 +16,6 @@ after(async () => {
   await server?.stop();
 });
 
-/** A recording `ws` whose next `refuse` sockets fail to open. */
-function flakySockets() {
-  const Recording = recordingSockets();
-  return class FlakySocket extends Recording {
-    static refuse = 0;
-    constructor(url: string) {
-      if (FlakySocket.refuse > 0) {
-        FlakySocket.refuse--;
-        throw new Error("the node cannot be reached");
-      }
-      super(url);
-    }
-  };
-}
 
 /** The options of every `status` call the client makes. */
 function statusCalls(client: MoonlightClient) {
