@@ -87,8 +87,6 @@ impl LobbyService {
             catalogue,
         };
         let admin = admin::AdminState {
-            // Each request sets its own timeout (`admin::matches::order_node`).
-            http: reqwest::Client::new(),
             lobby: Arc::clone(&lobby),
             db: db.clone(),
             content,

@@ -130,8 +130,9 @@ pub struct Lobby {
     kept: Mutex<HashSet<String>>,
     /// When this process last probed each node a player could not reach.
     probed: Mutex<HashMap<String, tokio::time::Instant>>,
-    /// For those probes.
-    http: reqwest::Client,
+    /// For those probes and the admins' commands to nodes; each request sets its own
+    /// timeout.
+    pub(crate) http: reqwest::Client,
 }
 
 impl Lobby {

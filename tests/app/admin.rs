@@ -797,6 +797,44 @@ async fn a_node_takes_commands_only_from_a_lobby(kind: DbKind) {
         seen,
         json!({"rooms": [{"room_id": room, "turn": 0, "last_input_ms": null}]})
     );
+    // A body that is not a list of at most 200 room ids: refused, with the right token.
+    let glance_token = || {
+        command::mint(
+            &stack.issuer,
+            "an-admin",
+            looking(&node, Order::Glance),
+            now,
+        )
+        .expect("a command")
+    };
+    let too_many: Vec<String> = (0..201).map(|i| format!("room-{i}")).collect();
+    for body in [
+        json!({"rooms": too_many}),
+        json!({"rooms": "all"}),
+        json!({"rooms": [1, 2]}),
+        json!({"rooms": [], "also": true}),
+        json!([]),
+    ] {
+        let answer = stack
+            .client
+            .post(&glance_url)
+            .bearer_auth(glance_token())
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        assert_error(answer, StatusCode::BAD_REQUEST, "bad_request").await;
+    }
+    let garbage = stack
+        .client
+        .post(&glance_url)
+        .bearer_auth(glance_token())
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("sent");
+    assert_error(garbage, StatusCode::BAD_REQUEST, "bad_request").await;
     let not_a_glance = glance(looking(&node, Order::End(Ending::NoContest)));
     assert_error(
         not_a_glance.await.expect("sent"),

@@ -59,6 +59,7 @@ pub(super) async fn order_node(
         .http_url(&path)
         .ok_or_else(|| anyhow::anyhow!("node {} has no HTTP address ({})", node.id, node.url))?;
     state
+        .lobby
         .http
         .post(url)
         .bearer_auth(token)

@@ -40,8 +40,6 @@ use crate::{
 
 #[derive(Clone, FromRef)]
 pub(crate) struct AdminState {
-    /// For the commands sent to game-server nodes.
-    pub http: reqwest::Client,
     pub lobby: Arc<Lobby>,
     pub db: Database,
     pub content: Arc<ContentStore>,

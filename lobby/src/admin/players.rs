@@ -298,11 +298,13 @@ async fn disconnect_from_match(
     admin: &super::Actor,
     player_id: &str,
 ) -> Result<usize, LobbyError> {
-    let Some(match_id) = players_matching(&state.db, player_id)
+    let Some(match_id) = state
+        .lobby
+        .store
+        .presence_and_node(player_id)
         .await?
-        .into_iter()
-        .find(|p| p.id == player_id)
-        .and_then(|p| p.match_id)
+        .filter(|(presence, _)| presence.state == Presence::InMatch)
+        .map(|(presence, _)| presence.ref_id)
     else {
         return Ok(0);
     };
