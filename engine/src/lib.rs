@@ -3,7 +3,7 @@
 //! - [`content`]: load and check `content/` ([`Content::load`], [`check_dir`]);
 //! - [`rules`]: the deterministic engine ([`Game`]), its actions, events and views;
 //! - [`snapshot`]: compact state bytes and the state hash;
-//! - [`ai`]: the practice bot's player ([`choose_action`]).
+//! - [`ai`]: the practice bot's player at each [`Level`] ([`ai::choose`]).
 //!
 //! Pure: no clock, no global RNG, no I/O except reading content files. See
 //! `engine/README.md` for the model, the resolution order and the guarantees.
@@ -15,7 +15,7 @@ mod rng;
 pub mod rules;
 pub mod snapshot;
 
-pub use ai::choose_action;
+pub use ai::{Level, choose_action};
 pub use content::schema::{self, Keyword, json_schema};
 pub use content::{
     CheckReport, Content, ContentStore, DeckError, Diagnostic, RefusedReload, Severity, SourceFile,

@@ -1,10 +1,13 @@
-//! The practice bot on the shipped content: it only takes legal actions, its games end,
-//! it takes a win when one is on the board, and it clearly beats random play.
+//! The practice bot on the shipped content, at every level: it only takes legal actions,
+//! its games end, it takes a win when one is on the board, and it clearly beats random
+//! play. (How the levels compare with each other: `balance/tests/`.)
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use moonlight_engine::{Action, Content, Game, Seat, choose_action};
+use std::cell::Cell;
+
+use moonlight_engine::{Action, Content, Game, Level, Seat, ai, choose_action};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -30,9 +33,15 @@ fn game(i: u64) -> Game {
     Game::from_decks(shipped(), &decks, 1_000 + i).expect("setup")
 }
 
-/// The bot's action for `seat`, checked to be legal.
+/// The easy bot's action for `seat`, checked to be legal.
 fn bot(g: &Game, seat: Seat) -> Action {
-    let action = choose_action(g, seat).expect("the bot acts when the game waits for it");
+    bot_at(Level::Easy, g, seat)
+}
+
+/// The action of the bot at `level` for `seat`, checked to be legal.
+fn bot_at(level: Level, g: &Game, seat: Seat) -> Action {
+    let action =
+        ai::choose(g, seat, level, &|| false).expect("the bot acts when the game waits for it");
     assert!(
         g.legal_actions(seat).contains(&action),
         "illegal bot action {action:?}"
@@ -48,9 +57,13 @@ fn random(g: &Game, seat: Seat, rng: &mut ChaCha8Rng) -> Action {
     legal.swap_remove(i)
 }
 
-/// Plays game `i` to the end, the bot on `bot_seat` against random play (or itself);
-/// returns the finished game.
+/// Plays game `i` to the end, the easy bot on `bot_seat` against random play (or
+/// itself); returns the finished game.
 fn play(i: u64, bot_seat: Option<Seat>) -> Game {
+    play_at(Level::Easy, i, bot_seat)
+}
+
+fn play_at(level: Level, i: u64, bot_seat: Option<Seat>) -> Game {
     let mut g = game(i);
     let mut rng = ChaCha8Rng::seed_from_u64(i);
     for _ in 0..MAX_STEPS {
@@ -59,7 +72,7 @@ fn play(i: u64, bot_seat: Option<Seat>) -> Game {
         };
         let action = match bot_seat {
             Some(b) if b != seat => random(&g, seat, &mut rng),
-            _ => bot(&g, seat),
+            _ => bot_at(level, &g, seat),
         };
         g.apply(seat, action).expect("a legal action is accepted");
     }
@@ -73,6 +86,45 @@ fn bot_games_always_end_with_legal_actions_only() {
         assert!(g.is_over(), "game {i}");
         assert_eq!(g.check_invariants(), Ok(()), "game {i}");
     }
+    // The searching bots too (fewer games: each move is a search).
+    for level in [Level::Normal, Level::Hard] {
+        for i in 0..2 {
+            let g = play_at(level, i, None);
+            assert!(g.is_over(), "{level:?} game {i}");
+            assert_eq!(g.check_invariants(), Ok(()), "{level:?} game {i}");
+        }
+    }
+}
+
+/// A search is deterministic, and stops early when its caller says so (a server's time
+/// cap), still with a legal move.
+#[test]
+fn a_search_is_repeatable_and_stops_when_told() {
+    let mut g = game(4);
+    while g.turn() < 5 {
+        let seat = g.seats_to_act()[0];
+        g.apply(seat, bot(&g, seat)).expect("legal");
+    }
+    let seat = g.seats_to_act()[0];
+    let never = || false;
+    let first = ai::choose(&g, seat, Level::Hard, &never);
+    assert_eq!(first, ai::choose(&g.clone(), seat, Level::Hard, &never));
+    let asked = Cell::new(0);
+    let stop_now = || {
+        asked.set(asked.get() + 1);
+        true
+    };
+    let hurried = bot_at_with(&g, seat, &stop_now);
+    assert_eq!(
+        asked.get(),
+        1,
+        "asked once, after the first batch of playouts"
+    );
+    assert!(g.legal_actions(seat).contains(&hurried));
+}
+
+fn bot_at_with(g: &Game, seat: Seat, stop: &dyn Fn() -> bool) -> Action {
+    ai::choose(g, seat, Level::Hard, stop).expect("the bot acts when the game waits for it")
 }
 
 #[test]
@@ -92,9 +144,16 @@ fn the_bot_waits_for_its_turn_and_never_concedes() {
     assert_eq!(choose_action(&g, active), choose_action(&g.clone(), active));
 }
 
-/// Whenever an attack on the enemy hero would win on the spot, the bot wins on the spot.
+/// Whenever an attack on the enemy hero would win on the spot, the bot wins on the spot,
+/// searching or not (the hard level differs from the normal one only in its budget).
 #[test]
 fn the_bot_takes_lethal() {
+    for level in [Level::Easy, Level::Normal] {
+        takes_lethal(level);
+    }
+}
+
+fn takes_lethal(level: Level) {
     let mut chances = 0;
     for i in 0..40 {
         let mut g = game(i);
@@ -108,7 +167,7 @@ fn the_bot_takes_lethal() {
                         && after.apply(seat, a).is_ok()
                         && after.outcome().is_some_and(|o| o.winners == [seat])
                 });
-                let action = bot(&g, seat);
+                let action = bot_at(level, &g, seat);
                 if lethal {
                     chances += 1;
                     let mut after = g.clone();
@@ -116,7 +175,7 @@ fn the_bot_takes_lethal() {
                     assert_eq!(
                         after.outcome().map(|o| o.winners.clone()),
                         Some(vec![seat]),
-                        "game {i}: lethal on board, the bot chose {action:?}"
+                        "{level:?} game {i}: lethal on board, the bot chose {action:?}"
                     );
                 }
                 action
@@ -126,7 +185,10 @@ fn the_bot_takes_lethal() {
             g.apply(seat, action).expect("legal");
         }
     }
-    assert!(chances >= 10, "only {chances} lethal positions seen");
+    assert!(
+        chances >= 10,
+        "{level:?}: only {chances} lethal positions seen"
+    );
 }
 
 /// 40 seeded games (every deck pair, each side of the table): the bot wins far more than

@@ -498,15 +498,31 @@ impl Game {
         Ok(g)
     }
 
-    /// A copy of this game for a bot's lookahead: every deck reshuffled and the
-    /// RNG reseeded from `seed`. Playing actions on it shows what they would do
-    /// without revealing the real order of any deck or the match's next random
-    /// outcomes (bots must never draw from the match's RNG). `self` is untouched.
-    pub(crate) fn hypothetical(&self, seed: u64) -> Game {
+    /// A world `seat` cannot tell from this one, for a bot's lookahead: what the seat
+    /// cannot see is sampled from `seed`. Every deck is reshuffled, each other seat's hand
+    /// is dealt afresh from its hand and deck together (same handles, same count; which
+    /// card is which is drawn anew), and the RNG is reseeded. The hidden cards are put in
+    /// a canonical order before shuffling, so the result depends only on what `seat` may
+    /// see, the deck lists, and `seed`: never on the real order of a deck, the cards
+    /// really in another hand, or the match's next random outcomes. `self` is untouched.
+    pub fn determinized(&self, seat: Seat, seed: u64) -> Game {
         let mut copy = self.clone();
         let mut rng = GameRng::from_seed_u64(seed);
-        for seat in &mut copy.st.seats {
-            rng.shuffle(&mut seat.deck);
+        for (i, side) in copy.st.seats.iter_mut().enumerate() {
+            let mut hidden = std::mem::take(&mut side.deck);
+            if i != seat.index() {
+                hidden.extend(side.hand.iter().map(|h| h.card));
+            }
+            hidden.sort_unstable_by_key(|c| (c.card, c.generated));
+            rng.shuffle(&mut hidden);
+            if i != seat.index() {
+                for held in &mut side.hand {
+                    if let Some(card) = hidden.pop() {
+                        held.card = card;
+                    }
+                }
+            }
+            side.deck = hidden;
         }
         copy.st.rng = rng;
         copy

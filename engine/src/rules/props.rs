@@ -83,6 +83,29 @@ fn with_hidden_swapped(g: &Game, viewer: Seat, own_deck: bool) -> Game {
     other
 }
 
+/// A copy `viewer` cannot tell from `g`: each other seat's hand dealt afresh from its
+/// hand and deck together (same handles, same count), and every deck reshuffled. What
+/// differs is exactly what a bot must not know.
+fn redealt(g: &Game, viewer: Seat, rng: &mut ChaCha8Rng) -> Game {
+    let mut other = g.clone();
+    for (i, s) in other.st.seats.iter_mut().enumerate() {
+        let mut hidden = std::mem::take(&mut s.deck);
+        if i != viewer.index() {
+            hidden.extend(s.hand.iter().map(|h| h.card));
+        }
+        for k in (1..hidden.len()).rev() {
+            hidden.swap(k, rng.random_range(0..=k));
+        }
+        if i != viewer.index() {
+            for h in &mut s.hand {
+                h.card = hidden.pop().expect("as many cards as were taken");
+            }
+        }
+        s.deck = hidden;
+    }
+    other
+}
+
 /// Events that reveal a hidden card on purpose (discards and burns are public).
 fn is_reveal(e: &SeatEvent) -> bool {
     matches!(
@@ -205,6 +228,71 @@ proptest! {
             g.apply(actor, action).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A bot at any level chooses from its seat's information set only: in a world
+    /// redealt where the seat cannot see, the sampled worlds and the move are the same.
+    #[test]
+    fn bots_never_peek(seed in any::<u64>(), choice in any::<u64>(), d0 in 0usize..3, d1 in 0usize..3, steps in 0usize..150) {
+        let mut g = new_game(seed, d0, d1);
+        let mut rng = ChaCha8Rng::seed_from_u64(choice);
+        for _ in 0..steps {
+            if g.is_over() { break; }
+            let (seat, action) = pick(&g, &mut rng);
+            g.apply(seat, action).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        }
+        prop_assume!(!g.is_over());
+        let me = g.seats_to_act()[0];
+        let other = redealt(&g, me, &mut rng);
+        prop_assert_eq!(g.view_for(me), other.view_for(me));
+        let (seen, other_seen) = (g.determinized(me, choice), other.determinized(me, choice));
+        prop_assert_eq!(seen.state(), other_seen.state());
+        for level in crate::Level::ALL {
+            let never = || false;
+            prop_assert_eq!(
+                crate::ai::choose(&g, me, level, &never),
+                crate::ai::choose(&other, me, level, &never),
+                "{:?}", level
+            );
+        }
+    }
+}
+
+/// A determinized world looks the same to its seat, and is really sampled: the other
+/// hand is not the real one in every world.
+#[test]
+fn determinized_worlds_keep_the_seats_view_and_redeal_the_rest() {
+    let mut g = new_game(3, 0, 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    while g.turn() < 4 {
+        let (seat, action) = pick(&g, &mut rng);
+        g.apply(seat, action).expect("legal");
+    }
+    let me = g.active_seat();
+    let them = Seat(1 - me.0);
+    let mut redealt_hands = 0;
+    for seed in 0..20 {
+        let world = g.determinized(me, seed);
+        assert_eq!(world.view_for(me), g.view_for(me));
+        let theirs = |g: &Game| -> Vec<u16> {
+            g.st.seats[them.index()]
+                .hand
+                .iter()
+                .map(|h| h.card.card)
+                .collect()
+        };
+        assert_eq!(theirs(&world).len(), theirs(&g).len());
+        redealt_hands += usize::from(theirs(&world) != theirs(&g));
+        assert_eq!(world.check_invariants(), Ok(()));
+    }
+    assert!(
+        redealt_hands >= 15,
+        "the other hand was the real one in {} of 20 worlds",
+        20 - redealt_hands
+    );
 }
 
 #[test]

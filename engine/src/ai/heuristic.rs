@@ -1,12 +1,11 @@
-//! The practice bot's play: picks a seat's next action from what that seat may see.
-//!
-//! One-ply lookahead. Every legal play and attack is tried on a copy of the game
-//! whose decks are reshuffled and whose RNG is reseeded ([`Game::hypothetical`]),
-//! so the bot cannot peek at the next draw or the next random outcome; the
-//! position after each is scored from the seat's own view (hero health, boards,
-//! hands, a win or a loss) and the best is taken if it beats the position now.
-//! When nothing improves the position the turn ends. Opening hands: keep the
-//! cheap cards, send the expensive ones back.
+//! [`Level::Easy`](super::Level::Easy): one-ply lookahead. Every legal play and attack
+//! is tried on a world the seat cannot tell from the real one ([`Game::determinized`]:
+//! decks reshuffled, other hands dealt afresh, the RNG reseeded), so the bot cannot peek
+//! at the next draw, an opponent's hand or the next random outcome; the position after
+//! each is scored from the seat's own view (hero health, boards, hands, a win or a loss)
+//! and the best is taken if it beats the position now. When nothing improves the
+//! position the turn ends. Opening hands: keep the cheap cards, send the expensive ones
+//! back.
 //!
 //! Deterministic (the same game gives the same choice) and pure: no clock, no
 //! RNG of its own, never the match's RNG. A human-like pace is the caller's job.
@@ -23,7 +22,7 @@ const MULLIGAN_ABOVE_COST: i32 = 3;
 /// order (a full hand with targets plus a full board of attackers stays below).
 const MAX_CANDIDATES: usize = 512;
 /// The score of a won game; a lost one is its negative. Beyond any position.
-const WIN: i64 = 1_000_000;
+pub(super) const WIN: i64 = 1_000_000;
 
 /// The action the bot takes for `seat` now, always one of
 /// `game.legal_actions(seat)`; `None` when the game does not wait for `seat`.
@@ -41,7 +40,7 @@ pub fn choose_action(game: &Game, seat: Seat) -> Option<Action> {
 
 /// Sends back every dealt card above [`MULLIGAN_ABOVE_COST`]: an early curve
 /// wins more games than a hand of big cards the bot cannot play yet.
-fn opening_hand(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
+pub(super) fn opening_hand(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
     let view = game.view_for(seat);
     let cost = |h: &EntityId| view.hand.iter().find(|c| c.handle == *h).map(|c| c.cost);
     // The longest choice names every card that may go back (the bonus card may not).
@@ -64,7 +63,7 @@ fn opening_hand(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
 /// The play or attack that most improves the seat's position, if any does.
 fn best_move(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
     let view = game.view_for(seat);
-    let base = game.hypothetical(lookahead_seed(&view));
+    let base = game.determinized(seat, lookahead_seed(&view));
     let mut best_score = score(&view, seat);
     let mut best = None;
     let candidates = legal
@@ -92,7 +91,7 @@ fn best_move(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
 
 /// A seed for the lookahead copy, from public facts only, so the same position
 /// always gives the same choice.
-fn lookahead_seed(view: &SeatView) -> u64 {
+pub(super) fn lookahead_seed(view: &SeatView) -> u64 {
     let facts = view.seats.iter().flat_map(|s| {
         [
             i64::from(s.health),
@@ -117,7 +116,7 @@ fn lookahead_seed(view: &SeatView) -> u64 {
 /// How good the position is for `me`: its side's heroes, units and cards minus
 /// every enemy's. Enemy health weighs more than our own (the bot presses), and
 /// both weigh more once low (so it finishes off and stays out of reach).
-fn score(view: &SeatView, me: Seat) -> i64 {
+pub(super) fn score(view: &SeatView, me: Seat) -> i64 {
     let my_team = view.seats.get(me.index()).map(|s| s.team);
     if let Some(outcome) = &view.outcome {
         return if outcome.winners.contains(&me) {
