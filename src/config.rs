@@ -72,6 +72,51 @@ pub enum ContentCommand {
         #[arg(default_value = "content")]
         dir: PathBuf,
     },
+    /// Play bot-vs-bot matches between decks of a content directory as it is on disk, and
+    /// report win rates (95% intervals), the first player's advantage, game length, and
+    /// per card how often it is played and how its deck does when it is.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// The content directory (checked first; its errors are printed as `check` does).
+    #[arg(default_value = "content")]
+    pub dir: PathBuf,
+    /// A deck id to include; repeat it. Every pair of the chosen decks plays. Without
+    /// it, every pair of the content's decks.
+    #[arg(long = "deck", value_name = "ID")]
+    pub decks: Vec<String>,
+    /// Games per pairing.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub games: u32,
+    /// The bots of side one and side two (`easy`, `normal`, `hard`; one name: both
+    /// sides). They swap decks every other game, so two levels can be compared.
+    #[arg(long, value_name = "LEVEL[,LEVEL]", value_delimiter = ',', num_args = 1..=2,
+        default_value = "easy", value_parser = parse_level)]
+    pub bots: Vec<moonlight_engine::Level>,
+    /// The seed every match's seed is drawn from: the same seed, the same results.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Threads to play on (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also draw it as an SVG picture in this file.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+}
+
+fn parse_level(name: &str) -> Result<moonlight_engine::Level, String> {
+    moonlight_engine::Level::parse(name).ok_or_else(|| {
+        let known: Vec<&str> = moonlight_engine::Level::ALL
+            .iter()
+            .map(|l| l.as_str())
+            .collect();
+        format!("no bot level `{name}`; the levels are {}", known.join(", "))
+    })
 }
 
 /// What `moonlight admin` does to an account's admin role.
@@ -300,6 +345,7 @@ impl Config {
 pub enum Task {
     Serve(Box<Config>),
     CheckContent(PathBuf),
+    Simulate(SimulateArgs),
     /// An admin role change for the account `name`, and the database URL to make it in.
     Admin {
         action: AdminAction,
@@ -348,6 +394,9 @@ impl Cli {
             Some(Command::Content(ContentCommand::Check { dir })) => {
                 return Task::CheckContent(dir);
             }
+            Some(Command::Content(ContentCommand::Simulate(args))) => {
+                return Task::Simulate(args);
+            }
             Some(Command::Admin(command)) => {
                 let (action, target) = match command {
                     AdminCommand::Grant(target) => (AdminAction::Grant, target),
@@ -375,7 +424,9 @@ mod tests {
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         match Cli::try_parse_from(args)?.into_task() {
             Task::Serve(config) => Ok(*config),
-            Task::CheckContent(_) | Task::Admin { .. } => panic!("not a server"),
+            Task::CheckContent(_) | Task::Simulate(_) | Task::Admin { .. } => {
+                panic!("not a server")
+            }
         }
     }
 

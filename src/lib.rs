@@ -10,4 +10,4 @@ mod playground;
 
 pub use app::Application;
 pub use config::{Config, Roles};
-pub use content::check_content;
+pub use content::{check_content, simulate_content};

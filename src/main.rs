@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
     let config = match cli.into_task() {
         Task::Serve(config) => config,
         Task::CheckContent(dir) => return moonlight::check_content(&dir),
+        Task::Simulate(args) => return moonlight::simulate_content(&args),
         Task::Admin {
             action,
             name,

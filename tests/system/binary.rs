@@ -244,6 +244,108 @@ async fn content_check_reports_every_problem_with_its_place_and_exits_1() {
     );
 }
 
+/// The first deck's win rate in the one pairing of a `content simulate` run on `dir`, and
+/// the picture it drew.
+async fn simulate(dir: &Path, out: &Path) -> (f64, String) {
+    let json = out.join("report.json");
+    let svg = out.join("report.svg");
+    let output = Command::new(env!("CARGO_BIN_EXE_moonlight"))
+        .args(["content", "simulate"])
+        .arg(dir)
+        .args([
+            "--deck",
+            "dusk_starter",
+            "--deck",
+            "tide_starter",
+            "--games",
+            "100",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .arg("--plot")
+        .arg(&svg)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("dusk_starter vs tide_starter"), "{stdout}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["games"], 100);
+    let rate = report["pairings"][0]["first_win_rate"]["rate"]
+        .as_f64()
+        .unwrap();
+    (rate, std::fs::read_to_string(&svg).unwrap())
+}
+
+/// A designer's edit shows in the next simulation, before anything is shipped: making one
+/// Dusk unit absurdly strong makes Dusk win far more often.
+#[tokio::test]
+async fn content_simulate_plays_the_content_as_edited() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    let out = tempfile::tempdir().unwrap();
+    let (before, svg) = simulate(&shipped, out.path()).await;
+    assert!(svg.starts_with("<svg"), "{svg}");
+
+    let edited = tempfile::tempdir().unwrap();
+    copy_dir(&shipped, edited.path());
+    let cards = edited.path().join("cards/dusk.toml");
+    let text = std::fs::read_to_string(&cards).unwrap();
+    let bat = "name = \"Shade Bat\"\nfaction = \"dusk\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1";
+    assert!(text.contains(bat), "the Shade Bat as shipped");
+    let strong = bat.replace("attack = 1\nhealth = 1", "attack = 9\nhealth = 9");
+    std::fs::write(&cards, text.replacen(bat, &strong, 1)).unwrap();
+    let (after, _) = simulate(edited.path(), out.path()).await;
+    assert!(
+        after > before + 0.15,
+        "Dusk won {before} before the edit and {after} after"
+    );
+}
+
+#[tokio::test]
+async fn content_simulate_refuses_broken_content_unknown_decks_and_levels() {
+    let broken = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    copy_dir(&shipped, broken.path());
+    let cards = broken.path().join("cards/neutral.toml");
+    let text = std::fs::read_to_string(&cards).unwrap();
+    std::fs::write(&cards, text.replacen("\"guard\"", "\"gaurd\"", 1)).unwrap();
+    let run = |dir: &Path, extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_moonlight"));
+        command.args(["content", "simulate"]).arg(dir).args(extra);
+        command.output()
+    };
+    let output = run(broken.path(), &[]).await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("neutral.toml:") && stdout.contains("gaurd"),
+        "{stdout}"
+    );
+
+    let output = run(&shipped, &["--deck", "tide_starter", "--deck", "nope"])
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no deck `nope`") && stderr.contains("dusk_starter"),
+        "{stderr}"
+    );
+
+    let output = run(&shipped, &["--bots", "expert"]).await.unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("no bot level `expert`") && stderr.contains("easy, normal, hard"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn the_server_refuses_to_start_on_broken_content() {
     let broken = tempfile::tempdir().unwrap();
