@@ -11,7 +11,7 @@ use std::{
 
 use moonlight_auth::TokenIssuer;
 use moonlight_common::time::{unix_now, unix_now_ms};
-use moonlight_engine::{Content, ContentStore, EndReason, Outcome};
+use moonlight_engine::{Content, ContentStore, EndReason, Level, Outcome};
 use moonlight_rooms::{
     MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
     command::{self, CommandExtra, Order},
@@ -426,15 +426,15 @@ impl Lobby {
         self.status(player).await
     }
 
-    /// A match against a practice bot, now; a queued player leaves the queue for it.
-    /// A match against the practice bot, now: with `bot_deck` and `seed` chosen (a
-    /// designer's playtest) or drawn at random.
+    /// A match against the practice bot at `level`, now; a queued player leaves the queue
+    /// for it. With `bot_deck` and `seed` chosen (a designer's playtest) or drawn at random.
     pub async fn practice(
         &self,
         player: &Player,
         deck: &str,
         bot_deck: Option<&str>,
         seed: Option<u64>,
+        level: Level,
     ) -> Result<Status, LobbyError> {
         self.check_deck(deck)?;
         if let Some(bot_deck) = bot_deck {
@@ -454,7 +454,7 @@ impl Lobby {
                 from,
             },
             SeatPlan {
-                player: PlayerRecord::practice_bot(BOT_NAME),
+                player: PlayerRecord::practice_bot(BOT_NAME, level),
                 deck: bot_deck,
                 from: None,
             },

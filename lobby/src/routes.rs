@@ -11,6 +11,7 @@ use axum::{
 };
 use moonlight_auth::{ApiJson, Authenticated, TokenVerifier};
 use moonlight_common::{http::ErrorBody, time::unix_now};
+use moonlight_engine::Level;
 use moonlight_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -296,6 +297,34 @@ pub struct PracticeChoice {
     #[serde(default, deserialize_with = "seed")]
     #[schema(minimum = 0, maximum = 9_007_199_254_740_991_u64)]
     pub seed: Option<u64>,
+    /// How well the bot plays; absent: `easy`.
+    #[serde(default)]
+    pub level: BotLevel,
+}
+
+/// How well the practice bot plays (README: "Practice bot levels" has each level's
+/// strength and think time, measured).
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BotLevel {
+    /// Looks one move ahead: a beginner's opponent.
+    #[default]
+    Easy,
+    /// Searches a few hundred playouts a move (milliseconds): beats `easy` about two
+    /// games in three.
+    Normal,
+    /// Searches four times as long: beats `easy` about seven games in ten.
+    Hard,
+}
+
+impl From<BotLevel> for Level {
+    fn from(level: BotLevel) -> Self {
+        match level {
+            BotLevel::Easy => Level::Easy,
+            BotLevel::Normal => Level::Normal,
+            BotLevel::Hard => Level::Hard,
+        }
+    }
 }
 
 /// A seed a JSON number carries exactly everywhere (at most JavaScript's
@@ -310,8 +339,8 @@ fn seed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>
     }
 }
 
-/// Starts a match against a practice bot now (leaving the queue if you were in it); a
-/// designer's playtest picks the bot's deck and the seed too.
+/// Starts a match against a practice bot now (leaving the queue if you were in it), at the
+/// level you choose; a designer's playtest picks the bot's deck and the seed too.
 #[utoipa::path(post, path = "/practice", tag = "lobby", request_body = PracticeChoice,
     security(("bearer" = [])),
     responses(
@@ -331,6 +360,7 @@ async fn practice(
             &body.deck,
             body.bot_deck.as_deref(),
             body.seed,
+            body.level.into(),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(status)))

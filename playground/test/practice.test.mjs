@@ -41,6 +41,8 @@ test("a player signs up and plays a practice match to the end by clicking", asyn
   await page.locator(sel("queue-status")).waitFor({ state: "detached" });
 
   await page.locator(sel("deck-select")).selectOption("dusk_starter");
+  // Against the searching bot: the player picks its level.
+  await page.locator(sel("bot-level-select")).selectOption("normal");
   await page.locator(sel("practice")).click();
   await waitForBoard(page);
   assert.match(page.url(), /#\/play$/);

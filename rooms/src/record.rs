@@ -1,7 +1,7 @@
 //! The records that cross from the lobby to the game servers and back: a room as the
 //! lobby sets it up, the inputs a room logs, and a finished match's result.
 
-use moonlight_engine::{Content, GameSetup, Input, Outcome, Seat, SeatSetup};
+use moonlight_engine::{Content, GameSetup, Input, Level, Outcome, Seat, SeatSetup};
 use serde::{Deserialize, Serialize};
 
 /// Everything needed to start a room, written by the lobby before it hands out tickets.
@@ -81,6 +81,10 @@ pub struct PlayerRecord {
     /// take it. Absent in records written before bots (hence the default).
     #[serde(default)]
     pub bot: bool,
+    /// How well that bot plays (bots only). Absent in records written before levels: the
+    /// easy bot, which was the only one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_level: Option<Level>,
 }
 
 impl PlayerRecord {
@@ -94,16 +98,23 @@ impl PlayerRecord {
             player_id: player_id.to_owned(),
             name: name.to_owned(),
             bot: false,
+            bot_level: None,
         }
     }
 
-    /// A practice bot's seat.
-    pub fn practice_bot(name: &str) -> Self {
+    /// A practice bot's seat, playing at `level`.
+    pub fn practice_bot(name: &str, level: Level) -> Self {
         Self {
             player_id: format!("{}{name}", Self::BOT_ID_PREFIX),
             name: name.to_owned(),
             bot: true,
+            bot_level: Some(level),
         }
+    }
+
+    /// The level of the bot on this seat; `None` for a person.
+    pub fn bot(&self) -> Option<Level> {
+        self.bot.then(|| self.bot_level.unwrap_or_default())
     }
 
     /// Whether `player_id` is a practice bot's (see [`Self::BOT_ID_PREFIX`]).
@@ -222,10 +233,27 @@ mod tests {
 
     #[test]
     fn a_practice_bot_is_told_apart_by_its_id() {
-        let bot = PlayerRecord::practice_bot("Moonbot");
+        let bot = PlayerRecord::practice_bot("Moonbot", Level::Hard);
         assert!(bot.bot && PlayerRecord::is_bot_id(&bot.player_id));
         assert!(!PlayerRecord::is_bot_id(
             "6f1c1a52-3d0e-4c1e-9f55-2b1e2c3d4e5f"
         ));
+        assert_eq!(bot.bot(), Some(Level::Hard));
+        assert_eq!(PlayerRecord::human("p", "Ann").bot(), None);
+    }
+
+    /// Records written before levels (or before bots) still read, as the easy bot.
+    #[test]
+    fn a_bot_recorded_before_levels_is_the_easy_bot() {
+        let old: PlayerRecord =
+            serde_json::from_str(r#"{"player_id":"bot:Moonbot","name":"Moonbot","bot":true}"#)
+                .unwrap();
+        assert_eq!(old.bot(), Some(Level::Easy));
+        let older: PlayerRecord =
+            serde_json::from_str(r#"{"player_id":"p","name":"Ann"}"#).unwrap();
+        assert_eq!(older.bot(), None);
+        // A person's record is written as before.
+        let json = serde_json::to_string(&PlayerRecord::human("p", "Ann")).unwrap();
+        assert!(!json.contains("bot_level"), "{json}");
     }
 }

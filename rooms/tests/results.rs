@@ -16,11 +16,7 @@ fn result(match_id: &str, winner: u8) -> MatchResult {
         },
         teams: vec![0, 1],
         players: ["luna", "sol"]
-            .map(|name| PlayerRecord {
-                player_id: format!("{match_id}-{name}"),
-                name: name.to_owned(),
-                bot: false,
-            })
+            .map(|name| PlayerRecord::human(&format!("{match_id}-{name}"), name))
             .to_vec(),
         turns: 4,
         started_at: 1,

@@ -26,16 +26,8 @@ fn record(room_id: &str) -> RoomRecord {
             seed: 7,
         },
         players: vec![
-            PlayerRecord {
-                player_id: "p1".into(),
-                name: "Luna".into(),
-                bot: false,
-            },
-            PlayerRecord {
-                player_id: "p2".into(),
-                name: "Sol".into(),
-                bot: false,
-            },
+            PlayerRecord::human("p1", "Luna"),
+            PlayerRecord::human("p2", "Sol"),
         ],
         created_at: 1,
         join_by_ms: 30_001,

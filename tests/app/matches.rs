@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use moonlight_client::policy::choose;
-use moonlight_engine::{Action, EndReason, Game, Input, Outcome, Seat, choose_action};
+use moonlight_engine::{Action, EndReason, Game, Input, Level, Outcome, Seat, choose_action};
 use moonlight_proto::v1::{self as pb, server_frame::Body};
 use moonlight_rooms::{LogEntry, MatchResult, PlayerRecord};
 use moonlight_testkit::DbKind;
@@ -165,10 +165,20 @@ fn a_move(event: &pb::Event) -> Option<Option<u32>> {
 /// once, with the bot's seat. On a frozen clock: the bot thinks only when the clock moves.
 #[tokio::test(start_paused = true)]
 async fn a_player_plays_a_practice_bot_to_the_end() {
+    plays_a_practice_bot_to_the_end(Level::Easy).await;
+}
+
+/// The same against the searching bot, whose search runs on the blocking pool.
+#[tokio::test(start_paused = true)]
+async fn a_player_plays_a_searching_practice_bot_to_the_end() {
+    plays_a_practice_bot_to_the_end(Level::Normal).await;
+}
+
+async fn plays_a_practice_bot_to_the_end(level: Level) {
     let _frozen = Frozen::hold();
     let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |_| {}).await;
     let think = node.game().config().bot_think.1;
-    node.create_practice_room("practice", 7).await;
+    node.create_practice_room("practice", 7, level).await;
     let (mut player, welcome) = node.join("practice", 0).await;
     assert!(welcome.players[1].connected, "a bot is always there");
     let mut view = welcome.view.expect("a welcome carries the view");
@@ -252,7 +262,7 @@ async fn a_restored_room_lets_its_bot_play_on() {
     let _frozen = Frozen::hold();
     let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |_| {}).await;
     let think = node.game().config().bot_think.1;
-    let record = node.create_practice_room("practice", 3).await;
+    let record = node.create_practice_room("practice", 3, Level::Easy).await;
     // The room's history so far, as another node logged it: both opening hands kept, and
     // the player's turn ended if it went first.
     let content = node.game().content().current();

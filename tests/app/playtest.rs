@@ -1,6 +1,7 @@
 //! A designer's playtest: a practice match with the bot's deck and the seed chosen, so the
 //! same seed and decks deal the same match again.
 
+use moonlight_engine::Level;
 use moonlight_testkit::DbKind;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -14,14 +15,13 @@ async fn a_playtest_plays_the_chosen_decks_with_the_chosen_seed() {
     let decks: Vec<&str> = content.decks().map(|d| d.id.as_str()).collect();
     let (mine, bots) = (decks[0], decks[decks.len() - 1]);
     let mut rooms = Vec::new();
-    for name in ["ada", "bea"] {
+    for (name, level) in [("ada", None), ("bea", Some("hard"))] {
         let designer = stack.player(name).await;
-        let (status, started) = designer
-            .post(
-                "/v1/lobby/practice",
-                json!({"deck": mine, "bot_deck": bots, "seed": 424_242}),
-            )
-            .await;
+        let mut choice = json!({"deck": mine, "bot_deck": bots, "seed": 424_242});
+        if let Some(level) = level {
+            choice["level"] = json!(level);
+        }
+        let (status, started) = designer.post("/v1/lobby/practice", choice).await;
         assert_eq!(status, StatusCode::CREATED, "{started}");
         let room_id = started["match"]["room_id"].as_str().unwrap().to_owned();
         let room = stack.game().store().load_room(&room_id).await.unwrap();
@@ -33,8 +33,11 @@ async fn a_playtest_plays_the_chosen_decks_with_the_chosen_seed() {
         assert_eq!(record.setup.seats[1].deck, content.deck_list(bots).unwrap());
         assert!(record.players[1].bot);
     }
-    // Same seed, same decks: the same match, dealt the same.
+    // Same seed, same decks: the same match, dealt the same. The bot plays at the level
+    // chosen (easy when none is).
     assert_eq!(rooms[0].setup, rooms[1].setup);
+    assert_eq!(rooms[0].players[1].bot(), Some(Level::Easy));
+    assert_eq!(rooms[1].players[1].bot(), Some(Level::Hard));
 }
 
 #[tokio::test]
@@ -59,6 +62,11 @@ async fn a_playtest_with_a_deck_or_seed_that_cannot_be_is_refused_and_changes_no
         ),
         (
             json!({"deck": "dusk_starter", "seed": "7"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            json!({"deck": "dusk_starter", "level": "expert"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use futures_util::SinkExt;
+use moonlight_engine::Level;
 use moonlight_game_server::close;
 use moonlight_proto::v1::{self as pb, client_frame, server_frame::Body};
 use moonlight_rooms::ticket::{self, TicketExtra};
@@ -493,7 +494,7 @@ async fn a_ticket_for_someone_elses_seat_is_closed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_ticket_takes_a_practice_bots_seat() {
     let node = node().await;
-    node.create_practice_room("r", 1).await;
+    node.create_practice_room("r", 1, Level::Easy).await;
     let mut impostor =
         Client::connect(&node.play_url(&node.ticket("r", "bot:Moonbot", Some(1)))).await;
     impostor.hello().await;

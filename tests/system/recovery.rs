@@ -33,11 +33,7 @@ fn room() -> RoomRecord {
         .iter()
         .zip(decks)
         .map(|(player, deck)| {
-            let record = PlayerRecord {
-                player_id: (*player).to_owned(),
-                name: (*player).to_owned(),
-                bot: false,
-            };
+            let record = PlayerRecord::human(player, player);
             (record, deck)
         })
         .collect();

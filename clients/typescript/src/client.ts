@@ -5,6 +5,7 @@ import { MoonlightError, type Service } from "./errors.js";
 import { type ReplayStep, ReplayStepSchema } from "./gen/moonlight/v1/game_pb.js";
 import type {
   Account,
+  BotLevel,
   LiveMatch,
   LobbyStatus,
   Leaderboard,
@@ -233,12 +234,21 @@ export class MoonlightClient {
   }
 
   /**
-   * A match against the practice bot, now (`in_match`). A designer's playtest picks the
-   * bot's deck and the seed too (`playtest`); the same seed and decks deal the same match.
-   * `422 unknown_deck` names the decks there are.
+   * A match against the practice bot, now (`in_match`), at `level` (default `easy`). A
+   * designer's playtest picks the bot's deck and the seed too (`playtest`); the same seed
+   * and decks deal the same match. `422 unknown_deck` names the decks there are; a level
+   * the server does not know is `422 invalid_body`.
    */
-  practice(deck: string, options?: RequestOptions & { playtest?: Playtest }): Promise<LobbyStatus> {
-    const body = { deck, bot_deck: options?.playtest?.botDeck, seed: options?.playtest?.seed };
+  practice(
+    deck: string,
+    options?: RequestOptions & { playtest?: Playtest; level?: BotLevel },
+  ): Promise<LobbyStatus> {
+    const body = {
+      deck,
+      bot_deck: options?.playtest?.botDeck,
+      seed: options?.playtest?.seed,
+      level: options?.level,
+    };
     return this.lobby("POST", "/practice", { ...options, body });
   }
 

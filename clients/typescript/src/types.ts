@@ -148,6 +148,12 @@ export interface WatchTicket {
 /** The starter decks the content ships with (any deck id the server knows is accepted). */
 export type StarterDeck = "dusk_starter" | "tide_starter" | "moonwell_starter";
 
+/**
+ * How well the practice bot plays: `easy` looks one move ahead; `normal` and `hard` search
+ * (milliseconds a move) and beat `easy` about two games in three and seven in ten.
+ */
+export type BotLevel = "easy" | "normal" | "hard";
+
 /** A designer's playtest: the bot's deck and the seed of a practice match (each optional). */
 export interface Playtest {
   /** Any deck id of the content (`GET /v1/content`); absent: a random deck. */

@@ -1,7 +1,7 @@
 // Lobby calls and their typed errors (unknown deck, busy, unknown room, ...).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { MoonlightError } from "@moonlight/client";
+import { type BotLevel, MoonlightError } from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
 import { player, refused as refusedBy, TestSocket, within } from "./helpers.js";
 
@@ -68,11 +68,11 @@ test("a practice match comes with a ticket; status long-polls", { timeout: 30_00
   assert.equal(await p.ticketProvider("another-room")({ roomId: "another-room", closeCode: 1006, reason: "" }), null);
 });
 
-test("a playtest picks the bot's deck and the seed: the same seed deals the same hand", { timeout: 30_000 }, async () => {
+test("a playtest picks the bot's deck, the seed and the level: the same seed deals the same hand", { timeout: 30_000 }, async () => {
   const hands: string[][] = [];
-  for (const name of ["ada", "bea"]) {
+  for (const [name, level] of [["ada", undefined], ["bea", "hard"]] as const) {
     const p = await player(server, name);
-    const status = await p.practice("dusk_starter", { playtest: { botDeck: "moonwell_starter", seed: 2_026 } });
+    const status = await p.practice("dusk_starter", { playtest: { botDeck: "moonwell_starter", seed: 2_026 }, level });
     const game = p.game(status.match!, { WebSocket: TestSocket });
     const welcome = await within(15_000, game.connect(), "welcome");
     assert.equal(welcome.players[1]?.name, "Practice bot");
@@ -85,6 +85,7 @@ test("a playtest picks the bot's deck and the seed: the same seed deals the same
   const p = await player(server, "eve");
   await refused(p.practice("dusk_starter", { playtest: { botDeck: "no_such_deck" } }), 422, "unknown_deck");
   await refused(p.practice("dusk_starter", { playtest: { seed: 2 ** 53 } }), 422, "invalid_body");
+  await refused(p.practice("dusk_starter", { level: "expert" as BotLevel }), 422, "invalid_body");
   assert.equal((await p.status()).state, "idle", "nothing changed");
 });
 

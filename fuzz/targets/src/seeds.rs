@@ -7,7 +7,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use moonlight_auth::{AccessExtra, TokenType};
 use moonlight_client::policy::as_action;
-use moonlight_engine::{Action, Game, Input, Seat, choose_action};
+use moonlight_engine::{Action, Game, Input, Level, Seat, choose_action};
 use moonlight_game_server::{RoomSnapshot, wire};
 use moonlight_proto::v1::{self as pb, client_frame};
 use moonlight_rooms::{LogEntry, PlayerRecord, RoomRecord, ticket::TicketExtra};
@@ -379,7 +379,7 @@ fn snapshot(seeds: &mut Vec<Seed>) {
     let record_json = serde_json::to_vec(&record).expect("json");
     push(seeds, t, "record", with_mode(3, &record_json));
     let mut practice = record.clone();
-    practice.players[1] = PlayerRecord::practice_bot("Moonbot");
+    practice.players[1] = PlayerRecord::practice_bot("Moonbot", Level::Easy);
     let practice = serde_json::to_vec(&practice).expect("json");
     push(seeds, t, "record-practice", with_mode(3, &practice));
 }

@@ -24,7 +24,7 @@ use moonlight_rooms::{LogEntry, MatchResult, RoomRecord, StoreError, command::En
 
 use super::{
     Glance, Opening, Peer, RoomMsg,
-    bot_seats::BotSeats,
+    bot_seats::{self, BotSeats},
     restore::{Restored, RoomSnapshot},
 };
 use crate::{
@@ -629,9 +629,13 @@ impl Room {
             self.server_input(input).await;
         }
         if self.finished_at.is_none()
-            && let Some((seat, action)) = self.bots.take_due(&self.game, now)
+            && let Some((seat, level)) = self.bots.take_due(&self.game, now)
         {
-            self.bot_act(seat, action).await;
+            match bot_seats::think(&self.game, seat, level).await {
+                Some(action) => self.bot_act(seat, action).await,
+                // No move (its search failed): think again.
+                None => self.schedule_bot(),
+            }
         }
         if self.finished_at.is_some() || self.turn_deadline > now {
             return;

@@ -5,7 +5,7 @@ import type { App } from "../app.ts";
 import { errorText, h, humanize, replace } from "../dom.ts";
 import { isFinished } from "../match/finished.ts";
 import { navigate, replayHash, type View } from "../router.ts";
-import type { LobbyStatus, MatchRecord } from "../sdk.ts";
+import type { BotLevel, LobbyStatus, MatchRecord } from "../sdk.ts";
 
 const DECK_KEY = "moonlight.playground.deck";
 
@@ -58,6 +58,13 @@ export function homeView(app: App): View {
     "data-test": "seed-input",
   });
   seedInput.addEventListener("input", () => showError(undefined));
+  const levelSelect = h(
+    "select",
+    { id: "bot-level", "data-test": "bot-level-select" },
+    h("option", { value: "easy" }, "Easy: looks one move ahead"),
+    h("option", { value: "normal" }, "Normal: thinks a few moves ahead"),
+    h("option", { value: "hard" }, "Hard: thinks longer"),
+  );
   const practice = button("Practice vs bot", "practice", () => {
     const seed = seedInput.value.trim();
     if (seed !== "" && !Number.isSafeInteger(Number(seed))) {
@@ -66,7 +73,8 @@ export function homeView(app: App): View {
       return;
     }
     const playtest = { botDeck: botDeckSelect.value || undefined, seed: seed === "" ? undefined : Number(seed) };
-    return lobbyCall(() => client.practice(deckSelect.value, { playtest }));
+    const level = levelSelect.value as BotLevel;
+    return lobbyCall(() => client.practice(deckSelect.value, { playtest, level }));
   });
   const playtestOptions = h(
     "details",
@@ -122,7 +130,7 @@ export function homeView(app: App): View {
       "div",
       { class: "grid-actions" },
       h("div", { class: "panel" }, h("h2", {}, "Quick match"), h("p", { class: "muted" }, "Meet a player of your rating. Rated."), quick),
-      h("div", { class: "panel" }, h("h2", {}, "Practice"), h("p", { class: "muted" }, "Play the bot, right now. Unrated."), practice, playtestOptions),
+      h("div", { class: "panel" }, h("h2", {}, "Practice"), h("p", { class: "muted" }, "Play the bot, right now. Unrated."), h("label", { for: "bot-level" }, "Bot"), levelSelect, practice, playtestOptions),
       h(
         "div",
         { class: "panel" },

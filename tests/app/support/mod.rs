@@ -12,7 +12,7 @@ use moonlight_common::{
     CancellationToken, Database,
     time::{unix_now, unix_now_ms},
 };
-use moonlight_engine::Content;
+use moonlight_engine::{Content, Level};
 use moonlight_game_server::{GameConfig, GameServer};
 use moonlight_lobby::{Lobby, LobbyConfig, store::LobbyStore};
 use moonlight_proto::v1 as pb;
@@ -359,10 +359,11 @@ impl TestApp {
         record
     }
 
-    /// A practice room: `player-a` on seat 0 against a bot on seat 1, starter decks.
-    pub async fn create_practice_room(&self, room_id: &str, seed: u64) -> RoomRecord {
+    /// A practice room: `player-a` on seat 0 against a bot at `level` on seat 1, starter
+    /// decks.
+    pub async fn create_practice_room(&self, room_id: &str, seed: u64, level: Level) -> RoomRecord {
         let mut record = starter_room(&self.game().content().current(), room_id, seed);
-        record.players[1] = PlayerRecord::practice_bot("Moonbot");
+        record.players[1] = PlayerRecord::practice_bot("Moonbot", level);
         self.game()
             .store()
             .create_room(&record)
