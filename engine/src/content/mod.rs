@@ -10,6 +10,7 @@
 
 pub mod catalogue;
 pub(crate) mod check;
+pub mod deck_code;
 pub mod diagnostics;
 pub(crate) mod load;
 pub mod schema;
@@ -198,6 +199,17 @@ impl Content {
         )
     }
 
+    /// The cards of a deck choice: one of this content's deck ids, or a deck code
+    /// ([`deck_code`]) whose cards are legal here.
+    pub fn resolve_deck(&self, choice: &str) -> Result<Vec<String>, DeckError> {
+        if let Some(cards) = self.deck_list(choice) {
+            return Ok(cards);
+        }
+        let cards = self.decode_deck(choice)?;
+        self.validate_deck(&cards)?;
+        Ok(cards)
+    }
+
     /// Checks a player-supplied deck list against the deck rules: size, copy
     /// limit, known and collectible cards, at most one faction besides neutral.
     pub fn validate_deck(&self, cards: &[String]) -> Result<(), DeckError> {
@@ -219,11 +231,20 @@ impl Content {
             let n = counts.entry(id.as_str()).or_insert(0);
             *n += 1;
             if *n > self.rules.max_copies {
-                return Err(DeckError::TooManyCopies(id.clone()));
+                return Err(DeckError::TooManyCopies {
+                    card: id.clone(),
+                    limit: self.rules.max_copies,
+                });
             }
             if card.faction != "neutral" {
                 match faction {
-                    Some(f) if f != card.faction => return Err(DeckError::MixedFactions),
+                    Some(f) if f != card.faction => {
+                        return Err(DeckError::MixedFactions {
+                            card: id.clone(),
+                            faction: card.faction.clone(),
+                            deck_faction: f.to_owned(),
+                        });
+                    }
                     _ => faction = Some(&card.faction),
                 }
             }
@@ -292,9 +313,27 @@ pub enum DeckError {
     #[error("`{0}` cannot be put in a deck")]
     NotCollectible(String),
     /// Over the copy limit.
-    #[error("too many copies of `{0}`")]
-    TooManyCopies(String),
+    #[error("too many copies of `{card}`: at most {limit}")]
+    TooManyCopies {
+        /// The card.
+        card: String,
+        /// Copies allowed.
+        limit: u32,
+    },
     /// Cards from two factions.
-    #[error("a deck may hold one faction plus neutral cards")]
-    MixedFactions,
+    #[error(
+        "`{card}` is a {faction} card in a {deck_faction} deck: a deck holds one faction \
+         plus neutral cards"
+    )]
+    MixedFactions {
+        /// The first card of a second faction.
+        card: String,
+        /// Its faction.
+        faction: String,
+        /// The faction of the cards before it.
+        deck_faction: String,
+    },
+    /// Not a deck code (see [`deck_code`]).
+    #[error("not a deck code: {0}")]
+    BadCode(String),
 }
