@@ -19,6 +19,13 @@ pub enum LobbyError {
         known.join(", ")
     )]
     UnknownDeck { deck: String, known: Vec<String> },
+    /// A deck that breaks the deck rules (of the content now), or a code that is not one.
+    #[error("this deck cannot be played: {0}")]
+    IllegalDeck(String),
+    #[error("none of your decks has this id")]
+    DeckNotFound,
+    #[error("you have {0} decks, the most one may keep; delete one first")]
+    TooManyDecks(i64),
     #[error("no open room has this code (it may have expired or filled)")]
     UnknownRoom,
     #[error("you are not in a room")]
@@ -103,11 +110,14 @@ impl LobbyError {
     /// Every code the lobby answers with (besides the standard ones every service has, in
     /// `moonlight_common::openapi`): its own, and those of the access-token and JSON-body
     /// checks it shares with auth.
-    pub const CODES: [&str; 23] = [
+    pub const CODES: [&str; 26] = [
         "busy",
         "not_queued",
         "already_matched",
         "unknown_deck",
+        "illegal_deck",
+        "deck_not_found",
+        "too_many_decks",
         "unknown_room",
         "not_in_room",
         "own_room",
@@ -135,6 +145,9 @@ impl LobbyError {
             Self::NotQueued => "not_queued",
             Self::AlreadyMatched => "already_matched",
             Self::UnknownDeck { .. } => "unknown_deck",
+            Self::IllegalDeck(_) => "illegal_deck",
+            Self::DeckNotFound => "deck_not_found",
+            Self::TooManyDecks(_) => "too_many_decks",
             Self::UnknownRoom => "unknown_room",
             Self::NotInRoom => "not_in_room",
             Self::OwnRoom => "own_room",
@@ -155,14 +168,19 @@ impl LobbyError {
 impl IntoResponse for LobbyError {
     fn into_response(self) -> Response {
         let status = match &self {
-            Self::Busy | Self::AlreadyMatched | Self::OwnRoom => StatusCode::CONFLICT,
+            Self::Busy | Self::AlreadyMatched | Self::OwnRoom | Self::TooManyDecks(_) => {
+                StatusCode::CONFLICT
+            }
             Self::NotQueued
             | Self::UnknownRoom
             | Self::NotInRoom
             | Self::UnknownMatch
             | Self::UnknownPlayer
+            | Self::DeckNotFound
             | Self::NoReplay => StatusCode::NOT_FOUND,
-            Self::UnknownDeck { .. } | Self::InvalidBody(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownDeck { .. } | Self::IllegalDeck(_) | Self::InvalidBody(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Forbidden | Self::AccountLocked => StatusCode::FORBIDDEN,
             Self::MatchOver => StatusCode::GONE,
             Self::NoNodes => StatusCode::SERVICE_UNAVAILABLE,

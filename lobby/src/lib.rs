@@ -11,6 +11,7 @@ mod background;
 mod catalogue;
 mod codes;
 pub mod config;
+pub mod decks;
 mod error;
 mod lobby;
 mod pairing;

@@ -11,7 +11,7 @@ use std::{
 
 use moonlight_auth::TokenIssuer;
 use moonlight_common::time::{unix_now, unix_now_ms};
-use moonlight_engine::{Content, ContentStore, EndReason, Level, Outcome};
+use moonlight_engine::{Content, ContentStore, EndReason, Level, Outcome, content::deck_code};
 use moonlight_rooms::{
     MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
     command::{self, CommandExtra, Order},
@@ -26,6 +26,7 @@ use utoipa::ToSchema;
 use crate::{
     codes,
     config::LobbyConfig,
+    decks::Decks,
     error::LobbyError,
     ratings::Rating,
     records::Records,
@@ -118,6 +119,7 @@ pub struct Lobby {
     pub config: LobbyConfig,
     pub store: LobbyStore,
     pub records: Records,
+    pub decks: Decks,
     pub waiters: Waiters,
     rooms: RoomStore,
     directory: NodeDirectory,
@@ -147,6 +149,7 @@ impl Lobby {
         Self {
             config,
             records: Records::new(store.database().clone()),
+            decks: Decks::new(store.database().clone()),
             store,
             waiters: Waiters::default(),
             rooms,
@@ -272,23 +275,39 @@ impl Lobby {
         })
     }
 
-    fn check_deck(&self, deck: &str) -> Result<(), LobbyError> {
-        let content = self.content.current();
+    /// The content new matches are played with.
+    pub(crate) fn content(&self) -> Arc<Content> {
+        self.content.current()
+    }
+
+    /// What a seat will play, as rooms record it: a deck id of the content as given, or
+    /// the code of `player`'s saved deck of that id, or of a pasted deck code; checked
+    /// against the content now (`illegal_deck` with the reason, naming the card).
+    async fn choose_deck(&self, player: &Player, deck: &str) -> Result<String, LobbyError> {
+        let content = self.content();
         if content.deck(deck).is_some() {
-            Ok(())
-        } else {
-            Err(unknown_deck(&content, deck))
+            return Ok(deck.to_owned());
         }
+        let cards = match self.decks.cards(&player.id, deck).await? {
+            Some(cards) => cards,
+            None => content
+                .decode_deck(deck)
+                .map_err(|_| unknown_deck(&content, deck))?,
+        };
+        content
+            .validate_deck(&cards)
+            .map_err(|e| LobbyError::IllegalDeck(e.to_string()))?;
+        Ok(deck_code::encode(&cards))
     }
 
     pub async fn enqueue(&self, player: &Player, deck: &str) -> Result<Status, LobbyError> {
-        self.check_deck(deck)?;
+        let deck = self.choose_deck(player, deck).await?;
         let mut queued = Presence {
             player_id: player.id.clone(),
             name: player.name.clone(),
             state: State::Queued,
             ref_id: uuid::Uuid::new_v4().to_string(),
-            deck: deck.to_owned(),
+            deck,
             rating: Rating::default().rating,
             since_ms: unix_now_ms(),
             seat: None,
@@ -334,7 +353,7 @@ impl Lobby {
         deck: &str,
         public: bool,
     ) -> Result<Status, LobbyError> {
-        self.check_deck(deck)?;
+        let deck = self.choose_deck(player, deck).await?;
         self.settle_finished_match(player).await?;
         let now = unix_now();
         let ttl = i64::try_from(self.config.room_code_ttl.as_secs()).expect("a code TTL fits");
@@ -344,7 +363,7 @@ impl Lobby {
             name: player.name.clone(),
             state: State::InRoom,
             ref_id: room_id.clone(),
-            deck: deck.to_owned(),
+            deck,
             rating: 0.0,
             since_ms: unix_now_ms(),
             seat: Some(0),
@@ -373,7 +392,7 @@ impl Lobby {
         code: &str,
         deck: &str,
     ) -> Result<Status, LobbyError> {
-        self.check_deck(deck)?;
+        let deck = self.choose_deck(player, deck).await?;
         self.settle_finished_match(player).await?;
         let code = codes::normalise(code).ok_or(LobbyError::UnknownRoom)?;
         let room = self
@@ -401,7 +420,7 @@ impl Lobby {
             },
             SeatPlan {
                 player: PlayerRecord::human(&player.id, &player.name),
-                deck: deck.to_owned(),
+                deck,
                 from: None,
             },
         ];
@@ -436,21 +455,22 @@ impl Lobby {
         seed: Option<u64>,
         level: Level,
     ) -> Result<Status, LobbyError> {
-        self.check_deck(deck)?;
-        if let Some(bot_deck) = bot_deck {
-            self.check_deck(bot_deck)?;
-        }
+        let deck = self.choose_deck(player, deck).await?;
+        // A designer's playtest may give the bot one of their own decks.
+        let bot_deck = match bot_deck {
+            Some(bot_deck) => self.choose_deck(player, bot_deck).await?,
+            None => self.bot_deck(),
+        };
         self.settle_finished_match(player).await?;
         let from = match self.store.presence(&player.id).await? {
             None => None,
             Some(p) if p.state == State::Queued => Some((State::Queued, p.ref_id)),
             Some(_) => return Err(LobbyError::Busy),
         };
-        let bot_deck = bot_deck.map_or_else(|| self.bot_deck(), str::to_owned);
         let seats = vec![
             SeatPlan {
                 player: PlayerRecord::human(&player.id, &player.name),
-                deck: deck.to_owned(),
+                deck,
                 from,
             },
             SeatPlan {
@@ -483,7 +503,7 @@ impl Lobby {
     /// go (their rooms in one write, their players moved in one transaction). Returns the
     /// number of matches started here.
     pub async fn match_round(&self) -> Result<usize, LobbyError> {
-        let queue = self.store.queued(2000).await?;
+        let queue = self.playable_queue().await?;
         let now = unix_now_ms();
         let waiting: Vec<crate::pairing::Waiting> = queue
             .iter()
@@ -634,6 +654,23 @@ impl Lobby {
             names: seats.iter().map(|s| s.player.name.clone()).collect(),
         };
         Ok(PlannedMatch { record, new, node })
+    }
+
+    /// The queue, less anyone whose deck the content no longer allows (a content update
+    /// since they queued): they leave the queue, so they are not paired into a match that
+    /// cannot start, round after round. Their deck shows why in `GET /v1/lobby/decks`.
+    async fn playable_queue(&self) -> Result<Vec<Presence>, LobbyError> {
+        let content = self.content();
+        let mut playable = Vec::new();
+        for queued in self.store.queued(2000).await? {
+            if content.resolve_deck(&queued.deck).is_ok() {
+                playable.push(queued);
+            } else if self.store.cancel_queue(&queued.player_id).await? {
+                tracing::info!(player = %queued.player_id, "left the queue: deck no longer legal");
+                self.waiters.wake(&queued.player_id);
+            }
+        }
+        Ok(playable)
     }
 
     /// A match has started: its players' long-polls answer now.

@@ -19,6 +19,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     catalogue::{self, Catalogue},
+    decks,
     error::{ApiPath, ApiQuery, LobbyError, page_size},
     lobby::{Lobby, MatchTicket, Player, QueueStatus, RoomStatus, Status, WatchTicket},
     records::{Leaderboard, MatchRecord, Profile},
@@ -40,6 +41,8 @@ pub(crate) fn router(state: LobbyState) -> OpenApiRouter {
         .routes(routes!(join_room))
         .routes(routes!(leave_room))
         .routes(routes!(practice))
+        .routes(routes!(decks::list, decks::create))
+        .routes(routes!(decks::update, decks::delete))
         .routes(routes!(profile))
         .routes(routes!(history))
         .routes(routes!(match_record))
@@ -74,7 +77,8 @@ fn player(claims: &Authenticated) -> Player {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeckChoice {
-    /// A starter deck id, e.g. `dusk_starter`.
+    /// Your deck: a deck id of the content (`GET /v1/content`, e.g. `dusk_starter`), the
+    /// id of one of your saved decks (`GET /v1/lobby/decks`), or a deck code.
     #[schema(min_length = 1)]
     pub deck: String,
 }
@@ -89,7 +93,7 @@ pub struct DeckChoice {
         (status = 201, description = "Queued", body = Status),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 409, description = "Already queued, in a room or in a match", body = ErrorBody),
-        (status = 422, description = "Unknown deck", body = ErrorBody),
+        (status = 422, description = "`unknown_deck`, or `illegal_deck`: a saved deck or code the content now refuses (the reason names the card)", body = ErrorBody),
     ))]
 async fn enqueue(
     State(lobby): State<Arc<Lobby>>,
@@ -181,6 +185,8 @@ async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRoom {
+    /// Your deck: a deck id of the content (`GET /v1/content`, e.g. `dusk_starter`), the
+    /// id of one of your saved decks (`GET /v1/lobby/decks`), or a deck code.
     #[schema(min_length = 1)]
     pub deck: String,
     /// Listed in `GET /v1/lobby/rooms` for anyone to join; otherwise by code only.
@@ -194,7 +200,7 @@ pub struct NewRoom {
     responses(
         (status = 201, description = "Room open", body = Status),
         (status = 409, description = "Already queued, in a room or in a match", body = ErrorBody),
-        (status = 422, description = "Unknown deck", body = ErrorBody),
+        (status = 422, description = "`unknown_deck`, or `illegal_deck`: a saved deck or code the content now refuses (the reason names the card)", body = ErrorBody),
     ))]
 async fn open_room(
     State(lobby): State<Arc<Lobby>>,
@@ -245,6 +251,8 @@ pub struct JoinRoom {
     /// The room's code (case, spaces and dashes do not matter).
     #[schema(min_length = 1)]
     pub code: String,
+    /// Your deck: a deck id of the content (`GET /v1/content`, e.g. `dusk_starter`), the
+    /// id of one of your saved decks (`GET /v1/lobby/decks`), or a deck code.
     #[schema(min_length = 1)]
     pub deck: String,
 }
@@ -256,7 +264,7 @@ pub struct JoinRoom {
         (status = 200, description = "Joined: the match is ready", body = Status),
         (status = 404, description = "No open room with this code", body = ErrorBody),
         (status = 409, description = "Busy elsewhere, or your own room", body = ErrorBody),
-        (status = 422, description = "Unknown deck", body = ErrorBody),
+        (status = 422, description = "`unknown_deck`, or `illegal_deck`: a saved deck or code the content now refuses (the reason names the card)", body = ErrorBody),
     ))]
 async fn join_room(
     State(lobby): State<Arc<Lobby>>,
@@ -286,10 +294,11 @@ async fn leave_room(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PracticeChoice {
-    /// Your deck: any deck id of the content (`GET /v1/content`), e.g. `dusk_starter`.
+    /// Your deck: a deck id of the content (`GET /v1/content`, e.g. `dusk_starter`), the
+    /// id of one of your saved decks (`GET /v1/lobby/decks`), or a deck code.
     #[schema(min_length = 1)]
     pub deck: String,
-    /// The bot's deck, any deck id of the content (a playtest); absent: a random one.
+    /// The bot's deck, chosen as yours is (a playtest); absent: a random starter deck.
     #[schema(min_length = 1)]
     pub bot_deck: Option<String>,
     /// The match's seed, which fixes every shuffle and draw: the same seed, decks and
@@ -346,7 +355,7 @@ fn seed<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u64>
     responses(
         (status = 201, description = "The match is ready", body = Status),
         (status = 409, description = "In a room or a match", body = ErrorBody),
-        (status = 422, description = "Unknown deck (yours or the bot's), or a body that is \
+        (status = 422, description = "`unknown_deck` or `illegal_deck` (yours or the bot's), or a body that is \
             not a `PracticeChoice` (a seed above 2^53 - 1 included)", body = ErrorBody),
     ))]
 async fn practice(

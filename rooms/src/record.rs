@@ -22,8 +22,9 @@ pub struct RoomRecord {
 }
 
 impl RoomRecord {
-    /// A room where each player brings a deck of `content` and plays on a team of their
-    /// own (1v1 with two players). `None` if a deck is not in that content.
+    /// A room where each player brings a deck (a deck id of `content`, or a deck code legal
+    /// on it) and plays on a team of their own (1v1 with two players). `None` if a deck
+    /// is neither.
     pub fn new(
         room_id: &str,
         content: &Content,
@@ -36,7 +37,7 @@ impl RoomRecord {
         let mut setups = Vec::with_capacity(seats.len());
         for ((player, deck), team) in seats.into_iter().zip(0u8..) {
             setups.push(SeatSetup {
-                deck: content.deck_list(deck)?,
+                deck: content.resolve_deck(deck).ok()?,
                 team,
             });
             players.push(player);

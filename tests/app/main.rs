@@ -8,6 +8,7 @@ mod admin;
 mod auth_api;
 mod auth_service;
 mod catalogue;
+mod decks;
 mod lobby;
 mod matches;
 mod nobody_stuck;

@@ -6,6 +6,7 @@ import { type ReplayStep, ReplayStepSchema } from "./gen/moonlight/v1/game_pb.js
 import type {
   Account,
   BotLevel,
+  DeckDraft,
   LiveMatch,
   LobbyStatus,
   Leaderboard,
@@ -16,6 +17,7 @@ import type {
   Playtest,
   PublicRoom,
   ReplayView,
+  SavedDeck,
   Tokens,
   WatchTicket,
 } from "./types.js";
@@ -182,7 +184,8 @@ export class MoonlightClient {
   // ------------------------------------------------------------------ lobby
 
   /**
-   * Joins the quick-match queue (`201`); `409 busy`, `422 unknown_deck`. Then `waitForMatch`:
+   * Joins the quick-match queue (`201`) with a starter deck's id, a saved deck's id or a deck
+   * code; `409 busy`, `422 unknown_deck`, `422 illegal_deck`. Then `waitForMatch`:
    * a queued player who asks nothing for 60 s has gone and leaves the queue.
    */
   enqueue(deck: string, options?: RequestOptions): Promise<LobbyStatus> {
@@ -250,6 +253,37 @@ export class MoonlightClient {
       level: options?.level,
     };
     return this.lobby("POST", "/practice", { ...options, body });
+  }
+
+  /**
+   * Your saved decks, most recently changed first, each checked against the content the
+   * lobby runs now: a content update can make one illegal (`legal: false`, `problem` names
+   * the card). A deck's `id` or `code` is a `deck` for `enqueue`, `openRoom`, `joinRoom`
+   * and `practice`.
+   */
+  async decks(options?: RequestOptions): Promise<SavedDeck[]> {
+    const answer = await this.lobby<{ decks: SavedDeck[] }>("GET", "/decks", options);
+    return answer.decks;
+  }
+
+  /**
+   * Saves a new deck from its `cards` or a shared `code` (`201`). `422 illegal_deck`: the
+   * deck rules (size, copies, one faction plus neutral), naming the card, or a code that is
+   * not one; `422 invalid_body`: a name of 0 or over 40 characters, both or neither of
+   * `cards` and `code`; `409 too_many_decks` (50 at most).
+   */
+  saveDeck(draft: DeckDraft, options?: RequestOptions): Promise<SavedDeck> {
+    return this.lobby("POST", "/decks", { ...options, body: draft });
+  }
+
+  /** Replaces a saved deck's name and cards; `404 deck_not_found`, and as `saveDeck`. */
+  updateDeck(id: string, draft: DeckDraft, options?: RequestOptions): Promise<SavedDeck> {
+    return this.lobby("PUT", `/decks/${encodeURIComponent(id)}`, { ...options, body: draft });
+  }
+
+  /** Deletes a saved deck; `404 deck_not_found`. */
+  async deleteDeck(id: string, options?: RequestOptions): Promise<void> {
+    await this.lobby("DELETE", `/decks/${encodeURIComponent(id)}`, options);
   }
 
   /** Your rating and record. */

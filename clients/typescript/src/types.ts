@@ -148,6 +148,37 @@ export interface WatchTicket {
 /** The starter decks the content ships with (any deck id the server knows is accepted). */
 export type StarterDeck = "dusk_starter" | "tide_starter" | "moonwell_starter";
 
+/** One line of a deck list: a collectible card id and its copies. */
+export interface DeckLine {
+  card: string;
+  count: number;
+}
+
+/** A deck to save: a name (1 to 40 characters) and either its `cards` or a shared `code`. */
+export interface DeckDraft {
+  name: string;
+  cards?: DeckLine[];
+  code?: string;
+}
+
+/** A saved deck, as the content the lobby runs now sees it. */
+export interface SavedDeck {
+  id: string;
+  name: string;
+  /** By card id. */
+  cards: DeckLine[];
+  /** Share it, or play it: `deck` takes it, as it takes `id`. */
+  code: string;
+  /** The faction of its non-neutral cards (`neutral` if none). */
+  faction: string;
+  /** Whether it may be played under the content now. */
+  legal: boolean;
+  /** Why not, naming the card; absent when legal. */
+  problem?: string;
+  /** Unix seconds. */
+  updated_at: number;
+}
+
 /**
  * How well the practice bot plays: `easy` looks one move ahead; `normal` and `hard` search
  * (milliseconds a move) and beat `easy` about two games in three and seven in ten.

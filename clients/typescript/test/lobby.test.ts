@@ -89,6 +89,38 @@ test("a playtest picks the bot's deck, the seed and the level: the same seed dea
   assert.equal((await p.status()).state, "idle", "nothing changed");
 });
 
+test("decks: save from cards, share by code, play it, and refusals naming the card", { timeout: 30_000 }, async () => {
+  const ada = await player(server, "deckwright");
+  const starter = ["shade_bat", "venom_spider", "night_stalker", "dark_dart", "blood_moth", "howling_wolf", "grave_whisperer", "pack_alpha", "dusk_assassin"]
+    .map((card) => ({ card, count: 2 }))
+    .concat(["dark_pact", "midnight_frenzy", "blood_rain", "ghoul_host", "night_terror", "eclipse", "full_moon_howler", "eclipse_drinker", "vampire_lord", "stone_sentinel", "lantern_bearer", "hollow_wolf"].map((card) => ({ card, count: 1 })));
+  const saved = await ada.saveDeck({ name: "Night", cards: starter });
+  assert.equal(saved.legal, true);
+  assert.equal(saved.faction, "dusk");
+  assert.ok(saved.code.length > 0);
+
+  const bea = await player(server, "borrower");
+  const copy = await bea.saveDeck({ name: "Borrowed", code: saved.code });
+  assert.deepEqual(copy.cards, saved.cards);
+  const renamed = await ada.updateDeck(saved.id, { name: "Nightfall", code: saved.code });
+  assert.equal(renamed.name, "Nightfall");
+  assert.deepEqual((await ada.decks()).map((d) => d.name), ["Nightfall"]);
+
+  // A saved deck's id plays (practice deals it); another player cannot use that id.
+  const status = await ada.practice(saved.id);
+  assert.equal(status.state, "in_match");
+  await refused(bea.enqueue(saved.id), 422, "unknown_deck");
+
+  const tooMany = starter.map((line, i) => (i === 0 ? { ...line, count: 3 } : i === 1 ? { ...line, count: 1 } : line));
+  const error = await bea.saveDeck({ name: "x", cards: tooMany }).catch((e: unknown) => e);
+  assert.ok(error instanceof MoonlightError && error.code === "illegal_deck" && error.message.includes("`shade_bat`"), String(error));
+  await refused(bea.saveDeck({ name: "", code: saved.code }), 422, "invalid_body");
+  await refused(bea.updateDeck(saved.id, { name: "mine", code: saved.code }), 404, "deck_not_found");
+  await bea.deleteDeck(copy.id);
+  await refused(bea.deleteDeck(copy.id), 404, "deck_not_found");
+  assert.deepEqual(await bea.decks(), []);
+});
+
 test("profile, history, match records and the leaderboard", { timeout: 30_000 }, async () => {
   const p = await player(server, "stats");
   const profile = await p.profile();
