@@ -179,7 +179,7 @@ fn warnings_do_not_fail() {
     files.push(SourceFile {
         name: "extra.toml".to_owned(),
         rel: "zz/extra.toml".to_owned(),
-        text: "[[card]]\nid = \"lonely\"\nname = \"Lonely\"\nfaction = \"neutral\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1\ntext = \"Guard.\"\n".to_owned(),
+        text: "[[card]]\nid = \"lonely\"\nname = \"Lonely\"\nfaction = \"neutral\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1\n".to_owned(),
     });
     let report = check_sources(files);
     assert!(report.is_ok(), "{report}");
@@ -188,10 +188,45 @@ fn warnings_do_not_fail() {
         printed.contains("extra.toml:2:6: warning: card `lonely` is in no deck"),
         "{printed}"
     );
+}
+
+/// A card's text is what its keywords and abilities say: left out, it is written (and the
+/// catalogue carries it); written differently, it is flagged at its place with the text the
+/// card's abilities make, and players still read that one.
+#[test]
+fn the_text_is_what_the_card_does() {
+    let card = |text: &str| {
+        let mut files = shipped();
+        files.push(SourceFile {
+            name: "extra.toml".to_owned(),
+            rel: "zz/extra.toml".to_owned(),
+            text: format!(
+                "[[card]]\nid = \"owl\"\nname = \"Owl\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+                 cost = 3\nattack = 2\nhealth = 2\nkeywords = [\"guard\"]\ncollectible = false\n{text}\n\
+                 [[card.abilities]]\ntrigger = \"turn_end\"\n\
+                 condition = {{ check = \"units\", side = \"enemy\", at_least = 2 }}\n\
+                 effects = [\n  {{ effect = \"damage\", amount = 1, target = {{ pick = \"random\", side = \"enemy\", kind = \"unit\", count = 2 }} }},\n\
+                   {{ effect = \"draw\" }},\n]\n"
+            ),
+        });
+        files
+    };
+    let said = "Guard. At the end of your turn, if your opponent controls 2 or more units, \
+                deal 1 damage to 2 random enemy units and draw a card.";
+    let content = moonlight_engine::Content::from_sources(card("")).expect("loads");
+    assert_eq!(content.card("owl").map(|c| c.text.as_str()), Some(said));
+    assert!(check_sources(card(&format!("text = \"{said}\""))).is_ok());
+
+    // A stale text is flagged at its place, and players read what the card does anyway.
+    let stale = card("text = \"Guard. Deals 1 damage sometimes.\"");
+    let printed = check_sources(stale.clone()).to_string();
     assert!(
-        printed.contains("warning: text mentions Guard"),
+        printed.contains("extra.toml:11:8: warning: the text does not say what the card does"),
         "{printed}"
     );
+    assert!(printed.contains(&format!("say \"{said}\"")), "{printed}");
+    let content = moonlight_engine::Content::from_sources(stale).expect("loads");
+    assert_eq!(content.card("owl").map(|c| c.text.as_str()), Some(said));
 }
 
 #[test]
@@ -201,7 +236,7 @@ fn missing_directory_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn self_cycles_and_broken_promises_are_warned_about() {
+fn self_cycles_and_texts_that_promise_otherwise_are_warned_about() {
     let (report, text) = check_with("self_cycle.toml");
     let printed = report.to_string();
     for want in expectations(&text) {

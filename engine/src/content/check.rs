@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use super::diagnostics::{CheckReport, Severity, did_you_mean, names_hint};
 use super::load::{Located, Parsed, Seg, SourceFile, diag, span_of, tpath};
 use super::schema::{
-    Ability, CardDef, CardKind, Condition, DeckDef, Effect, Keyword, Pick, RulesDef, Target,
-    TargetKind, Trigger,
+    Ability, CardDef, CardKind, Condition, DeckDef, Effect, Pick, RulesDef, Target, TargetKind,
+    Trigger,
 };
+use super::text;
 
 /// A problem found by a semantic check, located by path; turned into a
 /// [`super::diagnostics::Diagnostic`] once all checks ran.
@@ -360,50 +361,30 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
     for (ai, ability) in c.abilities.iter().enumerate() {
         check_ability(ck, card, ai, ability, &mut chosen);
     }
-    // Text that promises a trigger the card lacks is a classic silent bug.
-    for (phrase, trig) in [
-        ("On play", Trigger::OnPlay),
-        ("On death", Trigger::OnDeath),
-        ("At the start of your turn", Trigger::TurnStart),
-        ("At the end of your turn", Trigger::TurnEnd),
-        ("Whenever this attacks", Trigger::OnAttack),
-        ("Whenever you cast a spell", Trigger::SpellCast),
-    ] {
-        if c.text.contains(phrase) && !c.abilities.iter().any(|a| a.trigger == trig) {
-            ck.warn(
-                f,
-                at(tpath!["text"]),
-                format!(
-                    "text says \"{phrase}\" but the card has no `{}` ability",
-                    trigger_name(trig)
-                ),
-                Some(format!(
-                    "add an ability with `trigger = \"{}\"`, or fix the text",
-                    trigger_name(trig)
-                )),
-            );
-        }
-    }
-    // Text that promises a keyword the card never has is a classic silent bug.
-    for k in Keyword::ALL {
-        let name = k.name();
-        let mut cap_name = name.to_owned();
-        if let Some(first) = cap_name.get_mut(0..1) {
-            first.make_ascii_uppercase();
-        }
-        let granted = c.abilities.iter().any(|a| {
-            a.effects
-                .iter()
-                .any(|e| matches!(e, Effect::GiveKeyword { keyword, .. } if *keyword == k))
-        });
-        if c.text.contains(&cap_name) && !c.keywords.contains(&k) && !granted {
-            ck.warn(
-                f,
-                at(tpath!["text"]),
-                format!("text mentions {cap_name} but the card does not have `{name}`"),
-                Some(format!("add \"{name}\" to `keywords`, or fix the text")),
-            );
-        }
+    // The text players read is what the card does, written from its keywords and
+    // abilities (the loaded content carries that text, whatever the file says). A file
+    // whose text says anything else is stale: a warning, not an error, so content stored
+    // for matches begun under an older version still loads.
+    let expected = text::describe(c, &|id| {
+        ck.cards.get(id).map(|named| text::Named {
+            name: named.value.name.clone(),
+            stats: named.value.attack.zip(named.value.health),
+        })
+    });
+    if !c.text.is_empty() && c.text != expected {
+        let says = if expected.is_empty() {
+            "nothing: the card has no keywords or abilities".to_owned()
+        } else {
+            format!("\"{expected}\"")
+        };
+        ck.warn(
+            f,
+            at(tpath!["text"]),
+            "the text does not say what the card does; players read what it does".to_owned(),
+            Some(format!(
+                "its keywords and abilities say {says}; leave `text` out, or write exactly that"
+            )),
+        );
     }
 }
 

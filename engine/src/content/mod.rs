@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub(crate) mod load;
 pub mod schema;
 mod store;
+pub mod text;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -104,6 +105,22 @@ impl Content {
         };
         let mut cards: Vec<CardDef> = parsed.cards.into_iter().map(|c| c.value).collect();
         cards.sort_by(|a, b| a.id.cmp(&b.id));
+        // Every card's text is what it does (the checker refused any other).
+        let texts: Vec<String> = cards
+            .iter()
+            .map(|card| {
+                text::describe(card, &|id| {
+                    let named = cards.iter().find(|c| c.id == id)?;
+                    Some(text::Named {
+                        name: named.name.clone(),
+                        stats: named.attack.zip(named.health),
+                    })
+                })
+            })
+            .collect();
+        for (card, text) in cards.iter_mut().zip(texts) {
+            card.text = text;
+        }
         if cards.len() > usize::from(u16::MAX) {
             report.push(Diagnostic {
                 file: files.first().map(|f| f.name.clone()).unwrap_or_default(),

@@ -83,7 +83,8 @@ pub struct CardDef {
     /// Units only: keywords the unit starts with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keywords: Vec<Keyword>,
-    /// Rules text shown to players.
+    /// Rules text shown to players: written from the keywords and abilities when left out
+    /// (the catalogue always carries it); if given, it must say exactly that.
     #[serde(default)]
     pub text: String,
     /// `false` for tokens: cards only effects create, never in decks.

@@ -1,0 +1,492 @@
+//! A card's rules text, written from what the card does: its keywords, then each ability
+//! (trigger, condition, effects). The one source of the text players read, so it cannot
+//! drift from the rules: a card file may leave `text` out (it is filled in from here) and
+//! the checker refuses a `text` that says anything else.
+//!
+//! One sentence pattern per construct: a trigger is a prefix ("On play: ", "At the end of
+//! your turn, "), a condition an "if …, " clause, each effect a verb phrase, and effects
+//! that give the same chosen unit something are joined ("Give a friendly unit +2 attack
+//! and Swift."). A spell's `on_play` needs no prefix: playing it is casting it.
+
+use super::schema::{
+    Ability, CardDef, CardKind, Condition, Effect, Keyword, Pick, Side, Target, TargetKind, Trigger,
+};
+
+/// What `find` says of a card another card names (a summoned unit, a transformation, an
+/// added card): its name and, for a unit, its printed attack and health.
+pub struct Named {
+    pub name: String,
+    pub stats: Option<(i32, i32)>,
+}
+
+/// The rules text of `card`; `find` looks up the cards it names.
+pub fn describe(card: &CardDef, find: &dyn Fn(&str) -> Option<Named>) -> String {
+    let mut sentences: Vec<String> = card
+        .keywords
+        .iter()
+        .map(|k| format!("{}.", keyword(*k)))
+        .collect();
+    for ability in &card.abilities {
+        sentences.push(describe_ability(card.kind, ability, find));
+    }
+    sentences.join(" ")
+}
+
+fn describe_ability(
+    kind: CardKind,
+    ability: &Ability,
+    find: &dyn Fn(&str) -> Option<Named>,
+) -> String {
+    let prefix = match (ability.trigger, kind) {
+        (Trigger::OnPlay, CardKind::Spell) => "",
+        (Trigger::OnPlay, CardKind::Unit) => "On play: ",
+        (Trigger::OnDeath, _) => "On death: ",
+        (Trigger::TurnStart, _) => "At the start of your turn, ",
+        (Trigger::TurnEnd, _) => "At the end of your turn, ",
+        (Trigger::OnDamaged, _) => "Whenever this takes damage and survives, ",
+        (Trigger::OnAttack, _) => "Whenever this attacks, ",
+        (Trigger::AllySummoned, _) => "Whenever another friendly unit is summoned, ",
+        (Trigger::SpellCast, _) => "Whenever you cast a spell, ",
+    };
+    let condition = ability
+        .condition
+        .as_ref()
+        .map(|c| format!("if {}, ", condition(c)));
+    let phrases = effect_phrases(&ability.effects, find);
+    let body = if prefix.is_empty() && condition.is_none() {
+        // A spell's effects, one sentence each.
+        return phrases
+            .iter()
+            .map(|p| sentence(p))
+            .collect::<Vec<_>>()
+            .join(" ");
+    } else {
+        join_and(&phrases)
+    };
+    sentence(&format!("{prefix}{}{body}", condition.unwrap_or_default()))
+}
+
+/// One phrase per effect, with consecutive gifts to the same target joined.
+fn effect_phrases(effects: &[Effect], find: &dyn Fn(&str) -> Option<Named>) -> Vec<String> {
+    let mut phrases = Vec::new();
+    let mut i = 0;
+    while i < effects.len() {
+        if let Some(target) = gift_target(&effects[i]) {
+            let mut gifts = vec![gift(&effects[i])];
+            while let Some(next) = effects
+                .get(i + 1)
+                .filter(|e| gift_target(e) == Some(target))
+            {
+                gifts.push(gift(next));
+                i += 1;
+            }
+            let what = join_and(&gifts);
+            phrases.push(if target.pick == Pick::This {
+                format!("gain {what}")
+            } else {
+                format!("give {} {what}", noun(target))
+            });
+        } else {
+            phrases.push(effect(&effects[i], find));
+        }
+        i += 1;
+    }
+    phrases
+}
+
+/// The target of an effect that gives its target something (stats, a keyword).
+fn gift_target(effect: &Effect) -> Option<&Target> {
+    match effect {
+        Effect::Buff { target, .. } | Effect::GiveKeyword { target, .. } => Some(target),
+        _ => None,
+    }
+}
+
+fn gift(effect: &Effect) -> String {
+    match effect {
+        Effect::Buff { attack, health, .. } => match (*attack, *health) {
+            (a, 0) => format!("{} attack", signed(a)),
+            (0, h) => format!("{} health", signed(h)),
+            (a, h) => format!("{}/{}", signed(a), signed(h)),
+        },
+        Effect::GiveKeyword { keyword: k, .. } => keyword(*k),
+        _ => String::new(),
+    }
+}
+
+fn effect(effect: &Effect, find: &dyn Fn(&str) -> Option<Named>) -> String {
+    match effect {
+        Effect::Damage { amount, target } => format!("deal {amount} damage to {}", noun(target)),
+        Effect::Heal { amount, target } => format!("restore {amount} health to {}", noun(target)),
+        Effect::Draw { count, player } => {
+            player_does(*player, "draw", "draws", &cards(*count, "card"))
+        }
+        Effect::Discard { count, player } => player_does(
+            *player,
+            "discard",
+            "discards",
+            &cards(*count, "random card"),
+        ),
+        Effect::GainMoonlight {
+            amount,
+            permanent,
+            player,
+        } => {
+            let what = if *permanent {
+                format!("{amount} maximum moonlight")
+            } else {
+                format!("{amount} moonlight this turn")
+            };
+            player_does(*player, "gain", "gains", &what)
+        }
+        Effect::DrainMoonlight { amount, player } => {
+            format!("destroy {amount} of {} maximum moonlight", whose(*player))
+        }
+        Effect::Summon { card, count } => {
+            format!("summon {}", card_phrase(card, *count, true, find))
+        }
+        Effect::Destroy { target } => format!("destroy {}", noun(target)),
+        Effect::ReturnToHand { target } => {
+            if plural(target) {
+                format!("return {} to their owners’ hands", noun(target))
+            } else {
+                format!("return {} to its owner’s hand", noun(target))
+            }
+        }
+        Effect::Silence { target } => format!("silence {}", noun(target)),
+        Effect::Transform { card, target } => format!(
+            "transform {} into {}",
+            noun(target),
+            card_phrase(card, 1, true, find)
+        ),
+        Effect::AddCard {
+            card,
+            count,
+            player,
+        } => format!(
+            "add {} to {} hand",
+            card_phrase(card, *count, false, find),
+            whose(*player)
+        ),
+        // Gifts are phrased by `effect_phrases`.
+        Effect::Buff { .. } | Effect::GiveKeyword { .. } => String::new(),
+    }
+}
+
+/// Who does it: "draw a card", "your opponent draws a card", "each player draws a card".
+fn player_does(player: Side, verb: &str, verb_s: &str, what: &str) -> String {
+    match player {
+        Side::Own => format!("{verb} {what}"),
+        Side::Ally => format!("you and your allies {verb} {what}"),
+        Side::Enemy => format!("your opponent {verb_s} {what}"),
+        Side::Any => format!("each player {verb_s} {what}"),
+    }
+}
+
+fn whose(player: Side) -> &'static str {
+    match player {
+        Side::Own => "your",
+        Side::Ally => "your team’s",
+        Side::Enemy => "your opponent’s",
+        Side::Any => "each player’s",
+    }
+}
+
+/// "a card", "2 cards" ("a random card", "2 random cards").
+fn cards(count: i32, noun: &str) -> String {
+    if count == 1 {
+        format!("a {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// "a 1/1 Shade", "two 1/1 Shades", "a Moon Coin".
+fn card_phrase(
+    id: &str,
+    count: i32,
+    with_stats: bool,
+    find: &dyn Fn(&str) -> Option<Named>,
+) -> String {
+    let named = find(id);
+    let mut name = named
+        .as_ref()
+        .map_or_else(|| id.to_owned(), |n| n.name.clone());
+    if count != 1 {
+        name.push('s');
+    }
+    let stats = named
+        .and_then(|n| n.stats)
+        .filter(|_| with_stats)
+        .map(|(a, h)| format!("{a}/{h} "))
+        .unwrap_or_default();
+    let how_many = match count {
+        1 => article(if stats.is_empty() { &name } else { &stats }).to_owned(),
+        n => number(n),
+    };
+    format!("{how_many} {stats}{name}")
+}
+
+/// Which characters a target takes, as a noun phrase.
+fn noun(t: &Target) -> String {
+    let other = if t.other { "other " } else { "" };
+    match t.pick {
+        Pick::This => "this".to_owned(),
+        Pick::Chosen => {
+            let phrase = format!("{}{}", side_adjective(t.side), kind_noun(t.kind, false));
+            if t.kind == TargetKind::Hero && t.side == Side::Own {
+                "your hero".to_owned()
+            } else {
+                format!("{} {phrase}", article(&phrase))
+            }
+        }
+        Pick::Random => {
+            let plural = t.count != 1;
+            let phrase = format!(
+                "random {other}{}{}",
+                side_adjective(t.side),
+                kind_noun(t.kind, plural)
+            );
+            if plural {
+                format!("{} {phrase}", t.count)
+            } else {
+                format!("a {phrase}")
+            }
+        }
+        Pick::All => match (t.side, t.kind) {
+            (Side::Own, TargetKind::Hero) => "your hero".to_owned(),
+            (Side::Enemy, TargetKind::Hero) => "the enemy hero".to_owned(),
+            (Side::Ally, TargetKind::Hero) => "your team’s heroes".to_owned(),
+            (Side::Any, TargetKind::Hero) => "each hero".to_owned(),
+            (Side::Own, TargetKind::Unit) => format!("your {other}units"),
+            (side, kind) => format!(
+                "all {other}{}{}",
+                side_adjective(side),
+                kind_noun(kind, true)
+            ),
+        },
+    }
+}
+
+fn plural(t: &Target) -> bool {
+    match t.pick {
+        Pick::All => t.kind != TargetKind::Hero || t.side == Side::Any,
+        Pick::Random => t.count != 1,
+        Pick::Chosen | Pick::This => false,
+    }
+}
+
+fn side_adjective(side: Side) -> &'static str {
+    match side {
+        Side::Own => "friendly ",
+        Side::Ally => "allied ",
+        Side::Enemy => "enemy ",
+        Side::Any => "",
+    }
+}
+
+fn kind_noun(kind: TargetKind, plural: bool) -> &'static str {
+    match (kind, plural) {
+        (TargetKind::Unit, false) => "unit",
+        (TargetKind::Unit, true) => "units",
+        (TargetKind::Hero, false) => "hero",
+        (TargetKind::Hero, true) => "heroes",
+        (TargetKind::Character, false) => "character",
+        (TargetKind::Character, true) => "characters",
+    }
+}
+
+fn condition(c: &Condition) -> String {
+    let (at_least, at_most) = c.bounds();
+    let bound = |more: &str, less: &str| match (at_least, at_most) {
+        (Some(low), Some(high)) if low == high => format!("exactly {low}"),
+        (Some(low), Some(high)) => format!("{low} to {high}"),
+        (Some(low), None) => format!("{low} or {more}"),
+        (None, Some(high)) => format!("{high} or {less}"),
+        (None, None) => "any number of".to_owned(),
+    };
+    match c {
+        Condition::Units { side, .. } => {
+            let who = match side {
+                Side::Own => "you control",
+                Side::Ally => "your team controls",
+                Side::Enemy => "your opponent controls",
+                Side::Any => "there are",
+            };
+            format!("{who} {} units", bound("more", "fewer"))
+        }
+        Condition::HandSize { .. } => format!("you have {} cards in hand", bound("more", "fewer")),
+        Condition::HeroHealth { side, .. } => {
+            let hero = match side {
+                Side::Own => "your hero has",
+                Side::Ally => "a hero of your team has",
+                Side::Enemy => "the enemy hero has",
+                Side::Any => "a hero has",
+            };
+            format!("{hero} {} health", bound("more", "less"))
+        }
+        Condition::Moonlight { .. } => {
+            format!("you have {} maximum moonlight", bound("more", "less"))
+        }
+    }
+}
+
+fn keyword(k: Keyword) -> String {
+    capitalised(k.name())
+}
+
+fn signed(n: i32) -> String {
+    if n >= 0 {
+        format!("+{n}")
+    } else {
+        n.to_string()
+    }
+}
+
+fn number(n: i32) -> String {
+    match n {
+        2 => "two",
+        3 => "three",
+        4 => "four",
+        5 => "five",
+        6 => "six",
+        7 => "seven",
+        _ => return n.to_string(),
+    }
+    .to_owned()
+}
+
+fn article(next: &str) -> &'static str {
+    // "an 8/8", "an enemy", "an Eclipse"; "a 1/1", "a unit" (by sound for the numbers).
+    match next.chars().next() {
+        Some('8') => "an",
+        Some(c) if "aeioAEIO".contains(c) => "an",
+        _ => "a",
+    }
+}
+
+/// "a, b and c".
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Capitalised and ending in a full stop.
+fn sentence(text: &str) -> String {
+    let mut text = capitalised(text);
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(pick: Pick, side: Side, kind: TargetKind, count: u32, other: bool) -> Target {
+        Target {
+            pick,
+            side,
+            kind,
+            count,
+            other,
+        }
+    }
+
+    fn spell(effects: Vec<Effect>) -> CardDef {
+        CardDef {
+            id: "x".into(),
+            name: "X".into(),
+            faction: "neutral".into(),
+            kind: CardKind::Spell,
+            cost: 1,
+            attack: None,
+            health: None,
+            keywords: Vec::new(),
+            text: String::new(),
+            collectible: true,
+            abilities: vec![Ability {
+                trigger: Trigger::OnPlay,
+                condition: None,
+                effects,
+            }],
+        }
+    }
+
+    fn says(effects: Vec<Effect>) -> String {
+        let find = |id: &str| {
+            (id == "imp").then(|| Named {
+                name: "Imp".into(),
+                stats: Some((8, 1)),
+            })
+        };
+        describe(&spell(effects), &find)
+    }
+
+    #[test]
+    fn each_construct_has_its_words() {
+        let all_enemy_units = target(Pick::All, Side::Enemy, TargetKind::Unit, 1, false);
+        assert_eq!(
+            says(vec![Effect::ReturnToHand {
+                target: all_enemy_units
+            }]),
+            "Return all enemy units to their owners’ hands."
+        );
+        assert_eq!(
+            says(vec![Effect::Buff {
+                attack: 0,
+                health: 2,
+                target: target(Pick::Random, Side::Own, TargetKind::Unit, 2, true),
+            }]),
+            "Give 2 random other friendly units +2 health."
+        );
+        assert_eq!(
+            says(vec![Effect::AddCard {
+                card: "imp".into(),
+                count: 2,
+                player: Side::Enemy,
+            }]),
+            "Add two Imps to your opponent’s hand."
+        );
+        assert_eq!(
+            says(vec![Effect::Summon {
+                card: "imp".into(),
+                count: 1,
+            }]),
+            "Summon an 8/1 Imp."
+        );
+        assert_eq!(
+            says(vec![
+                Effect::Draw {
+                    count: 1,
+                    player: Side::Any,
+                },
+                Effect::Discard {
+                    count: 2,
+                    player: Side::Own,
+                },
+            ]),
+            "Each player draws a card. Discard 2 random cards."
+        );
+        assert_eq!(
+            says(vec![Effect::Buff {
+                attack: -2,
+                health: 0,
+                target: target(Pick::All, Side::Any, TargetKind::Unit, 1, false),
+            }]),
+            "Give all units -2 attack."
+        );
+    }
+}
