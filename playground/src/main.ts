@@ -8,6 +8,7 @@ import { leaveMatch } from "./match/controller.ts";
 import { currentRoute, navigate, replayedMatchId, Router, watchedMatchId, type Route, type View } from "./router.ts";
 import { Session } from "./session.ts";
 import { consoleView } from "./console/shell.ts";
+import { decksView } from "./views/decks.ts";
 import { galleryView } from "./views/gallery.ts";
 import { homeView } from "./views/home.ts";
 import { matchView, replayView, spectateView } from "./views/match.ts";
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     replace(
       nav,
       app.session.signedIn ? link("home", "Play") : link("signin", "Sign in"),
+      app.session.signedIn ? link("decks", "Decks") : null,
       link("watch", "Watch"),
       link("gallery", "Gallery"),
       app.session.isAdmin ? link("admin", "Console") : null,
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       return { el: h("div") };
     }
     if (route === "play") return matchView(app);
+    if (route === "decks") return decksView(app);
     if (route === "admin") return consoleView(app);
     if (route === "watch") {
       const matchId = watchedMatchId();

@@ -1,4 +1,4 @@
-// Hash routing: `#/` home, `#/signin`, `#/play` (the match), `#/gallery`, `#/watch` (the live
+// Hash routing: `#/` home, `#/signin`, `#/play` (the match), `#/decks` (the player's decks), `#/gallery`, `#/watch` (the live
 // matches), `#/watch/<match id>` (watching one), `#/replay/<match id>` (a finished one) and
 // the operator's console under `#/admin` (`#/admin/<section>[/<id>]`). Each route builds a
 // view; the previous view is disposed first (it stops its long-polls, timers and sockets).
@@ -8,13 +8,14 @@ export interface View {
   dispose?(): void;
 }
 
-export type Route = "home" | "signin" | "play" | "gallery" | "watch" | "replay" | "admin";
+export type Route = "home" | "signin" | "play" | "decks" | "gallery" | "watch" | "replay" | "admin";
 
 const PATHS: Record<string, Route> = {
   "": "home",
   "/": "home",
   "/signin": "signin",
   "/play": "play",
+  "/decks": "decks",
   "/gallery": "gallery",
   "/watch": "watch",
 };

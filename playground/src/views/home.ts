@@ -1,11 +1,11 @@
-// Home: choose a starter deck, then quick match (queue, wait, cancel), a private room (open
+// Home: choose a deck (a starter deck or one of your own), then quick match (queue, wait, cancel), a private room (open
 // one and share its code, or join by code) or practice against the bot. Follows the lobby's
 // status with long-polls and goes to the match as soon as the player is in one.
 import type { App } from "../app.ts";
 import { errorText, h, humanize, replace } from "../dom.ts";
 import { isFinished } from "../match/finished.ts";
 import { navigate, replayHash, type View } from "../router.ts";
-import type { BotLevel, LobbyStatus, MatchRecord } from "../sdk.ts";
+import type { BotLevel, LobbyStatus, MatchRecord, SavedDeck } from "../sdk.ts";
 
 const DECK_KEY = "moonlight.playground.deck";
 
@@ -25,15 +25,40 @@ export function homeView(app: App): View {
     ),
   );
   const deckInfo = h("p", { class: "muted deck-info", "data-test": "deck-info" });
+  // The player's own decks join the starter decks once loaded (a deck the content no
+  // longer allows is listed, disabled, with the reason).
+  const mine = new Map<string, SavedDeck>();
   const showDeck = () => {
-    const deck = app.catalogue.deck(deckSelect.value);
-    if (!deck) return;
-    localStorage.setItem(DECK_KEY, deck.id);
-    const units = deck.cards.filter((entry) => app.catalogue.card(entry.card)?.kind === "unit").reduce((n, e) => n + e.count, 0);
-    deckInfo.textContent = `${app.catalogue.deckSize(deck)} cards: ${units} units, ${app.catalogue.deckSize(deck) - units} spells.`;
+    const lines = app.catalogue.deck(deckSelect.value)?.cards ?? mine.get(deckSelect.value)?.cards;
+    if (!lines) return;
+    localStorage.setItem(DECK_KEY, deckSelect.value);
+    const size = lines.reduce((n, e) => n + e.count, 0);
+    const units = lines.filter((entry) => app.catalogue.card(entry.card)?.kind === "unit").reduce((n, e) => n + e.count, 0);
+    deckInfo.textContent = `${size} cards: ${units} units, ${size - units} spells.`;
   };
   deckSelect.addEventListener("change", showDeck);
   showDeck();
+  client.decks({ signal: stop.signal }).then(
+    (decks) => {
+      if (decks.length === 0) return;
+      for (const deck of decks) mine.set(deck.id, deck);
+      deckSelect.append(
+        h(
+          "optgroup",
+          { label: "Your decks", "data-test": "my-decks" },
+          decks.map((deck) =>
+            h(
+              "option",
+              { value: deck.id, selected: deck.id === saved, disabled: !deck.legal, title: deck.problem },
+              deck.legal ? `${deck.name} (${humanize(deck.faction)})` : `${deck.name}: cannot be played now`,
+            ),
+          ),
+        ),
+      );
+      showDeck();
+    },
+    () => undefined,
+  );
 
   const error = h("div", { class: "banner error", role: "alert", "data-test": "lobby-error", hidden: true });
   const profile = h("p", { class: "profile muted", "data-test": "profile" }, "\u00a0");
@@ -125,6 +150,7 @@ export function homeView(app: App): View {
       h("label", { for: "deck" }, "Deck"),
       deckSelect,
       deckInfo,
+      h("a", { href: "#/decks", "data-test": "build-decks" }, "Build your own decks"),
     ),
     h(
       "div",
