@@ -229,6 +229,69 @@ fn the_text_is_what_the_card_does() {
     assert_eq!(content.card("owl").map(|c| c.text.as_str()), Some(said));
 }
 
+/// Rarity, art, flavour and translations are the card's own fields, checked like the rest.
+#[test]
+fn rarity_art_flavour_and_translations() {
+    let card = |fields: &str| {
+        let mut files = shipped();
+        files.push(SourceFile {
+            name: "extra.toml".to_owned(),
+            rel: "zz/extra.toml".to_owned(),
+            text: format!(
+                "[[card]]\nid = \"owl\"\nname = \"Owl\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+                 cost = 3\nattack = 2\nhealth = 2\ncollectible = false\n{fields}\n"
+            ),
+        });
+        files
+    };
+    let fine = card(
+        "rarity = \"epic\"\nart = \"art/owl.webp\"\nflavor = \"It sees in the dark.\"\n\
+         translations = { fr = { name = \"Hibou\", flavor = \"Il voit dans le noir.\" }, pt-BR = { name = \"Coruja\" } }",
+    );
+    let content = moonlight_engine::Content::from_sources(fine).expect("loads");
+    let owl = content.card("owl").expect("the owl");
+    assert_eq!(owl.rarity, moonlight_engine::schema::Rarity::Epic);
+    assert_eq!(owl.translations["fr"].name, "Hibou");
+
+    for (fields, says) in [
+        ("rarity = \"legendery\"", "unknown rarity `legendery`"),
+        (
+            "art = \"../secret.png\"",
+            "is not a path inside the content directory",
+        ),
+        ("art = \"art/owl.exe\"", "is not a picture this game shows"),
+        (
+            "translations = { french = { name = \"Hibou\" } }",
+            "`french` is not a language tag",
+        ),
+        (
+            "translations = { fr = { name = \" \" } }",
+            "the `fr` name is empty",
+        ),
+        (
+            "translations = { fr = { name = \"Hibou\", text = \"x\" } }",
+            "unknown field `text`",
+        ),
+    ] {
+        let report = check_sources(card(fields));
+        let printed = report.to_string();
+        assert!(
+            !report.is_ok() && printed.contains(says),
+            "{fields}: {printed}"
+        );
+        assert!(
+            printed.contains("extra.toml:10:"),
+            "{fields}: located: {printed}"
+        );
+    }
+    let long = format!("flavor = \"{}\"", "a".repeat(201));
+    assert!(
+        check_sources(card(&long))
+            .to_string()
+            .contains("flavour text of 201 characters")
+    );
+}
+
 #[test]
 fn missing_directory_is_an_error_not_a_panic() {
     let report = moonlight_engine::check_dir(Path::new("/nonexistent/moonlight/content"));

@@ -18,6 +18,14 @@ export interface CardDef {
   text?: string;
   /** `false` for tokens (cards only effects create). */
   collectible?: boolean;
+  /** `common` (the default), `rare`, `epic` or `legendary`. */
+  rarity?: "common" | "rare" | "epic" | "legendary";
+  /** A path under the content directory; not served yet. */
+  art?: string;
+  /** A line of story under the rules text. */
+  flavor?: string;
+  /** The name and flavour in other languages, by language tag. */
+  translations?: Record<string, { name: string; flavor?: string }>;
   abilities?: unknown[];
 }
 

@@ -38,7 +38,13 @@ test("the gallery shows every card and deck of the catalogue", async (t) => {
       assert.equal(await el.locator(sel("health")).textContent(), String(card.health));
     }
     assert.equal(await el.locator(sel("keyword")).count(), (card.keywords ?? []).length);
+    // Its text (written from its abilities), rarity and flavour, as the catalogue says.
+    assert.equal(await el.locator(sel("card-text")).count(), card.text ? 1 : 0);
+    if (card.text) assert.equal(await el.locator(sel("card-text")).textContent(), card.text);
+    assert.equal(await el.getAttribute("data-rarity"), card.rarity ?? "common");
+    assert.equal(await el.locator(sel("card-flavor")).count(), card.flavor ? 1 : 0);
   }
+  assert.ok(catalogue.cards.some((card) => card.rarity === "legendary" && card.flavor), "a legendary card with flavour");
 
   await screenshot(page, "gallery.png");
 

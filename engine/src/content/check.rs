@@ -357,6 +357,7 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
             );
         }
     }
+    check_presentation(ck, card);
     let mut chosen: Option<Target> = None;
     for (ai, ability) in c.abilities.iter().enumerate() {
         check_ability(ck, card, ai, ability, &mut chosen);
@@ -386,6 +387,86 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
             )),
         );
     }
+}
+
+/// Flavour text longer than this does not fit under the rules text.
+const MAX_FLAVOR_CHARS: usize = 200;
+const ART_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "svg"];
+
+/// What only players see: the art's path, the flavour text, the translations.
+fn check_presentation(ck: &mut Checker<'_>, card: &Located<CardDef>) {
+    let c = &card.value;
+    let f = card.file;
+    let at = |more: Vec<Seg>| join(&card.path, more);
+    if let Some(art) = &c.art {
+        let extension = art.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        let inside = !art.starts_with('/')
+            && !art.contains('\\')
+            && art.split('/').all(|part| !part.is_empty() && part != "..");
+        if !inside {
+            ck.err(
+                f,
+                at(tpath!["art"]),
+                format!("art `{art}` is not a path inside the content directory"),
+                Some(
+                    "write it relative to the content directory, e.g. `art/shade_bat.png`"
+                        .to_owned(),
+                ),
+            );
+        } else if !extension.is_some_and(|e| ART_EXTENSIONS.contains(&e.as_str())) {
+            ck.err(
+                f,
+                at(tpath!["art"]),
+                format!("art `{art}` is not a picture this game shows"),
+                Some(format!("use one of: {}", ART_EXTENSIONS.join(", "))),
+            );
+        }
+    }
+    let too_long = |text: &str| text.chars().count() > MAX_FLAVOR_CHARS;
+    if too_long(&c.flavor) {
+        ck.err(
+            f,
+            at(tpath!["flavor"]),
+            format!("flavour text of {} characters", c.flavor.chars().count()),
+            Some(format!(
+                "keep it to {MAX_FLAVOR_CHARS} characters: a line under the rules text"
+            )),
+        );
+    }
+    for (tag, translation) in &c.translations {
+        let here = |field: &str| at(tpath!["translations", tag.as_str(), field]);
+        if !is_language_tag(tag) {
+            ck.err(
+                f,
+                at(tpath!["translations", tag.as_str()]),
+                format!("`{tag}` is not a language tag"),
+                Some("use a tag like `fr`, `de` or `pt-BR`".to_owned()),
+            );
+        }
+        if translation.name.trim().is_empty() {
+            ck.err(f, here("name"), format!("the `{tag}` name is empty"), None);
+        }
+        if too_long(&translation.flavor) {
+            ck.err(
+                f,
+                here("flavor"),
+                format!("`{tag}` flavour text over {MAX_FLAVOR_CHARS} characters"),
+                None,
+            );
+        }
+    }
+}
+
+/// `fr`, `fil`, `pt-BR`: a language (2 or 3 lowercase letters), maybe a region (2
+/// uppercase letters).
+fn is_language_tag(tag: &str) -> bool {
+    let (language, region) = match tag.split_once('-') {
+        Some((language, region)) => (language, Some(region)),
+        None => (tag, None),
+    };
+    (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_lowercase())
+        && region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
 fn check_ability(

@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{
-    CONDITION_NAMES, EFFECT_NAMES, KEYWORD_NAMES, PICK_NAMES, SIDE_NAMES, TARGET_KIND_NAMES,
-    TRIGGER_NAMES,
+    CONDITION_NAMES, EFFECT_NAMES, KEYWORD_NAMES, PICK_NAMES, RARITY_NAMES, SIDE_NAMES,
+    TARGET_KIND_NAMES, TRIGGER_NAMES,
 };
 
 /// Error or warning. Only errors make a report fail.
@@ -196,6 +196,8 @@ pub(crate) fn explain_serde_message(msg: &str) -> (String, Option<String>) {
         "target kind"
     } else if same(CONDITION_NAMES) {
         "condition"
+    } else if same(RARITY_NAMES) {
+        "rarity"
     } else if same(&["unit", "spell"]) {
         "card kind"
     } else {

@@ -5,6 +5,8 @@
 //! that silently does less than its text. The JSON Schema in `content/schema.json`
 //! is generated from these types (see [`json_schema`]).
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -90,6 +92,20 @@ pub struct CardDef {
     /// `false` for tokens: cards only effects create, never in decks.
     #[serde(default = "yes")]
     pub collectible: bool,
+    /// How rare the card is (its frame, and later its packs). Default `common`.
+    #[serde(default)]
+    pub rarity: Rarity,
+    /// The card's picture: a path under the content directory (`art/shade_bat.png`; png,
+    /// jpg, webp or svg).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub art: Option<String>,
+    /// Flavour text: a line of story under the rules text, with no rules meaning.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub flavor: String,
+    /// The name and flavour in other languages, by language tag (`fr`, `pt-BR`). The
+    /// rules text is written in English from the abilities.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, Translation>,
     /// What the card does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub abilities: Vec<Ability>,
@@ -97,6 +113,31 @@ pub struct CardDef {
 
 fn yes() -> bool {
     true
+}
+
+/// How rare a card is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Rarity {
+    #[default]
+    Common,
+    Rare,
+    Epic,
+    Legendary,
+}
+
+/// Every rarity name.
+pub const RARITY_NAMES: &[&str] = &["common", "rare", "epic", "legendary"];
+
+/// A card's name and flavour in one other language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub flavor: String,
 }
 
 /// The two kinds of card.

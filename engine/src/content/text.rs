@@ -417,6 +417,10 @@ mod tests {
             keywords: Vec::new(),
             text: String::new(),
             collectible: true,
+            rarity: Default::default(),
+            art: None,
+            flavor: String::new(),
+            translations: Default::default(),
             abilities: vec![Ability {
                 trigger: Trigger::OnPlay,
                 condition: None,

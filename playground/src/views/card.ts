@@ -32,7 +32,8 @@ export function cardFace(def: CardDef | undefined, id: string, options: FaceOpti
   ];
   if (!options.compact) {
     const token = def && def.collectible === false ? " · token" : "";
-    parts.push(h("div", { class: "card-kind" }, `${humanize(kind)} · ${humanize(def?.faction ?? "unknown")}${token}`));
+    const rarity = def?.rarity && def.rarity !== "common" ? ` · ${humanize(def.rarity)}` : "";
+    parts.push(h("div", { class: "card-kind" }, `${humanize(kind)} · ${humanize(def?.faction ?? "unknown")}${token}${rarity}`));
   }
   if (keywords.length > 0) {
     parts.push(
@@ -44,6 +45,7 @@ export function cardFace(def: CardDef | undefined, id: string, options: FaceOpti
     );
   }
   if (!options.compact && def?.text) parts.push(h("p", { class: "card-text", "data-test": "card-text" }, def.text));
+  if (!options.compact && def?.flavor) parts.push(h("p", { class: "card-flavor", "data-test": "card-flavor" }, def.flavor));
   if (kind === "unit" && attack !== undefined && health !== undefined) {
     const hurt = options.maxHealth !== undefined && health < options.maxHealth;
     parts.push(

@@ -58,7 +58,7 @@ export function galleryView(app: App): View {
       shown.map((card) =>
         h(
           "li",
-          { class: `card gallery-card faction-${card.faction}`, "data-test": "gallery-card", "data-card": card.id },
+          { class: `card gallery-card faction-${card.faction} rarity-${card.rarity ?? "common"}`, "data-test": "gallery-card", "data-card": card.id, "data-rarity": card.rarity ?? "common" },
           cardFace(card, card.id),
         ),
       ),
