@@ -292,6 +292,61 @@ fn rarity_art_flavour_and_translations() {
     );
 }
 
+/// Target filters: bounds in range and in order, and a target that can match something.
+#[test]
+fn target_filters_that_can_never_match_are_refused() {
+    let spell = |target: &str| {
+        let mut files = shipped();
+        files.push(SourceFile {
+            name: "extra.toml".to_owned(),
+            rel: "zz/extra.toml".to_owned(),
+            text: format!(
+                "[[card]]\nid = \"zap\"\nname = \"Zap\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+                 cost = 1\nattack = 1\nhealth = 1\ncollectible = false\n\
+                 [[card.abilities]]\ntrigger = \"turn_end\"\n\
+                 effects = [{{ effect = \"damage\", amount = 1, target = {target} }}]\n"
+            ),
+        });
+        files
+    };
+    let fine = spell(
+        "{ pick = \"all\", side = \"enemy\", kind = \"unit\", keyword = \"guard\", damaged = true }",
+    );
+    let content = moonlight_engine::Content::from_sources(fine).expect("loads");
+    assert_eq!(
+        content.card("zap").map(|c| c.text.as_str()),
+        Some("At the end of your turn, deal 1 damage to all damaged enemy units with Guard.")
+    );
+    for (target, says) in [
+        (
+            "{ pick = \"all\", kind = \"hero\", keyword = \"guard\" }",
+            "heroes have no cost, attack or keywords",
+        ),
+        (
+            "{ pick = \"self\", damaged = true }",
+            "a filter on `pick = \"self\"`",
+        ),
+        (
+            "{ pick = \"all\", attack_at_least = 3, attack_at_most = 1 }",
+            "`attack_at_least = 3` is above `attack_at_most = 1`",
+        ),
+        (
+            "{ pick = \"all\", kind = \"unit\", cost_at_most = 99 }",
+            "cost_at_most 99 is out of range",
+        ),
+        (
+            "{ pick = \"all\", keyword = \"gaurd\" }",
+            "unknown keyword `gaurd`",
+        ),
+    ] {
+        let printed = check_sources(spell(target)).to_string();
+        assert!(
+            printed.contains(says) && printed.contains("extra.toml:"),
+            "{target}: {printed}"
+        );
+    }
+}
+
 #[test]
 fn missing_directory_is_an_error_not_a_panic() {
     let report = moonlight_engine::check_dir(Path::new("/nonexistent/moonlight/content"));

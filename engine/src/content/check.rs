@@ -660,6 +660,61 @@ fn check_effect(
             None,
         );
     }
+    check_filters(ck, f, &tp, t);
+}
+
+/// A target's filters: sensible bounds, and something they can match.
+fn check_filters(ck: &mut Checker<'_>, f: usize, tp: &[Seg], t: &Target) {
+    let cap = i64::from(ck.rules.moonlight_cap);
+    let bounds = [
+        (
+            "cost_at_least",
+            "cost_at_most",
+            t.cost_at_least,
+            t.cost_at_most,
+            cap,
+        ),
+        (
+            "attack_at_least",
+            "attack_at_most",
+            t.attack_at_least,
+            t.attack_at_most,
+            20,
+        ),
+    ];
+    for (low_name, high_name, low, high, top) in bounds {
+        for (name, value) in [(low_name, low), (high_name, high)] {
+            if let Some(v) = value {
+                ck.range(f, join(tp, tpath![name]), name, v.into(), 0, top);
+            }
+        }
+        if let (Some(low), Some(high)) = (low, high)
+            && low > high
+        {
+            ck.err(
+                f,
+                join(tp, tpath![low_name]),
+                format!("`{low_name} = {low}` is above `{high_name} = {high}`: nothing matches"),
+                None,
+            );
+        }
+    }
+    let filtered = t.filters_units() || t.damaged;
+    if t.pick == Pick::This && filtered {
+        ck.err(
+            f,
+            tp.to_vec(),
+            "a filter on `pick = \"self\"` picks this unit or nothing".to_owned(),
+            Some("to act only sometimes, give the ability a `condition`".to_owned()),
+        );
+    } else if t.kind == TargetKind::Hero && t.filters_units() {
+        ck.err(
+            f,
+            tp.to_vec(),
+            "heroes have no cost, attack or keywords: this target takes nothing".to_owned(),
+            Some("use `kind = \"unit\"` (or drop the filter)".to_owned()),
+        );
+    }
 }
 
 fn trigger_name(t: Trigger) -> &'static str {

@@ -255,6 +255,35 @@ pub struct Target {
     /// Leave out the card's own unit (for "all other friendly units").
     #[serde(default)]
     pub other: bool,
+    /// Only units whose printed cost is at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_at_most: Option<i32>,
+    /// Only units whose printed cost is at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_at_least: Option<i32>,
+    /// Only units whose attack is now at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_at_most: Option<i32>,
+    /// Only units whose attack is now at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attack_at_least: Option<i32>,
+    /// Only units with this keyword.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<Keyword>,
+    /// Only characters below their maximum health.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub damaged: bool,
+}
+
+impl Target {
+    /// Whether it filters on something only units have (cost, attack, a keyword).
+    pub fn filters_units(&self) -> bool {
+        self.cost_at_most.is_some()
+            || self.cost_at_least.is_some()
+            || self.attack_at_most.is_some()
+            || self.attack_at_least.is_some()
+            || self.keyword.is_some()
+    }
 }
 
 fn one() -> u32 {

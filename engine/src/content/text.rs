@@ -230,20 +230,33 @@ fn card_phrase(
 /// Which characters a target takes, as a noun phrase.
 fn noun(t: &Target) -> String {
     let other = if t.other { "other " } else { "" };
+    let damaged = if t.damaged { "damaged " } else { "" };
+    let qualified = qualifiers(t);
+    // Heroes are named, not counted: "your hero", "the enemy hero".
+    let hero = |name: &str| {
+        if t.damaged {
+            format!("{name}, if damaged")
+        } else {
+            name.to_owned()
+        }
+    };
     match t.pick {
         Pick::This => "this".to_owned(),
         Pick::Chosen => {
-            let phrase = format!("{}{}", side_adjective(t.side), kind_noun(t.kind, false));
             if t.kind == TargetKind::Hero && t.side == Side::Own {
-                "your hero".to_owned()
-            } else {
-                format!("{} {phrase}", article(&phrase))
+                return hero("your hero");
             }
+            let phrase = format!(
+                "{damaged}{}{}{qualified}",
+                side_adjective(t.side),
+                kind_noun(t.kind, false)
+            );
+            format!("{} {phrase}", article(&phrase))
         }
         Pick::Random => {
             let plural = t.count != 1;
             let phrase = format!(
-                "random {other}{}{}",
+                "random {other}{damaged}{}{}{qualified}",
                 side_adjective(t.side),
                 kind_noun(t.kind, plural)
             );
@@ -254,18 +267,45 @@ fn noun(t: &Target) -> String {
             }
         }
         Pick::All => match (t.side, t.kind) {
-            (Side::Own, TargetKind::Hero) => "your hero".to_owned(),
-            (Side::Enemy, TargetKind::Hero) => "the enemy hero".to_owned(),
-            (Side::Ally, TargetKind::Hero) => "your team’s heroes".to_owned(),
-            (Side::Any, TargetKind::Hero) => "each hero".to_owned(),
-            (Side::Own, TargetKind::Unit) => format!("your {other}units"),
+            (Side::Own, TargetKind::Hero) => hero("your hero"),
+            (Side::Enemy, TargetKind::Hero) => hero("the enemy hero"),
+            (Side::Ally, TargetKind::Hero) => format!("your team’s {damaged}heroes"),
+            (Side::Any, TargetKind::Hero) => format!("each {damaged}hero"),
+            (Side::Own, TargetKind::Unit) => format!("your {other}{damaged}units{qualified}"),
             (side, kind) => format!(
-                "all {other}{}{}",
+                "all {other}{damaged}{}{}{qualified}",
                 side_adjective(side),
                 kind_noun(kind, true)
             ),
         },
     }
+}
+
+/// What a target's unit filters add after the noun: " costing 3 or less with Guard and 2
+/// or more attack".
+fn qualifiers(t: &Target) -> String {
+    let range = |low: Option<i32>, high: Option<i32>, less: &str| match (low, high) {
+        (Some(l), Some(h)) if l == h => Some(format!("{l}")),
+        (Some(l), Some(h)) => Some(format!("{l} to {h}")),
+        (Some(l), None) => Some(format!("{l} or more")),
+        (None, Some(h)) => Some(format!("{h} or {less}")),
+        (None, None) => None,
+    };
+    let mut text = String::new();
+    if let Some(cost) = range(t.cost_at_least, t.cost_at_most, "less") {
+        text.push_str(&format!(" costing {cost}"));
+    }
+    let mut with = Vec::new();
+    if let Some(k) = t.keyword {
+        with.push(keyword(k));
+    }
+    if let Some(attack) = range(t.attack_at_least, t.attack_at_most, "less") {
+        with.push(format!("{attack} attack"));
+    }
+    if !with.is_empty() {
+        text.push_str(&format!(" with {}", join_and(&with)));
+    }
+    text
 }
 
 fn plural(t: &Target) -> bool {
@@ -402,6 +442,12 @@ mod tests {
             kind,
             count,
             other,
+            cost_at_most: None,
+            cost_at_least: None,
+            attack_at_most: None,
+            attack_at_least: None,
+            keyword: None,
+            damaged: false,
         }
     }
 
@@ -491,6 +537,20 @@ mod tests {
                 target: target(Pick::All, Side::Any, TargetKind::Unit, 1, false),
             }]),
             "Give all units -2 attack."
+        );
+        let mut filtered = target(Pick::Chosen, Side::Enemy, TargetKind::Unit, 1, false);
+        filtered.damaged = true;
+        filtered.keyword = Some(Keyword::Guard);
+        filtered.attack_at_most = Some(3);
+        assert_eq!(
+            says(vec![Effect::Destroy { target: filtered }]),
+            "Destroy a damaged enemy unit with Guard and 3 or less attack."
+        );
+        let mut cheap = target(Pick::All, Side::Any, TargetKind::Unit, 1, false);
+        cheap.cost_at_most = Some(2);
+        assert_eq!(
+            says(vec![Effect::ReturnToHand { target: cheap }]),
+            "Return all units costing 2 or less to their owners’ hands."
         );
     }
 }

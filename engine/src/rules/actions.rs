@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::state::{Loc, State};
+use super::state::{Loc, SeatState, State, Unit};
 use crate::content::Content;
 use crate::content::schema::{CardKind, Keyword, Pick, Side, Target, TargetKind};
 use crate::ids::{EntityId, Seat};
@@ -114,6 +114,7 @@ pub enum Rejection {
 /// own unit (if any) is `source`? `chosen` applies the targeting protections
 /// (stealth) that only player choices respect.
 pub(crate) fn matches_target(
+    content: &Content,
     st: &State,
     controller: usize,
     source: Option<EntityId>,
@@ -149,10 +150,34 @@ pub(crate) fn matches_target(
         if chosen && !st.same_team(s, controller) && u.keywords.has(Keyword::Stealth) {
             return false;
         }
-    } else if st.seats.get(owner).is_none_or(|s| s.out) {
+        if !unit_passes(content, t, u) {
+            return false;
+        }
+    } else if st
+        .seats
+        .get(owner)
+        .is_none_or(|s| s.out || !hero_passes(t, s))
+    {
         return false;
     }
     true
+}
+
+/// Whether a unit passes `t`'s filters: printed cost, attack now, a keyword, damaged.
+fn unit_passes(content: &Content, t: &Target, u: &Unit) -> bool {
+    let within = |v: i32, low: Option<i32>, high: Option<i32>| {
+        low.is_none_or(|l| v >= l) && high.is_none_or(|h| v <= h)
+    };
+    let cost = content.def(u.card.card).map_or(0, |d| d.cost);
+    within(cost, t.cost_at_least, t.cost_at_most)
+        && within(u.attack, t.attack_at_least, t.attack_at_most)
+        && t.keyword.is_none_or(|k| u.keywords.has(k))
+        && (!t.damaged || u.health < u.max_health)
+}
+
+/// Whether a hero passes `t`'s filters: it has no cost, attack or keywords to match.
+fn hero_passes(t: &Target, seat: &SeatState) -> bool {
+    !t.filters_units() && (!t.damaged || seat.health < seat.max_health)
 }
 
 /// Is `owner` on `side` relative to `controller`?
@@ -170,6 +195,7 @@ pub(crate) fn side_ok(st: &State, controller: usize, owner: usize, side: Side) -
 /// its board left to right. Same predicate as `matches_target`, without a
 /// lookup per character (this is the hot path of `legal_actions`).
 pub(crate) fn collect_targets(
+    content: &Content,
     st: &State,
     controller: usize,
     source: Option<EntityId>,
@@ -185,7 +211,11 @@ pub(crate) fn collect_targets(
             continue;
         }
         let enemy = !st.same_team(s, controller);
-        if t.kind != TargetKind::Unit && !seat.out && !(t.other && Some(seat.hero) == source) {
+        if t.kind != TargetKind::Unit
+            && !seat.out
+            && !(t.other && Some(seat.hero) == source)
+            && hero_passes(t, seat)
+        {
             out.push(seat.hero);
         }
         if t.kind != TargetKind::Hero {
@@ -193,6 +223,7 @@ pub(crate) fn collect_targets(
                 if u.is_dead()
                     || (t.other && Some(u.id) == source)
                     || (chosen && enemy && u.keywords.has(Keyword::Stealth))
+                    || !unit_passes(content, t, u)
                 {
                     continue;
                 }
@@ -204,11 +235,16 @@ pub(crate) fn collect_targets(
 }
 
 /// Valid chosen targets for a card played by `seat`.
-pub(crate) fn chosen_targets(st: &State, seat: usize, t: &Target) -> Vec<EntityId> {
+pub(crate) fn chosen_targets(
+    content: &Content,
+    st: &State,
+    seat: usize,
+    t: &Target,
+) -> Vec<EntityId> {
     if t.pick != Pick::Chosen {
         return Vec::new();
     }
-    collect_targets(st, seat, None, t, true)
+    collect_targets(content, st, seat, None, t, true)
 }
 
 /// Checks the common preconditions for a seat's turn action.
@@ -262,7 +298,7 @@ pub(crate) fn check_play(
         (None, None) => Ok(hi),
         (None, Some(_)) => Err(Rejection::TargetNotAllowed),
         (Some(t), Some(id)) => {
-            if matches_target(st, seat.index(), None, &t, id, true) {
+            if matches_target(content, st, seat.index(), None, &t, id, true) {
                 Ok(hi)
             } else {
                 Err(Rejection::InvalidTarget)
@@ -271,7 +307,7 @@ pub(crate) fn check_play(
         (Some(t), None) => {
             // A unit whose on-play has nothing to choose still enters the board;
             // a spell without a target would do nothing, so it is refused.
-            if chosen_targets(st, seat.index(), &t).is_empty() {
+            if chosen_targets(content, st, seat.index(), &t).is_empty() {
                 if def.kind == CardKind::Unit {
                     Ok(hi)
                 } else {
@@ -309,8 +345,14 @@ pub(crate) fn check_attack(
         kind: TargetKind::Character,
         count: 1,
         other: false,
+        cost_at_most: None,
+        cost_at_least: None,
+        attack_at_most: None,
+        attack_at_least: None,
+        keyword: None,
+        damaged: false,
     };
-    if !matches_target(st, seat.index(), None, &enemy, target, true) {
+    if !matches_target(content, st, seat.index(), None, &enemy, target, true) {
         return Err(Rejection::InvalidTarget);
     }
     let target_owner = match st.locate(target) {
@@ -429,7 +471,7 @@ pub(crate) fn legal_actions(content: &Content, st: &State, seat: Seat) -> Vec<Ac
                     target: None,
                 }),
                 Some(t) => {
-                    let targets = chosen_targets(st, seat.index(), &t);
+                    let targets = chosen_targets(content, st, seat.index(), &t);
                     if targets.is_empty() && def.kind == CardKind::Unit {
                         out.push(Action::PlayCard {
                             card: h.id,

@@ -70,15 +70,18 @@ impl Ctx<'_> {
         match t.pick {
             Pick::Chosen => p
                 .chosen
-                .filter(|&id| matches_target(self.st, controller, own_unit, t, id, false))
+                .filter(|&id| {
+                    matches_target(self.content, self.st, controller, own_unit, t, id, false)
+                })
                 .into_iter()
                 .collect(),
             Pick::This => own_unit
-                .filter(|&id| matches_target(self.st, controller, None, t, id, false))
+                .filter(|&id| matches_target(self.content, self.st, controller, None, t, id, false))
                 .into_iter()
                 .collect(),
             Pick::All | Pick::Random => {
-                let mut all = collect_targets(self.st, controller, own_unit, t, false);
+                let mut all =
+                    collect_targets(self.content, self.st, controller, own_unit, t, false);
                 if t.pick == Pick::Random {
                     // Partial Fisher–Yates: the first `count` are a uniform sample.
                     let n = (t.count as usize).min(all.len());

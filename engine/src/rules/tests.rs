@@ -219,6 +219,28 @@ trigger = "on_play"
 effects = [{ effect = "destroy", target = { pick = "chosen", kind = "unit" } }]
 
 [[card]]
+id = "mercy"
+name = "Mercy"
+faction = "neutral"
+kind = "spell"
+cost = 1
+collectible = false
+[[card.abilities]]
+trigger = "on_play"
+effects = [{ effect = "destroy", target = { pick = "chosen", side = "enemy", kind = "unit", damaged = true } }]
+
+[[card]]
+id = "breach"
+name = "Breach"
+faction = "neutral"
+kind = "spell"
+cost = 1
+collectible = false
+[[card.abilities]]
+trigger = "on_play"
+effects = [{ effect = "damage", amount = 1, target = { pick = "all", keyword = "guard", attack_at_most = 1 } }]
+
+[[card]]
 id = "bounce"
 name = "Bounce"
 faction = "neutral"
@@ -672,6 +694,64 @@ fn destroy_kills_and_resolves_death() {
     );
     // The martyr's on_death hit our hero.
     assert_eq!(health(&g, hero(&g, A)), 28);
+}
+
+/// A filtered chosen target: only a damaged enemy unit is offered and accepted; the
+/// others (unhurt, or our own) are refused and change nothing.
+#[test]
+fn a_chosen_target_honours_its_filter() {
+    let mut g = game();
+    let hurt = put(&mut g, B, "grunt");
+    let unhurt = put(&mut g, B, "wall");
+    let ours = put(&mut g, A, "grunt");
+    for id in [hurt, ours] {
+        let u = g.state_mut().unit_mut(id).expect("a unit");
+        u.health -= 1;
+    }
+    let c = give(&mut g, A, "mercy");
+    let offered: Vec<Option<EntityId>> = g
+        .legal_actions(A)
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::PlayCard { card, target } if card == c => Some(target),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(offered, vec![Some(hurt)]);
+    for refused in [unhurt, ours] {
+        let before = g.state().clone();
+        let answer = g.apply(
+            A,
+            Action::PlayCard {
+                card: c,
+                target: Some(refused),
+            },
+        );
+        assert_eq!(answer, Err(Rejection::InvalidTarget));
+        assert_eq!(g.state(), &before);
+    }
+    play(&mut g, c, Some(hurt));
+    assert!(!alive(&g, hurt) && alive(&g, unhurt) && alive(&g, ours));
+}
+
+/// A filtered `all`: only the units that match (a guard with at most 1 attack), on both
+/// sides; no hero (heroes have no keywords).
+#[test]
+fn an_all_target_honours_its_filter() {
+    let mut g = game();
+    let wall = put(&mut g, B, "wall");
+    let grunt = put(&mut g, B, "grunt");
+    let our_wall = put(&mut g, A, "wall");
+    let (grunt_health, heroes) = (
+        health(&g, grunt),
+        [health(&g, hero(&g, A)), health(&g, hero(&g, B))],
+    );
+    let c = give(&mut g, A, "breach");
+    play(&mut g, c, None);
+    assert_eq!(health(&g, wall), 4);
+    assert_eq!(health(&g, our_wall), 4);
+    assert_eq!(health(&g, grunt), grunt_health);
+    assert_eq!([health(&g, hero(&g, A)), health(&g, hero(&g, B))], heroes);
 }
 
 #[test]
