@@ -347,6 +347,54 @@ fn target_filters_that_can_never_match_are_refused() {
     }
 }
 
+/// `all` and `any` conditions: written as "and"/"or", each part checked at its place, and
+/// two parts at least.
+#[test]
+fn all_and_any_conditions_are_checked_part_by_part() {
+    let unit = |condition: &str| {
+        let mut files = shipped();
+        files.push(SourceFile {
+            name: "extra.toml".to_owned(),
+            rel: "zz/extra.toml".to_owned(),
+            text: format!(
+                "[[card]]\nid = \"sage\"\nname = \"Sage\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+                 cost = 1\nattack = 1\nhealth = 1\ncollectible = false\n\
+                 [[card.abilities]]\ntrigger = \"on_play\"\ncondition = {condition}\n\
+                 effects = [{{ effect = \"draw\" }}]\n"
+            ),
+        });
+        files
+    };
+    let both = "{ check = \"any\", of = [{ check = \"units\", side = \"enemy\", at_least = 3 }, { check = \"hand_size\", at_most = 1 }] }";
+    let content = moonlight_engine::Content::from_sources(unit(both)).expect("loads");
+    assert_eq!(
+        content.card("sage").map(|c| c.text.as_str()),
+        Some(
+            "On play: if your opponent controls 3 or more units or you have 1 or fewer cards in hand, draw a card."
+        )
+    );
+    for (condition, says) in [
+        (
+            "{ check = \"all\", of = [{ check = \"units\", at_least = 1 }] }",
+            "`all` of 1 condition(s)",
+        ),
+        (
+            "{ check = \"any\", of = [{ check = \"units\", at_least = 1 }, { check = \"hand_size\" }] }",
+            "condition has neither `at_least` nor `at_most`",
+        ),
+        (
+            "{ check = \"every\", of = [] }",
+            "unknown condition `every`",
+        ),
+    ] {
+        let printed = check_sources(unit(condition)).to_string();
+        assert!(
+            printed.contains(says) && printed.contains("extra.toml:12:"),
+            "{condition}: {printed}"
+        );
+    }
+}
+
 #[test]
 fn missing_directory_is_an_error_not_a_panic() {
     let report = moonlight_engine::check_dir(Path::new("/nonexistent/moonlight/content"));

@@ -497,37 +497,7 @@ fn check_ability(
         );
     }
     if let Some(cond) = &ability.condition {
-        let (lo, hi) = cond.bounds();
-        if lo.is_none() && hi.is_none() {
-            ck.err(
-                f,
-                at(tpath!["condition"]),
-                "condition has neither `at_least` nor `at_most`".to_owned(),
-                Some("add a bound, e.g. `at_least = 2`".to_owned()),
-            );
-        }
-        if let (Some(lo), Some(hi)) = (lo, hi)
-            && lo > hi
-        {
-            ck.err(
-                f,
-                at(tpath!["condition"]),
-                format!("condition can never hold: at_least {lo} > at_most {hi}"),
-                None,
-            );
-        }
-        if let Condition::Units { .. } | Condition::HeroHealth { .. } = cond {
-            for v in [lo, hi].into_iter().flatten() {
-                ck.range(
-                    f,
-                    at(tpath!["condition"]),
-                    "condition bound",
-                    v.into(),
-                    0,
-                    200,
-                );
-            }
-        }
+        check_condition(ck, f, &at(tpath!["condition"]), cond);
     }
     for (ei, effect) in ability.effects.iter().enumerate() {
         let ep = at(tpath!["effects", ei]);
@@ -540,6 +510,58 @@ fn check_ability(
             );
         }
         check_effect(ck, card, ability.trigger, effect, &ep, chosen);
+    }
+}
+
+/// A condition's bounds (present, ordered, in range); `all` and `any` of two or more,
+/// each checked the same way.
+fn check_condition(ck: &mut Checker<'_>, f: usize, path: &[Seg], cond: &Condition) {
+    let Some((lo, hi)) = cond.bounds() else {
+        let (Condition::All { of } | Condition::Any { of }) = cond else {
+            return;
+        };
+        if of.len() < 2 {
+            ck.err(
+                f,
+                path.to_vec(),
+                format!("`{}` of {} condition(s)", condition_name(cond), of.len()),
+                Some("list two or more in `of` (for one, write it alone)".to_owned()),
+            );
+        }
+        for (i, inner) in of.iter().enumerate() {
+            check_condition(ck, f, &join(path, tpath!["of", i]), inner);
+        }
+        return;
+    };
+    if lo.is_none() && hi.is_none() {
+        ck.err(
+            f,
+            path.to_vec(),
+            "condition has neither `at_least` nor `at_most`".to_owned(),
+            Some("add a bound, e.g. `at_least = 2`".to_owned()),
+        );
+    }
+    if let (Some(lo), Some(hi)) = (lo, hi)
+        && lo > hi
+    {
+        ck.err(
+            f,
+            path.to_vec(),
+            format!("condition can never hold: at_least {lo} > at_most {hi}"),
+            None,
+        );
+    }
+    if let Condition::Units { .. } | Condition::HeroHealth { .. } = cond {
+        for v in [lo, hi].into_iter().flatten() {
+            ck.range(f, path.to_vec(), "condition bound", v.into(), 0, 200);
+        }
+    }
+}
+
+fn condition_name(cond: &Condition) -> &'static str {
+    match cond {
+        Condition::All { .. } => "all",
+        _ => "any",
     }
 }
 

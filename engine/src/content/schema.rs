@@ -575,14 +575,31 @@ pub enum Condition {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         at_most: Option<i32>,
     },
+    /// Every one of these holds.
+    All {
+        /// Two or more conditions.
+        of: Vec<Condition>,
+    },
+    /// At least one of these holds.
+    Any {
+        /// Two or more conditions.
+        of: Vec<Condition>,
+    },
 }
 
 /// Every condition name.
-pub const CONDITION_NAMES: &[&str] = &["units", "hand_size", "hero_health", "moonlight"];
+pub const CONDITION_NAMES: &[&str] = &[
+    "units",
+    "hand_size",
+    "hero_health",
+    "moonlight",
+    "all",
+    "any",
+];
 
 impl Condition {
-    /// The bounds of the condition.
-    pub fn bounds(&self) -> (Option<i32>, Option<i32>) {
+    /// The bounds of a counting condition (`None` for `all` and `any`).
+    pub fn bounds(&self) -> Option<(Option<i32>, Option<i32>)> {
         match self {
             Condition::Units {
                 at_least, at_most, ..
@@ -591,7 +608,8 @@ impl Condition {
             | Condition::HeroHealth {
                 at_least, at_most, ..
             }
-            | Condition::Moonlight { at_least, at_most } => (*at_least, *at_most),
+            | Condition::Moonlight { at_least, at_most } => Some((*at_least, *at_most)),
+            Condition::All { .. } | Condition::Any { .. } => None,
         }
     }
 }

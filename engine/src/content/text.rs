@@ -337,7 +337,7 @@ fn kind_noun(kind: TargetKind, plural: bool) -> &'static str {
 }
 
 fn condition(c: &Condition) -> String {
-    let (at_least, at_most) = c.bounds();
+    let (at_least, at_most) = c.bounds().unwrap_or_default();
     let bound = |more: &str, less: &str| match (at_least, at_most) {
         (Some(low), Some(high)) if low == high => format!("exactly {low}"),
         (Some(low), Some(high)) => format!("{low} to {high}"),
@@ -368,6 +368,18 @@ fn condition(c: &Condition) -> String {
         Condition::Moonlight { .. } => {
             format!("you have {} maximum moonlight", bound("more", "less"))
         }
+        Condition::All { of } => joined(of, "and"),
+        Condition::Any { of } => joined(of, "or"),
+    }
+}
+
+/// "a, b and c" ("a, b or c") of the conditions.
+fn joined(of: &[Condition], word: &str) -> String {
+    let parts: Vec<String> = of.iter().map(condition).collect();
+    match parts.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, init)) => format!("{} {word} {last}", init.join(", ")),
     }
 }
 

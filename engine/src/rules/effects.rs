@@ -35,7 +35,7 @@ impl Ctx<'_> {
     }
 
     fn condition_holds(&self, controller: usize, c: &Condition) -> bool {
-        let (lo, hi) = c.bounds();
+        let (lo, hi) = c.bounds().unwrap_or_default();
         let within = |v: i32| lo.is_none_or(|l| v >= l) && hi.is_none_or(|h| v <= h);
         let st = &*self.st;
         match c {
@@ -60,6 +60,8 @@ impl Ctx<'_> {
                 .seats
                 .get(controller)
                 .is_some_and(|s| within(s.max_moonlight)),
+            Condition::All { of } => of.iter().all(|c| self.condition_holds(controller, c)),
+            Condition::Any { of } => of.iter().any(|c| self.condition_holds(controller, c)),
         }
     }
 

@@ -241,6 +241,18 @@ trigger = "on_play"
 effects = [{ effect = "damage", amount = 1, target = { pick = "all", keyword = "guard", attack_at_most = 1 } }]
 
 [[card]]
+id = "gambit"
+name = "Gambit"
+faction = "neutral"
+kind = "spell"
+cost = 1
+collectible = false
+[[card.abilities]]
+trigger = "on_play"
+condition = { check = "all", of = [{ check = "units", side = "own", at_least = 1 }, { check = "any", of = [{ check = "hand_size", at_most = 0 }, { check = "moonlight", at_least = 10 }] }] }
+effects = [{ effect = "damage", amount = 5, target = { pick = "all", side = "enemy", kind = "hero" } }]
+
+[[card]]
 id = "bounce"
 name = "Bounce"
 faction = "neutral"
@@ -752,6 +764,30 @@ fn an_all_target_honours_its_filter() {
     assert_eq!(health(&g, our_wall), 4);
     assert_eq!(health(&g, grunt), grunt_health);
     assert_eq!([health(&g, hero(&g, A)), health(&g, hero(&g, B))], heroes);
+}
+
+/// `all` and `any` conditions: the gambit hits only with a unit of ours on the board and
+/// (an empty hand or ten maximum moonlight).
+#[test]
+fn all_and_any_conditions_combine() {
+    let mut g = game();
+    let enemy = hero(&g, B);
+    let start = health(&g, enemy);
+    // No unit of ours: nothing, whatever the moonlight.
+    let c = give(&mut g, A, "gambit");
+    play(&mut g, c, None);
+    assert_eq!(health(&g, enemy), start);
+    // A unit and ten maximum moonlight (the `any` holds through its second part).
+    put(&mut g, A, "grunt");
+    let c = give(&mut g, A, "gambit");
+    play(&mut g, c, None);
+    assert_eq!(health(&g, enemy), start - 5);
+    // A unit, nine maximum moonlight and a card in hand: neither part of the `any`.
+    g.state_mut().seats[A.index()].max_moonlight = 9;
+    give(&mut g, A, "grunt");
+    let c = give(&mut g, A, "gambit");
+    play(&mut g, c, None);
+    assert_eq!(health(&g, enemy), start - 5);
 }
 
 #[test]
