@@ -871,6 +871,16 @@ fn self_cycle(kind: CardKind, trigger: Trigger, effect: &Effect) -> Option<&'sta
         (Trigger::AllySummoned, Effect::Summon { .. }) => {
             Some("`ally_summoned` summons a unit, which fires `ally_summoned` again")
         }
+        (Trigger::CardDrawn, Effect::Draw { player, .. })
+            if *player != super::schema::Side::Enemy =>
+        {
+            Some("`card_drawn` draws a card, which fires `card_drawn` again")
+        }
+        (Trigger::HeroDamaged, Effect::Damage { target, .. })
+            if target.kind != TargetKind::Unit && target.side != super::schema::Side::Enemy =>
+        {
+            Some("`hero_damaged` deals damage that can hit your hero, which fires it again")
+        }
         _ => None,
     }
 }

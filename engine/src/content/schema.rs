@@ -183,6 +183,14 @@ pub enum Trigger {
     AllySummoned,
     /// Its controller casts a spell.
     SpellCast,
+    /// A unit of another team dies.
+    EnemyDied,
+    /// Another unit of its controller's team dies.
+    AllyDied,
+    /// Its controller draws a card (into the hand: not a burned card, not fatigue).
+    CardDrawn,
+    /// Its controller's hero takes damage.
+    HeroDamaged,
 }
 
 /// Every trigger name, in the order the schema lists them.
@@ -195,6 +203,10 @@ pub const TRIGGER_NAMES: &[&str] = &[
     "on_attack",
     "ally_summoned",
     "spell_cast",
+    "enemy_died",
+    "ally_died",
+    "card_drawn",
+    "hero_damaged",
 ];
 
 /// Unit keywords.

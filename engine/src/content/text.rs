@@ -47,6 +47,10 @@ fn describe_ability(
         (Trigger::OnAttack, _) => "Whenever this attacks, ",
         (Trigger::AllySummoned, _) => "Whenever another friendly unit is summoned, ",
         (Trigger::SpellCast, _) => "Whenever you cast a spell, ",
+        (Trigger::EnemyDied, _) => "Whenever an enemy unit dies, ",
+        (Trigger::AllyDied, _) => "Whenever another friendly unit dies, ",
+        (Trigger::CardDrawn, _) => "Whenever you draw a card, ",
+        (Trigger::HeroDamaged, _) => "Whenever your hero takes damage, ",
     };
     let condition = ability
         .condition

@@ -33,6 +33,7 @@ impl Ctx<'_> {
                     amount,
                     health,
                 });
+                self.fire_board(s, Trigger::HeroDamaged, None);
                 amount
             }
             Some(Loc::Unit(s, i)) => {

@@ -303,6 +303,7 @@ impl Ctx<'_> {
                         handle: id,
                         card: self.content.id_of(card.card),
                     });
+                    self.fire_board(s, Trigger::CardDrawn, None);
                 }
             }
         }

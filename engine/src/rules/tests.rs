@@ -253,6 +253,28 @@ condition = { check = "all", of = [{ check = "units", side = "own", at_least = 1
 effects = [{ effect = "damage", amount = 5, target = { pick = "all", side = "enemy", kind = "hero" } }]
 
 [[card]]
+id = "vulture"
+name = "Vulture"
+faction = "neutral"
+kind = "unit"
+cost = 1
+attack = 1
+health = 3
+collectible = false
+[[card.abilities]]
+trigger = "enemy_died"
+effects = [{ effect = "buff", attack = 1, health = 1, target = { pick = "self" } }]
+[[card.abilities]]
+trigger = "ally_died"
+effects = [{ effect = "heal", amount = 2, target = { pick = "all", side = "own", kind = "hero" } }]
+[[card.abilities]]
+trigger = "card_drawn"
+effects = [{ effect = "damage", amount = 1, target = { pick = "all", side = "enemy", kind = "hero" } }]
+[[card.abilities]]
+trigger = "hero_damaged"
+effects = [{ effect = "buff", attack = 2, target = { pick = "self" } }]
+
+[[card]]
 id = "bounce"
 name = "Bounce"
 faction = "neutral"
@@ -788,6 +810,44 @@ fn all_and_any_conditions_combine() {
     let c = give(&mut g, A, "gambit");
     play(&mut g, c, None);
     assert_eq!(health(&g, enemy), start - 5);
+}
+
+/// The reactive triggers: an enemy unit dying, another friendly one dying, its
+/// controller drawing, its controller's hero taking damage; each heard only by its side.
+#[test]
+fn units_react_to_deaths_draws_and_damage_on_their_side() {
+    let mut g = game();
+    let vulture = put(&mut g, A, "vulture");
+    let stats = |g: &Game| g.state().unit(vulture).map(|u| (u.attack, u.health));
+    // An enemy unit dies: +1/+1.
+    let enemy = put(&mut g, B, "grunt");
+    let c = give(&mut g, A, "doom");
+    play(&mut g, c, Some(enemy));
+    assert_eq!(stats(&g), Some((2, 4)));
+    // A friendly unit dies: our hero is healed 2 (from 25).
+    g.state_mut().seats[A.index()].health = 25;
+    let friend = put(&mut g, A, "grunt");
+    let c = give(&mut g, A, "doom");
+    play(&mut g, c, Some(friend));
+    assert_eq!(health(&g, hero(&g, A)), 27);
+    assert_eq!(stats(&g), Some((2, 4)), "not an enemy");
+    // We draw: 1 damage to the enemy hero; they draw: nothing.
+    let enemy_hero = health(&g, hero(&g, B));
+    let c = give(&mut g, A, "study");
+    play(&mut g, c, None);
+    assert_eq!(
+        health(&g, hero(&g, B)),
+        enemy_hero - 2,
+        "two cards drawn, two pings"
+    );
+    // Our hero takes damage: +2 attack (and the enemy's hero taking it does nothing).
+    let (ours, theirs) = (hero(&g, A), hero(&g, B));
+    let c = give(&mut g, A, "bolt");
+    play(&mut g, c, Some(theirs));
+    assert_eq!(stats(&g), Some((2, 4)));
+    let c = give(&mut g, A, "bolt");
+    play(&mut g, c, Some(ours));
+    assert_eq!(stats(&g), Some((4, 4)));
 }
 
 #[test]

@@ -91,6 +91,20 @@ impl Ctx<'_> {
         }
     }
 
+    /// A unit of `owner` died: every living unit of another team hears `enemy_died`, every
+    /// other of its team `ally_died`, seats in turn order from the active one.
+    fn fire_death_watchers(&mut self, owner: usize) {
+        let order: Vec<usize> = self.st.order_from(usize::from(self.st.active)).collect();
+        for seat in order {
+            let trig = if self.st.same_team(seat, owner) {
+                Trigger::AllyDied
+            } else {
+                Trigger::EnemyDied
+            };
+            self.fire_board(seat, trig, None);
+        }
+    }
+
     /// Resolves the queue to empty: deaths first, then the oldest trigger, again.
     pub(crate) fn resolve(&mut self) {
         loop {
@@ -158,6 +172,7 @@ impl Ctx<'_> {
                 if !u.silenced {
                     self.fire(s, u.id, u.card.card, Trigger::OnDeath, None);
                 }
+                self.fire_death_watchers(s);
             }
         }
         let mut defeated = false;
