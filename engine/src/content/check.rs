@@ -609,6 +609,31 @@ fn check_effect(
             card_ref(ck, f, at(tpath!["card"]), id, true);
         }
         Effect::Transform { card: id, .. } => card_ref(ck, f, at(tpath!["card"]), id, true),
+        Effect::SetStats { attack, health, .. } => {
+            if let Some(attack) = attack {
+                ck.range(f, at(tpath!["attack"]), "attack", (*attack).into(), 0, 20);
+            }
+            if let Some(health) = health {
+                ck.range(f, at(tpath!["health"]), "health", (*health).into(), 1, 30);
+            }
+            if attack.is_none() && health.is_none() {
+                ck.err(
+                    f,
+                    ep.to_vec(),
+                    "set_stats sets nothing".to_owned(),
+                    Some("give `attack` and/or `health`".to_owned()),
+                );
+            }
+        }
+        Effect::Resurrect { count } => {
+            ck.range(f, at(tpath!["count"]), "count", (*count).into(), 1, 7)
+        }
+        Effect::Shuffle {
+            count, card: id, ..
+        } => {
+            ck.range(f, at(tpath!["count"]), "count", (*count).into(), 1, 5);
+            card_ref(ck, f, at(tpath!["card"]), id, false);
+        }
         Effect::Destroy { .. }
         | Effect::ReturnToHand { .. }
         | Effect::Silence { .. }
@@ -868,7 +893,7 @@ fn self_cycle(kind: CardKind, trigger: Trigger, effect: &Effect) -> Option<&'sta
         (Trigger::OnDamaged, Effect::Damage { target, .. }) if hits_self(target) => {
             Some("`on_damaged` deals damage that can hit this unit")
         }
-        (Trigger::AllySummoned, Effect::Summon { .. }) => {
+        (Trigger::AllySummoned, Effect::Summon { .. } | Effect::Resurrect { .. }) => {
             Some("`ally_summoned` summons a unit, which fires `ally_summoned` again")
         }
         (Trigger::CardDrawn, Effect::Draw { player, .. })

@@ -457,6 +457,35 @@ pub enum Effect {
         /// Units only.
         target: Target,
     },
+    /// Set each target unit's attack and/or health (health sets its maximum too).
+    SetStats {
+        /// 0..=20.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attack: Option<i32>,
+        /// 1..=30.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        health: Option<i32>,
+        /// Units only.
+        target: Target,
+    },
+    /// Summon fresh copies of `count` random units from the controller's graveyard (distinct
+    /// graveyard cards; fewer if it holds fewer units).
+    Resurrect {
+        /// 1..=7. Default 1.
+        #[serde(default = "one_i")]
+        count: i32,
+    },
+    /// Shuffle `count` copies of a card into the player(s)' deck, each at a random place.
+    Shuffle {
+        /// Any card id (tokens welcome).
+        card: String,
+        /// 1..=5. Default 1.
+        #[serde(default = "one_i")]
+        count: i32,
+        /// Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
     /// Put `count` copies of a card into the player(s)' hand.
     AddCard {
         /// Any card id (tokens welcome).
@@ -495,6 +524,9 @@ pub const EFFECT_NAMES: &[&str] = &[
     "silence",
     "give_keyword",
     "transform",
+    "set_stats",
+    "resurrect",
+    "shuffle",
     "add_card",
 ];
 
@@ -515,7 +547,10 @@ impl Effect {
             Effect::Silence { .. } => 10,
             Effect::GiveKeyword { .. } => 11,
             Effect::Transform { .. } => 12,
-            Effect::AddCard { .. } => 13,
+            Effect::SetStats { .. } => 13,
+            Effect::Resurrect { .. } => 14,
+            Effect::Shuffle { .. } => 15,
+            Effect::AddCard { .. } => 16,
         };
         EFFECT_NAMES[i]
     }
@@ -530,7 +565,8 @@ impl Effect {
             | Effect::ReturnToHand { target }
             | Effect::Silence { target }
             | Effect::GiveKeyword { target, .. }
-            | Effect::Transform { target, .. } => Some(target),
+            | Effect::Transform { target, .. }
+            | Effect::SetStats { target, .. } => Some(target),
             _ => None,
         }
     }

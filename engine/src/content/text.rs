@@ -163,6 +163,37 @@ fn effect(effect: &Effect, find: &dyn Fn(&str) -> Option<Named>) -> String {
             noun(target),
             card_phrase(card, 1, true, find)
         ),
+        Effect::SetStats {
+            attack,
+            health,
+            target,
+        } => match (attack, health) {
+            (Some(a), Some(h)) => {
+                format!("set the attack and health of {} to {a}/{h}", noun(target))
+            }
+            (Some(a), None) => format!("set the attack of {} to {a}", noun(target)),
+            (None, Some(h)) => format!("set the health of {} to {h}", noun(target)),
+            (None, None) => String::new(),
+        },
+        Effect::Resurrect { count } => {
+            if *count == 1 {
+                "summon a random friendly unit that died this game".to_owned()
+            } else {
+                format!(
+                    "summon {} random friendly units that died this game",
+                    number(*count)
+                )
+            }
+        }
+        Effect::Shuffle {
+            card,
+            count,
+            player,
+        } => format!(
+            "shuffle {} into {} deck",
+            card_phrase(card, *count, false, find),
+            whose(*player)
+        ),
         Effect::AddCard {
             card,
             count,
@@ -561,6 +592,23 @@ mod tests {
         assert_eq!(
             says(vec![Effect::Destroy { target: filtered }]),
             "Destroy a damaged enemy unit with Guard and 3 or less attack."
+        );
+        assert_eq!(
+            says(vec![
+                Effect::SetStats {
+                    attack: Some(1),
+                    health: Some(1),
+                    target: target(Pick::Chosen, Side::Any, TargetKind::Unit, 1, false),
+                },
+                Effect::Resurrect { count: 2 },
+                Effect::Shuffle {
+                    card: "imp".into(),
+                    count: 3,
+                    player: Side::Enemy,
+                },
+            ]),
+            "Set the attack and health of a unit to 1/1. Summon two random friendly units that \
+             died this game. Shuffle three Imps into your opponent’s deck."
         );
         let mut cheap = target(Pick::All, Side::Any, TargetKind::Unit, 1, false);
         cheap.cost_at_most = Some(2);

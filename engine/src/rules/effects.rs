@@ -206,6 +206,73 @@ impl Ctx<'_> {
                     }
                 }
             }
+            Effect::SetStats {
+                attack,
+                health,
+                target,
+            } => {
+                for id in self.select(p, target) {
+                    if let Some(u) = self.st.unit_mut(id) {
+                        if let Some(attack) = attack {
+                            u.attack = *attack;
+                        }
+                        if let Some(health) = health {
+                            u.health = *health;
+                            u.max_health = *health;
+                        }
+                        let e = PublicEvent::StatsChanged {
+                            unit: id,
+                            attack: u.attack,
+                            health: u.health,
+                            max_health: u.max_health,
+                        };
+                        self.public(e);
+                    }
+                }
+            }
+            Effect::Resurrect { count } => {
+                let mut dead: Vec<u16> = self
+                    .st
+                    .seats
+                    .get(controller)
+                    .map(|s| s.graveyard.iter().map(|c| c.card).collect())
+                    .unwrap_or_default();
+                dead.retain(|&card| self.content.is_unit(card));
+                for _ in 0..*count {
+                    if dead.is_empty() {
+                        break;
+                    }
+                    let card = dead.swap_remove(self.st.rng.below(dead.len()));
+                    let copy = CardRef {
+                        card,
+                        generated: true,
+                    };
+                    if let Some(id) = self.summon(controller, copy) {
+                        self.fire_board(controller, Trigger::AllySummoned, Some(id));
+                    }
+                }
+            }
+            Effect::Shuffle {
+                card,
+                count,
+                player,
+            } => {
+                if let Some(idx) = self.content.idx(card) {
+                    for s in self.players(controller, *player) {
+                        for _ in 0..*count {
+                            let places = self.st.seats.get(s).map_or(0, |x| x.deck.len() + 1);
+                            let at = self.st.rng.below(places);
+                            if let Some(seat) = self.st.seats.get_mut(s) {
+                                let copy = CardRef {
+                                    card: idx,
+                                    generated: true,
+                                };
+                                seat.deck.insert(at.min(seat.deck.len()), copy);
+                            }
+                        }
+                    }
+                }
+            }
             Effect::Destroy { target } => {
                 for id in self.select(p, target) {
                     if let Some(u) = self.st.unit_mut(id) {

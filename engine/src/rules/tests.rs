@@ -275,6 +275,39 @@ trigger = "hero_damaged"
 effects = [{ effect = "buff", attack = 2, target = { pick = "self" } }]
 
 [[card]]
+id = "reset"
+name = "Reset"
+faction = "neutral"
+kind = "spell"
+cost = 1
+collectible = false
+[[card.abilities]]
+trigger = "on_play"
+effects = [{ effect = "set_stats", attack = 1, health = 1, target = { pick = "chosen", kind = "unit" } }]
+
+[[card]]
+id = "raise"
+name = "Raise"
+faction = "neutral"
+kind = "spell"
+cost = 1
+collectible = false
+[[card.abilities]]
+trigger = "on_play"
+effects = [{ effect = "resurrect", count = 2 }]
+
+[[card]]
+id = "plant"
+name = "Plant"
+faction = "neutral"
+kind = "spell"
+cost = 1
+collectible = false
+[[card.abilities]]
+trigger = "on_play"
+effects = [{ effect = "shuffle", card = "grunt", count = 3, player = "enemy" }]
+
+[[card]]
 id = "bounce"
 name = "Bounce"
 faction = "neutral"
@@ -848,6 +881,66 @@ fn units_react_to_deaths_draws_and_damage_on_their_side() {
     let c = give(&mut g, A, "bolt");
     play(&mut g, c, Some(ours));
     assert_eq!(stats(&g), Some((4, 4)));
+}
+
+#[test]
+fn set_stats_makes_a_unit_exactly_that() {
+    let mut g = game();
+    let wall = put(&mut g, B, "wall");
+    let c = give(&mut g, A, "reset");
+    play(&mut g, c, Some(wall));
+    let u = g.state().unit(wall).expect("alive");
+    assert_eq!((u.attack, u.health, u.max_health), (1, 1, 1));
+}
+
+/// Resurrect summons fresh copies of distinct units from your graveyard (never a spell,
+/// never the enemy's dead); with none there, nothing.
+#[test]
+fn resurrect_brings_back_your_dead_units() {
+    let mut g = game();
+    let c = give(&mut g, A, "raise");
+    play(&mut g, c, None);
+    assert!(
+        g.state().seats[A.index()].board.is_empty(),
+        "nothing died yet"
+    );
+    for card in ["grunt", "wall"] {
+        let u = put(&mut g, A, card);
+        let c = give(&mut g, A, "doom");
+        play(&mut g, c, Some(u));
+    }
+    let enemy = put(&mut g, B, "swifty");
+    let c = give(&mut g, A, "doom");
+    play(&mut g, c, Some(enemy));
+    let c = give(&mut g, A, "raise");
+    play(&mut g, c, None);
+    let mut back: Vec<u16> = g.state().seats[A.index()]
+        .board
+        .iter()
+        .map(|u| u.card.card)
+        .collect();
+    back.sort_unstable();
+    let mut expected = vec![idx(&g, "grunt"), idx(&g, "wall")];
+    expected.sort_unstable();
+    assert_eq!(back, expected);
+}
+
+/// Shuffle puts copies into the chosen player's deck; the deck grows by that many.
+#[test]
+fn shuffle_puts_copies_into_a_deck() {
+    let mut g = game();
+    let before = g.state().seats[B.index()].deck.len();
+    let c = give(&mut g, A, "plant");
+    play(&mut g, c, None);
+    let deck = &g.state().seats[B.index()].deck;
+    assert_eq!(deck.len(), before + 3);
+    let grunt = idx(&g, "grunt");
+    assert_eq!(
+        deck.iter()
+            .filter(|c| c.card == grunt && c.generated)
+            .count(),
+        3
+    );
 }
 
 #[test]
