@@ -366,12 +366,7 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
     // abilities (the loaded content carries that text, whatever the file says). A file
     // whose text says anything else is stale: a warning, not an error, so content stored
     // for matches begun under an older version still loads.
-    let expected = text::describe(c, &|id| {
-        ck.cards.get(id).map(|named| text::Named {
-            name: named.value.name.clone(),
-            stats: named.value.attack.zip(named.value.health),
-        })
-    });
+    let expected = text::describe(c, &|id| ck.cards.get(id).map(|named| &named.value));
     if !c.text.is_empty() && c.text != expected {
         let says = if expected.is_empty() {
             "nothing: the card has no keywords or abilities".to_owned()

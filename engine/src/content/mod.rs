@@ -109,12 +109,10 @@ impl Content {
         let texts: Vec<String> = cards
             .iter()
             .map(|card| {
+                // `cards` is sorted by id.
                 text::describe(card, &|id| {
-                    let named = cards.iter().find(|c| c.id == id)?;
-                    Some(text::Named {
-                        name: named.name.clone(),
-                        stats: named.attack.zip(named.health),
-                    })
+                    let at = cards.binary_search_by(|c| c.id.as_str().cmp(id)).ok()?;
+                    cards.get(at)
                 })
             })
             .collect();

@@ -12,15 +12,9 @@ use super::schema::{
     Ability, CardDef, CardKind, Condition, Effect, Keyword, Pick, Side, Target, TargetKind, Trigger,
 };
 
-/// What `find` says of a card another card names (a summoned unit, a transformation, an
-/// added card): its name and, for a unit, its printed attack and health.
-pub struct Named {
-    pub name: String,
-    pub stats: Option<(i32, i32)>,
-}
-
-/// The rules text of `card`; `find` looks up the cards it names.
-pub fn describe(card: &CardDef, find: &dyn Fn(&str) -> Option<Named>) -> String {
+/// The rules text of `card`; `find` looks up the cards it names (a summoned unit, a
+/// transformation, an added card), for their names and printed stats.
+pub fn describe<'c>(card: &CardDef, find: &dyn Fn(&str) -> Option<&'c CardDef>) -> String {
     let mut sentences: Vec<String> = card
         .keywords
         .iter()
@@ -32,10 +26,10 @@ pub fn describe(card: &CardDef, find: &dyn Fn(&str) -> Option<Named>) -> String 
     sentences.join(" ")
 }
 
-fn describe_ability(
+fn describe_ability<'c>(
     kind: CardKind,
     ability: &Ability,
-    find: &dyn Fn(&str) -> Option<Named>,
+    find: &dyn Fn(&str) -> Option<&'c CardDef>,
 ) -> String {
     let prefix = match (ability.trigger, kind) {
         (Trigger::OnPlay, CardKind::Spell) => "",
@@ -71,7 +65,10 @@ fn describe_ability(
 }
 
 /// One phrase per effect, with consecutive gifts to the same target joined.
-fn effect_phrases(effects: &[Effect], find: &dyn Fn(&str) -> Option<Named>) -> Vec<String> {
+fn effect_phrases<'c>(
+    effects: &[Effect],
+    find: &dyn Fn(&str) -> Option<&'c CardDef>,
+) -> Vec<String> {
     let mut phrases = Vec::new();
     let mut i = 0;
     while i < effects.len() {
@@ -118,7 +115,7 @@ fn gift(effect: &Effect) -> String {
     }
 }
 
-fn effect(effect: &Effect, find: &dyn Fn(&str) -> Option<Named>) -> String {
+fn effect<'c>(effect: &Effect, find: &dyn Fn(&str) -> Option<&'c CardDef>) -> String {
     match effect {
         Effect::Damage { amount, target } => format!("deal {amount} damage to {}", noun(target)),
         Effect::Heal { amount, target } => format!("restore {amount} health to {}", noun(target)),
@@ -237,21 +234,19 @@ fn cards(count: i32, noun: &str) -> String {
 }
 
 /// "a 1/1 Shade", "two 1/1 Shades", "a Moon Coin".
-fn card_phrase(
+fn card_phrase<'c>(
     id: &str,
     count: i32,
     with_stats: bool,
-    find: &dyn Fn(&str) -> Option<Named>,
+    find: &dyn Fn(&str) -> Option<&'c CardDef>,
 ) -> String {
     let named = find(id);
-    let mut name = named
-        .as_ref()
-        .map_or_else(|| id.to_owned(), |n| n.name.clone());
+    let mut name = named.map_or_else(|| id.to_owned(), |n| n.name.clone());
     if count != 1 {
         name.push('s');
     }
     let stats = named
-        .and_then(|n| n.stats)
+        .and_then(|n| n.attack.zip(n.health))
         .filter(|_| with_stats)
         .map(|(a, h)| format!("{a}/{h} "))
         .unwrap_or_default();
@@ -499,14 +494,22 @@ mod tests {
     }
 
     fn spell(effects: Vec<Effect>) -> CardDef {
+        card("x", "X", None, effects)
+    }
+
+    fn card(id: &str, name: &str, stats: Option<(i32, i32)>, effects: Vec<Effect>) -> CardDef {
         CardDef {
-            id: "x".into(),
-            name: "X".into(),
+            id: id.into(),
+            name: name.into(),
             faction: "neutral".into(),
-            kind: CardKind::Spell,
+            kind: if stats.is_some() {
+                CardKind::Unit
+            } else {
+                CardKind::Spell
+            },
             cost: 1,
-            attack: None,
-            health: None,
+            attack: stats.map(|s| s.0),
+            health: stats.map(|s| s.1),
             keywords: Vec::new(),
             text: String::new(),
             collectible: true,
@@ -523,13 +526,8 @@ mod tests {
     }
 
     fn says(effects: Vec<Effect>) -> String {
-        let find = |id: &str| {
-            (id == "imp").then(|| Named {
-                name: "Imp".into(),
-                stats: Some((8, 1)),
-            })
-        };
-        describe(&spell(effects), &find)
+        let imp = card("imp", "Imp", Some((8, 1)), Vec::new());
+        describe(&spell(effects), &|id| (id == "imp").then_some(&imp))
     }
 
     #[test]
