@@ -288,6 +288,23 @@ pub struct Target {
 }
 
 impl Target {
+    /// `pick` among `side`'s `kind`, one of them, with no filter.
+    pub fn unfiltered(pick: Pick, side: Side, kind: TargetKind) -> Self {
+        Self {
+            pick,
+            side,
+            kind,
+            count: 1,
+            other: false,
+            cost_at_most: None,
+            cost_at_least: None,
+            attack_at_most: None,
+            attack_at_least: None,
+            keyword: None,
+            damaged: false,
+        }
+    }
+
     /// Whether it filters on something only units have (cost, attack, a keyword).
     pub fn filters_units(&self) -> bool {
         self.cost_at_most.is_some()

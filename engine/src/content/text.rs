@@ -479,17 +479,9 @@ mod tests {
 
     fn target(pick: Pick, side: Side, kind: TargetKind, count: u32, other: bool) -> Target {
         Target {
-            pick,
-            side,
-            kind,
             count,
             other,
-            cost_at_most: None,
-            cost_at_least: None,
-            attack_at_most: None,
-            attack_at_least: None,
-            keyword: None,
-            damaged: false,
+            ..Target::unfiltered(pick, side, kind)
         }
     }
 

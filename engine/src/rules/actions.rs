@@ -339,19 +339,7 @@ pub(crate) fn check_attack(
     if u.sleeping || u.attacks_left == 0 || u.attack <= 0 || u.is_dead() {
         return Err(Rejection::CannotAttack);
     }
-    let enemy = Target {
-        pick: Pick::Chosen,
-        side: Side::Enemy,
-        kind: TargetKind::Character,
-        count: 1,
-        other: false,
-        cost_at_most: None,
-        cost_at_least: None,
-        attack_at_most: None,
-        attack_at_least: None,
-        keyword: None,
-        damaged: false,
-    };
+    let enemy = Target::unfiltered(Pick::Chosen, Side::Enemy, TargetKind::Character);
     if !matches_target(content, st, seat.index(), None, &enemy, target, true) {
         return Err(Rejection::InvalidTarget);
     }

@@ -196,13 +196,7 @@ impl Ctx<'_> {
             Effect::Summon { card, count } => {
                 if let Some(idx) = self.content.idx(card) {
                     for _ in 0..*count {
-                        let generated = CardRef {
-                            card: idx,
-                            generated: true,
-                        };
-                        if let Some(id) = self.summon(controller, generated) {
-                            self.fire_board(controller, Trigger::AllySummoned, Some(id));
-                        }
+                        self.summon_copy(controller, idx);
                     }
                 }
             }
@@ -243,13 +237,7 @@ impl Ctx<'_> {
                         break;
                     }
                     let card = dead.swap_remove(self.st.rng.below(dead.len()));
-                    let copy = CardRef {
-                        card,
-                        generated: true,
-                    };
-                    if let Some(id) = self.summon(controller, copy) {
-                        self.fire_board(controller, Trigger::AllySummoned, Some(id));
-                    }
+                    self.summon_copy(controller, card);
                 }
             }
             Effect::Shuffle {
@@ -441,6 +429,18 @@ impl Ctx<'_> {
             keywords: unit.keywords,
         });
         Some(id)
+    }
+
+    /// An effect summons a copy of `card` (a generated card) for seat `s`; the others on
+    /// its board hear `ally_summoned`.
+    fn summon_copy(&mut self, s: usize, card: u16) {
+        let copy = CardRef {
+            card,
+            generated: true,
+        };
+        if let Some(id) = self.summon(s, copy) {
+            self.fire_board(s, Trigger::AllySummoned, Some(id));
+        }
     }
 
     fn new_unit(&self, id: EntityId, card: CardRef) -> Unit {
