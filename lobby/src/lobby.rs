@@ -629,7 +629,7 @@ impl Lobby {
         )
         .ok_or_else(|| {
             // Checked at the call, but a content reload in between can take a deck away.
-            let missing = seats.iter().find(|s| content.deck(&s.deck).is_none());
+            let missing = seats.iter().find(|s| !content.plays(&s.deck));
             unknown_deck(&content, missing.map_or("", |s| s.deck.as_str()))
         })?;
         let new = NewMatch {
@@ -663,7 +663,7 @@ impl Lobby {
         let content = self.content();
         let mut playable = Vec::new();
         for queued in self.store.queued(2000).await? {
-            if content.resolve_deck(&queued.deck).is_ok() {
+            if content.plays(&queued.deck) {
                 playable.push(queued);
             } else if self.store.cancel_queue(&queued.player_id).await? {
                 tracing::info!(player = %queued.player_id, "left the queue: deck no longer legal");

@@ -115,6 +115,16 @@ mod tests {
     }
 
     #[test]
+    fn a_choice_plays_if_it_is_a_content_deck_or_a_legal_code() {
+        let content = shipped();
+        let cards = content.deck_list("dusk_starter").expect("listed");
+        assert!(content.plays("dusk_starter"));
+        assert!(content.plays(&encode(&cards)));
+        assert!(!content.plays(&encode(&cards[1..])), "29 cards");
+        assert!(!content.plays("no_such_deck"));
+    }
+
+    #[test]
     fn no_two_shipped_cards_share_a_hash() {
         let content = shipped();
         let mut seen = HashMap::new();

@@ -225,6 +225,12 @@ impl Content {
         Ok(cards)
     }
 
+    /// Whether a deck choice can be played on this content ([`Content::resolve_deck`]
+    /// would give its cards), without listing a content deck's cards.
+    pub fn plays(&self, choice: &str) -> bool {
+        self.decks.contains_key(choice) || self.resolve_deck(choice).is_ok()
+    }
+
     /// Checks a player-supplied deck list against the deck rules: size, copy
     /// limit, known and collectible cards, at most one faction besides neutral.
     pub fn validate_deck(&self, cards: &[String]) -> Result<(), DeckError> {
