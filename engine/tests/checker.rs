@@ -173,15 +173,22 @@ fn every_problem_is_reported_at_once() {
     assert!(printed.ends_with("warning(s)"));
 }
 
-#[test]
-fn warnings_do_not_fail() {
+/// The shipped files and one more, `zz/extra.toml` holding `text`.
+fn with_extra(text: String) -> Vec<SourceFile> {
     let mut files = shipped();
     files.push(SourceFile {
         name: "extra.toml".to_owned(),
         rel: "zz/extra.toml".to_owned(),
-        text: "[[card]]\nid = \"lonely\"\nname = \"Lonely\"\nfaction = \"neutral\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1\n".to_owned(),
+        text,
     });
-    let report = check_sources(files);
+    files
+}
+
+#[test]
+fn warnings_do_not_fail() {
+    let report = check_sources(with_extra(
+        "[[card]]\nid = \"lonely\"\nname = \"Lonely\"\nfaction = \"neutral\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1\n".to_owned(),
+    ));
     assert!(report.is_ok(), "{report}");
     let printed = report.to_string();
     assert!(
@@ -196,20 +203,14 @@ fn warnings_do_not_fail() {
 #[test]
 fn the_text_is_what_the_card_does() {
     let card = |text: &str| {
-        let mut files = shipped();
-        files.push(SourceFile {
-            name: "extra.toml".to_owned(),
-            rel: "zz/extra.toml".to_owned(),
-            text: format!(
-                "[[card]]\nid = \"owl\"\nname = \"Owl\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+        with_extra(format!(
+            "[[card]]\nid = \"owl\"\nname = \"Owl\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
                  cost = 3\nattack = 2\nhealth = 2\nkeywords = [\"guard\"]\ncollectible = false\n{text}\n\
                  [[card.abilities]]\ntrigger = \"turn_end\"\n\
                  condition = {{ check = \"units\", side = \"enemy\", at_least = 2 }}\n\
                  effects = [\n  {{ effect = \"damage\", amount = 1, target = {{ pick = \"random\", side = \"enemy\", kind = \"unit\", count = 2 }} }},\n\
                    {{ effect = \"draw\" }},\n]\n"
-            ),
-        });
-        files
+        ))
     };
     let said = "Guard. At the end of your turn, if your opponent controls 2 or more units, \
                 deal 1 damage to 2 random enemy units and draw a card.";
@@ -233,16 +234,10 @@ fn the_text_is_what_the_card_does() {
 #[test]
 fn rarity_art_flavour_and_translations() {
     let card = |fields: &str| {
-        let mut files = shipped();
-        files.push(SourceFile {
-            name: "extra.toml".to_owned(),
-            rel: "zz/extra.toml".to_owned(),
-            text: format!(
-                "[[card]]\nid = \"owl\"\nname = \"Owl\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+        with_extra(format!(
+            "[[card]]\nid = \"owl\"\nname = \"Owl\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
                  cost = 3\nattack = 2\nhealth = 2\ncollectible = false\n{fields}\n"
-            ),
-        });
-        files
+        ))
     };
     let fine = card(
         "rarity = \"epic\"\nart = \"art/owl.webp\"\nflavor = \"It sees in the dark.\"\n\
@@ -296,18 +291,12 @@ fn rarity_art_flavour_and_translations() {
 #[test]
 fn target_filters_that_can_never_match_are_refused() {
     let spell = |target: &str| {
-        let mut files = shipped();
-        files.push(SourceFile {
-            name: "extra.toml".to_owned(),
-            rel: "zz/extra.toml".to_owned(),
-            text: format!(
-                "[[card]]\nid = \"zap\"\nname = \"Zap\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+        with_extra(format!(
+            "[[card]]\nid = \"zap\"\nname = \"Zap\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
                  cost = 1\nattack = 1\nhealth = 1\ncollectible = false\n\
                  [[card.abilities]]\ntrigger = \"turn_end\"\n\
                  effects = [{{ effect = \"damage\", amount = 1, target = {target} }}]\n"
-            ),
-        });
-        files
+        ))
     };
     let fine = spell(
         "{ pick = \"all\", side = \"enemy\", kind = \"unit\", keyword = \"guard\", damaged = true }",
@@ -352,18 +341,12 @@ fn target_filters_that_can_never_match_are_refused() {
 #[test]
 fn all_and_any_conditions_are_checked_part_by_part() {
     let unit = |condition: &str| {
-        let mut files = shipped();
-        files.push(SourceFile {
-            name: "extra.toml".to_owned(),
-            rel: "zz/extra.toml".to_owned(),
-            text: format!(
-                "[[card]]\nid = \"sage\"\nname = \"Sage\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
+        with_extra(format!(
+            "[[card]]\nid = \"sage\"\nname = \"Sage\"\nfaction = \"neutral\"\nkind = \"unit\"\n\
                  cost = 1\nattack = 1\nhealth = 1\ncollectible = false\n\
                  [[card.abilities]]\ntrigger = \"on_play\"\ncondition = {condition}\n\
                  effects = [{{ effect = \"draw\" }}]\n"
-            ),
-        });
-        files
+        ))
     };
     let both = "{ check = \"any\", of = [{ check = \"units\", side = \"enemy\", at_least = 3 }, { check = \"hand_size\", at_most = 1 }] }";
     let content = moonlight_engine::Content::from_sources(unit(both)).expect("loads");
