@@ -23,6 +23,16 @@ pub fn check_content(dir: &Path) -> ExitCode {
 /// the report on stdout (and as JSON and SVG if asked); exit 1 if the content does not
 /// load or the plan names an unknown deck.
 pub fn simulate_content(args: &SimulateArgs) -> ExitCode {
+    // clap splits `--bots a,b,c` into three values past its own count: refuse it here, as
+    // clap refuses other usage errors (exit 2), rather than drop the third.
+    let [side_one, side_two] = match args.bots.as_slice() {
+        [one] => [*one; 2],
+        [one, two] => [*one, *two],
+        more => {
+            eprintln!("error: --bots takes one or two levels, not {}", more.len());
+            return ExitCode::from(2);
+        }
+    };
     let content = match Content::load(&args.dir) {
         Ok(content) => Arc::new(content),
         Err(report) => {
@@ -34,11 +44,10 @@ pub fn simulate_content(args: &SimulateArgs) -> ExitCode {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         usize::from,
     );
-    let side_one = args.bots.first().copied().unwrap_or_default();
     let plan = Plan::every_pair(&content, &args.decks).map(|pairings| Plan {
         pairings,
         games: args.games,
-        bots: [side_one, args.bots.get(1).copied().unwrap_or(side_one)],
+        bots: [side_one, side_two],
         seed: args.seed,
         threads,
     });

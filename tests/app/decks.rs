@@ -168,8 +168,56 @@ async fn an_illegal_deck_is_refused_naming_the_card_and_nothing_is_saved() {
             "{body}: {refused}"
         );
     }
+    // Oversized and hostile: a huge code, a huge or odd deck id, a deck where a queue
+    // takes one; each a clear refusal.
+    let huge = "A".repeat(5_000);
+    let (status, refused) = ada
+        .post("/v1/lobby/decks", json!({"name": "x", "code": huge}))
+        .await;
+    assert_eq!(
+        (status, error_code(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "illegal_deck"),
+        "{refused}"
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too long")),
+        "{refused}"
+    );
+    for id in [
+        "x".repeat(3_000),
+        "..%2F..%2Fetc".to_owned(),
+        "%00".to_owned(),
+    ] {
+        let (status, refused) = ada.delete(&format!("/v1/lobby/decks/{id}")).await;
+        assert_eq!(
+            (status, error_code(&refused)),
+            (StatusCode::NOT_FOUND, "deck_not_found"),
+            "{id}: {refused}"
+        );
+    }
+    let (status, refused) = ada.post("/v1/lobby/queue", json!({"deck": huge})).await;
+    assert_eq!(
+        (status, error_code(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_deck"),
+        "{refused}"
+    );
+    let (status, refused) = ada
+        .post(
+            "/v1/lobby/decks",
+            json!({"name": "x", "cards": "all of them"}),
+        )
+        .await;
+    assert_eq!(
+        (status, error_code(&refused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        "{refused}"
+    );
     let (_, listed) = ada.get("/v1/lobby/decks").await;
     assert_eq!(listed["decks"], json!([]), "nothing saved");
+    let (_, status) = ada.get("/v1/lobby/status").await;
+    assert_eq!(status["state"], "idle", "nothing queued");
 }
 
 #[tokio::test]

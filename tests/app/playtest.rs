@@ -70,6 +70,13 @@ async fn a_playtest_with_a_deck_or_seed_that_cannot_be_is_refused_and_changes_no
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
+        // A number where a level name goes: serde_json reports it as a syntax error, so it
+        // is the standard 400 malformed_json of every JSON body.
+        (
+            json!({"deck": "dusk_starter", "level": 3}),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
     ] {
         let (answer, error) = ada.post("/v1/lobby/practice", body.clone()).await;
         assert_eq!(answer, status, "{body}: {error}");

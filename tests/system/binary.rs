@@ -344,6 +344,14 @@ async fn content_simulate_refuses_broken_content_unknown_decks_and_levels() {
         stderr.contains("no bot level `expert`") && stderr.contains("easy, normal, hard"),
         "{stderr}"
     );
+    for nonsense in [
+        &["--games", "0"][..],
+        &["--threads", "0"],
+        &["--bots", "easy,easy,hard"],
+    ] {
+        let output = run(&shipped, nonsense).await.unwrap();
+        assert_eq!(output.status.code(), Some(2), "{nonsense:?}: a usage error");
+    }
 }
 
 #[tokio::test]
