@@ -132,6 +132,12 @@ fn value_out_of_range() {
 }
 
 #[test]
+fn mistakes_with_the_richer_vocabulary() {
+    let r = assert_fixture("bad_vocabulary.toml");
+    assert!(located(&r, "only a spell can be a secret").is_some());
+}
+
+#[test]
 fn missing_field() {
     assert_fixture("missing_field.toml");
 }

@@ -96,15 +96,15 @@ type Golden = ((u32, usize, usize), u8, &'static str);
 const GOLDEN_1: Golden = (
     (17, 69, 231),
     0,
-    "ebacfbe6d3f55441b1ed237ae8af2c920185fed091c4a978b21bd9c0d1146f6a",
+    "57476a4408c30c54ff4be0ba01c2fb3154e7624b9dfaeeb38e4123b26e3e1464",
 );
 const GOLDEN_2: Golden = (
     (36, 143, 522),
     1,
-    "bfcad6e3018631bbcd49cdfc9efe118b986ef2298d75e3db0a69d04ddb6a154b",
+    "7e9881c720edc5bd7588babab0e781c8eb22dd2ab9a536f522802f272e172b5a",
 );
 const GOLDEN_3: Golden = (
     (49, 168, 635),
     0,
-    "e61349b440ffd856433be46456271c1948c6cbeb547e738a7cbc223658bc0733",
+    "c74e5c183ec09b53ed63142d25a7483cbb84409232fa445447f5850bdb303946",
 );

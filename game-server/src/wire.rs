@@ -15,6 +15,11 @@ pub fn view(view: &SeatView) -> pb::View {
         hand: view.hand.iter().map(hand_card).collect(),
         outcome: view.outcome.as_ref().map(outcome),
         hands: Vec::new(),
+        own_secrets: view
+            .own_secrets
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect(),
     }
 }
 
@@ -47,6 +52,10 @@ fn seat_state(s: &SeatPublicView) -> pb::SeatState {
         fatigue: s.fatigue,
         out: s.out,
         choosing_opening_hand: s.mulligan,
+        armor: s.armor,
+        secrets: s.secrets,
+        hero_power: s.power.as_ref().map(|c| c.as_str().to_owned()),
+        hero_power_used: s.power_used,
     }
 }
 
@@ -60,6 +69,7 @@ fn unit(u: &UnitView) -> pb::Unit {
         keywords: keywords(u.keywords),
         silenced: u.silenced,
         ready: u.ready,
+        frozen: u.frozen,
     }
 }
 
@@ -89,9 +99,18 @@ pub fn outcome(o: &Outcome) -> pb::Outcome {
 pub fn legal_action(action: &Action) -> pb::LegalAction {
     use pb::legal_action::Kind;
     let kind = match action {
-        Action::PlayCard { card, target } => Kind::PlayCard(pb::PlayCard {
+        Action::PlayCard {
+            card,
+            target,
+            choice,
+        } => Kind::PlayCard(pb::PlayCard {
             card: card.0,
             target: target.map(|t| t.0),
+            choice: *choice,
+        }),
+        Action::UsePower { target, choice } => Kind::UsePower(pb::UsePower {
+            target: target.map(|t| t.0),
+            choice: *choice,
         }),
         Action::Attack { attacker, target } => Kind::Attack(pb::Attack {
             attacker: attacker.0,
@@ -113,6 +132,11 @@ pub fn action(kind: Option<&pb::action::Kind>) -> Option<Action> {
         Kind::PlayCard(p) => Action::PlayCard {
             card: EntityId(p.card),
             target: p.target.map(EntityId),
+            choice: p.choice,
+        },
+        Kind::UsePower(p) => Action::UsePower {
+            target: p.target.map(EntityId),
+            choice: p.choice,
         },
         Kind::Attack(a) => Action::Attack {
             attacker: EntityId(a.attacker),
@@ -163,6 +187,15 @@ fn event(e: &SeatEvent) -> pb::Event {
             handle,
             card.as_ref().map(|c| c.as_str().to_owned()),
         )),
+        SeatEvent::SecretSet {
+            seat: s,
+            handle,
+            card,
+        } => Kind::SecretSet(hand_event(
+            s,
+            handle,
+            card.as_ref().map(|c| c.as_str().to_owned()),
+        )),
         SeatEvent::Public(p) => public_event(p),
     };
     pb::Event { kind: Some(kind) }
@@ -200,11 +233,13 @@ fn public_event(p: &PublicEvent) -> pb::event::Kind {
             handle,
             card,
             target,
+            choice,
         } => Kind::CardPlayed(pb::CardPlayed {
             seat: seat(*s),
             handle: handle.0,
             card: card.as_str().to_owned(),
             target: target.map(|t| t.0),
+            choice: *choice,
         }),
         PublicEvent::UnitSummoned {
             seat: s,
@@ -316,6 +351,36 @@ fn public_event(p: &PublicEvent) -> pb::event::Kind {
         PublicEvent::TimedOut { seat: s } => Kind::TimedOut(seat_only(s)),
         PublicEvent::Forfeited { seat: s } => Kind::Forfeited(seat_only(s)),
         PublicEvent::GameOver { outcome: o } => Kind::GameOver(outcome(o)),
+        PublicEvent::ArmorChanged { seat: s, armor } => Kind::ArmorChanged(pb::ArmorChanged {
+            seat: seat(*s),
+            armor: *armor,
+        }),
+        PublicEvent::Frozen { unit } => Kind::Frozen(unit_only(unit)),
+        PublicEvent::Thawed { unit } => Kind::Thawed(unit_only(unit)),
+        PublicEvent::ControlChanged { unit, seat: s } => Kind::ControlChanged(pb::ControlChanged {
+            unit: unit.0,
+            seat: seat(*s),
+        }),
+        PublicEvent::SecretRevealed {
+            seat: s,
+            handle,
+            card,
+        } => Kind::SecretRevealed(pb::HandCardEvent {
+            seat: seat(*s),
+            handle: handle.0,
+            card: Some(card.as_str().to_owned()),
+        }),
+        PublicEvent::PowerUsed {
+            seat: s,
+            card,
+            target,
+            choice,
+        } => Kind::PowerUsed(pb::PowerUsed {
+            seat: seat(*s),
+            card: card.as_str().to_owned(),
+            target: target.map(|t| t.0),
+            choice: *choice,
+        }),
     }
 }
 
@@ -345,6 +410,10 @@ mod tests {
             NotYourUnit,
             CannotAttack,
             MustAttackGuard,
+            ChoiceRequired,
+            InvalidChoice,
+            NoPower,
+            PowerUsed,
         ];
         for rejection in &all {
             match rejection {
@@ -364,7 +433,11 @@ mod tests {
                 | NoValidTarget
                 | NotYourUnit
                 | CannotAttack
-                | MustAttackGuard => {}
+                | MustAttackGuard
+                | ChoiceRequired
+                | InvalidChoice
+                | NoPower
+                | PowerUsed => {}
             }
         }
         all

@@ -11,12 +11,13 @@ pub fn as_action(legal: &pb::LegalAction) -> Option<pb::action::Kind> {
         Kind::Attack(a) => Some(pb::action::Kind::Attack(*a)),
         Kind::EndTurn(e) => Some(pb::action::Kind::EndTurn(*e)),
         Kind::Mulligan(m) => Some(pb::action::Kind::Mulligan(m.clone())),
+        Kind::UsePower(p) => Some(pb::action::Kind::UsePower(*p)),
         Kind::Concede(_) => None,
     }
 }
 
 /// An aggressive policy: keep the opening hand, then attack the enemy hero if possible,
-/// else play a card, else attack anything, else end the turn. `None` when the seat has
+/// else play a card, else attack anything, else use the hero power, else end the turn. `None` when the seat has
 /// nothing to do (e.g. waiting for the other seat's opening hand).
 pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> Option<pb::action::Kind> {
     let enemy_hero = view.seats.iter().find(|s| s.seat != me).map(|s| s.hero);
@@ -41,10 +42,14 @@ pub fn choose(view: &pb::View, legal: &[pb::LegalAction], me: u32) -> Option<pb:
     let attack = actions
         .iter()
         .find(|a| matches!(a, pb::action::Kind::Attack(_)));
+    let power = actions
+        .iter()
+        .find(|a| matches!(a, pb::action::Kind::UsePower(_)));
     Some(
         hero_attack
             .or(play)
             .or(attack)
+            .or(power)
             .cloned()
             .unwrap_or(pb::action::Kind::EndTurn(pb::EndTurn {})),
     )

@@ -60,7 +60,7 @@ pub(super) fn opening_hand(game: &Game, seat: Seat, legal: &[Action]) -> Option<
     legal.iter().find(|a| **a == wanted).cloned()
 }
 
-/// The play or attack that most improves the seat's position, if any does.
+/// The play, attack or hero power that most improves the seat's position, if any does.
 fn best_move(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
     let view = game.view_for(seat);
     let base = game.determinized(seat, lookahead_seed(&view));
@@ -68,7 +68,12 @@ fn best_move(game: &Game, seat: Seat, legal: &[Action]) -> Option<Action> {
     let mut best = None;
     let candidates = legal
         .iter()
-        .filter(|a| matches!(a, Action::PlayCard { .. } | Action::Attack { .. }))
+        .filter(|a| {
+            matches!(
+                a,
+                Action::PlayCard { .. } | Action::Attack { .. } | Action::UsePower { .. }
+            )
+        })
         .take(MAX_CANDIDATES);
     for action in candidates {
         let mut next = base.clone();
@@ -131,9 +136,11 @@ pub(super) fn score(view: &SeatView, me: Seat) -> i64 {
     for side in view.seats.iter().filter(|s| !s.out) {
         let mine = Some(side.team) == my_team;
         let health = i64::from(side.health.max(0));
-        let hero = health + health.min(10);
+        // Armor is health that cannot be healed back: worth as much while it lasts.
+        let hero = health + health.min(10) + i64::from(side.armor);
+        let secrets = 3 * i64::from(side.secrets);
         let units: i64 = side.board.iter().map(|u| unit_value(u, mine)).sum();
-        let hand = 3 * side.hand.len() as i64;
+        let hand = 3 * side.hand.len() as i64 + secrets;
         if mine {
             total += 2 * hero + units + hand;
         } else {
@@ -148,6 +155,8 @@ pub(super) fn score(view: &SeatView, me: Seat) -> i64 {
 fn unit_value(u: &UnitView, mine: bool) -> i64 {
     let attack = i64::from(u.attack.max(0));
     let health = i64::from(u.health.max(0));
+    // A frozen unit's attack threatens nothing for a turn.
+    let attack = if u.frozen { attack / 2 } else { attack };
     let mut value = 2 + 2 * health + if mine { 3 } else { 4 } * attack;
     for k in u.keywords.iter() {
         value += match k {

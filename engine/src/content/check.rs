@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use super::diagnostics::{CheckReport, Severity, did_you_mean, names_hint};
 use super::load::{Located, Parsed, Seg, SourceFile, diag, span_of, tpath};
 use super::schema::{
-    Ability, CardDef, CardKind, Condition, DeckDef, Effect, Pick, RulesDef, Target, TargetKind,
-    Trigger,
+    Ability, Amount, Aura, CardDef, CardFilter, CardKind, Condition, Counter, DeckDef, Effect,
+    Pick, RulesDef, Side, Target, TargetKind, Trigger,
 };
 use super::text;
 
@@ -130,6 +130,7 @@ pub(crate) fn check(files: &[SourceFile], parsed: &Parsed, report: &mut CheckRep
             hint,
         );
     }
+    check_hero_powers(&mut ck, &parsed.rules[0]);
     let mut in_deck: BTreeMap<&str, bool> = BTreeMap::new();
     let mut deck_ids: BTreeMap<&str, ()> = BTreeMap::new();
     for deck in &parsed.decks {
@@ -261,6 +262,68 @@ fn check_rules(ck: &mut Checker<'_>, r: &Located<RulesDef>) {
     }
 }
 
+/// Each faction's hero power: a known faction (not neutral) and a `kind = "power"` card
+/// of that faction. A power no faction uses is flagged where it is defined.
+fn check_hero_powers(ck: &mut Checker<'_>, r: &Located<RulesDef>) {
+    let f = r.file;
+    for (faction, id) in &r.value.hero_powers {
+        let p = tpath!["rules", "hero_powers", faction.as_str()];
+        if faction == "neutral" || !ck.rules.factions.contains(faction) {
+            let valid: Vec<&str> = ck
+                .rules
+                .factions
+                .iter()
+                .map(String::as_str)
+                .filter(|f| *f != "neutral")
+                .collect();
+            ck.err(
+                f,
+                p.clone(),
+                format!("`{faction}` cannot have a hero power"),
+                Some(names_hint(faction, "factions with a hero power", &valid)),
+            );
+        }
+        match ck
+            .cards
+            .get(id.as_str())
+            .map(|c| (c.value.kind, c.value.faction.clone()))
+        {
+            None => {
+                let hint = card_hint(ck, id);
+                ck.err(f, p, format!("unknown card `{id}`"), hint);
+            }
+            Some((CardKind::Power, power_faction)) if power_faction == *faction => {}
+            Some((CardKind::Power, power_faction)) => ck.err(
+                f,
+                p,
+                format!("`{id}` is a {power_faction} power, given to {faction}"),
+                Some("a faction's hero power is one of its own cards".to_owned()),
+            ),
+            Some(_) => ck.err(
+                f,
+                p,
+                format!("`{id}` is not a hero power"),
+                Some("a hero power is a card with `kind = \"power\"`".to_owned()),
+            ),
+        }
+    }
+    let unused: Vec<(usize, Vec<Seg>, String)> = ck
+        .cards
+        .values()
+        .filter(|c| c.value.kind == CardKind::Power)
+        .filter(|c| !r.value.hero_powers.values().any(|id| *id == c.value.id))
+        .map(|c| (c.file, join(&c.path, tpath!["id"]), c.value.id.clone()))
+        .collect();
+    for (file, p, id) in unused {
+        ck.warn(
+            file,
+            p,
+            format!("hero power `{id}` belongs to no faction"),
+            Some("name it in `[rules] hero_powers`".to_owned()),
+        );
+    }
+}
+
 fn card_hint(ck: &Checker<'_>, name: &str) -> Option<String> {
     Some(match did_you_mean(name, ck.cards.keys().copied()) {
         Some(best) => format!("did you mean `{best}`?"),
@@ -320,17 +383,23 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
                 ),
             }
         }
-        CardKind::Spell => {
+        CardKind::Spell | CardKind::Power => {
+            let kind = if c.kind == CardKind::Spell {
+                "a spell"
+            } else {
+                "a hero power"
+            };
             for (field, present) in [
                 ("attack", c.attack.is_some()),
                 ("health", c.health.is_some()),
                 ("keywords", !c.keywords.is_empty()),
+                ("auras", !c.auras.is_empty()),
             ] {
                 if present {
                     ck.err(
                         f,
                         at(tpath![field]),
-                        format!("`{field}` does not fit a spell"),
+                        format!("`{field}` does not fit {kind}"),
                         Some(format!(
                             "remove `{field}`, or make the card `kind = \"unit\"`"
                         )),
@@ -341,11 +410,30 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
                 ck.warn(
                     f,
                     card.path.clone(),
-                    format!("spell `{}` has no abilities and does nothing", c.id),
+                    format!("{kind} `{}` has no abilities and does nothing", c.id),
                     Some("add an `[[card.abilities]]` with `trigger = \"on_play\"`".to_owned()),
                 );
             }
         }
+    }
+    if c.kind == CardKind::Power && c.collectible {
+        ck.err(
+            f,
+            at(tpath!["kind"]),
+            "a hero power cannot be collectible".to_owned(),
+            Some("add `collectible = false`: players get it from their deck's faction".to_owned()),
+        );
+    }
+    if c.secret && c.kind != CardKind::Spell {
+        ck.err(
+            f,
+            at(tpath!["secret"]),
+            "only a spell can be a secret".to_owned(),
+            Some("make the card `kind = \"spell\"`, or remove `secret`".to_owned()),
+        );
+    }
+    for (i, aura) in c.auras.iter().enumerate() {
+        check_aura(ck, f, &at(tpath!["auras", i]), aura);
     }
     for (i, k) in c.keywords.iter().enumerate() {
         if c.keywords[..i].contains(k) {
@@ -475,12 +563,31 @@ fn check_ability(
     let f = card.file;
     let base = join(&card.path, tpath!["abilities", ai]);
     let at = |more: Vec<Seg>| join(&base, more);
-    if c.kind == CardKind::Spell && ability.trigger != Trigger::OnPlay {
+    if c.secret {
+        if !SECRET_TRIGGERS.contains(&ability.trigger) {
+            let names: Vec<&str> = SECRET_TRIGGERS.iter().map(|t| trigger_name(*t)).collect();
+            ck.err(
+                f,
+                at(tpath!["trigger"]),
+                format!(
+                    "a secret cannot wait for `{}`",
+                    trigger_name(ability.trigger)
+                ),
+                Some(format!(
+                    "a secret springs on something an opponent does: use one of {}",
+                    names.join(", ")
+                )),
+            );
+        }
+    } else if c.kind != CardKind::Unit && ability.trigger != Trigger::OnPlay {
         ck.err(
             f,
             at(tpath!["trigger"]),
-            "a spell's abilities must use `trigger = \"on_play\"`".to_owned(),
-            Some("spells leave play at once, so no other trigger can fire".to_owned()),
+            "a spell's (or hero power's) abilities must use `trigger = \"on_play\"`".to_owned(),
+            Some(
+                "spells leave play at once, so no other trigger can fire (or make it `secret = true`)"
+                    .to_owned(),
+            ),
         );
     }
     if ability.effects.is_empty() {
@@ -494,8 +601,33 @@ fn check_ability(
     if let Some(cond) = &ability.condition {
         check_condition(ck, f, &at(tpath!["condition"]), cond);
     }
+    let mut choices = 0;
     for (ei, effect) in ability.effects.iter().enumerate() {
         let ep = at(tpath!["effects", ei]);
+        if let Effect::Choose { .. } = effect {
+            choices += 1;
+            if ability.trigger != Trigger::OnPlay || c.secret || choices > 1 {
+                ck.err(
+                    f,
+                    ep.clone(),
+                    "`choose` must be the one choice a card's `on_play` offers".to_owned(),
+                    Some(
+                        "the player chooses when playing the card: one `choose` per card, in an `on_play` ability"
+                            .to_owned(),
+                    ),
+                );
+            }
+        }
+        for inner in effect.nested() {
+            if matches!(inner, Effect::Choose { .. }) {
+                ck.err(
+                    f,
+                    ep.clone(),
+                    "`choose` cannot be nested in another effect".to_owned(),
+                    Some("put `choose` directly in the ability's `effects`".to_owned()),
+                );
+            }
+        }
         if let Some(why) = self_cycle(c.kind, ability.trigger, effect) {
             ck.warn(
                 f,
@@ -572,11 +704,80 @@ fn check_effect(
     let name = effect.name();
     let at = |more: Vec<Seg>| join(ep, more);
     match effect {
-        Effect::Damage { amount, .. } | Effect::Heal { amount, .. } => {
-            ck.range(f, at(tpath!["amount"]), "amount", (*amount).into(), 1, 20)
+        Effect::Damage { amount, .. }
+        | Effect::Heal { amount, .. }
+        | Effect::Armor { amount, .. } => check_amount(ck, f, &at(tpath!["amount"]), amount),
+        Effect::Draw {
+            count, matching, ..
+        } => {
+            ck.range(f, at(tpath!["count"]), "count", (*count).into(), 1, 5);
+            if let Some(filter) = matching {
+                check_card_filter(ck, f, &at(tpath!["matching"]), filter, true);
+            }
         }
-        Effect::Draw { count, .. } | Effect::Discard { count, .. } => {
+        Effect::Discard { count, .. } => {
             ck.range(f, at(tpath!["count"]), "count", (*count).into(), 1, 5)
+        }
+        Effect::ChangeCost {
+            amount, matching, ..
+        } => {
+            ck.range(f, at(tpath!["amount"]), "amount", (*amount).into(), -10, 10);
+            if *amount == 0 {
+                ck.err(
+                    f,
+                    at(tpath!["amount"]),
+                    "a cost change of 0 changes nothing".to_owned(),
+                    Some("negative makes cards cheaper, positive dearer".to_owned()),
+                );
+            }
+            check_card_filter(ck, f, &at(tpath!["matching"]), matching, false);
+        }
+        Effect::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            check_condition(ck, f, &at(tpath!["condition"]), condition);
+            if then.is_empty() {
+                ck.err(
+                    f,
+                    at(tpath!["then"]),
+                    "`if` has nothing in `then`".to_owned(),
+                    Some("list the effects to apply when the condition holds".to_owned()),
+                );
+            }
+            for (i, inner) in then.iter().enumerate() {
+                check_effect(ck, card, trigger, inner, &at(tpath!["then", i]), chosen);
+            }
+            for (i, inner) in otherwise.iter().enumerate() {
+                check_effect(ck, card, trigger, inner, &at(tpath!["else", i]), chosen);
+            }
+        }
+        Effect::Choose { options } => {
+            if !(2..=3).contains(&options.len()) {
+                ck.err(
+                    f,
+                    at(tpath!["options"]),
+                    format!("`choose` offers {} option(s)", options.len()),
+                    Some("offer two or three options".to_owned()),
+                );
+            }
+            for (k, option) in options.iter().enumerate() {
+                if option.is_empty() {
+                    ck.err(
+                        f,
+                        at(tpath!["options", k]),
+                        "an option with no effects".to_owned(),
+                        Some("give every option at least one effect".to_owned()),
+                    );
+                }
+                // Each option asks for its own target, if any.
+                let mut own_chosen = None;
+                for (i, inner) in option.iter().enumerate() {
+                    let p = at(tpath!["options", k, i]);
+                    check_effect(ck, card, trigger, inner, &p, &mut own_chosen);
+                }
+            }
         }
         Effect::AddCard {
             count, card: id, ..
@@ -587,9 +788,22 @@ fn check_effect(
         Effect::GainMoonlight { amount, .. } | Effect::DrainMoonlight { amount, .. } => {
             ck.range(f, at(tpath!["amount"]), "amount", (*amount).into(), 1, 10)
         }
-        Effect::Buff { attack, health, .. } => {
+        Effect::Buff {
+            attack,
+            health,
+            this_turn,
+            ..
+        } => {
             ck.range(f, at(tpath!["attack"]), "attack", (*attack).into(), -20, 20);
             ck.range(f, at(tpath!["health"]), "health", (*health).into(), 0, 20);
+            if *this_turn && *health != 0 {
+                ck.err(
+                    f,
+                    at(tpath!["health"]),
+                    "only attack can be given for this turn".to_owned(),
+                    Some("give the health in a buff of its own, without `this_turn`".to_owned()),
+                );
+            }
             if *attack == 0 && *health == 0 {
                 ck.warn(
                     f,
@@ -632,11 +846,16 @@ fn check_effect(
         Effect::Destroy { .. }
         | Effect::ReturnToHand { .. }
         | Effect::Silence { .. }
-        | Effect::GiveKeyword { .. } => {}
+        | Effect::GiveKeyword { .. }
+        | Effect::Freeze { .. }
+        | Effect::TakeControl { .. }
+        | Effect::Copy { .. } => {}
     }
     let Some(t) = effect.target() else { return };
     let tp = at(tpath!["target"]);
-    if !effect.can_hit_heroes() && t.kind != TargetKind::Unit && t.pick != Pick::This {
+    // `self` and `it` name one unit already (`it` on a hero does nothing to units only).
+    let one_unit = matches!(t.pick, Pick::This | Pick::It);
+    if !effect.can_hit_heroes() && t.kind != TargetKind::Unit && !one_unit {
         ck.err(
             f,
             tp.clone(),
@@ -693,6 +912,20 @@ fn check_effect(
         }
         Pick::Random => ck.range(f, join(&tp, tpath!["count"]), "count", t.count.into(), 1, 5),
         Pick::All => {}
+        Pick::It => {
+            if !IT_TRIGGERS.contains(&trigger) {
+                let names: Vec<&str> = IT_TRIGGERS.iter().map(|t| trigger_name(*t)).collect();
+                ck.err(
+                    f,
+                    join(&tp, tpath!["pick"]),
+                    format!(
+                        "trigger `{}` is about nothing `it` could be",
+                        trigger_name(trigger)
+                    ),
+                    Some(format!("`it` works with {}", names.join(", "))),
+                );
+            }
+        }
     }
     if t.pick != Pick::Random && t.count != 1 {
         ck.warn(
@@ -756,6 +989,160 @@ fn check_filters(ck: &mut Checker<'_>, f: usize, tp: &[Seg], t: &Target) {
             "heroes have no cost, attack or keywords: this target takes nothing".to_owned(),
             Some("use `kind = \"unit\"` (or drop the filter)".to_owned()),
         );
+    }
+}
+
+/// The triggers a secret may wait for: things an opponent's turn brings.
+const SECRET_TRIGGERS: [Trigger; 6] = [
+    Trigger::EnemyUnitPlayed,
+    Trigger::EnemySpellCast,
+    Trigger::EnemyAttacks,
+    Trigger::HeroDamaged,
+    Trigger::AllyDied,
+    Trigger::EnemyDied,
+];
+
+/// The triggers about a character `pick = "it"` can take.
+const IT_TRIGGERS: [Trigger; 6] = [
+    Trigger::AllySummoned,
+    Trigger::OnAttack,
+    Trigger::OnDamaged,
+    Trigger::HeroDamaged,
+    Trigger::EnemyUnitPlayed,
+    Trigger::EnemyAttacks,
+];
+
+/// A number in 1..=20, or a count whose `plus` is within -10..=10.
+fn check_amount(ck: &mut Checker<'_>, f: usize, path: &[Seg], amount: &Amount) {
+    match amount {
+        Amount::Fixed(n) => ck.range(f, path.to_vec(), "amount", (*n).into(), 1, 20),
+        Amount::Count(c) => {
+            ck.range(
+                f,
+                join(path, tpath!["plus"]),
+                "plus",
+                c.plus.into(),
+                -10,
+                10,
+            );
+            if c.side != Side::Own && c.count != Counter::Units {
+                ck.err(
+                    f,
+                    join(path, tpath!["side"]),
+                    "`side` only matters when counting units".to_owned(),
+                    Some("remove `side`: the other counts are your own".to_owned()),
+                );
+            }
+        }
+    }
+}
+
+/// Which cards: bounds within the moonlight cap and ordered; `keyword` only on units;
+/// with `required`, at least one field (a draw matching everything is a plain draw).
+fn check_card_filter(
+    ck: &mut Checker<'_>,
+    f: usize,
+    path: &[Seg],
+    filter: &CardFilter,
+    required: bool,
+) {
+    let cap = i64::from(ck.rules.moonlight_cap);
+    for (name, value) in [
+        ("cost_at_most", filter.cost_at_most),
+        ("cost_at_least", filter.cost_at_least),
+    ] {
+        if let Some(v) = value {
+            ck.range(f, join(path, tpath![name]), name, v.into(), 0, cap);
+        }
+    }
+    if let (Some(low), Some(high)) = (filter.cost_at_least, filter.cost_at_most)
+        && low > high
+    {
+        ck.err(
+            f,
+            path.to_vec(),
+            format!("`cost_at_least = {low}` is above `cost_at_most = {high}`: nothing matches"),
+            None,
+        );
+    }
+    if filter.keyword.is_some() && filter.kind.is_some_and(|k| k != CardKind::Unit) {
+        ck.err(
+            f,
+            join(path, tpath!["keyword"]),
+            "only units have keywords".to_owned(),
+            Some("use `kind = \"unit\"` with `keyword`".to_owned()),
+        );
+    }
+    if filter.kind == Some(CardKind::Power) {
+        ck.err(
+            f,
+            join(path, tpath!["kind"]),
+            "hero powers are never in a deck or a hand".to_owned(),
+            Some("use `unit` or `spell`".to_owned()),
+        );
+    }
+    if required && filter.is_empty() {
+        ck.err(
+            f,
+            path.to_vec(),
+            "`matching` matches every card".to_owned(),
+            Some("give `kind`, a cost bound or a `keyword`, or remove `matching`".to_owned()),
+        );
+    }
+}
+
+/// An aura: a sensible amount; an attack aura takes `all` of some units.
+fn check_aura(ck: &mut Checker<'_>, f: usize, path: &[Seg], aura: &Aura) {
+    match aura {
+        Aura::Attack { amount, target } => {
+            ck.range(
+                f,
+                join(path, tpath!["amount"]),
+                "amount",
+                (*amount).into(),
+                1,
+                5,
+            );
+            let tp = join(path, tpath!["target"]);
+            if target.pick != Pick::All {
+                ck.err(
+                    f,
+                    join(&tp, tpath!["pick"]),
+                    "an aura applies to `all` the units it names".to_owned(),
+                    Some("use `pick = \"all\"`".to_owned()),
+                );
+            }
+            if target.kind != TargetKind::Unit {
+                ck.err(
+                    f,
+                    tp.clone(),
+                    "an attack aura applies to units".to_owned(),
+                    Some("add `kind = \"unit\"` to the target".to_owned()),
+                );
+            }
+            check_filters(ck, f, &tp, target);
+        }
+        Aura::Cost {
+            amount, matching, ..
+        } => {
+            ck.range(
+                f,
+                join(path, tpath!["amount"]),
+                "amount",
+                (*amount).into(),
+                -5,
+                5,
+            );
+            if *amount == 0 {
+                ck.err(
+                    f,
+                    join(path, tpath!["amount"]),
+                    "a cost aura of 0 changes nothing".to_owned(),
+                    Some("negative makes cards cheaper, positive dearer".to_owned()),
+                );
+            }
+            check_card_filter(ck, f, &join(path, tpath!["matching"]), matching, false);
+        }
     }
 }
 
@@ -882,7 +1269,7 @@ fn self_cycle(kind: CardKind, trigger: Trigger, effect: &Effect) -> Option<&'sta
                     super::schema::Side::Own | super::schema::Side::Ally | super::schema::Side::Any
                 )
         }
-        Pick::Chosen => false,
+        Pick::Chosen | Pick::It => false,
     };
     match (trigger, effect) {
         (Trigger::OnDamaged, Effect::Damage { target, .. }) if hits_self(target) => {

@@ -5,8 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{
-    CONDITION_NAMES, EFFECT_NAMES, KEYWORD_NAMES, PICK_NAMES, RARITY_NAMES, SIDE_NAMES,
-    TARGET_KIND_NAMES, TRIGGER_NAMES,
+    AURA_NAMES, CARD_KIND_NAMES, CONDITION_NAMES, COUNTER_NAMES, EFFECT_NAMES, KEYWORD_NAMES,
+    PICK_NAMES, RARITY_NAMES, SIDE_NAMES, TARGET_KIND_NAMES, TRIGGER_NAMES,
 };
 
 /// Error or warning. Only errors make a report fail.
@@ -198,8 +198,12 @@ pub(crate) fn explain_serde_message(msg: &str) -> (String, Option<String>) {
         "condition"
     } else if same(RARITY_NAMES) {
         "rarity"
-    } else if same(&["unit", "spell"]) {
+    } else if same(CARD_KIND_NAMES) {
         "card kind"
+    } else if same(AURA_NAMES) {
+        "aura"
+    } else if same(COUNTER_NAMES) {
+        "count"
     } else {
         ""
     };
@@ -234,6 +238,15 @@ pub(crate) fn explain_serde_message(msg: &str) -> (String, Option<String>) {
             _ => format!("add `{name} = ...` to this table"),
         };
         return (format!("missing field `{name}`"), Some(hint));
+    }
+    if msg.contains("untagged enum Amount") {
+        return (
+            "`amount` is neither a number nor a count".to_owned(),
+            Some(format!(
+                "write a number (`amount = 3`) or a count (`amount = {{ count = \"units\", side = \"own\" }}`); counts: {}",
+                COUNTER_NAMES.join(", ")
+            )),
+        );
     }
     if msg.starts_with("invalid type") {
         return (

@@ -22,7 +22,7 @@ use std::path::Path;
 
 pub use diagnostics::{CheckReport, Diagnostic, Severity};
 pub use load::SourceFile;
-use schema::{CardDef, CardKind, DeckDef, Pick, RulesDef, Target, Trigger};
+use schema::{Aura, CardDef, CardKind, DeckDef, Effect, Pick, RulesDef, Target, Trigger};
 pub use store::{ContentStore, RefusedReload};
 
 use crate::ids::{CardId, Keywords};
@@ -38,8 +38,11 @@ pub struct Content {
     cards: Vec<CardDef>,
     ids: Vec<CardId>,
     keywords: Vec<Keywords>,
-    /// The chosen-target filter of each card's `on_play`, if it asks for one.
-    chosen: Vec<Option<Target>>,
+    /// What each card asks of the player who plays it: a target, an option.
+    asks: Vec<Asks>,
+    /// Whether any card has an aura of each kind (the rules skip the work otherwise).
+    attack_auras: bool,
+    cost_auras: bool,
     index: BTreeMap<String, u16>,
     decks: BTreeMap<String, DeckDef>,
     warnings: Vec<Diagnostic>,
@@ -140,7 +143,10 @@ impl Content {
             .iter()
             .map(|c| c.keywords.iter().copied().collect())
             .collect();
-        let chosen = cards.iter().map(chosen_target).collect();
+        let asks = cards.iter().map(Asks::of).collect();
+        let has_aura = |kind: fn(&Aura) -> bool| cards.iter().any(|c| c.auras.iter().any(kind));
+        let attack_auras = has_aura(|a| matches!(a, Aura::Attack { .. }));
+        let cost_auras = has_aura(|a| matches!(a, Aura::Cost { .. }));
         let decks = parsed
             .decks
             .into_iter()
@@ -152,7 +158,9 @@ impl Content {
             cards,
             ids,
             keywords,
-            chosen,
+            asks,
+            attack_auras,
+            cost_auras,
             index,
             decks,
             warnings: report.warnings,
@@ -297,8 +305,44 @@ impl Content {
             .unwrap_or_default()
     }
 
-    pub(crate) fn chosen_of(&self, idx: u16) -> Option<Target> {
-        self.chosen.get(usize::from(idx)).copied().flatten()
+    /// The target the player chooses when playing card `idx` with option `choice`.
+    pub(crate) fn chosen_of(&self, idx: u16, choice: Option<u32>) -> Option<Target> {
+        let asks = self.asks.get(usize::from(idx))?;
+        match choice {
+            Some(c) => asks
+                .per_option
+                .get(c as usize)
+                .copied()
+                .flatten()
+                .or(asks.chosen),
+            None => asks.chosen,
+        }
+    }
+
+    /// How many options card `idx` offers ("choose one"); 0 if it offers none.
+    pub(crate) fn choices_of(&self, idx: u16) -> u32 {
+        // The checker allows at most three options.
+        self.asks
+            .get(usize::from(idx))
+            .map_or(0, |a| a.per_option.len() as u32)
+    }
+
+    pub(crate) fn has_attack_auras(&self) -> bool {
+        self.attack_auras
+    }
+
+    pub(crate) fn has_cost_auras(&self) -> bool {
+        self.cost_auras
+    }
+
+    /// The hero power of a deck: its faction's (the faction of its first non-neutral card).
+    pub(crate) fn power_for(&self, deck: &[u16]) -> Option<u16> {
+        let faction = deck
+            .iter()
+            .filter_map(|&c| self.def(c))
+            .map(|d| d.faction.as_str())
+            .find(|f| *f != "neutral")?;
+        self.idx(self.rules.hero_powers.get(faction)?)
     }
 
     pub(crate) fn is_unit(&self, idx: u16) -> bool {
@@ -306,12 +350,41 @@ impl Content {
     }
 }
 
-fn chosen_target(c: &CardDef) -> Option<Target> {
-    c.abilities
+/// What a card asks of the player who plays it (the checker allows at most one chosen
+/// target outside its options and one `choose` per card).
+#[derive(Debug, Clone, Default)]
+struct Asks {
+    /// The chosen target of its `on_play` effects outside any option.
+    chosen: Option<Target>,
+    /// One entry per option of its `choose`: that option's chosen target.
+    per_option: Vec<Option<Target>>,
+}
+
+impl Asks {
+    fn of(c: &CardDef) -> Asks {
+        let mut asks = Asks::default();
+        let on_play = c
+            .abilities
+            .iter()
+            .filter(|a| a.trigger == Trigger::OnPlay)
+            .flat_map(|a| a.effects.iter());
+        for effect in on_play {
+            if let Effect::Choose { options } = effect {
+                asks.per_option = options.iter().map(|o| chosen_in(o)).collect();
+            } else if asks.chosen.is_none() {
+                asks.chosen = chosen_in(std::slice::from_ref(effect));
+            }
+        }
+        asks
+    }
+}
+
+/// The first chosen target among `effects` and everything nested in them.
+fn chosen_in(effects: &[Effect]) -> Option<Target> {
+    effects
         .iter()
-        .filter(|a| a.trigger == Trigger::OnPlay)
-        .flat_map(|a| a.effects.iter())
-        .filter_map(|e| e.target())
+        .flat_map(Effect::walk)
+        .filter_map(Effect::target)
         .find(|t| t.pick == Pick::Chosen)
         .copied()
 }

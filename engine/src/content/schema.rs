@@ -60,6 +60,10 @@ pub struct RulesDef {
     pub actions_per_turn: u32,
     /// The factions cards may belong to (decks mix one faction with `neutral`).
     pub factions: Vec<String>,
+    /// Each faction's hero power: a `kind = "power"` card its decks' players may use once
+    /// a turn. A faction without one (and an all-neutral deck) has no power.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hero_powers: BTreeMap<String, String>,
 }
 
 /// A card.
@@ -106,9 +110,16 @@ pub struct CardDef {
     /// rules text is written in English from the abilities.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, Translation>,
+    /// Spells only: played face down, it waits for one of its abilities' triggers during
+    /// an opponent's turn, then is revealed and resolves.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub secret: bool,
     /// What the card does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub abilities: Vec<Ability>,
+    /// Units only: continuous effects while the unit is on the board and not silenced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auras: Vec<Aura>,
 }
 
 fn yes() -> bool {
@@ -148,7 +159,12 @@ pub enum CardKind {
     Unit,
     /// Resolves its `on_play` abilities and goes to the graveyard.
     Spell,
+    /// A hero power: never in a deck; its faction's players may use it once a turn.
+    Power,
 }
+
+/// Every card kind name.
+pub const CARD_KIND_NAMES: &[&str] = &["unit", "spell", "power"];
 
 /// When something happens, optionally if a condition holds, do these effects in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -191,6 +207,12 @@ pub enum Trigger {
     CardDrawn,
     /// Its controller's hero takes damage.
     HeroDamaged,
+    /// A player of another team plays a unit card.
+    EnemyUnitPlayed,
+    /// A player of another team casts a spell.
+    EnemySpellCast,
+    /// A unit of another team attacks (before combat damage).
+    EnemyAttacks,
 }
 
 /// Every trigger name, in the order the schema lists them.
@@ -207,6 +229,9 @@ pub const TRIGGER_NAMES: &[&str] = &[
     "ally_died",
     "card_drawn",
     "hero_damaged",
+    "enemy_unit_played",
+    "enemy_spell_cast",
+    "enemy_attacks",
 ];
 
 /// Unit keywords.
@@ -332,10 +357,13 @@ pub enum Pick {
     /// The card's own unit.
     #[serde(rename = "self")]
     This,
+    /// The character the trigger is about (the unit summoned, attacked, attacking, or
+    /// that dealt the damage).
+    It,
 }
 
 /// Every pick name.
-pub const PICK_NAMES: &[&str] = &["chosen", "all", "random", "self"];
+pub const PICK_NAMES: &[&str] = &["chosen", "all", "random", "self", "it"];
 
 /// Whose characters or which players, relative to the card's controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
@@ -371,21 +399,156 @@ pub enum TargetKind {
 /// Every target kind name.
 pub const TARGET_KIND_NAMES: &[&str] = &["unit", "hero", "character"];
 
-/// The effects. Amounts are literals.
+/// An amount: a number, or a count of something in the game when the effect resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Amount {
+    /// This many.
+    Fixed(i32),
+    /// As many as there are of something (plus `plus`).
+    Count(Count),
+}
+
+impl From<i32> for Amount {
+    fn from(n: i32) -> Self {
+        Amount::Fixed(n)
+    }
+}
+
+/// "Equal to the number of …".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Count {
+    /// What is counted.
+    pub count: Counter,
+    /// `units` only: whose units, relative to the controller. Default `own`.
+    #[serde(default = "own")]
+    pub side: Side,
+    /// Added to the count, -10..=10. Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub plus: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+/// What a computed amount counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Counter {
+    /// Units on `side`'s boards.
+    Units,
+    /// Cards in the controller's hand.
+    HandSize,
+    /// The controller's maximum moonlight.
+    Moonlight,
+    /// The controller's hero's armor.
+    Armor,
+    /// Units in the controller's graveyard.
+    DeadUnits,
+}
+
+/// Every counter name.
+pub const COUNTER_NAMES: &[&str] = &["units", "hand_size", "moonlight", "armor", "dead_units"];
+
+/// Which cards (in a deck or a hand): every field given must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CardFilter {
+    /// Units or spells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<CardKind>,
+    /// Printed cost at most this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_at_most: Option<i32>,
+    /// Printed cost at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_at_least: Option<i32>,
+    /// Units with this keyword.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<Keyword>,
+}
+
+impl CardFilter {
+    /// Whether `card` passes.
+    pub fn accepts(&self, card: &CardDef) -> bool {
+        self.kind.is_none_or(|k| k == card.kind)
+            && self.cost_at_most.is_none_or(|c| card.cost <= c)
+            && self.cost_at_least.is_none_or(|c| card.cost >= c)
+            && self.keyword.is_none_or(|k| card.keywords.contains(&k))
+    }
+
+    /// Whether it lets every card through.
+    pub fn is_empty(&self) -> bool {
+        *self == CardFilter::default()
+    }
+}
+
+/// Where a copy goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CopyTo {
+    /// Into the controller's hand.
+    #[default]
+    Hand,
+    /// Summoned for the controller.
+    Board,
+}
+
+/// How long a cost change lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Duration {
+    /// Until the player plays one matching card (whenever that is).
+    #[default]
+    Next,
+    /// Every matching card until the end of the current turn.
+    ThisTurn,
+}
+
+/// A continuous effect of a unit on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "aura", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Aura {
+    /// Matching units have `amount` more attack.
+    Attack {
+        /// -5..=5, not 0.
+        amount: i32,
+        /// `pick = "all"`, units only.
+        target: Target,
+    },
+    /// Matching cards in the players' hands cost `amount` more (less if negative).
+    Cost {
+        /// -5..=5, not 0.
+        amount: i32,
+        /// Which cards. Default: all.
+        #[serde(default, skip_serializing_if = "CardFilter::is_empty")]
+        matching: CardFilter,
+        /// Whose hands. Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+}
+
+/// Every aura name.
+pub const AURA_NAMES: &[&str] = &["attack", "cost"];
+
+/// The effects.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "effect", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Effect {
     /// Deal `amount` damage to each target.
     Damage {
-        /// 1..=20.
-        amount: i32,
+        /// 1..=20, or a count.
+        amount: Amount,
         /// Who takes it.
         target: Target,
     },
     /// Restore up to `amount` health to each target (never above its maximum).
     Heal {
-        /// 1..=20.
-        amount: i32,
+        /// 1..=20, or a count.
+        amount: Amount,
         /// Who is healed.
         target: Target,
     },
@@ -397,6 +560,9 @@ pub enum Effect {
         /// Which players, relative to the controller. Default `own`.
         #[serde(default = "own")]
         player: Side,
+        /// Draw only cards that match (random among them): a tutor.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matching: Option<CardFilter>,
     },
     /// The player(s) discard `count` random cards from hand.
     Discard {
@@ -434,6 +600,9 @@ pub enum Effect {
         /// 0..=20. Default 0; raises maximum health too.
         #[serde(default)]
         health: i32,
+        /// The attack lasts until the end of this turn (no `health` then).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        this_turn: bool,
         /// Units only.
         target: Target,
     },
@@ -514,6 +683,61 @@ pub enum Effect {
         #[serde(default = "own")]
         player: Side,
     },
+    /// The player(s)' hero gains armor: damage to a hero takes armor first.
+    Armor {
+        /// 1..=20, or a count.
+        amount: Amount,
+        /// Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+    /// Each target unit cannot attack until the end of its controller's next turn.
+    Freeze {
+        /// Units only.
+        target: Target,
+    },
+    /// Each target unit moves to the controller's board (asleep), while there is room.
+    TakeControl {
+        /// Units only.
+        target: Target,
+    },
+    /// A fresh copy of each target unit's card, into the controller's hand or board.
+    Copy {
+        /// Units only.
+        target: Target,
+        /// `hand` (default) or `board`.
+        #[serde(default)]
+        to: CopyTo,
+    },
+    /// Cards cost more or less for the player(s).
+    ChangeCost {
+        /// -10..=10, not 0: negative is cheaper. Costs never go below 0.
+        amount: i32,
+        /// Which cards. Default: all.
+        #[serde(default, skip_serializing_if = "CardFilter::is_empty")]
+        matching: CardFilter,
+        /// `next` (default): the next matching card played; `this_turn`: until the turn ends.
+        #[serde(default)]
+        duration: Duration,
+        /// Default `own`.
+        #[serde(default = "own")]
+        player: Side,
+    },
+    /// Some effects only if a condition holds, others otherwise.
+    If {
+        /// Checked when this effect resolves.
+        condition: Condition,
+        /// Applied if it holds.
+        then: Vec<Effect>,
+        /// Applied if it does not. Default: nothing.
+        #[serde(default, rename = "else", skip_serializing_if = "Vec::is_empty")]
+        otherwise: Vec<Effect>,
+    },
+    /// Choose one: the player picks one option (a list of effects) when playing the card.
+    Choose {
+        /// Two or three options.
+        options: Vec<Vec<Effect>>,
+    },
 }
 
 fn one_i() -> i32 {
@@ -524,6 +748,27 @@ fn own() -> Side {
 }
 fn enemy() -> Side {
     Side::Enemy
+}
+
+/// The `target` field of the effects that have one, by reference or mutably.
+macro_rules! the_target {
+    ($effect:expr) => {
+        match $effect {
+            Effect::Damage { target, .. }
+            | Effect::Heal { target, .. }
+            | Effect::Buff { target, .. }
+            | Effect::Destroy { target }
+            | Effect::ReturnToHand { target }
+            | Effect::Silence { target }
+            | Effect::GiveKeyword { target, .. }
+            | Effect::Transform { target, .. }
+            | Effect::SetStats { target, .. }
+            | Effect::Freeze { target }
+            | Effect::TakeControl { target }
+            | Effect::Copy { target, .. } => Some(target),
+            _ => None,
+        }
+    };
 }
 
 /// Every effect name.
@@ -545,6 +790,13 @@ pub const EFFECT_NAMES: &[&str] = &[
     "resurrect",
     "shuffle",
     "add_card",
+    "armor",
+    "freeze",
+    "take_control",
+    "copy",
+    "change_cost",
+    "if",
+    "choose",
 ];
 
 impl Effect {
@@ -568,24 +820,45 @@ impl Effect {
             Effect::Resurrect { .. } => 14,
             Effect::Shuffle { .. } => 15,
             Effect::AddCard { .. } => 16,
+            Effect::Armor { .. } => 17,
+            Effect::Freeze { .. } => 18,
+            Effect::TakeControl { .. } => 19,
+            Effect::Copy { .. } => 20,
+            Effect::ChangeCost { .. } => 21,
+            Effect::If { .. } => 22,
+            Effect::Choose { .. } => 23,
         };
         EFFECT_NAMES[i]
     }
 
     /// The effect's target selector, if it has one.
     pub fn target(&self) -> Option<&Target> {
+        the_target!(self)
+    }
+
+    /// The effect's target selector, to change it.
+    pub fn target_mut(&mut self) -> Option<&mut Target> {
+        the_target!(self)
+    }
+
+    /// The effects nested in this one (`if`'s branches, `choose`'s options).
+    pub fn nested(&self) -> Box<dyn Iterator<Item = &Effect> + '_> {
         match self {
-            Effect::Damage { target, .. }
-            | Effect::Heal { target, .. }
-            | Effect::Buff { target, .. }
-            | Effect::Destroy { target }
-            | Effect::ReturnToHand { target }
-            | Effect::Silence { target }
-            | Effect::GiveKeyword { target, .. }
-            | Effect::Transform { target, .. }
-            | Effect::SetStats { target, .. } => Some(target),
-            _ => None,
+            Effect::If {
+                then, otherwise, ..
+            } => Box::new(then.iter().chain(otherwise)),
+            Effect::Choose { options } => Box::new(options.iter().flatten()),
+            _ => Box::new(std::iter::empty()),
         }
+    }
+
+    /// This effect and every effect nested in it, depth first.
+    pub fn walk(&self) -> Vec<&Effect> {
+        let mut all = vec![self];
+        for inner in self.nested() {
+            all.extend(inner.walk());
+        }
+        all
     }
 
     /// Whether the effect can act on heroes (otherwise units only).

@@ -9,7 +9,8 @@
 //! and Swift."). A spell's `on_play` needs no prefix: playing it is casting it.
 
 use super::schema::{
-    Ability, CardDef, CardKind, Condition, Effect, Keyword, Pick, Side, Target, TargetKind, Trigger,
+    Ability, Amount, Aura, CardDef, CardFilter, CardKind, Condition, CopyTo, Count, Counter,
+    Duration, Effect, Keyword, Pick, Side, Target, TargetKind, Trigger,
 };
 
 /// The rules text of `card`; `find` looks up the cards it names (a summoned unit, a
@@ -20,31 +21,74 @@ pub fn describe<'c>(card: &CardDef, find: &dyn Fn(&str) -> Option<&'c CardDef>) 
         .iter()
         .map(|k| format!("{}.", keyword(*k)))
         .collect();
+    for aura in &card.auras {
+        sentences.push(sentence(&describe_aura(aura)));
+    }
     for ability in &card.abilities {
-        sentences.push(describe_ability(card.kind, ability, find));
+        sentences.push(describe_ability(card, ability, find));
     }
     sentences.join(" ")
 }
 
+/// "Your other units have +1 attack.", "Your spells cost 1 less."
+fn describe_aura(aura: &Aura) -> String {
+    match aura {
+        Aura::Attack { amount, target } => {
+            format!("{} have {} attack", noun(target), signed(*amount))
+        }
+        Aura::Cost {
+            amount,
+            matching,
+            player,
+        } => format!(
+            "{} {} cost {}",
+            whose(*player),
+            filter_noun(matching, true),
+            more_or_less(*amount)
+        ),
+    }
+}
+
 fn describe_ability<'c>(
-    kind: CardKind,
+    card: &CardDef,
     ability: &Ability,
     find: &dyn Fn(&str) -> Option<&'c CardDef>,
 ) -> String {
-    let prefix = match (ability.trigger, kind) {
-        (Trigger::OnPlay, CardKind::Spell) => "",
+    // What `pick = "it"` stands for shows in the trigger's words when it is not plain.
+    let about_it = ability
+        .effects
+        .iter()
+        .flat_map(Effect::walk)
+        .filter_map(Effect::target)
+        .any(|t| t.pick == Pick::It);
+    let when = match (ability.trigger, card.kind) {
+        (Trigger::OnPlay, CardKind::Spell | CardKind::Power) => "",
         (Trigger::OnPlay, CardKind::Unit) => "On play: ",
         (Trigger::OnDeath, _) => "On death: ",
         (Trigger::TurnStart, _) => "At the start of your turn, ",
         (Trigger::TurnEnd, _) => "At the end of your turn, ",
+        (Trigger::OnDamaged, _) if about_it => "Whenever a unit damages this and it survives, ",
         (Trigger::OnDamaged, _) => "Whenever this takes damage and survives, ",
+        (Trigger::OnAttack, _) if about_it => "Whenever this attacks a character, ",
         (Trigger::OnAttack, _) => "Whenever this attacks, ",
         (Trigger::AllySummoned, _) => "Whenever another friendly unit is summoned, ",
         (Trigger::SpellCast, _) => "Whenever you cast a spell, ",
         (Trigger::EnemyDied, _) => "Whenever an enemy unit dies, ",
         (Trigger::AllyDied, _) => "Whenever another friendly unit dies, ",
         (Trigger::CardDrawn, _) => "Whenever you draw a card, ",
+        (Trigger::HeroDamaged, _) if about_it => "Whenever a unit damages your hero, ",
         (Trigger::HeroDamaged, _) => "Whenever your hero takes damage, ",
+        (Trigger::EnemyUnitPlayed, _) => "Whenever your opponent plays a unit, ",
+        (Trigger::EnemySpellCast, _) => "Whenever your opponent casts a spell, ",
+        (Trigger::EnemyAttacks, _) => "Whenever an enemy unit attacks, ",
+    };
+    // A secret springs once: "Secret: when …".
+    let secret;
+    let prefix = if card.secret {
+        secret = format!("Secret: {}", when.replacen("Whenever", "when", 1));
+        secret.as_str()
+    } else {
+        when
     };
     let condition = ability
         .condition
@@ -69,6 +113,18 @@ fn effect_phrases<'c>(
     effects: &[Effect],
     find: &dyn Fn(&str) -> Option<&'c CardDef>,
 ) -> Vec<String> {
+    // The player's chosen character is named once, then "it".
+    let mut named_chosen = false;
+    let mut once = |target: &Target| -> Target {
+        let mut t = *target;
+        if t.pick == Pick::Chosen {
+            if named_chosen {
+                t.pick = Pick::It;
+            }
+            named_chosen = true;
+        }
+        t
+    };
     let mut phrases = Vec::new();
     let mut i = 0;
     while i < effects.len() {
@@ -85,10 +141,14 @@ fn effect_phrases<'c>(
             phrases.push(if target.pick == Pick::This {
                 format!("gain {what}")
             } else {
-                format!("give {} {what}", noun(target))
+                format!("give {} {what}", noun(&once(target)))
             });
         } else {
-            phrases.push(effect(&effects[i], find));
+            let mut e = effects[i].clone();
+            if let Some(t) = e.target_mut() {
+                *t = once(t);
+            }
+            phrases.push(effect(&e, find));
         }
         i += 1;
     }
@@ -105,6 +165,11 @@ fn gift_target(effect: &Effect) -> Option<&Target> {
 
 fn gift(effect: &Effect) -> String {
     match effect {
+        Effect::Buff {
+            attack,
+            this_turn: true,
+            ..
+        } => format!("{} attack this turn", signed(*attack)),
         Effect::Buff { attack, health, .. } => match (*attack, *health) {
             (a, 0) => format!("{} attack", signed(a)),
             (0, h) => format!("{} health", signed(h)),
@@ -117,10 +182,86 @@ fn gift(effect: &Effect) -> String {
 
 fn effect<'c>(effect: &Effect, find: &dyn Fn(&str) -> Option<&'c CardDef>) -> String {
     match effect {
-        Effect::Damage { amount, target } => format!("deal {amount} damage to {}", noun(target)),
-        Effect::Heal { amount, target } => format!("restore {amount} health to {}", noun(target)),
-        Effect::Draw { count, player } => {
-            player_does(*player, "draw", "draws", &cards(*count, "card"))
+        Effect::Damage { amount, target } => match amount {
+            Amount::Fixed(n) => format!("deal {n} damage to {}", noun(target)),
+            Amount::Count(c) => format!("deal damage to {} equal to {}", noun(target), count(c)),
+        },
+        Effect::Heal { amount, target } => match amount {
+            Amount::Fixed(n) => format!("restore {n} health to {}", noun(target)),
+            Amount::Count(c) => format!("restore health to {} equal to {}", noun(target), count(c)),
+        },
+        Effect::Armor { amount, player } => {
+            let what = match amount {
+                Amount::Fixed(n) => format!("{n} armor"),
+                Amount::Count(c) => format!("armor equal to {}", count(c)),
+            };
+            player_does(*player, "gain", "gains", &what)
+        }
+        Effect::Draw {
+            count,
+            player,
+            matching,
+        } => {
+            let what = match matching {
+                None => cards(*count, "card"),
+                Some(filter) => {
+                    let noun = filter_noun(filter, *count != 1);
+                    if *count == 1 {
+                        format!("{} {noun}", article(&noun))
+                    } else {
+                        format!("{count} {noun}")
+                    }
+                }
+            };
+            player_does(*player, "draw", "draws", &what)
+        }
+        Effect::Freeze { target } => format!("freeze {}", noun(target)),
+        Effect::TakeControl { target } => format!("take control of {}", noun(target)),
+        Effect::Copy { target, to } => {
+            let copies = if plural(target) { "copies" } else { "a copy" };
+            match to {
+                CopyTo::Hand => format!("add {copies} of {} to your hand", noun(target)),
+                CopyTo::Board => format!("summon {copies} of {}", noun(target)),
+            }
+        }
+        Effect::ChangeCost {
+            amount,
+            matching,
+            duration,
+            player,
+        } => match duration {
+            Duration::Next => format!(
+                "{} next {} costs {}",
+                whose(*player),
+                filter_noun(matching, false),
+                more_or_less(*amount)
+            ),
+            Duration::ThisTurn => format!(
+                "{} {} cost {} this turn",
+                whose(*player),
+                filter_noun(matching, true),
+                more_or_less(*amount)
+            ),
+        },
+        Effect::If {
+            condition: c,
+            then,
+            otherwise,
+        } => {
+            let then = join_and(&effect_phrases(then, find));
+            if otherwise.is_empty() {
+                format!("if {}, {then}", condition(c))
+            } else {
+                let otherwise = join_and(&effect_phrases(otherwise, find));
+                format!("if {}, {then}; otherwise, {otherwise}", condition(c))
+            }
+        }
+        Effect::Choose { options } => {
+            let options: Vec<String> = options
+                .iter()
+                .map(|o| join_and(&effect_phrases(o, find)))
+                .collect();
+            format!("choose one: {}", options.join("; or "))
         }
         Effect::Discard { count, player } => player_does(
             *player,
@@ -224,6 +365,63 @@ fn whose(player: Side) -> &'static str {
     }
 }
 
+/// "a spell", "units costing 3 or less", "cards with Guard".
+fn filter_noun(filter: &CardFilter, plural: bool) -> String {
+    let kind = match filter.kind {
+        Some(CardKind::Unit) => "unit",
+        Some(CardKind::Spell) => "spell",
+        Some(CardKind::Power) => "hero power",
+        None => "card",
+    };
+    let s = if plural { "s" } else { "" };
+    let range = |low: Option<i32>, high: Option<i32>| match (low, high) {
+        (Some(l), Some(h)) if l == h => Some(format!("{l}")),
+        (Some(l), Some(h)) => Some(format!("{l} to {h}")),
+        (Some(l), None) => Some(format!("{l} or more")),
+        (None, Some(h)) => Some(format!("{h} or less")),
+        (None, None) => None,
+    };
+    let mut text = format!("{kind}{s}");
+    if let Some(cost) = range(filter.cost_at_least, filter.cost_at_most) {
+        text.push_str(&format!(" costing {cost}"));
+    }
+    if let Some(k) = filter.keyword {
+        text.push_str(&format!(" with {}", keyword(k)));
+    }
+    text
+}
+
+/// "2 less", "1 more".
+fn more_or_less(amount: i32) -> String {
+    if amount < 0 {
+        format!("{} less", -amount)
+    } else {
+        format!("{amount} more")
+    }
+}
+
+/// What a computed amount counts: "the number of units you control", "1 plus your
+/// maximum moonlight".
+fn count(c: &Count) -> String {
+    let counted = match c.count {
+        Counter::Units => match c.side {
+            Side::Own => "the number of units you control",
+            Side::Ally => "the number of units your team controls",
+            Side::Enemy => "the number of units your opponent controls",
+            Side::Any => "the number of units on the board",
+        },
+        Counter::HandSize => "the number of cards in your hand",
+        Counter::Moonlight => "your maximum moonlight",
+        Counter::Armor => "your hero’s armor",
+        Counter::DeadUnits => "the number of friendly units that died this game",
+    };
+    match c.plus {
+        0 => counted.to_owned(),
+        p if p > 0 => format!("{p} plus {counted}"),
+        p => format!("{counted} minus {}", -p),
+    }
+}
+
 /// "a card", "2 cards" ("a random card", "2 random cards").
 fn cards(count: i32, noun: &str) -> String {
     if count == 1 {
@@ -272,6 +470,7 @@ fn noun(t: &Target) -> String {
     };
     match t.pick {
         Pick::This => "this".to_owned(),
+        Pick::It => "it".to_owned(),
         Pick::Chosen => {
             if t.kind == TargetKind::Hero && t.side == Side::Own {
                 return hero("your hero");
@@ -281,7 +480,8 @@ fn noun(t: &Target) -> String {
                 side_adjective(t.side),
                 kind_noun(t.kind, false)
             );
-            format!("{} {phrase}", article(&phrase))
+            let article = if t.other { "another" } else { article(&phrase) };
+            format!("{article} {phrase}")
         }
         Pick::Random => {
             let plural = t.count != 1;
@@ -342,7 +542,7 @@ fn plural(t: &Target) -> bool {
     match t.pick {
         Pick::All => t.kind != TargetKind::Hero || t.side == Side::Any,
         Pick::Random => t.count != 1,
-        Pick::Chosen | Pick::This => false,
+        Pick::Chosen | Pick::This | Pick::It => false,
     }
 }
 
@@ -509,6 +709,8 @@ mod tests {
             art: None,
             flavor: String::new(),
             translations: Default::default(),
+            secret: false,
+            auras: Vec::new(),
             abilities: vec![Ability {
                 trigger: Trigger::OnPlay,
                 condition: None,
@@ -535,6 +737,7 @@ mod tests {
             says(vec![Effect::Buff {
                 attack: 0,
                 health: 2,
+                this_turn: false,
                 target: target(Pick::Random, Side::Own, TargetKind::Unit, 2, true),
             }]),
             "Give 2 random other friendly units +2 health."
@@ -559,6 +762,7 @@ mod tests {
                 Effect::Draw {
                     count: 1,
                     player: Side::Any,
+                    matching: None,
                 },
                 Effect::Discard {
                     count: 2,
@@ -571,6 +775,7 @@ mod tests {
             says(vec![Effect::Buff {
                 attack: -2,
                 health: 0,
+                this_turn: false,
                 target: target(Pick::All, Side::Any, TargetKind::Unit, 1, false),
             }]),
             "Give all units -2 attack."

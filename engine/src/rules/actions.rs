@@ -8,17 +8,27 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{Loc, SeatState, State, Unit};
 use crate::content::Content;
-use crate::content::schema::{CardKind, Keyword, Pick, Side, Target, TargetKind};
+use crate::content::schema::{Aura, CardDef, CardKind, Keyword, Pick, Side, Target, TargetKind};
 use crate::ids::{EntityId, Seat};
 
 /// What a player may ask for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
-    /// Play a card from hand (by its handle), with a target if it asks for one.
+    /// Play a card from hand (by its handle), with a target if it asks for one and an
+    /// option (0-based) if it says "choose one".
     PlayCard {
         card: EntityId,
         target: Option<EntityId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<u32>,
+    },
+    /// Use the hero power (once a turn), with a target and an option as for a card.
+    UsePower {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<EntityId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<u32>,
     },
     /// Attack a character with one of your units.
     Attack {
@@ -108,6 +118,18 @@ pub enum Rejection {
     /// A guard must be attacked first.
     #[error("you must attack a unit with guard")]
     MustAttackGuard,
+    /// The card says "choose one" and no option was given.
+    #[error("choose one of this card's options")]
+    ChoiceRequired,
+    /// No such option, or the card has no options.
+    #[error("this card has no such option")]
+    InvalidChoice,
+    /// The seat's deck brought no hero power.
+    #[error("you have no hero power")]
+    NoPower,
+    /// The hero power was already used this turn.
+    #[error("you already used your hero power this turn")]
+    PowerUsed,
 }
 
 /// Does character `id` match `t` for a card controlled by `controller`, whose
@@ -268,6 +290,47 @@ pub(crate) fn check_turn(st: &State, rules_actions: u32, seat: Seat) -> Result<(
     Ok(())
 }
 
+/// What a seat pays for `card` now: its printed cost, changed by the seat's pending cost
+/// changes and the cost auras on the board, never below 0.
+pub(crate) fn cost_of(content: &Content, st: &State, seat: usize, card: u16) -> i32 {
+    let Some(def) = content.def(card) else {
+        return 0;
+    };
+    let mods: i32 = st.seats.get(seat).map_or(0, |s| {
+        s.cost_mods
+            .iter()
+            .filter(|m| m.matching.accepts(def))
+            .map(|m| m.amount)
+            .sum()
+    });
+    (def.cost + mods + aura_cost(content, st, seat, def)).max(0)
+}
+
+/// The cost the auras on every board add to `def` in `seat`'s hand.
+fn aura_cost(content: &Content, st: &State, seat: usize, def: &CardDef) -> i32 {
+    if !content.has_cost_auras() {
+        return 0;
+    }
+    let mut total = 0;
+    for (owner, s) in st.seats.iter().enumerate() {
+        for u in s.board.iter().filter(|u| !u.silenced && !u.is_dead()) {
+            for aura in content.def(u.card.card).map_or(&[][..], |d| &d.auras) {
+                if let Aura::Cost {
+                    amount,
+                    matching,
+                    player,
+                } = aura
+                    && side_ok(st, owner, seat, *player)
+                    && matching.accepts(def)
+                {
+                    total += amount;
+                }
+            }
+        }
+    }
+    total
+}
+
 /// Validates playing the hand card `handle`; returns its hand index.
 pub(crate) fn check_play(
     content: &Content,
@@ -275,6 +338,7 @@ pub(crate) fn check_play(
     seat: Seat,
     handle: EntityId,
     target: Option<EntityId>,
+    choice: Option<u32>,
 ) -> Result<usize, Rejection> {
     check_turn(st, content.rules().actions_per_turn, seat)?;
     let s = st.seats.get(seat.index()).ok_or(Rejection::UnknownSeat)?;
@@ -285,31 +349,79 @@ pub(crate) fn check_play(
         .ok_or(Rejection::CardNotInHand)?;
     let card = s.hand.get(hi).ok_or(Rejection::CardNotInHand)?.card.card;
     let def = content.def(card).ok_or(Rejection::CardNotInHand)?;
-    if def.cost > s.moonlight {
+    let need = cost_of(content, st, seat.index(), card);
+    if need > s.moonlight {
         return Err(Rejection::NotEnoughMoonlight {
-            need: def.cost,
+            need,
             have: s.moonlight,
         });
     }
     if def.kind == CardKind::Unit && s.board.len() >= content.rules().board_limit as usize {
         return Err(Rejection::BoardFull);
     }
-    match (content.chosen_of(card), target) {
-        (None, None) => Ok(hi),
+    check_cast(content, st, seat, card, target, choice)?;
+    Ok(hi)
+}
+
+/// Validates using the hero power.
+pub(crate) fn check_power(
+    content: &Content,
+    st: &State,
+    seat: Seat,
+    target: Option<EntityId>,
+    choice: Option<u32>,
+) -> Result<u16, Rejection> {
+    check_turn(st, content.rules().actions_per_turn, seat)?;
+    let s = st.seats.get(seat.index()).ok_or(Rejection::UnknownSeat)?;
+    let power = s.power.ok_or(Rejection::NoPower)?;
+    if s.power_used {
+        return Err(Rejection::PowerUsed);
+    }
+    let need = content.def(power).map_or(0, |d| d.cost);
+    if need > s.moonlight {
+        return Err(Rejection::NotEnoughMoonlight {
+            need,
+            have: s.moonlight,
+        });
+    }
+    check_cast(content, st, seat, power, target, choice)?;
+    Ok(power)
+}
+
+/// The option and target of a card (or power) being played: an option exactly when it
+/// says "choose one", and the chosen target that option's effects ask for.
+fn check_cast(
+    content: &Content,
+    st: &State,
+    seat: Seat,
+    card: u16,
+    target: Option<EntityId>,
+    choice: Option<u32>,
+) -> Result<(), Rejection> {
+    match (content.choices_of(card), choice) {
+        (0, None) => {}
+        (0, Some(_)) => return Err(Rejection::InvalidChoice),
+        (_, None) => return Err(Rejection::ChoiceRequired),
+        (n, Some(c)) if c >= n => return Err(Rejection::InvalidChoice),
+        (_, Some(_)) => {}
+    }
+    let is_unit = content.is_unit(card);
+    match (content.chosen_of(card, choice), target) {
+        (None, None) => Ok(()),
         (None, Some(_)) => Err(Rejection::TargetNotAllowed),
         (Some(t), Some(id)) => {
             if matches_target(content, st, seat.index(), None, &t, id, true) {
-                Ok(hi)
+                Ok(())
             } else {
                 Err(Rejection::InvalidTarget)
             }
         }
         (Some(t), None) => {
             // A unit whose on-play has nothing to choose still enters the board;
-            // a spell without a target would do nothing, so it is refused.
+            // a spell (or power) without a target would do nothing, so it is refused.
             if chosen_targets(content, st, seat.index(), &t).is_empty() {
-                if def.kind == CardKind::Unit {
-                    Ok(hi)
+                if is_unit {
+                    Ok(())
                 } else {
                     Err(Rejection::NoValidTarget)
                 }
@@ -318,6 +430,35 @@ pub(crate) fn check_play(
             }
         }
     }
+}
+
+/// Every (target, option) a card (or power) may be played with now.
+fn casts(
+    content: &Content,
+    st: &State,
+    seat: usize,
+    card: u16,
+) -> Vec<(Option<EntityId>, Option<u32>)> {
+    let n = content.choices_of(card);
+    let choices: Vec<Option<u32>> = if n == 0 {
+        vec![None]
+    } else {
+        (0..n).map(Some).collect()
+    };
+    let mut out = Vec::new();
+    for choice in choices {
+        match content.chosen_of(card, choice) {
+            None => out.push((None, choice)),
+            Some(t) => {
+                let targets = chosen_targets(content, st, seat, &t);
+                if targets.is_empty() && content.is_unit(card) {
+                    out.push((None, choice));
+                }
+                out.extend(targets.into_iter().map(|id| (Some(id), choice)));
+            }
+        }
+    }
+    out
 }
 
 /// Validates an attack; returns (seat index, board index) of the attacker.
@@ -336,7 +477,7 @@ pub(crate) fn check_attack(
         .position(|u| u.id == attacker)
         .ok_or(Rejection::NotYourUnit)?;
     let u = s.board.get(ai).ok_or(Rejection::NotYourUnit)?;
-    if u.sleeping || u.attacks_left == 0 || u.attack <= 0 || u.is_dead() {
+    if !u.can_attack() {
         return Err(Rejection::CannotAttack);
     }
     let enemy = Target::unfiltered(Pick::Chosen, Side::Enemy, TargetKind::Character);
@@ -447,37 +588,35 @@ pub(crate) fn legal_actions(content: &Content, st: &State, seat: Seat) -> Vec<Ac
     if check_turn(st, content.rules().actions_per_turn, seat).is_ok() {
         let board_full = s.board.len() >= content.rules().board_limit as usize;
         for h in &s.hand {
-            let Some(def) = content.def(h.card.card) else {
-                continue;
-            };
-            if def.cost > s.moonlight || (def.kind == CardKind::Unit && board_full) {
+            let card = h.card.card;
+            if cost_of(content, st, seat.index(), card) > s.moonlight
+                || (content.is_unit(card) && board_full)
+            {
                 continue;
             }
-            match content.chosen_of(h.card.card) {
-                None => out.push(Action::PlayCard {
+            out.extend(casts(content, st, seat.index(), card).into_iter().map(
+                |(target, choice)| Action::PlayCard {
                     card: h.id,
-                    target: None,
-                }),
-                Some(t) => {
-                    let targets = chosen_targets(content, st, seat.index(), &t);
-                    if targets.is_empty() && def.kind == CardKind::Unit {
-                        out.push(Action::PlayCard {
-                            card: h.id,
-                            target: None,
-                        });
-                    }
-                    out.extend(targets.into_iter().map(|id| Action::PlayCard {
-                        card: h.id,
-                        target: Some(id),
-                    }));
-                }
-            }
+                    target,
+                    choice,
+                },
+            ));
+        }
+        if let Some(power) = s.power
+            && !s.power_used
+            && content.def(power).is_some_and(|d| d.cost <= s.moonlight)
+        {
+            out.extend(
+                casts(content, st, seat.index(), power)
+                    .into_iter()
+                    .map(|(target, choice)| Action::UsePower { target, choice }),
+            );
         }
         // Attack targets are the same for every attacker: compute them once.
         let attackers: Vec<EntityId> = s
             .board
             .iter()
-            .filter(|u| !u.sleeping && u.attacks_left > 0 && u.attack > 0 && !u.is_dead())
+            .filter(|u| u.can_attack())
             .map(|u| u.id)
             .collect();
         if !attackers.is_empty() {

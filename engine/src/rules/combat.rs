@@ -5,7 +5,7 @@ use super::Ctx;
 use super::events::PublicEvent;
 use super::state::Loc;
 use crate::content::schema::{Keyword, Trigger};
-use crate::ids::EntityId;
+use crate::ids::{EntityId, Seat};
 
 impl Ctx<'_> {
     /// Deals `amount` damage to `target`. `source` is the dealing unit, if a
@@ -26,14 +26,26 @@ impl Ctx<'_> {
                 let Some(seat) = self.st.seats.get_mut(s) else {
                     return 0;
                 };
-                seat.health = seat.health.saturating_sub(amount);
-                let health = seat.health;
-                self.public(PublicEvent::Damaged {
-                    target,
-                    amount,
-                    health,
-                });
-                self.fire_board(s, Trigger::HeroDamaged, None);
+                // Armor takes what it can; the hero the rest.
+                let absorbed = seat.armor.min(amount);
+                seat.armor -= absorbed;
+                let through = amount - absorbed;
+                seat.health = seat.health.saturating_sub(through);
+                let (health, armor) = (seat.health, seat.armor);
+                if absorbed > 0 {
+                    self.public(PublicEvent::ArmorChanged {
+                        seat: Seat(s as u8),
+                        armor,
+                    });
+                }
+                if through > 0 {
+                    self.public(PublicEvent::Damaged {
+                        target,
+                        amount: through,
+                        health,
+                    });
+                }
+                self.fire_board(s, Trigger::HeroDamaged, None, source);
                 amount
             }
             Some(Loc::Unit(s, i)) => {
@@ -60,7 +72,7 @@ impl Ctx<'_> {
                     health,
                 });
                 // Queued now, resolved after deaths: only a survivor reacts.
-                self.fire_unit(target, Trigger::OnDamaged);
+                self.fire_unit(target, Trigger::OnDamaged, source);
                 amount
             }
         };
@@ -129,7 +141,8 @@ impl Ctx<'_> {
             });
         }
         self.public(PublicEvent::Attacked { attacker, target });
-        self.fire_unit(attacker, Trigger::OnAttack);
+        self.fire_unit(attacker, Trigger::OnAttack, Some(target));
+        self.fire_enemies(seat, Trigger::EnemyAttacks, Some(attacker));
         self.resolve();
         if self.st.outcome.is_some() {
             return;

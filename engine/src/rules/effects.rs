@@ -3,9 +3,12 @@
 use super::Ctx;
 use super::actions::{collect_targets, matches_target, side_ok};
 use super::events::{Event, PublicEvent};
-use super::state::{CardRef, HandCard, Loc, Unit};
+use super::state::{CardRef, CostMod, HandCard, Loc, Unit};
 use super::triggers::Pending;
-use crate::content::schema::{CardKind, Condition, Effect, Keyword, Pick, Side, Target, Trigger};
+use crate::content::schema::{
+    Amount, CardFilter, CardKind, Condition, CopyTo, Counter, Duration, Effect, Keyword, Pick,
+    Side, Target, Trigger,
+};
 use crate::ids::{EntityId, Seat};
 
 impl Ctx<'_> {
@@ -26,12 +29,44 @@ impl Ctx<'_> {
         {
             return;
         }
-        for effect in &ability.effects {
+        self.apply_effects(p, &ability.effects);
+    }
+
+    /// Applies `effects` in order, stopping if the game ends.
+    fn apply_effects(&mut self, p: &Pending, effects: &[Effect]) {
+        for effect in effects {
             if self.st.outcome.is_some() {
                 return;
             }
             self.apply_effect(p, effect);
         }
+    }
+
+    /// What an amount comes to now, for `controller` (a count is never below 0).
+    fn amount(&self, controller: usize, amount: &Amount) -> i32 {
+        let count = match amount {
+            Amount::Fixed(n) => return *n,
+            Amount::Count(count) => count,
+        };
+        let st = &*self.st;
+        let own = st.seats.get(controller);
+        let counted = match count.count {
+            Counter::Units => (0..st.seats.len())
+                .filter(|&s| side_ok(st, controller, s, count.side))
+                .filter_map(|s| st.seats.get(s))
+                .map(|s| s.board.iter().filter(|u| !u.is_dead()).count() as i32)
+                .sum(),
+            Counter::HandSize => own.map_or(0, |s| s.hand.len() as i32),
+            Counter::Moonlight => own.map_or(0, |s| s.max_moonlight),
+            Counter::Armor => own.map_or(0, |s| s.armor),
+            Counter::DeadUnits => own.map_or(0, |s| {
+                s.graveyard
+                    .iter()
+                    .filter(|c| self.content.is_unit(c.card))
+                    .count() as i32
+            }),
+        };
+        (counted + count.plus).max(0)
     }
 
     fn condition_holds(&self, controller: usize, c: &Condition) -> bool {
@@ -71,6 +106,7 @@ impl Ctx<'_> {
         let own_unit = self.st.unit(p.source).map(|u| u.id);
         match t.pick {
             Pick::Chosen => p
+                .cause
                 .chosen
                 .filter(|&id| {
                     matches_target(self.content, self.st, controller, own_unit, t, id, false)
@@ -79,6 +115,14 @@ impl Ctx<'_> {
                 .collect(),
             Pick::This => own_unit
                 .filter(|&id| matches_target(self.content, self.st, controller, None, t, id, false))
+                .into_iter()
+                .collect(),
+            Pick::It => p
+                .cause
+                .it
+                .filter(|&id| {
+                    matches_target(self.content, self.st, controller, own_unit, t, id, false)
+                })
                 .into_iter()
                 .collect(),
             Pick::All | Pick::Random => {
@@ -115,19 +159,28 @@ impl Ctx<'_> {
         let cap = self.content.rules().moonlight_cap;
         match effect {
             Effect::Damage { amount, target } => {
+                let amount = self.amount(controller, amount);
                 for id in self.select(p, target) {
-                    self.damage(source_unit, id, *amount);
+                    self.damage(source_unit, id, amount);
                 }
             }
             Effect::Heal { amount, target } => {
+                let amount = self.amount(controller, amount);
                 for id in self.select(p, target) {
-                    self.heal(id, *amount);
+                    self.heal(id, amount);
                 }
             }
-            Effect::Draw { count, player } => {
+            Effect::Draw {
+                count,
+                player,
+                matching,
+            } => {
                 for s in self.players(controller, *player) {
                     for _ in 0..*count {
-                        self.draw(s);
+                        match matching {
+                            None => self.draw(s),
+                            Some(filter) => self.draw_matching(s, filter),
+                        }
                     }
                 }
             }
@@ -176,11 +229,16 @@ impl Ctx<'_> {
             Effect::Buff {
                 attack,
                 health,
+                this_turn,
                 target,
             } => {
                 for id in self.select(p, target) {
                     if let Some(u) = self.st.unit_mut(id) {
+                        let before = u.attack;
                         u.attack = u.attack.saturating_add(*attack).max(0);
+                        if *this_turn {
+                            u.temp_attack += u.attack - before;
+                        }
                         u.health = u.health.saturating_add(*health);
                         u.max_health = u.max_health.saturating_add(*health);
                         let e = PublicEvent::StatsChanged {
@@ -208,7 +266,9 @@ impl Ctx<'_> {
                 for id in self.select(p, target) {
                     if let Some(u) = self.st.unit_mut(id) {
                         if let Some(attack) = attack {
-                            u.attack = *attack;
+                            // The base is set; auras still apply, a buff for the turn is gone.
+                            u.attack = attack + u.aura_attack;
+                            u.temp_attack = 0;
                         }
                         if let Some(health) = health {
                             u.health = *health;
@@ -320,7 +380,124 @@ impl Ctx<'_> {
                     }
                 }
             }
+            Effect::Armor { amount, player } => {
+                let amount = self.amount(controller, amount);
+                for s in self.players(controller, *player) {
+                    self.gain_armor(s, amount);
+                }
+            }
+            Effect::Freeze { target } => {
+                for id in self.select(p, target) {
+                    self.freeze(id);
+                }
+            }
+            Effect::TakeControl { target } => {
+                for id in self.select(p, target) {
+                    self.take_control(controller, id);
+                }
+            }
+            Effect::Copy { target, to } => {
+                for id in self.select(p, target) {
+                    let Some(card) = self.st.unit(id).map(|u| u.card.card) else {
+                        continue;
+                    };
+                    match to {
+                        CopyTo::Hand => self.add_to_hand(
+                            controller,
+                            CardRef {
+                                card,
+                                generated: true,
+                            },
+                        ),
+                        CopyTo::Board => self.summon_copy(controller, card),
+                    }
+                }
+            }
+            Effect::ChangeCost {
+                amount,
+                matching,
+                duration,
+                player,
+            } => {
+                for s in self.players(controller, *player) {
+                    if let Some(seat) = self.st.seats.get_mut(s) {
+                        seat.cost_mods.push(CostMod {
+                            amount: *amount,
+                            matching: *matching,
+                            next_only: *duration == Duration::Next,
+                        });
+                    }
+                }
+            }
+            Effect::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                if self.condition_holds(controller, condition) {
+                    self.apply_effects(p, then);
+                } else {
+                    self.apply_effects(p, otherwise);
+                }
+            }
+            Effect::Choose { options } => {
+                let chosen = p.cause.choice.and_then(|c| options.get(c as usize));
+                if let Some(option) = chosen {
+                    self.apply_effects(p, option);
+                }
+            }
         }
+    }
+
+    /// Seat `s`'s hero gains `amount` armor.
+    fn gain_armor(&mut self, s: usize, amount: i32) {
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        if amount <= 0 || seat.out {
+            return;
+        }
+        seat.armor = seat.armor.saturating_add(amount);
+        let armor = seat.armor;
+        self.public(PublicEvent::ArmorChanged {
+            seat: Seat(s as u8),
+            armor,
+        });
+    }
+
+    /// Unit `id` moves to `to`'s board (the right end), asleep unless swift, while there
+    /// is room. It is no longer one of its owner's cards: it goes to its new side's
+    /// graveyard as a generated card.
+    fn take_control(&mut self, to: usize, id: EntityId) {
+        let board_limit = self.content.rules().board_limit as usize;
+        let Some(Loc::Unit(from, i)) = self.st.locate(id) else {
+            return;
+        };
+        let room = self
+            .st
+            .seats
+            .get(to)
+            .is_some_and(|x| x.board.len() < board_limit);
+        if from == to || !room {
+            return;
+        }
+        let Some(seat) = self.st.seats.get_mut(from) else {
+            return;
+        };
+        let mut u = seat.board.remove(i);
+        if !u.card.generated {
+            u.card.generated = true;
+            seat.brought = seat.brought.saturating_sub(1);
+        }
+        u.sleeping = !u.keywords.has(Keyword::Swift);
+        u.attacks_left = 1;
+        if let Some(seat) = self.st.seats.get_mut(to) {
+            seat.board.push(u);
+        }
+        self.public(PublicEvent::ControlChanged {
+            unit: id,
+            seat: Seat(to as u8),
+        });
     }
 
     /// Draws the top card; an empty deck deals growing fatigue damage, a full
@@ -329,7 +506,39 @@ impl Ctx<'_> {
         let Some(seat) = self.st.seats.get_mut(s) else {
             return;
         };
-        match seat.deck.pop() {
+        let top = seat.deck.pop();
+        self.take_drawn(s, top);
+    }
+
+    /// Draws a random card of the deck that `filter` accepts (nothing if none does: a
+    /// tutor that misses deals no fatigue).
+    fn draw_matching(&mut self, s: usize, filter: &CardFilter) {
+        let content = self.content;
+        let Some(seat) = self.st.seats.get(s) else {
+            return;
+        };
+        let matches: Vec<usize> = (0..seat.deck.len())
+            .filter(|&i| {
+                seat.deck
+                    .get(i)
+                    .and_then(|c| content.def(c.card))
+                    .is_some_and(|d| filter.accepts(d))
+            })
+            .collect();
+        if matches.is_empty() {
+            return;
+        }
+        let at = matches[self.st.rng.below(matches.len())];
+        let card = self.st.seats.get_mut(s).map(|x| x.deck.remove(at));
+        self.take_drawn(s, card);
+    }
+
+    /// A card drawn from the deck (or none: fatigue) goes to the hand, or burns.
+    fn take_drawn(&mut self, s: usize, drawn: Option<CardRef>) {
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        match drawn {
             None => {
                 seat.fatigue = seat.fatigue.saturating_add(1);
                 let (damage, hero) = (seat.fatigue, seat.hero);
@@ -358,7 +567,7 @@ impl Ctx<'_> {
                         handle: id,
                         card: self.content.id_of(card.card),
                     });
-                    self.fire_board(s, Trigger::CardDrawn, None);
+                    self.fire_board(s, Trigger::CardDrawn, None, None);
                 }
             }
         }
@@ -439,7 +648,7 @@ impl Ctx<'_> {
             generated: true,
         };
         if let Some(id) = self.summon(s, copy) {
-            self.fire_board(s, Trigger::AllySummoned, Some(id));
+            self.fire_board(s, Trigger::AllySummoned, Some(id), Some(id));
         }
     }
 
@@ -459,6 +668,9 @@ impl Ctx<'_> {
             sleeping: !keywords.has(Keyword::Swift),
             attacks_left: 1,
             doomed: false,
+            frozen: 0,
+            temp_attack: 0,
+            aura_attack: 0,
         }
     }
 

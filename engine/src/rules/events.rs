@@ -46,6 +46,9 @@ pub enum PublicEvent {
         handle: EntityId,
         card: CardId,
         target: Option<EntityId>,
+        /// The option chosen ("choose one"), 0-based.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        choice: Option<u32>,
     },
     /// A unit entered the board.
     UnitSummoned {
@@ -128,6 +131,27 @@ pub enum PublicEvent {
     Forfeited { seat: Seat },
     /// The game ended.
     GameOver { outcome: Outcome },
+    /// A hero's armor changed.
+    ArmorChanged { seat: Seat, armor: i32 },
+    /// A unit was frozen: it cannot attack until the end of its controller's next turn.
+    Frozen { unit: EntityId },
+    /// A frozen unit thawed.
+    Thawed { unit: EntityId },
+    /// A unit changed sides.
+    ControlChanged { unit: EntityId, seat: Seat },
+    /// A secret sprang: revealed, it resolves and goes to the graveyard.
+    SecretRevealed {
+        seat: Seat,
+        handle: EntityId,
+        card: CardId,
+    },
+    /// A seat used its hero power.
+    PowerUsed {
+        seat: Seat,
+        card: CardId,
+        target: Option<EntityId>,
+        choice: Option<u32>,
+    },
 }
 
 /// The full record of one happening (server side).
@@ -144,6 +168,12 @@ pub enum Event {
     },
     /// An effect put a card into a seat's hand (only the owner sees which).
     CardGenerated {
+        seat: Seat,
+        handle: EntityId,
+        card: CardId,
+    },
+    /// A seat played a secret face down (only the owner sees which).
+    SecretSet {
         seat: Seat,
         handle: EntityId,
         card: CardId,
@@ -168,6 +198,12 @@ pub enum SeatEvent {
         handle: EntityId,
         card: Option<CardId>,
     },
+    /// A seat set a secret; `card` only for its owner.
+    SecretSet {
+        seat: Seat,
+        handle: EntityId,
+        card: Option<CardId>,
+    },
 }
 
 /// Filters events for one viewer.
@@ -182,6 +218,11 @@ pub fn events_for(viewer: Viewer, events: &[Event]) -> Vec<SeatEvent> {
                 card: can_see(viewer, *seat).then(|| card.clone()),
             },
             Event::CardGenerated { seat, handle, card } => SeatEvent::CardGenerated {
+                seat: *seat,
+                handle: *handle,
+                card: can_see(viewer, *seat).then(|| card.clone()),
+            },
+            Event::SecretSet { seat, handle, card } => SeatEvent::SecretSet {
                 seat: *seat,
                 handle: *handle,
                 card: can_see(viewer, *seat).then(|| card.clone()),

@@ -37,6 +37,7 @@ pub mod actions;
 mod combat;
 mod effects;
 pub mod events;
+mod lasting;
 pub mod state;
 mod triggers;
 pub mod view;
@@ -53,7 +54,7 @@ use crate::rng::GameRng;
 use actions::{Action, Input, Rejection};
 use events::{Event, PublicEvent, SeatEvent, Viewer};
 use state::{CardRef, EndReason, Outcome, SeatState, State};
-use triggers::Pending;
+use triggers::{Cause, Pending};
 use view::SeatView;
 
 /// One seat's setup: its deck list and its team. Seats on the same team win
@@ -198,6 +199,7 @@ impl Game {
         let mut rng = GameRng::from_seed_u64(seed);
         let mut seats = Vec::with_capacity(n);
         for (i, (cards, team)) in decks.into_iter().enumerate() {
+            let power = content.power_for(&cards);
             let mut deck: Vec<CardRef> = cards
                 .into_iter()
                 .map(|card| CardRef {
@@ -221,6 +223,11 @@ impl Game {
                 graveyard: Vec::new(),
                 out: false,
                 mulligan: rules.mulligan,
+                armor: 0,
+                cost_mods: Vec::new(),
+                secrets: Vec::new(),
+                power,
+                power_used: false,
             });
         }
         let first = rng.below(n);
@@ -346,7 +353,8 @@ impl Game {
         let content = &*content;
         // Validate everything before touching the state.
         enum Plan {
-            Play(usize, Option<EntityId>),
+            Play(usize, Cause),
+            Power(u16, Cause),
             Attack(usize, EntityId),
             EndTurn,
             Mulligan(Vec<usize>),
@@ -356,9 +364,25 @@ impl Game {
         let (seat, plan) = match input {
             Input::Act { seat, action } => {
                 let plan = match action {
-                    Action::PlayCard { card, target } => Plan::Play(
-                        actions::check_play(content, &self.st, *seat, *card, *target)?,
-                        *target,
+                    Action::PlayCard {
+                        card,
+                        target,
+                        choice,
+                    } => Plan::Play(
+                        actions::check_play(content, &self.st, *seat, *card, *target, *choice)?,
+                        Cause {
+                            chosen: *target,
+                            choice: *choice,
+                            it: None,
+                        },
+                    ),
+                    Action::UsePower { target, choice } => Plan::Power(
+                        actions::check_power(content, &self.st, *seat, *target, *choice)?,
+                        Cause {
+                            chosen: *target,
+                            choice: *choice,
+                            it: None,
+                        },
                     ),
                     Action::Attack { attacker, target } => Plan::Attack(
                         actions::check_attack(content, &self.st, *seat, *attacker, *target)?,
@@ -399,9 +423,13 @@ impl Game {
         let mut cx = Ctx::new(content, &mut self.st);
         let s = seat.index();
         match plan {
-            Plan::Play(hand_idx, target) => {
+            Plan::Play(hand_idx, cause) => {
                 cx.st.actions_this_turn = cx.st.actions_this_turn.saturating_add(1);
-                cx.play(s, hand_idx, target);
+                cx.play(s, hand_idx, cause);
+            }
+            Plan::Power(power, cause) => {
+                cx.st.actions_this_turn = cx.st.actions_this_turn.saturating_add(1);
+                cx.use_power(s, power, cause);
             }
             Plan::Attack(idx, target) => {
                 cx.st.actions_this_turn = cx.st.actions_this_turn.saturating_add(1);
@@ -508,14 +536,25 @@ impl Game {
     pub fn determinized(&self, seat: Seat, seed: u64) -> Game {
         let mut copy = self.clone();
         let mut rng = GameRng::from_seed_u64(seed);
+        let content = &self.content;
+        let is_secret = |c: &CardRef| content.def(c.card).is_some_and(|d| d.secret);
         for (i, side) in copy.st.seats.iter_mut().enumerate() {
             let mut hidden = std::mem::take(&mut side.deck);
-            if i != seat.index() {
+            let theirs = i != seat.index();
+            if theirs {
                 hidden.extend(side.hand.iter().map(|h| h.card));
+                hidden.extend(side.secrets.iter().map(|h| h.card));
             }
             hidden.sort_unstable_by_key(|c| (c.card, c.generated));
             rng.shuffle(&mut hidden);
-            if i != seat.index() {
+            if theirs {
+                // Secret slots take secret cards (the real ones are in the pool, so
+                // there are enough), the hand takes what is left.
+                for set in &mut side.secrets {
+                    if let Some(at) = hidden.iter().rposition(is_secret) {
+                        set.card = hidden.remove(at);
+                    }
+                }
                 for held in &mut side.hand {
                     if let Some(card) = hidden.pop() {
                         held.card = card;
@@ -596,26 +635,52 @@ pub enum ReplayError {
 }
 
 impl Ctx<'_> {
-    fn play(&mut self, s: usize, hand_idx: usize, target: Option<EntityId>) {
+    fn play(&mut self, s: usize, hand_idx: usize, cause: Cause) {
+        let content = self.content;
+        let Some(h) = self
+            .st
+            .seats
+            .get(s)
+            .and_then(|x| x.hand.get(hand_idx))
+            .copied()
+        else {
+            return;
+        };
+        let Some(def) = content.def(h.card.card) else {
+            return;
+        };
+        let cost = actions::cost_of(content, self.st, s, h.card.card);
         let Some(seat) = self.st.seats.get_mut(s) else {
             return;
         };
-        if hand_idx >= seat.hand.len() {
-            return;
+        seat.hand.remove(hand_idx);
+        seat.moonlight = seat.moonlight.saturating_sub(cost);
+        // The first pending "next card" change each card matches is used up by it.
+        if let Some(used) = seat
+            .cost_mods
+            .iter()
+            .position(|m| m.next_only && m.matching.accepts(def))
+        {
+            seat.cost_mods.remove(used);
         }
-        let h = seat.hand.remove(hand_idx);
-        let Some(def) = self.content.def(h.card.card) else {
-            return;
-        };
-        seat.moonlight = seat.moonlight.saturating_sub(def.cost);
         let (current, max) = (seat.moonlight, seat.max_moonlight);
-        let card_id = self.content.id_of(h.card.card);
-        self.public(PublicEvent::CardPlayed {
-            seat: Seat(s as u8),
-            handle: h.id,
-            card: card_id,
-            target,
-        });
+        let card_id = content.id_of(h.card.card);
+        if def.secret {
+            seat.secrets.push(h);
+            self.events.push(Event::SecretSet {
+                seat: Seat(s as u8),
+                handle: h.id,
+                card: card_id,
+            });
+        } else {
+            self.public(PublicEvent::CardPlayed {
+                seat: Seat(s as u8),
+                handle: h.id,
+                card: card_id,
+                target: cause.chosen,
+                choice: cause.choice,
+            });
+        }
         self.public(PublicEvent::Moonlight {
             seat: Seat(s as u8),
             current,
@@ -624,13 +689,16 @@ impl Ctx<'_> {
         match def.kind {
             CardKind::Unit => {
                 if let Some(id) = self.summon(s, h.card) {
-                    self.fire(s, id, h.card.card, Trigger::OnPlay, target);
-                    self.fire_board(s, Trigger::AllySummoned, Some(id));
+                    self.fire(s, id, h.card.card, Trigger::OnPlay, cause);
+                    self.fire_board(s, Trigger::AllySummoned, Some(id), Some(id));
+                    self.fire_enemies(s, Trigger::EnemyUnitPlayed, Some(id));
                 }
             }
-            CardKind::Spell => {
-                self.fire(s, h.id, h.card.card, Trigger::OnPlay, target);
-                self.fire_board(s, Trigger::SpellCast, None);
+            CardKind::Spell if def.secret => {}
+            CardKind::Spell | CardKind::Power => {
+                self.fire(s, h.id, h.card.card, Trigger::OnPlay, cause);
+                self.fire_board(s, Trigger::SpellCast, None, None);
+                self.fire_enemies(s, Trigger::EnemySpellCast, None);
                 if let Some(seat) = self.st.seats.get_mut(s) {
                     seat.graveyard.push(h.card);
                 }
@@ -639,12 +707,38 @@ impl Ctx<'_> {
         self.resolve();
     }
 
+    /// The hero power: paid, marked used for the turn, its `on_play` abilities resolved
+    /// with the hero as their source.
+    fn use_power(&mut self, s: usize, power: u16, cause: Cause) {
+        let cost = self.content.def(power).map_or(0, |d| d.cost);
+        let Some(seat) = self.st.seats.get_mut(s) else {
+            return;
+        };
+        seat.moonlight = seat.moonlight.saturating_sub(cost);
+        seat.power_used = true;
+        let (current, max, hero) = (seat.moonlight, seat.max_moonlight, seat.hero);
+        self.public(PublicEvent::PowerUsed {
+            seat: Seat(s as u8),
+            card: self.content.id_of(power),
+            target: cause.chosen,
+            choice: cause.choice,
+        });
+        self.public(PublicEvent::Moonlight {
+            seat: Seat(s as u8),
+            current,
+            max,
+        });
+        self.fire(s, hero, power, Trigger::OnPlay, cause);
+        self.resolve();
+    }
+
     fn end_turn(&mut self, s: usize) {
-        self.fire_board(s, Trigger::TurnEnd, None);
+        self.fire_board(s, Trigger::TurnEnd, None, None);
         self.resolve();
         if self.st.outcome.is_some() {
             return;
         }
+        self.expire_turn(s);
         self.public(PublicEvent::TurnEnded {
             seat: Seat(s as u8),
         });
@@ -679,6 +773,7 @@ impl Ctx<'_> {
         };
         seat.max_moonlight = seat.max_moonlight.saturating_add(1).min(cap);
         seat.moonlight = seat.max_moonlight;
+        seat.power_used = false;
         for u in &mut seat.board {
             u.sleeping = false;
             u.attacks_left = 1;
@@ -694,7 +789,7 @@ impl Ctx<'_> {
             max,
         });
         self.draw(s);
-        self.fire_board(s, Trigger::TurnStart, None);
+        self.fire_board(s, Trigger::TurnStart, None, None);
         self.resolve();
     }
 

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::schema::CardFilter;
 use crate::ids::{EntityId, Keywords, Seat};
 use crate::rng::GameRng;
 
@@ -42,11 +43,27 @@ pub(crate) struct Unit {
     pub attacks_left: u8,
     /// Destroyed (or poisoned) but not yet removed: deaths resolve after each batch.
     pub doomed: bool,
+    /// Frozen: the number of its controller's turn ends until it thaws (it cannot
+    /// attack while this is above 0).
+    pub frozen: u8,
+    /// The part of `attack` that lasts until the end of this turn.
+    pub temp_attack: i32,
+    /// The part of `attack` that auras give (kept up to date as boards change).
+    pub aura_attack: i32,
 }
 
 impl Unit {
     pub(crate) fn is_dead(&self) -> bool {
         self.doomed || self.health <= 0
+    }
+
+    /// Awake, with an attack left, some attack, not frozen, alive.
+    pub(crate) fn can_attack(&self) -> bool {
+        !self.sleeping
+            && self.attacks_left > 0
+            && self.attack > 0
+            && self.frozen == 0
+            && !self.is_dead()
     }
 }
 
@@ -72,6 +89,50 @@ pub(crate) struct SeatState {
     pub brought: u32,
     /// Still to keep or replace the opening hand (mulligan phase).
     pub mulligan: bool,
+    /// Damage to the hero takes armor first.
+    pub armor: i32,
+    /// Cost changes waiting for the cards they change, oldest first.
+    pub cost_mods: Vec<CostMod>,
+    /// Secrets set face down (id and card), oldest first.
+    pub secrets: Vec<HandCard>,
+    /// The hero power (a card index), if the deck's faction has one.
+    pub power: Option<u16>,
+    /// The hero power was used this turn.
+    pub power_used: bool,
+}
+
+/// A pending change to the cost of the cards a seat plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CostMod {
+    pub amount: i32,
+    #[serde(with = "every_field")]
+    pub matching: CardFilter,
+    /// Used up by the next matching card played (else it lasts until the turn ends).
+    pub next_only: bool,
+}
+
+/// A card filter in a snapshot: every field, always. Its content form leaves absent fields
+/// out, which a format without field names (postcard) cannot read back.
+mod every_field {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::content::schema::{CardFilter, CardKind, Keyword};
+
+    type Fields = (Option<CardKind>, Option<i32>, Option<i32>, Option<Keyword>);
+
+    pub fn serialize<S: Serializer>(f: &CardFilter, s: S) -> Result<S::Ok, S::Error> {
+        (f.kind, f.cost_at_most, f.cost_at_least, f.keyword).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<CardFilter, D::Error> {
+        let (kind, cost_at_most, cost_at_least, keyword) = Fields::deserialize(d)?;
+        Ok(CardFilter {
+            kind,
+            cost_at_most,
+            cost_at_least,
+            keyword,
+        })
+    }
 }
 
 /// Why the game ended.
@@ -229,6 +290,9 @@ impl State {
                     s.health, s.max_health
                 ));
             }
+            if s.armor < 0 {
+                return Err(format!("seat {i}: negative armor"));
+            }
             if s.hand.len() > r.hand_limit as usize || s.board.len() > r.board_limit as usize {
                 return Err(format!("seat {i}: hand or board over the limit"));
             }
@@ -243,6 +307,7 @@ impl State {
             let kept = |c: &CardRef| !c.generated;
             let count = s.deck.len()
                 + s.hand.iter().filter(|h| kept(&h.card)).count()
+                + s.secrets.iter().filter(|h| kept(&h.card)).count()
                 + s.board.iter().filter(|u| kept(&u.card)).count()
                 + s.graveyard.iter().filter(|c| kept(c)).count();
             if count != s.brought as usize {
@@ -254,6 +319,7 @@ impl State {
             ids.push(s.hero.0);
             ids.extend(s.hand.iter().map(|h| h.id.0));
             ids.extend(s.board.iter().map(|u| u.id.0));
+            ids.extend(s.secrets.iter().map(|h| h.id.0));
         }
         let n = ids.len();
         if ids.iter().any(|&id| id > self.next_id) {

@@ -636,6 +636,9 @@ fn put(g: &mut Game, seat: Seat, card: &str) -> EntityId {
         sleeping: false,
         attacks_left: 1,
         doomed: false,
+        frozen: 0,
+        temp_attack: 0,
+        aura_attack: 0,
     });
     id
 }
@@ -653,7 +656,15 @@ fn health(g: &Game, id: EntityId) -> i32 {
 }
 
 fn play(g: &mut Game, card: EntityId, target: Option<EntityId>) -> Vec<Event> {
-    g.apply(A, Action::PlayCard { card, target }).expect("play")
+    g.apply(
+        A,
+        Action::PlayCard {
+            card,
+            target,
+            choice: None,
+        },
+    )
+    .expect("play")
 }
 
 fn alive(g: &Game, id: EntityId) -> bool {
@@ -780,7 +791,7 @@ fn a_chosen_target_honours_its_filter() {
         .legal_actions(A)
         .into_iter()
         .filter_map(|a| match a {
-            Action::PlayCard { card, target } if card == c => Some(target),
+            Action::PlayCard { card, target, .. } if card == c => Some(target),
             _ => None,
         })
         .collect();
@@ -792,6 +803,7 @@ fn a_chosen_target_honours_its_filter() {
             Action::PlayCard {
                 card: c,
                 target: Some(refused),
+                choice: None,
             },
         );
         assert_eq!(answer, Err(Rejection::InvalidTarget));
@@ -1040,7 +1052,8 @@ fn on_play_unit_without_valid_target_can_still_be_played() {
             A,
             Action::PlayCard {
                 card: c,
-                target: None
+                target: None,
+                choice: None,
             }
         ),
         Err(Rejection::NoValidTarget)
@@ -1318,7 +1331,8 @@ fn stealth_hides_until_it_attacks() {
             A,
             Action::PlayCard {
                 card: c,
-                target: Some(s)
+                target: Some(s),
+                choice: None,
             }
         ),
         Err(Rejection::InvalidTarget)
@@ -1355,7 +1369,8 @@ fn rejections_leave_the_state_untouched() {
             B,
             Action::PlayCard {
                 card: c,
-                target: Some(foe)
+                target: Some(foe),
+                choice: None,
             }
         ),
         Err(Rejection::NotYourTurn)
@@ -1365,7 +1380,8 @@ fn rejections_leave_the_state_untouched() {
             A,
             Action::PlayCard {
                 card: c,
-                target: Some(foe)
+                target: Some(foe),
+                choice: None,
             }
         ),
         Err(Rejection::CardNotInHand)
@@ -1378,7 +1394,8 @@ fn rejections_leave_the_state_untouched() {
             A,
             Action::PlayCard {
                 card: d,
-                target: Some(foe)
+                target: Some(foe),
+                choice: None,
             }
         ),
         Err(Rejection::NotEnoughMoonlight { need: 1, have: 0 })
@@ -1612,3 +1629,5 @@ fn end_reason_names_are_their_serde_names_and_parse_back() {
     }
     assert_eq!(EndReason::parse("forfeit"), None);
 }
+
+mod vocabulary;

@@ -8,19 +8,41 @@ use std::collections::VecDeque;
 
 use super::Ctx;
 use super::events::{Event, PublicEvent};
-use super::state::{EndReason, Outcome};
+use super::state::{EndReason, HandCard, Outcome};
 use crate::content::schema::{CardKind, Trigger};
 use crate::ids::{EntityId, Seat};
+
+/// What the player chose and what the trigger is about: the context an ability
+/// resolves in besides its card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Cause {
+    /// The character the player chose when playing the card.
+    pub chosen: Option<EntityId>,
+    /// The option the player chose (`choose`).
+    pub choice: Option<u32>,
+    /// The character the trigger is about (`pick = "it"`).
+    pub it: Option<EntityId>,
+}
+
+impl Cause {
+    /// A trigger about `it`.
+    pub(crate) fn about(it: Option<EntityId>) -> Self {
+        Cause {
+            it,
+            ..Cause::default()
+        }
+    }
+}
 
 /// A trigger waiting to resolve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Pending {
-    /// The unit (or played card handle) whose ability this is.
+    /// The unit (or played card handle, secret, hero for a power) whose ability this is.
     pub source: EntityId,
     pub controller: u8,
     pub card: u16,
     pub ability: u8,
-    pub chosen: Option<EntityId>,
+    pub cause: Cause,
     /// How many triggers led to this one (0 for those the input itself queued).
     pub depth: u8,
 }
@@ -38,7 +60,7 @@ impl Ctx<'_> {
         source: EntityId,
         card: u16,
         trig: Trigger,
-        chosen: Option<EntityId>,
+        cause: Cause,
     ) {
         let Some(def) = self.content.def(card) else {
             return;
@@ -50,15 +72,15 @@ impl Ctx<'_> {
                     controller: controller as u8,
                     card,
                     ability: i.min(usize::from(u8::MAX)) as u8,
-                    chosen,
+                    cause,
                     depth: self.depth,
                 });
             }
         }
     }
 
-    /// Queues a unit's own trigger, unless it is silenced.
-    pub(crate) fn fire_unit(&mut self, unit: EntityId, trig: Trigger) {
+    /// Queues a unit's own trigger (about `it`), unless it is silenced.
+    pub(crate) fn fire_unit(&mut self, unit: EntityId, trig: Trigger, it: Option<EntityId>) {
         let Some(super::state::Loc::Unit(s, i)) = self.st.locate(unit) else {
             return;
         };
@@ -67,12 +89,19 @@ impl Ctx<'_> {
         };
         if !u.silenced {
             let card = u.card.card;
-            self.fire(s, unit, card, trig, None);
+            self.fire(s, unit, card, trig, Cause::about(it));
         }
     }
 
-    /// Queues `trig` for every unsilenced unit on `seat`'s board, left to right.
-    pub(crate) fn fire_board(&mut self, seat: usize, trig: Trigger, except: Option<EntityId>) {
+    /// Queues `trig` (about `it`) for every unsilenced unit on `seat`'s board, left to
+    /// right, then springs the seat's secrets that wait for it.
+    pub(crate) fn fire_board(
+        &mut self,
+        seat: usize,
+        trig: Trigger,
+        except: Option<EntityId>,
+        it: Option<EntityId>,
+    ) {
         let len = self.st.seats.get(seat).map_or(0, |s| s.board.len());
         // Index loop over copies: firing only queues, the board does not change.
         for i in 0..len {
@@ -86,8 +115,55 @@ impl Ctx<'_> {
                 return;
             };
             if !u.silenced && Some(u.id) != except && !u.is_dead() {
-                self.fire(seat, u.id, u.card.card, trig, None);
+                self.fire(seat, u.id, u.card.card, trig, Cause::about(it));
             }
+        }
+        self.spring_secrets(seat, trig, it);
+    }
+
+    /// Queues `trig` (about `it`) for every seat of another team than `seat`'s.
+    pub(crate) fn fire_enemies(&mut self, seat: usize, trig: Trigger, it: Option<EntityId>) {
+        let order: Vec<usize> = self.st.order_from(seat).collect();
+        for other in order {
+            if !self.st.same_team(other, seat) {
+                self.fire_board(other, trig, None, it);
+            }
+        }
+    }
+
+    /// During an opponent's turn, every secret of `seat` with an ability for `trig` is
+    /// revealed, goes to the graveyard and queues that ability.
+    fn spring_secrets(&mut self, seat: usize, trig: Trigger, it: Option<EntityId>) {
+        let active = usize::from(self.st.active);
+        let content = self.content;
+        if self.st.same_team(seat, active) {
+            return;
+        }
+        let Some(s) = self.st.seats.get_mut(seat) else {
+            return;
+        };
+        if s.secrets.is_empty() {
+            return;
+        }
+        let waits = |card: u16| {
+            content
+                .def(card)
+                .is_some_and(|d| d.abilities.iter().any(|a| a.trigger == trig))
+        };
+        let (sprung, kept): (Vec<HandCard>, Vec<HandCard>) =
+            s.secrets.iter().partition(|h| waits(h.card.card));
+        if sprung.is_empty() {
+            return;
+        }
+        s.secrets = kept;
+        s.graveyard.extend(sprung.iter().map(|h| h.card));
+        for secret in sprung {
+            self.public(PublicEvent::SecretRevealed {
+                seat: Seat(seat as u8),
+                handle: secret.id,
+                card: content.id_of(secret.card.card),
+            });
+            self.fire(seat, secret.id, secret.card.card, trig, Cause::about(it));
         }
     }
 
@@ -101,7 +177,7 @@ impl Ctx<'_> {
             } else {
                 Trigger::EnemyDied
             };
-            self.fire_board(seat, trig, None);
+            self.fire_board(seat, trig, None, None);
         }
     }
 
@@ -109,6 +185,7 @@ impl Ctx<'_> {
     pub(crate) fn resolve(&mut self) {
         loop {
             self.resolve_deaths();
+            self.refresh_auras();
             if self.st.outcome.is_some() {
                 self.queue.clear();
                 return;
@@ -170,7 +247,7 @@ impl Ctx<'_> {
                     card,
                 });
                 if !u.silenced {
-                    self.fire(s, u.id, u.card.card, Trigger::OnDeath, None);
+                    self.fire(s, u.id, u.card.card, Trigger::OnDeath, Cause::default());
                 }
                 self.fire_death_watchers(s);
             }

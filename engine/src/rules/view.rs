@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::actions::cost_of;
 use super::events::{Viewer, can_see};
 use super::state::{Outcome, State, Unit};
 use crate::content::Content;
@@ -22,6 +23,8 @@ pub struct UnitView {
     pub silenced: bool,
     /// Could attack now if it were its controller's turn and action.
     pub ready: bool,
+    /// Cannot attack until the end of its controller's next turn.
+    pub frozen: bool,
 }
 
 /// A card in the viewer's own hand.
@@ -55,6 +58,14 @@ pub struct SeatPublicView {
     pub out: bool,
     /// Still choosing its opening hand.
     pub mulligan: bool,
+    /// The hero's armor (damage takes it first).
+    pub armor: i32,
+    /// How many secrets the seat has set (which ones only its owner sees).
+    pub secrets: u32,
+    /// The seat's hero power, if its deck's faction has one.
+    pub power: Option<CardId>,
+    /// The hero power was used this turn.
+    pub power_used: bool,
 }
 
 /// What one seat (or a spectator) may know.
@@ -65,8 +76,10 @@ pub struct SeatView {
     pub turn: u32,
     pub active: Seat,
     pub seats: Vec<SeatPublicView>,
-    /// The viewer's own hand, with card ids (empty for spectators).
+    /// The viewer's own hand, with card ids and what each costs now (empty for spectators).
     pub hand: Vec<HandCardView>,
+    /// The viewer's own secrets, by card id (empty for spectators).
+    pub own_secrets: Vec<CardId>,
     pub outcome: Option<Outcome>,
 }
 
@@ -79,7 +92,8 @@ fn unit_view(content: &Content, u: &Unit) -> UnitView {
         max_health: u.max_health,
         keywords: u.keywords,
         silenced: u.silenced,
-        ready: !u.sleeping && u.attacks_left > 0 && u.attack > 0,
+        ready: !u.sleeping && u.attacks_left > 0 && u.attack > 0 && u.frozen == 0,
+        frozen: u.frozen > 0,
     }
 }
 
@@ -104,27 +118,35 @@ pub(crate) fn build(content: &Content, st: &State, viewer: Viewer) -> SeatView {
             fatigue: s.fatigue,
             out: s.out,
             mulligan: s.mulligan,
+            armor: s.armor,
+            secrets: s.secrets.len() as u32,
+            power: s.power.map(|p| content.id_of(p)),
+            power_used: s.power_used,
         })
         .collect();
-    let (own, hand) = match viewer {
-        Viewer::Seat(seat) if can_see(viewer, seat) => (
-            Some(seat),
-            st.seats
-                .get(seat.index())
-                .map(|s| {
-                    s.hand
-                        .iter()
-                        .map(|h| HandCardView {
-                            handle: h.id,
-                            card: content.id_of(h.card.card),
-                            cost: content.def(h.card.card).map_or(0, |d| d.cost),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
-        Viewer::Seat(seat) => (Some(seat), Vec::new()),
-        Viewer::Spectator => (None, Vec::new()),
+    let (own, hand, own_secrets) = match viewer {
+        Viewer::Seat(seat) if can_see(viewer, seat) => {
+            let s = st.seats.get(seat.index());
+            let hand = s.map_or_else(Vec::new, |s| {
+                s.hand
+                    .iter()
+                    .map(|h| HandCardView {
+                        handle: h.id,
+                        card: content.id_of(h.card.card),
+                        cost: cost_of(content, st, seat.index(), h.card.card),
+                    })
+                    .collect()
+            });
+            let secrets = s.map_or_else(Vec::new, |s| {
+                s.secrets
+                    .iter()
+                    .map(|h| content.id_of(h.card.card))
+                    .collect()
+            });
+            (Some(seat), hand, secrets)
+        }
+        Viewer::Seat(seat) => (Some(seat), Vec::new(), Vec::new()),
+        Viewer::Spectator => (None, Vec::new(), Vec::new()),
     };
     SeatView {
         viewer: own,
@@ -132,6 +154,7 @@ pub(crate) fn build(content: &Content, st: &State, viewer: Viewer) -> SeatView {
         active: Seat(st.active),
         seats,
         hand,
+        own_secrets,
         outcome: st.outcome.clone(),
     }
 }

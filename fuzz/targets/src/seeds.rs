@@ -217,6 +217,7 @@ fn later_frames(seeds: &mut Vec<Seed>) {
                 &Action::PlayCard {
                     card: moonlight_engine::EntityId(3),
                     target: Some(moonlight_engine::EntityId(1)),
+                    choice: None,
                 },
                 2,
             ),

@@ -11,14 +11,17 @@
 //! [`FORMAT`], and decode the old format by converting it. The committed fixture in
 //! `tests/snapshot_fixture.rs` fails until that is done.
 
+mod v1;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::content::Content;
 use crate::rules::state::{CardRef, State};
 
-/// The snapshot format written now.
-pub const FORMAT: u32 = 1;
+/// The snapshot format written now. Format 1 (before armor, freezing, temporary and aura
+/// attack, cost changes, secrets and hero powers) is still read: [`v1`].
+pub const FORMAT: u32 = 2;
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,9 +50,9 @@ struct Encode<'a> {
     state: &'a State,
 }
 
-/// What follows the format number in format 1.
+/// What follows the format number in format 2.
 #[derive(Deserialize)]
-struct DecodeV1 {
+struct DecodeV2 {
     content_version: String,
     state: State,
 }
@@ -71,21 +74,28 @@ pub(crate) fn encode(content: &Content, state: &State) -> Vec<u8> {
 pub(crate) fn decode(content: &Content, bytes: &[u8]) -> Result<State, SnapshotError> {
     let malformed = |error: postcard::Error| SnapshotError::Malformed(error.to_string());
     let (format, rest) = postcard::take_from_bytes::<u32>(bytes).map_err(malformed)?;
-    if format != FORMAT {
-        return Err(SnapshotError::UnknownFormat(format));
-    }
-    let (decoded, rest) = postcard::take_from_bytes::<DecodeV1>(rest).map_err(malformed)?;
+    let (content_version, state, rest) = match format {
+        1 => {
+            let (old, rest) = postcard::take_from_bytes::<v1::Snapshot>(rest).map_err(malformed)?;
+            (old.content_version, old.state.upgrade(), rest)
+        }
+        FORMAT => {
+            let (new, rest) = postcard::take_from_bytes::<DecodeV2>(rest).map_err(malformed)?;
+            (new.content_version, new.state, rest)
+        }
+        other => return Err(SnapshotError::UnknownFormat(other)),
+    };
     if !rest.is_empty() {
         return Err(SnapshotError::Malformed("trailing bytes".into()));
     }
-    if decoded.content_version != content.version() {
+    if content_version != content.version() {
         return Err(SnapshotError::ContentMismatch {
-            found: decoded.content_version,
+            found: content_version,
             expected: content.version().to_owned(),
         });
     }
-    validate(&decoded.state, content)?;
-    Ok(decoded.state)
+    validate(&state, content)?;
+    Ok(state)
 }
 
 /// What the rules take for granted about a state and the bytes could break: seat counts,
@@ -104,7 +114,11 @@ fn validate(state: &State, content: &Content) -> Result<(), SnapshotError> {
         let all_known = seat.deck.iter().all(known)
             && seat.graveyard.iter().all(known)
             && seat.hand.iter().all(|h| known(&h.card))
-            && seat.board.iter().all(|u| known(&u.card));
+            && seat.secrets.iter().all(|h| known(&h.card))
+            && seat.board.iter().all(|u| known(&u.card))
+            && seat
+                .power
+                .is_none_or(|card| usize::from(card) < content.cards().len());
         if !all_known {
             return bad("card index out of range");
         }
