@@ -270,8 +270,8 @@ fn rarity_art_flavour_and_translations() {
             "the `fr` name is empty",
         ),
         (
-            "translations = { fr = { name = \"Hibou\", text = \"x\" } }",
-            "unknown field `text`",
+            "translations = { fr = { name = \"Hibou\", rules = \"x\" } }",
+            "unknown field `rules`",
         ),
     ] {
         let report = check_sources(card(fields));

@@ -445,16 +445,16 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
             );
         }
     }
-    check_presentation(ck, card);
-    let mut chosen: Option<Target> = None;
-    for (ai, ability) in c.abilities.iter().enumerate() {
-        check_ability(ck, card, ai, ability, &mut chosen);
-    }
     // The text players read is what the card does, written from its keywords and
     // abilities (the loaded content carries that text, whatever the file says). A file
     // whose text says anything else is stale: a warning, not an error, so content stored
     // for matches begun under an older version still loads.
     let expected = text::describe(c, &|id| ck.cards.get(id).map(|named| &named.value));
+    check_presentation(ck, card, &expected);
+    let mut chosen: Option<Target> = None;
+    for (ai, ability) in c.abilities.iter().enumerate() {
+        check_ability(ck, card, ai, ability, &mut chosen);
+    }
     if !c.text.is_empty() && c.text != expected {
         let says = if expected.is_empty() {
             "nothing: the card has no keywords or abilities".to_owned()
@@ -476,8 +476,9 @@ fn check_card(ck: &mut Checker<'_>, card: &Located<CardDef>) {
 const MAX_FLAVOR_CHARS: usize = 200;
 const ART_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "svg"];
 
-/// What only players see: the art's path, the flavour text, the translations.
-fn check_presentation(ck: &mut Checker<'_>, card: &Located<CardDef>) {
+/// What only players see: the art's path, the flavour text, the translations (a translated
+/// rules text must say which English text, `english`, it translates).
+fn check_presentation(ck: &mut Checker<'_>, card: &Located<CardDef>, english: &str) {
     let c = &card.value;
     let f = card.file;
     let at = |more: Vec<Seg>| join(&card.path, more);
@@ -537,6 +538,44 @@ fn check_presentation(ck: &mut Checker<'_>, card: &Located<CardDef>) {
                 None,
             );
         }
+        check_translated_text(ck, f, here("text"), tag, translation, english);
+    }
+}
+
+/// A translated rules text names the English text it was made from; when the card's
+/// abilities make another text now, the translation is stale (a warning: the English text
+/// is still right, the translation needs a translator).
+fn check_translated_text(
+    ck: &mut Checker<'_>,
+    f: usize,
+    at: Vec<Seg>,
+    tag: &str,
+    t: &super::schema::Translation,
+    english: &str,
+) {
+    match (t.text.is_empty(), t.text_from.as_str()) {
+        (true, "") => {}
+        (true, _) => ck.err(
+            f,
+            at,
+            format!("the `{tag}` translation has `text_from` but no `text`"),
+            Some("give the translated `text`, or remove `text_from`".to_owned()),
+        ),
+        (false, "") => ck.err(
+            f,
+            at,
+            format!("the `{tag}` rules text does not say what it translates"),
+            Some(format!("add `text_from = \"{english}\"`")),
+        ),
+        (false, from) if from != english => ck.warn(
+            f,
+            at,
+            format!("the `{tag}` rules text is stale: the card does something else now"),
+            Some(format!(
+                "it translates \"{from}\", the card now says \"{english}\"; translate that and update `text_from`"
+            )),
+        ),
+        (false, _) => {}
     }
 }
 

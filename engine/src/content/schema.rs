@@ -106,8 +106,9 @@ pub struct CardDef {
     /// Flavour text: a line of story under the rules text, with no rules meaning.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub flavor: String,
-    /// The name and flavour in other languages, by language tag (`fr`, `pt-BR`). The
-    /// rules text is written in English from the abilities.
+    /// The name, flavour and rules text in other languages, by language tag (`fr`,
+    /// `pt-BR`). A translated rules text names the English text it translates, so a change
+    /// of the abilities shows as a stale translation.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, Translation>,
     /// Spells only: played face down, it waits for one of its abilities' triggers during
@@ -142,13 +143,21 @@ pub enum Rarity {
 /// Every rarity name.
 pub const RARITY_NAMES: &[&str] = &["common", "rare", "epic", "legendary"];
 
-/// A card's name and flavour in one other language.
+/// A card's name, flavour and rules text in one other language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Translation {
     pub name: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub flavor: String,
+    /// The rules text in this language. Written by a translator from the English text the
+    /// abilities make, which `text_from` repeats: when the abilities change, the English
+    /// text does and the checker flags the translation as stale.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text: String,
+    /// The English rules text `text` translates.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub text_from: String,
 }
 
 /// The two kinds of card.
