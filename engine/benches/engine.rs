@@ -1,4 +1,6 @@
-//! Engine benchmarks (`cargo bench -p moonlight-engine`):
+//! Engine benchmarks (`cargo bench -p moonlight-engine`), each for two pairings of
+//! starter decks: `tide_vs_dusk` (the first set's original cards) and `ember_vs_grove`
+//! (auras, armor, cost changes, choose-one, hero powers):
 //! - `random_game`: a complete game of random legal play (setup included);
 //!   games per second = 1 / time;
 //! - `apply_and_views`: one action applied to a mid-game state, then every
@@ -29,10 +31,15 @@ fn random_action(g: &Game, rng: &mut ChaCha8Rng) -> (Seat, Action) {
     (seat, legal[rng.random_range(0..n)].clone())
 }
 
-fn play_out(c: &Arc<Content>, seed: u64) -> u32 {
+/// The pairings measured: a name and two deck ids.
+const PAIRINGS: [(&str, [&str; 2]); 2] = [
+    ("tide_vs_dusk", ["tide_starter", "dusk_starter"]),
+    ("ember_vs_grove", ["ember_starter", "grove_starter"]),
+];
+
+fn play_out(c: &Arc<Content>, decks: &[&str; 2], seed: u64) -> u32 {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut g =
-        Game::from_decks(Arc::clone(c), &["tide_starter", "dusk_starter"], seed).expect("setup");
+    let mut g = Game::from_decks(Arc::clone(c), decks, seed).expect("setup");
     while !g.is_over() {
         let (seat, a) = random_action(&g, &mut rng);
         let _ = g.apply(seat, a);
@@ -42,13 +49,19 @@ fn play_out(c: &Arc<Content>, seed: u64) -> u32 {
 
 fn benches(cr: &mut Criterion) {
     let c = content();
-    let mut group = cr.benchmark_group("engine");
+    for (name, decks) in PAIRINGS {
+        bench_pairing(cr, &c, name, &decks);
+    }
+}
+
+fn bench_pairing(cr: &mut Criterion, c: &Arc<Content>, name: &str, decks: &[&str; 2]) {
+    let mut group = cr.benchmark_group(format!("engine/{name}"));
     group.throughput(Throughput::Elements(1));
     let mut seed = 0u64;
     group.bench_function("random_game", |b| {
         b.iter(|| {
             seed = seed.wrapping_add(1);
-            black_box(play_out(&c, seed))
+            black_box(play_out(c, decks, seed))
         })
     });
 
@@ -56,8 +69,7 @@ fn benches(cr: &mut Criterion) {
     let mut states = Vec::new();
     for s in 0..64u64 {
         let mut rng = ChaCha8Rng::seed_from_u64(1000 + s);
-        let mut g =
-            Game::from_decks(Arc::clone(&c), &["tide_starter", "dusk_starter"], s).expect("setup");
+        let mut g = Game::from_decks(Arc::clone(c), decks, s).expect("setup");
         for _ in 0..40 {
             if g.is_over() {
                 break;

@@ -40,9 +40,12 @@ pub struct Content {
     keywords: Vec<Keywords>,
     /// What each card asks of the player who plays it: a target, an option.
     asks: Vec<Asks>,
-    /// Whether any card has an aura of each kind (the rules skip the work otherwise).
-    attack_auras: bool,
-    cost_auras: bool,
+    /// Per card: the triggers its abilities listen for (bit `Trigger as u32`), so the rules
+    /// pass over a card that does not listen without reading its abilities.
+    listens: Vec<u32>,
+    /// Per card: whether it has an attack aura, a cost aura.
+    attack_aura: Vec<bool>,
+    cost_aura: Vec<bool>,
     index: BTreeMap<String, u16>,
     decks: BTreeMap<String, DeckDef>,
     warnings: Vec<Diagnostic>,
@@ -144,9 +147,19 @@ impl Content {
             .map(|c| c.keywords.iter().copied().collect())
             .collect();
         let asks = cards.iter().map(Asks::of).collect();
-        let has_aura = |kind: fn(&Aura) -> bool| cards.iter().any(|c| c.auras.iter().any(kind));
-        let attack_auras = has_aura(|a| matches!(a, Aura::Attack { .. }));
-        let cost_auras = has_aura(|a| matches!(a, Aura::Cost { .. }));
+        let listens = cards
+            .iter()
+            .map(|c| {
+                c.abilities
+                    .iter()
+                    .fold(0, |bits, a| bits | 1 << a.trigger as u32)
+            })
+            .collect();
+        let has_aura = |kind: fn(&Aura) -> bool| -> Vec<bool> {
+            cards.iter().map(|c| c.auras.iter().any(kind)).collect()
+        };
+        let attack_aura = has_aura(|a| matches!(a, Aura::Attack { .. }));
+        let cost_aura = has_aura(|a| matches!(a, Aura::Cost { .. }));
         let decks = parsed
             .decks
             .into_iter()
@@ -159,8 +172,9 @@ impl Content {
             ids,
             keywords,
             asks,
-            attack_auras,
-            cost_auras,
+            listens,
+            attack_aura,
+            cost_aura,
             index,
             decks,
             warnings: report.warnings,
@@ -327,12 +341,27 @@ impl Content {
             .map_or(0, |a| a.per_option.len() as u32)
     }
 
-    pub(crate) fn has_attack_auras(&self) -> bool {
-        self.attack_auras
+    /// Whether card `idx` has an ability for `trig`.
+    pub(crate) fn listens(&self, idx: u16, trig: Trigger) -> bool {
+        self.listens
+            .get(usize::from(idx))
+            .is_some_and(|bits| bits & 1 << trig as u32 != 0)
     }
 
-    pub(crate) fn has_cost_auras(&self) -> bool {
-        self.cost_auras
+    /// Whether card `idx` has an attack aura.
+    pub(crate) fn has_attack_aura(&self, idx: u16) -> bool {
+        self.attack_aura
+            .get(usize::from(idx))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether card `idx` has a cost aura.
+    pub(crate) fn has_cost_aura(&self, idx: u16) -> bool {
+        self.cost_aura
+            .get(usize::from(idx))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// The hero power of a deck: its faction's (the faction of its first non-neutral card).

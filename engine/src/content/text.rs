@@ -805,6 +805,89 @@ mod tests {
             "Set the attack and health of a unit to 1/1. Summon two random friendly units that \
              died this game. Shuffle three Imps into your opponent’s deck."
         );
+        let enemy_unit = target(Pick::Chosen, Side::Enemy, TargetKind::Unit, 1, false);
+        assert_eq!(
+            says(vec![
+                Effect::Damage {
+                    amount: Amount::Count(Count {
+                        count: Counter::Units,
+                        side: Side::Own,
+                        plus: 1,
+                    }),
+                    target: enemy_unit,
+                },
+                Effect::Freeze { target: enemy_unit },
+            ]),
+            "Deal damage to an enemy unit equal to 1 plus the number of units you control. \
+             Freeze it."
+        );
+        assert_eq!(
+            says(vec![Effect::Choose {
+                options: vec![
+                    vec![Effect::Armor {
+                        amount: Amount::Fixed(3),
+                        player: Side::Own,
+                    }],
+                    vec![Effect::Draw {
+                        count: 1,
+                        player: Side::Own,
+                        matching: Some(CardFilter {
+                            kind: Some(CardKind::Spell),
+                            cost_at_most: Some(2),
+                            ..CardFilter::default()
+                        }),
+                    }],
+                ],
+            }]),
+            "Choose one: gain 3 armor; or draw a spell costing 2 or less."
+        );
+        assert_eq!(
+            says(vec![Effect::If {
+                condition: Condition::HandSize {
+                    at_least: None,
+                    at_most: Some(1),
+                },
+                then: vec![Effect::ChangeCost {
+                    amount: -2,
+                    matching: CardFilter::default(),
+                    duration: Duration::ThisTurn,
+                    player: Side::Own,
+                }],
+                otherwise: vec![Effect::TakeControl { target: enemy_unit }],
+            }]),
+            "If you have 1 or fewer cards in hand, your cards cost 2 less this turn; otherwise, \
+             take control of an enemy unit."
+        );
+        let mut spell = spell(vec![Effect::Copy {
+            target: target(Pick::It, Side::Any, TargetKind::Unit, 1, false),
+            to: CopyTo::Hand,
+        }]);
+        spell.secret = true;
+        spell.abilities[0].trigger = Trigger::EnemyUnitPlayed;
+        assert_eq!(
+            describe(&spell, &|_| None),
+            "Secret: when your opponent plays a unit, add a copy of it to your hand."
+        );
+        let mut banner = card("banner", "Banner", Some((0, 3)), Vec::new());
+        banner.abilities.clear();
+        banner.auras = vec![
+            Aura::Attack {
+                amount: 1,
+                target: target(Pick::All, Side::Own, TargetKind::Unit, 1, true),
+            },
+            Aura::Cost {
+                amount: -1,
+                matching: CardFilter {
+                    kind: Some(CardKind::Spell),
+                    ..CardFilter::default()
+                },
+                player: Side::Enemy,
+            },
+        ];
+        assert_eq!(
+            describe(&banner, &|_| None),
+            "Your other units have +1 attack. Your opponent’s spells cost 1 less."
+        );
         let mut cheap = target(Pick::All, Side::Any, TargetKind::Unit, 1, false);
         cheap.cost_at_most = Some(2);
         assert_eq!(

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::state::{Loc, SeatState, State, Unit};
 use crate::content::Content;
-use crate::content::schema::{Aura, CardDef, CardKind, Keyword, Pick, Side, Target, TargetKind};
+use crate::content::schema::{Aura, CardFilter, CardKind, Keyword, Pick, Side, Target, TargetKind};
 use crate::ids::{EntityId, Seat};
 
 /// What a player may ask for.
@@ -290,45 +290,60 @@ pub(crate) fn check_turn(st: &State, rules_actions: u32, seat: Seat) -> Result<(
     Ok(())
 }
 
-/// What a seat pays for `card` now: its printed cost, changed by the seat's pending cost
-/// changes and the cost auras on the board, never below 0.
-pub(crate) fn cost_of(content: &Content, st: &State, seat: usize, card: u16) -> i32 {
-    let Some(def) = content.def(card) else {
-        return 0;
-    };
-    let mods: i32 = st.seats.get(seat).map_or(0, |s| {
-        s.cost_mods
-            .iter()
-            .filter(|m| m.matching.accepts(def))
-            .map(|m| m.amount)
-            .sum()
-    });
-    (def.cost + mods + aura_cost(content, st, seat, def)).max(0)
+/// What a seat pays for its cards now: printed costs changed by the seat's pending cost
+/// changes and the cost auras on the board, never below 0. Gathered once per seat (usually
+/// nothing), then asked per card.
+pub(crate) struct Costs {
+    changes: Vec<(i32, CardFilter)>,
 }
 
-/// The cost the auras on every board add to `def` in `seat`'s hand.
-fn aura_cost(content: &Content, st: &State, seat: usize, def: &CardDef) -> i32 {
-    if !content.has_cost_auras() {
-        return 0;
-    }
-    let mut total = 0;
-    for (owner, s) in st.seats.iter().enumerate() {
-        for u in s.board.iter().filter(|u| !u.silenced && !u.is_dead()) {
-            for aura in content.def(u.card.card).map_or(&[][..], |d| &d.auras) {
-                if let Aura::Cost {
-                    amount,
-                    matching,
-                    player,
-                } = aura
-                    && side_ok(st, owner, seat, *player)
-                    && matching.accepts(def)
-                {
-                    total += amount;
+impl Costs {
+    pub(crate) fn of(content: &Content, st: &State, seat: usize) -> Costs {
+        let mut changes: Vec<(i32, CardFilter)> = st
+            .seats
+            .get(seat)
+            .map(|s| s.cost_mods.iter().map(|m| (m.amount, m.matching)).collect())
+            .unwrap_or_default();
+        for (owner, s) in st.seats.iter().enumerate() {
+            let sources = s
+                .board
+                .iter()
+                .filter(|u| !u.silenced && !u.is_dead() && content.has_cost_aura(u.card.card));
+            for u in sources {
+                for aura in content.def(u.card.card).map_or(&[][..], |d| &d.auras) {
+                    if let Aura::Cost {
+                        amount,
+                        matching,
+                        player,
+                    } = aura
+                        && side_ok(st, owner, seat, *player)
+                    {
+                        changes.push((*amount, *matching));
+                    }
                 }
             }
         }
+        Costs { changes }
     }
-    total
+
+    /// What card `card` costs.
+    pub(crate) fn of_card(&self, content: &Content, card: u16) -> i32 {
+        let Some(def) = content.def(card) else {
+            return 0;
+        };
+        let change: i32 = self
+            .changes
+            .iter()
+            .filter(|(_, matching)| matching.accepts(def))
+            .map(|(amount, _)| amount)
+            .sum();
+        (def.cost + change).max(0)
+    }
+}
+
+/// What seat `seat` pays for `card` now (see [`Costs`]).
+pub(crate) fn cost_of(content: &Content, st: &State, seat: usize, card: u16) -> i32 {
+    Costs::of(content, st, seat).of_card(content, card)
 }
 
 /// Validates playing the hand card `handle`; returns its hand index.
@@ -432,33 +447,30 @@ fn check_cast(
     }
 }
 
-/// Every (target, option) a card (or power) may be played with now.
+/// Every (target, option) a card (or power) may be played with now, as actions.
 fn casts(
     content: &Content,
     st: &State,
     seat: usize,
     card: u16,
-) -> Vec<(Option<EntityId>, Option<u32>)> {
+    out: &mut Vec<Action>,
+    action: impl Fn(Option<EntityId>, Option<u32>) -> Action,
+) {
     let n = content.choices_of(card);
-    let choices: Vec<Option<u32>> = if n == 0 {
-        vec![None]
-    } else {
-        (0..n).map(Some).collect()
-    };
-    let mut out = Vec::new();
-    for choice in choices {
+    // No options: one pass without one; else one pass per option.
+    for k in 0..n.max(1) {
+        let choice = (n > 0).then_some(k);
         match content.chosen_of(card, choice) {
-            None => out.push((None, choice)),
+            None => out.push(action(None, choice)),
             Some(t) => {
                 let targets = chosen_targets(content, st, seat, &t);
                 if targets.is_empty() && content.is_unit(card) {
-                    out.push((None, choice));
+                    out.push(action(None, choice));
                 }
-                out.extend(targets.into_iter().map(|id| (Some(id), choice)));
+                out.extend(targets.into_iter().map(|id| action(Some(id), choice)));
             }
         }
     }
-    out
 }
 
 /// Validates an attack; returns (seat index, board index) of the attacker.
@@ -587,29 +599,36 @@ pub(crate) fn legal_actions(content: &Content, st: &State, seat: Seat) -> Vec<Ac
     }
     if check_turn(st, content.rules().actions_per_turn, seat).is_ok() {
         let board_full = s.board.len() >= content.rules().board_limit as usize;
+        let costs = Costs::of(content, st, seat.index());
         for h in &s.hand {
             let card = h.card.card;
-            if cost_of(content, st, seat.index(), card) > s.moonlight
-                || (content.is_unit(card) && board_full)
-            {
+            if costs.of_card(content, card) > s.moonlight || (content.is_unit(card) && board_full) {
                 continue;
             }
-            out.extend(casts(content, st, seat.index(), card).into_iter().map(
-                |(target, choice)| Action::PlayCard {
+            casts(
+                content,
+                st,
+                seat.index(),
+                card,
+                &mut out,
+                |target, choice| Action::PlayCard {
                     card: h.id,
                     target,
                     choice,
                 },
-            ));
+            );
         }
         if let Some(power) = s.power
             && !s.power_used
             && content.def(power).is_some_and(|d| d.cost <= s.moonlight)
         {
-            out.extend(
-                casts(content, st, seat.index(), power)
-                    .into_iter()
-                    .map(|(target, choice)| Action::UsePower { target, choice }),
+            casts(
+                content,
+                st,
+                seat.index(),
+                power,
+                &mut out,
+                |target, choice| Action::UsePower { target, choice },
             );
         }
         // Attack targets are the same for every attacker: compute them once.

@@ -4,7 +4,8 @@
 use super::Ctx;
 use super::actions::matches_target;
 use super::events::PublicEvent;
-use crate::content::schema::Aura;
+use super::state::Unit;
+use crate::content::schema::{Aura, Target};
 use crate::ids::EntityId;
 
 impl Ctx<'_> {
@@ -13,53 +14,45 @@ impl Ctx<'_> {
     /// target. Runs before every trigger resolves and when the queue is empty, so
     /// combat, targets and views always see the board's auras.
     pub(crate) fn refresh_auras(&mut self) {
-        if !self.content.has_attack_auras() {
+        let content = self.content;
+        let is_source =
+            |u: &Unit| !u.silenced && !u.is_dead() && content.has_attack_aura(u.card.card);
+        let boards = || self.st.seats.iter().flat_map(|s| s.board.iter());
+        // Fast path (the usual case): no aura on the board and none to take back.
+        if !boards().any(|u| is_source(u) || u.aura_attack != 0) {
             return;
         }
-        let content = self.content;
-        let mut wanted: Vec<(EntityId, i32)> = Vec::new();
+        let mut sources: Vec<(usize, EntityId, &Target, i32)> = Vec::new();
         for (owner, seat) in self.st.seats.iter().enumerate() {
-            for source in seat.board.iter().filter(|u| !u.silenced && !u.is_dead()) {
-                for aura in content.def(source.card.card).map_or(&[][..], |d| &d.auras) {
-                    let Aura::Attack { amount, target } = aura else {
-                        continue;
-                    };
-                    for s in &self.st.seats {
-                        for u in &s.board {
-                            if matches_target(
-                                content,
-                                self.st,
-                                owner,
-                                Some(source.id),
-                                target,
-                                u.id,
-                                false,
-                            ) {
-                                wanted.push((u.id, *amount));
-                            }
-                        }
+            for u in seat.board.iter().filter(|u| is_source(u)) {
+                for aura in content.def(u.card.card).map_or(&[][..], |d| &d.auras) {
+                    if let Aura::Attack { amount, target } = aura {
+                        sources.push((owner, u.id, target, *amount));
                     }
                 }
             }
         }
         let mut changed = Vec::new();
-        for seat in &mut self.st.seats {
-            for u in &mut seat.board {
-                let total: i32 = wanted
-                    .iter()
-                    .filter(|(id, _)| *id == u.id)
-                    .map(|(_, a)| a)
-                    .sum();
-                if total != u.aura_attack {
-                    u.attack = (u.attack + total - u.aura_attack).max(0);
-                    u.aura_attack = total;
-                    changed.push(PublicEvent::StatsChanged {
-                        unit: u.id,
-                        attack: u.attack,
-                        health: u.health,
-                        max_health: u.max_health,
-                    });
-                }
+        let ids: Vec<EntityId> = boards().map(|u| u.id).collect();
+        for id in ids {
+            let total: i32 = sources
+                .iter()
+                .filter(|(owner, source, target, _)| {
+                    matches_target(content, self.st, *owner, Some(*source), target, id, false)
+                })
+                .map(|(.., amount)| amount)
+                .sum();
+            if let Some(u) = self.st.unit_mut(id)
+                && total != u.aura_attack
+            {
+                u.attack = (u.attack + total - u.aura_attack).max(0);
+                u.aura_attack = total;
+                changed.push(PublicEvent::StatsChanged {
+                    unit: u.id,
+                    attack: u.attack,
+                    health: u.health,
+                    max_health: u.max_health,
+                });
             }
         }
         for e in changed {

@@ -62,6 +62,9 @@ impl Ctx<'_> {
         trig: Trigger,
         cause: Cause,
     ) {
+        if !self.content.listens(card, trig) {
+            return;
+        }
         let Some(def) = self.content.def(card) else {
             return;
         };
@@ -145,11 +148,7 @@ impl Ctx<'_> {
         if s.secrets.is_empty() {
             return;
         }
-        let waits = |card: u16| {
-            content
-                .def(card)
-                .is_some_and(|d| d.abilities.iter().any(|a| a.trigger == trig))
-        };
+        let waits = |card: u16| content.listens(card, trig);
         let (sprung, kept): (Vec<HandCard>, Vec<HandCard>) =
             s.secrets.iter().partition(|h| waits(h.card.card));
         if sprung.is_empty() {

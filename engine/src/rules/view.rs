@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::actions::cost_of;
+use super::actions::Costs;
 use super::events::{Viewer, can_see};
 use super::state::{Outcome, State, Unit};
 use crate::content::Content;
@@ -127,13 +127,14 @@ pub(crate) fn build(content: &Content, st: &State, viewer: Viewer) -> SeatView {
     let (own, hand, own_secrets) = match viewer {
         Viewer::Seat(seat) if can_see(viewer, seat) => {
             let s = st.seats.get(seat.index());
+            let costs = Costs::of(content, st, seat.index());
             let hand = s.map_or_else(Vec::new, |s| {
                 s.hand
                     .iter()
                     .map(|h| HandCardView {
                         handle: h.id,
                         card: content.id_of(h.card.card),
-                        cost: cost_of(content, st, seat.index(), h.card.card),
+                        cost: costs.of_card(content, h.card.card),
                     })
                     .collect()
             });
