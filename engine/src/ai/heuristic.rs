@@ -138,7 +138,8 @@ pub(super) fn score(view: &SeatView, me: Seat) -> i64 {
         let health = i64::from(side.health.max(0));
         // Armor is health that cannot be healed back: worth as much while it lasts.
         let hero = health + health.min(10) + i64::from(side.armor);
-        let secrets = 3 * i64::from(side.secrets);
+        // A secret set is worth a little more than the card it was in hand.
+        let secrets = 4 * i64::from(side.secrets);
         let units: i64 = side.board.iter().map(|u| unit_value(u, mine)).sum();
         let hand = 3 * side.hand.len() as i64 + secrets;
         if mine {
