@@ -2,7 +2,8 @@
 // the designers wrote them (engine/src/content/schema.rs, serialised by serde). The game's
 // wire messages carry only card ids: names, text and printed stats come from here.
 
-export type CardKind = "unit" | "spell";
+/** `power`: a faction's hero power (never in a deck; see `Rules.hero_powers`). */
+export type CardKind = "unit" | "spell" | "power";
 
 export interface CardDef {
   id: string;
@@ -26,7 +27,11 @@ export interface CardDef {
   flavor?: string;
   /** The name and flavour in other languages, by language tag. */
   translations?: Record<string, { name: string; flavor?: string }>;
+  /** Spells only: played face down, sprung later (only its owner sees which it is). */
+  secret?: boolean;
   abilities?: unknown[];
+  /** Units only: continuous effects while on the board (the text says what they do). */
+  auras?: unknown[];
 }
 
 export interface DeckEntry {
@@ -55,6 +60,8 @@ export interface Rules {
   turn_limit: number;
   actions_per_turn: number;
   factions: string[];
+  /** Each faction's hero power: faction → a card id of kind `power`. */
+  hero_powers?: Record<string, string>;
 }
 
 export interface ContentJson {
@@ -89,6 +96,12 @@ export class Catalogue {
     return this.byId.get(id)?.name ?? id;
   }
 
+  /** The hero power of a faction's decks, if it has one. */
+  heroPower(faction: string): CardDef | undefined {
+    const id = this.rules.hero_powers?.[faction];
+    return id === undefined ? undefined : this.byId.get(id);
+  }
+
   deck(id: string): DeckDef | undefined {
     return this.decks.find((deck) => deck.id === id);
   }
@@ -97,6 +110,28 @@ export class Catalogue {
   deckSize(deck: DeckDef): number {
     return deck.cards.reduce((total, entry) => total + entry.count, 0);
   }
+}
+
+/**
+ * The options of a "choose one" card (or hero power), from its rules text ("Choose one: gain
+ * 5 armor; or summon two 1/1 Grove Saplings."), in the order of the `choice` indexes;
+ * empty when its text offers no choice.
+ */
+export function choiceTexts(def: CardDef | undefined): string[] {
+  const text = def?.text ?? "";
+  const match = /choose one:\s*/i.exec(text);
+  if (!match) return [];
+  const options = text.slice(match.index + match[0].length).split("; or ");
+  // The last option ends the sentence.
+  const last = options.length - 1;
+  const end = options[last]!.search(/\.(\s|$)/);
+  if (end >= 0) options[last] = options[last]!.slice(0, end);
+  return options.map((option) => option.trim()).map((option) => option.charAt(0).toUpperCase() + option.slice(1));
+}
+
+/** A "choose one" option for people: its words from the card's text, else "Option 2". */
+export function choiceText(def: CardDef | undefined, choice: number): string {
+  return choiceTexts(def)[choice] || `Option ${choice + 1}`;
 }
 
 export async function loadCatalogue(lobbyUrl: string): Promise<Catalogue> {

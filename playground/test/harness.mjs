@@ -212,9 +212,10 @@ export async function keepHand(page) {
 
 /**
  * Plays one step of the current turn the way a person would, only through what the page
- * offers: a playable card (then a target if it asks for one), else an attack with a ready
- * unit (the enemy hero when it is a legal target), else End turn. Returns what it did, or
- * `undefined` when it is not this player's turn (or the screen is busy).
+ * offers: a playable card (then its first option if it says "choose one", then a target if
+ * it asks for one), else an attack with a ready unit (the enemy hero when it is a legal
+ * target), else End turn. Returns what it did, or `undefined` when it is not this player's
+ * turn (or the screen is busy).
  */
 export async function playStep(page) {
   const screen = page.locator(sel("screen-match"));
@@ -232,6 +233,7 @@ export async function playStep(page) {
   const card = page.locator(`${sel("hand-card")}.playable:enabled`).first();
   if ((await card.count()) > 0) {
     await card.click();
+    await chooseOption(page);
     if (await chooseTarget(page)) return "play-targeted";
     return "play";
   }
@@ -244,9 +246,17 @@ export async function playStep(page) {
   return "end-turn";
 }
 
+/** After a click on a card (or the hero power): if it says "choose one", picks its first offered option. */
+export async function chooseOption(page) {
+  const option = page.locator(`${sel("choice-option")}:enabled`).first();
+  if ((await option.count()) === 0) return false;
+  await option.click();
+  return true;
+}
+
 /** After a click on a card or an attacker: if it is now selected (it needs a target), aim it at
  * the enemy hero when that is a legal target, else at an enemy unit, else at any target. */
-async function chooseTarget(page) {
+export async function chooseTarget(page) {
   if ((await page.locator(".selected").count()) === 0) return false; // played at once: no target needed
   const hero = page.locator(`${sel("hero-them")}.target:enabled`);
   const enemyUnit = page.locator(`${sel("board-them")} .target:enabled`);

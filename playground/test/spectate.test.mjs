@@ -21,8 +21,8 @@ import {
   waitForBoard,
 } from "./harness.mjs";
 
-/** Log lines that may name a card only its owner sees (a draw, a card an effect gave). */
-const PRIVATE_KINDS = new Set(["cardDrawn", "cardGenerated"]);
+/** Log lines that may name a card only its owner sees (a draw, a card an effect gave, a secret set). */
+const PRIVATE_KINDS = new Set(["cardDrawn", "cardGenerated", "secretSet"]);
 
 function escape(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

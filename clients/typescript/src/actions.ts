@@ -5,16 +5,43 @@ import type { LegalAction } from "./gen/moonlight/v1/game_pb.js";
  * taken from the server's legal actions with {@link actionOf}; the SDK adds `client_seq`.
  */
 export type ActionKind =
-  | { case: "playCard"; value: { card: number; target?: number | undefined } }
+  | { case: "playCard"; value: { card: number; target?: number | undefined; choice?: number | undefined } }
+  | { case: "usePower"; value: PowerOptions }
   | { case: "attack"; value: { attacker: number; target: number } }
   | { case: "endTurn"; value?: object }
   | { case: "mulligan"; value: { replace: number[] } };
 
+/**
+ * The hero power's target (a unit or hero id) if it asks for one, and its option (0-based)
+ * if it says "choose one", as for a card.
+ */
+export interface PowerOptions {
+  target?: number | undefined;
+  choice?: number | undefined;
+}
+
 /** Builders for each action kind. */
 export const actions = {
-  /** Play the card with hand handle `card`, on `target` if the card asks for one. */
-  playCard(card: number, target?: number): ActionKind {
-    return { case: "playCard", value: target === undefined ? { card } : { card, target } };
+  /**
+   * Play the card with hand handle `card`, on `target` if the card asks for one, with option
+   * `choice` (0-based) if it says "choose one" (the legal actions list one entry per option
+   * and target).
+   */
+  playCard(card: number, target?: number, choice?: number): ActionKind {
+    const value: { card: number; target?: number; choice?: number } = { card };
+    if (target !== undefined) value.target = target;
+    if (choice !== undefined) value.choice = choice;
+    return { case: "playCard", value };
+  },
+  /**
+   * Use the seat's hero power (`SeatState.heroPower`): once a turn, for its cost, on
+   * `target` if it asks for one, with option `choice` if it says "choose one".
+   */
+  usePower(options: PowerOptions = {}): ActionKind {
+    const value: PowerOptions = {};
+    if (options.target !== undefined) value.target = options.target;
+    if (options.choice !== undefined) value.choice = options.choice;
+    return { case: "usePower", value };
   },
   /** Attack `target` (a unit or hero id) with your unit `attacker`. */
   attack(attacker: number, target: number): ActionKind {
@@ -37,7 +64,9 @@ export function actionOf(legal: LegalAction): ActionKind | undefined {
   const kind = legal.kind;
   switch (kind.case) {
     case "playCard":
-      return actions.playCard(kind.value.card, kind.value.target);
+      return actions.playCard(kind.value.card, kind.value.target, kind.value.choice);
+    case "usePower":
+      return actions.usePower({ target: kind.value.target, choice: kind.value.choice });
     case "attack":
       return actions.attack(kind.value.attacker, kind.value.target);
     case "endTurn":

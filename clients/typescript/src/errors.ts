@@ -38,12 +38,57 @@ export class MoonlightError extends Error {
   }
 }
 
+/**
+ * Every stable reason the server gives when it refuses an action (`ActionRejected.reason`,
+ * as listed in game.proto), in the proto's order.
+ */
+export const REJECTION_REASONS = [
+  "game_over",
+  "unknown_seat",
+  "mulligan_pending",
+  "no_mulligan",
+  "seat_out",
+  "not_your_turn",
+  "action_limit",
+  "card_not_in_hand",
+  "not_enough_moonlight",
+  "board_full",
+  "target_required",
+  "target_not_allowed",
+  "invalid_target",
+  "no_valid_target",
+  "not_your_unit",
+  "cannot_attack",
+  "must_attack_guard",
+  /** The card (or hero power) says "choose one" and no `choice` was given. */
+  "choice_required",
+  /** No such option, or the card has no options. */
+  "invalid_choice",
+  /** The seat's deck brought no hero power (its faction has none). */
+  "no_power",
+  /** The hero power was already used this turn. */
+  "power_used",
+  /** The `Action` named no kind. */
+  "malformed_action",
+] as const;
+
+/** A stable reason of {@link REJECTION_REASONS}. */
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+/** Whether `reason` is one this SDK version knows (a newer server may add more). */
+export function isRejectionReason(reason: string): reason is RejectionReason {
+  return (REJECTION_REASONS as readonly string[]).includes(reason);
+}
+
 /** The server refused an action (`ActionRejected`); nothing changed. */
 export class ActionRejectedError extends Error {
   override readonly name = "ActionRejectedError";
   readonly clientSeq: bigint;
-  /** Stable reason, e.g. `not_your_turn`, `invalid_target`, `game_over`. */
-  readonly reason: string;
+  /**
+   * Stable reason, one of {@link REJECTION_REASONS} (e.g. `not_your_turn`, `invalid_target`,
+   * `power_used`, `game_over`), or one a newer server added.
+   */
+  readonly reason: RejectionReason | (string & {});
   readonly rejection: ActionRejected;
 
   constructor(rejection: ActionRejected) {

@@ -1,3 +1,27 @@
+import type { Event } from "./gen/moonlight/v1/game_pb.js";
+
+/**
+ * The kinds of match event an `Update` carries (`Event.kind.case`): `cardPlayed`,
+ * `unitSummoned`, `damaged`, ..., and `secretSet`, `secretRevealed`, `armorChanged`,
+ * `frozen`, `thawed`, `controlChanged`, `powerUsed`.
+ */
+export type MatchEventKind = NonNullable<Event["kind"]["case"]>;
+
+/** The message of one kind of match event: `MatchEventOf<"powerUsed">` is a `PowerUsed`. */
+export type MatchEventOf<K extends MatchEventKind> = Extract<Event["kind"], { case: K }>["value"];
+
+/**
+ * The events of one kind, in order, e.g. `eventsOf(update.events, "armorChanged")` (each
+ * `{ seat, armor }`).
+ */
+export function eventsOf<K extends MatchEventKind>(events: readonly Event[], kind: K): MatchEventOf<K>[] {
+  const out: MatchEventOf<K>[] = [];
+  for (const event of events) {
+    if (event.kind.case === kind) out.push(event.kind.value as MatchEventOf<K>);
+  }
+  return out;
+}
+
 /**
  * A tiny typed event hub: listeners by event type (or "*" for all), and async iterators
  * that buffer every event from the moment they are created until the hub ends.

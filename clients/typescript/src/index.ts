@@ -14,10 +14,20 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./connection.js";
-export { actionOf, actions, type ActionKind } from "./actions.js";
+export { actionOf, actions, type ActionKind, type PowerOptions } from "./actions.js";
+export { eventsOf, type MatchEventKind, type MatchEventOf } from "./events.js";
 export { AdminApi } from "./admin.js";
 export type * from "./admin.js";
-export { ActionRejectedError, ConnectionClosedError, MoonlightError, SpectatorError, type Service } from "./errors.js";
+export {
+  ActionRejectedError,
+  ConnectionClosedError,
+  isRejectionReason,
+  MoonlightError,
+  REJECTION_REASONS,
+  SpectatorError,
+  type RejectionReason,
+  type Service,
+} from "./errors.js";
 export type * from "./types.js";
 // The wire messages (protobuf-es, generated from proto/moonlight/v1/game.proto). The
 // protocol's `Error` message is also exported as `ServerError`.

@@ -146,7 +146,14 @@ export interface WatchTicket {
 }
 
 /** The starter decks the content ships with (any deck id the server knows is accepted). */
-export type StarterDeck = "dusk_starter" | "tide_starter" | "moonwell_starter";
+export type StarterDeck =
+  | "dusk_starter"
+  | "dusk_reaper"
+  | "ember_starter"
+  | "grove_starter"
+  | "moonwell_starter"
+  | "tide_frost"
+  | "tide_starter";
 
 /** One line of a deck list: a collectible card id and its copies. */
 export interface DeckLine {

@@ -1,7 +1,15 @@
 // Whole matches through the SDK against a real server.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { ActionRejectedError, actions, ConnectionClosedError, type GameEvent, MoonlightError } from "@moonlight/client";
+import {
+  ActionRejectedError,
+  actionOf,
+  actions,
+  ConnectionClosedError,
+  eventsOf,
+  type GameEvent,
+  MoonlightError,
+} from "@moonlight/client";
 import { startServer, type Server } from "./server.js";
 import { contiguous, player, playToEnd, privateMatch, sleep, TestSocket, within } from "./helpers.js";
 
@@ -176,3 +184,58 @@ test(
     assert.equal((await gameB.closed).code, 1000);
   },
 );
+
+test("the hero power: used once a turn through its legal action; a second use is refused", { timeout: 120_000 }, async () => {
+  const p = await player(server, "power");
+  // A fixed seed: the same deal every run.
+  const status = await p.practice("dusk_starter", { playtest: { seed: 2026, botDeck: "moonwell_starter" } });
+  const game = await p.joinMatch(status.match!, { WebSocket: TestSocket });
+  const until = async (what: string, done: () => boolean) => {
+    for (const started = Date.now(); !done(); await sleep(20)) {
+      assert.ok(Date.now() - started < 30_000, `${what}: not within 30 s`);
+    }
+  };
+  const me = () => game.view!.seats.find((s) => s.seat === game.seat)!;
+  const myTurn = () => game.pendingActions === 0 && game.legalActions.some((a) => a.kind.case === "endTurn");
+
+  await until("the opening hand", () => game.legalActions.some((a) => a.kind.case === "mulligan"));
+  await game.act(actions.mulligan([]));
+  let used = false;
+  for (let turn = 0; turn < 12 && !used; turn++) {
+    await until("my turn", myTurn);
+    const power = me().heroPower;
+    if (power === undefined) {
+      // Content whose factions have no hero power: the server says so.
+      const refusal = await game.act(actions.usePower()).then(() => assert.fail("accepted"), (e: unknown) => e);
+      assert.ok(refusal instanceof ActionRejectedError && refusal.reason === "no_power", String(refusal));
+      break;
+    }
+    assert.equal(me().heroPowerUsed, false, "a fresh turn: the power is ready");
+    const legal = game.legalActions.find((a) => a.kind.case === "usePower");
+    if (!legal) {
+      await game.act(actions.endTurn()); // not enough moonlight yet (or nothing to aim at)
+      continue;
+    }
+    const action = actionOf(legal)!;
+    const ack = await within(10_000, game.act(action), "use_power");
+    const [event] = eventsOf(ack.update?.events ?? [], "powerUsed");
+    assert.ok(event, "the update says the power was used");
+    assert.equal(event.seat, game.seat);
+    assert.equal(event.card, power);
+    assert.equal(me().heroPowerUsed, true);
+    assert.ok(!game.legalActions.some((a) => a.kind.case === "usePower"), "no second use offered");
+    const again = await game.act(action).then(() => assert.fail("accepted twice"), (e: unknown) => e);
+    assert.ok(again instanceof ActionRejectedError, String(again));
+    assert.equal(again.reason, "power_used");
+    // The next turn it is ready again.
+    await game.act(actions.endTurn());
+    await until("my next turn", myTurn);
+    assert.equal(me().heroPowerUsed, false);
+    used = true;
+  }
+  assert.ok(used || me().heroPower === undefined, "the hero power was offered within 12 turns");
+  const over = new Promise<GameEvent>((done) => game.on("gameOver", done));
+  await within(10_000, game.concede(), "concede");
+  await within(10_000, over, "game over");
+  game.close();
+});

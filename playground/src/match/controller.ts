@@ -27,7 +27,19 @@ import {
   type View,
 } from "../sdk.ts";
 import { markFinished } from "./finished.ts";
-import { indexLegal, mulliganKey, targetsOf, type LegalIndex, type Selection } from "./legal.ts";
+import {
+  awaitingChoice,
+  choicesOf,
+  hasTargets,
+  indexLegal,
+  mulliganKey,
+  optionsOf,
+  stillLegal,
+  targetsOf,
+  type ByChoice,
+  type LegalIndex,
+  type Selection,
+} from "./legal.ts";
 import { describe, type LogLine } from "./log.ts";
 import { Names } from "./names.ts";
 
@@ -119,6 +131,11 @@ export class MatchController {
   /** Targets of the current selection. */
   get targets(): Set<number> {
     return targetsOf(this.legal, this.selection);
+  }
+
+  /** The selected card or hero power says "choose one" and waits for an option. */
+  get choosing(): boolean {
+    return awaitingChoice(this.legal, this.selection);
   }
 
   subscribe(listener: () => void): () => void {
@@ -331,9 +348,7 @@ export class MatchController {
     this.turnEndsAt = game.turnEndsAt;
     // A selection that is no longer legal (the turn ended, the card left the hand) goes.
     const sel = this.selection;
-    if (sel && !(sel.kind === "hand" ? this.legal.plays.has(sel.id) : this.legal.attacks.has(sel.id))) {
-      this.selection = undefined;
-    }
+    if (sel && !stillLegal(this.legal, sel)) this.selection = undefined;
     if (this.legal.mulligans.size === 0) this.mulligan.clear();
     for (const handle of this.mulligan) if (!this.legal.mulliganable.has(handle)) this.mulligan.delete(handle);
   }
@@ -386,9 +401,42 @@ export class MatchController {
       this.select(undefined);
       return;
     }
-    const targeted = [...plays.keys()].some((target) => target !== undefined);
-    if (!targeted) this.act(plays.get(undefined));
-    else this.select({ kind: "hand", id: handle });
+    this.begin({ kind: "hand", id: handle }, plays);
+  }
+
+  /** A click on the hero power. */
+  clickPower(): void {
+    if (this.busy || this.legal.power.size === 0) return;
+    if (this.selection?.kind === "power") {
+      this.select(undefined);
+      return;
+    }
+    this.begin({ kind: "power" }, this.legal.power);
+  }
+
+  /**
+   * A card or the power picked: "choose one" waits for the option; one that asks for a
+   * target waits for it; anything else is done at once.
+   */
+  private begin(selection: Extract<Selection, { kind: "hand" | "power" }>, byChoice: ByChoice): void {
+    if (choicesOf(byChoice).length > 0) {
+      this.select(selection);
+      return;
+    }
+    const plain = byChoice.get(undefined);
+    if (hasTargets(plain)) this.select(selection);
+    else this.act(plain?.get(undefined));
+  }
+
+  /** The option of the selected "choose one" card or power: then its target, if it has one. */
+  choose(choice: number): void {
+    const sel = this.selection;
+    if (this.busy || !sel || sel.kind === "attacker") return;
+    const picked = { ...sel, choice };
+    const byTarget = optionsOf(this.legal, picked);
+    if (!byTarget) return;
+    if (hasTargets(byTarget)) this.select(picked);
+    else this.act(byTarget.get(undefined));
   }
 
   /** A click on a unit or a hero. */
@@ -396,8 +444,7 @@ export class MatchController {
     if (this.busy) return;
     const sel = this.selection;
     if (sel && this.targets.has(id)) {
-      const options = sel.kind === "hand" ? this.legal.plays.get(sel.id) : this.legal.attacks.get(sel.id);
-      this.act(options?.get(id));
+      this.act(optionsOf(this.legal, sel)?.get(id));
       return;
     }
     if (mine && this.legal.attacks.has(id)) {
@@ -405,10 +452,10 @@ export class MatchController {
     }
   }
 
-  /** The selected hand card, played without a target (when the server lists that too). */
+  /** The selected hand card (or power), played without a target (when the server lists that too). */
   playUntargeted(): void {
     const sel = this.selection;
-    if (sel?.kind === "hand") this.act(this.legal.plays.get(sel.id)?.get(undefined));
+    if (sel && sel.kind !== "attacker" && !this.choosing) this.act(optionsOf(this.legal, sel)?.get(undefined));
   }
 
   select(selection: Selection | undefined): void {

@@ -21,9 +21,39 @@ export function describe(event: Event, names: Names): LogLine | undefined {
       return line(`Turn ${turn}: ${names.isMe(seat) ? "your turn" : `${names.seat(seat)}'s turn`}.`, side(seat));
     }
     case "cardPlayed": {
-      const { seat, card, target } = kind.value;
+      const { seat, card, target, choice } = kind.value;
+      const chose = choice !== undefined ? ` (${names.choice(card, choice)})` : "";
       const on = target !== undefined ? ` on ${names.entity(target)}` : "";
-      return line(`${names.seat(seat)} played ${names.card(card)}${on}.`, side(seat));
+      return line(`${names.seat(seat)} played ${names.card(card)}${chose}${on}.`, side(seat));
+    }
+    case "powerUsed": {
+      const { seat, card, target, choice } = kind.value;
+      const chose = choice !== undefined ? ` (${names.choice(card, choice)})` : "";
+      const on = target !== undefined ? ` on ${names.entity(target)}` : "";
+      return line(`${names.seat(seat)} used the hero power ${names.card(card)}${chose}${on}.`, side(seat));
+    }
+    case "secretSet": {
+      const { seat, card } = kind.value;
+      if (names.isMe(seat)) return line(`You set a secret${card ? `: ${names.card(card)}` : ""}.`, "me");
+      return line(`${names.seat(seat)} sets a secret.`, side(seat));
+    }
+    case "secretRevealed": {
+      const { seat, card } = kind.value;
+      return line(`${names.whose(seat)} secret is revealed: ${card ? names.card(card) : "a secret"}!`, side(seat));
+    }
+    case "armorChanged": {
+      const { seat, armor } = kind.value;
+      return line(armor > 0 ? `${names.whose(seat)} hero has ${armor} armor.` : `${names.whose(seat)} hero has no armor left.`);
+    }
+    case "frozen":
+      return line(`${names.Entity(kind.value.unit)} is frozen.`);
+    case "thawed":
+      return line(`${names.Entity(kind.value.unit)} thaws.`);
+    case "controlChanged": {
+      const { unit, seat } = kind.value;
+      const what = names.entity(unit);
+      names.moveUnit(unit, seat);
+      return line(`${names.seat(seat)} ${names.isMe(seat) ? "take" : "takes"} control of ${what}.`, side(seat));
     }
     case "unitSummoned": {
       const { seat, unit, card, attack, health } = kind.value;

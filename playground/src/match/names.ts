@@ -1,7 +1,7 @@
 // Names for what the wire identifies by number: seats ("You", the opponent's name), heroes
 // and units (their card's name from the catalogue). Units are remembered after they leave the
 // board, so the events that kill them still read well.
-import type { Catalogue } from "../catalogue.ts";
+import { choiceText, type Catalogue } from "../catalogue.ts";
 import type { Player, View } from "../sdk.ts";
 
 export class Names {
@@ -35,6 +35,12 @@ export class Names {
     this.units.set(id, { card, seat: seat ?? known?.seat ?? -1 });
   }
 
+  /** A unit that changed sides. */
+  moveUnit(id: number, seat: number): void {
+    const known = this.units.get(id);
+    if (known) known.seat = seat;
+  }
+
   isMe(seat: number): boolean {
     return seat === this.mySeat;
   }
@@ -61,6 +67,12 @@ export class Names {
 
   card(id: string): string {
     return this.catalogue.name(id);
+  }
+
+  /** A "choose one" option of a card, in its own words ("gain 3 armor"). */
+  choice(card: string, choice: number): string {
+    const text = choiceText(this.catalogue.card(card), choice);
+    return text.charAt(0).toLowerCase() + text.slice(1);
   }
 
   /** A hero ("your hero", "Luna's hero") or a unit (its card's name). */

@@ -26,14 +26,16 @@ export function cardFace(def: CardDef | undefined, id: string, options: FaceOpti
     h(
       "div",
       { class: "card-top" },
-      cost !== undefined ? h("span", { class: "cost", title: "Moonlight cost", "data-test": "card-cost" }, String(cost)) : null,
+      cost !== undefined ? h("span", { class: costClass(def, options.cost), title: costTitle(def, options.cost), "data-test": "card-cost" }, String(cost)) : null,
       h("span", { class: "card-name", "data-test": "card-name" }, name),
     ),
   ];
   if (!options.compact) {
-    const token = def && def.collectible === false ? " · token" : "";
+    // A hero power is never in a deck either, but it is no token.
+    const token = def && def.collectible === false && def.kind !== "power" ? " · token" : "";
     const rarity = def?.rarity && def.rarity !== "common" ? ` · ${humanize(def.rarity)}` : "";
-    parts.push(h("div", { class: "card-kind" }, `${humanize(kind)} · ${humanize(def?.faction ?? "unknown")}${token}${rarity}`));
+    const secret = def?.secret ? " · secret" : "";
+    parts.push(h("div", { class: "card-kind", "data-test": "card-kind" }, `${kindName(kind)}${secret} · ${humanize(def?.faction ?? "unknown")}${token}${rarity}`));
   }
   if (keywords.length > 0) {
     parts.push(
@@ -60,9 +62,27 @@ export function cardFace(def: CardDef | undefined, id: string, options: FaceOpti
   return parts;
 }
 
+/** "Unit", "Spell", "Hero power". */
+export function kindName(kind: CardDef["kind"]): string {
+  return kind === "power" ? "Hero power" : humanize(kind);
+}
+
+/** A cost in hand that effects or auras changed shows it: cheaper or dearer than printed. */
+function costClass(def: CardDef | undefined, cost: number | undefined): string {
+  if (cost === undefined || def === undefined || cost === def.cost) return "cost";
+  return cost < def.cost ? "cost cheaper" : "cost dearer";
+}
+
+function costTitle(def: CardDef | undefined, cost: number | undefined): string {
+  if (cost === undefined || def === undefined || cost === def.cost) return "Moonlight cost";
+  return `Moonlight cost now (printed: ${def.cost})`;
+}
+
 /** A short description for screen readers and tooltips: "Shade Bat, 1 moonlight, 1/1, Swift. Text". */
 export function cardLabel(def: CardDef | undefined, id: string, options: FaceOptions = {}): string {
   const bits = [def?.name ?? id];
+  if (def?.kind === "power") bits.push("hero power");
+  if (def?.secret) bits.push("secret");
   const cost = options.cost ?? def?.cost;
   if (cost !== undefined) bits.push(`${cost} moonlight`);
   const attack = options.attack ?? def?.attack;

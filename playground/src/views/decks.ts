@@ -41,7 +41,7 @@ export function decksView(app: App): View {
 
   const cardsOf = (faction: string): CardDef[] =>
     catalogue.cards
-      .filter((c) => c.collectible !== false && (c.faction === faction || c.faction === "neutral"))
+      .filter((c) => c.collectible !== false && c.kind !== "power" && (c.faction === faction || c.faction === "neutral"))
       .sort((a, b) => a.cost - b.cost || a.name.localeCompare(b.name));
 
   function startOver(from: string): void {
@@ -95,7 +95,7 @@ export function decksView(app: App): View {
           { "data-test": "pool-card", "data-card": card.id, class: n > 0 ? "chosen" : "" },
           h("span", { class: "cost" }, String(card.cost)),
           h("span", { class: "pool-name", title: card.text ?? "" }, card.name),
-          h("span", { class: "muted" }, card.kind === "unit" ? `${card.attack}/${card.health}` : "spell"),
+          h("span", { class: "muted" }, card.kind === "unit" ? `${card.attack}/${card.health}` : card.secret ? "secret" : "spell"),
           h("button", { type: "button", class: "small", "aria-label": `Remove a ${card.name}`, "data-test": "pool-remove", disabled: n === 0, onclick: () => change(-1) }, "−"),
           h("span", { class: "pool-count", "data-test": "pool-count" }, String(n)),
           h("button", { type: "button", class: "small", "aria-label": `Add a ${card.name}`, "data-test": "pool-add", disabled: n >= maxCopies || size >= deckSize, onclick: () => change(1) }, "+"),

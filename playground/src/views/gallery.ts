@@ -1,5 +1,5 @@
-// The card gallery: every card of the catalogue (tokens included), filterable by faction,
-// kind, cost and keyword, and every deck list. Needs no sign-in. For designers editing the content: it asks the
+// The card gallery: every card of the catalogue (tokens and hero powers included),
+// filterable by faction, kind, cost and keyword, and every deck list (with its hero power). Needs no sign-in. For designers editing the content: it asks the
 // lobby every few seconds which version is in use, shows the new one after a reload
 // (`SIGHUP`), and when the checker refused a reload, its messages (`file:line:col`).
 import type { App } from "../app.ts";
@@ -21,9 +21,10 @@ export function galleryView(app: App): View {
   const kind = h(
     "select",
     { id: "filter-kind", "data-test": "filter-kind" },
-    h("option", { value: "" }, "Units and spells"),
+    h("option", { value: "" }, "All kinds"),
     h("option", { value: "unit" }, "Units"),
     h("option", { value: "spell" }, "Spells"),
+    catalogue.cards.some((card) => card.kind === "power") ? h("option", { value: "power" }, "Hero powers") : null,
   );
   const costs = [...new Set(catalogue.cards.map((card) => card.cost))].sort((a, b) => a - b);
   const cost = h(
@@ -58,7 +59,13 @@ export function galleryView(app: App): View {
       shown.map((card) =>
         h(
           "li",
-          { class: `card gallery-card faction-${card.faction} rarity-${card.rarity ?? "common"}`, "data-test": "gallery-card", "data-card": card.id, "data-rarity": card.rarity ?? "common" },
+          {
+            class: `card gallery-card faction-${card.faction} rarity-${card.rarity ?? "common"} kind-${card.kind}${card.secret ? " secret" : ""}`,
+            "data-test": "gallery-card",
+            "data-card": card.id,
+            "data-kind": card.kind,
+            "data-rarity": card.rarity ?? "common",
+          },
           cardFace(card, card.id),
         ),
       ),
@@ -73,11 +80,20 @@ export function galleryView(app: App): View {
       const y = catalogue.card(b.card);
       return (x?.cost ?? 0) - (y?.cost ?? 0) || catalogue.name(a.card).localeCompare(catalogue.name(b.card));
     });
+    const power = catalogue.heroPower(deck.faction);
     return h(
       "section",
       { class: `panel deck faction-${deck.faction}`, "data-test": "deck", "data-deck": deck.id },
       h("h3", {}, deck.name),
       h("p", { class: "muted" }, `${humanize(deck.faction)} · ${catalogue.deckSize(deck)} cards · id ${deck.id}`),
+      power
+        ? h(
+            "p",
+            { class: "deck-power", "data-test": "deck-power", "data-card": power.id, title: power.text || undefined },
+            h("span", { class: "cost" }, String(power.cost)),
+            ` Hero power: ${power.name}`,
+          )
+        : null,
       h(
         "ul",
         { class: "deck-list" },

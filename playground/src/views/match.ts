@@ -12,9 +12,10 @@
 import type { App } from "../app.ts";
 import { h, replace } from "../dom.ts";
 import { currentMatch, EMOTES, emoteText, leaveMatch, MatchController, replayViewOf, type AdminWatch } from "../match/controller.ts";
-import { mulliganKey } from "../match/legal.ts";
+import { choicesOf, mulliganKey } from "../match/legal.ts";
 import { outcomeText, reasonText } from "../match/log.ts";
 import { navigate, navigateHash, replayHash, watchHash, type View } from "../router.ts";
+import { choiceText, choiceTexts } from "../catalogue.ts";
 import type { HandCard, Outcome, ReplayView, SeatState, Unit } from "../sdk.ts";
 import { cardFace, cardLabel } from "./card.ts";
 
@@ -379,6 +380,7 @@ function heroPanel(match: MatchController, where: Place): HTMLElement {
   const { seat, mine, name, key: side } = where;
   const targetable = match.targets.has(seat.hero);
   const emote = match.emotes.get(seat.seat);
+  const armor = seat.armor > 0 ? `, ${seat.armor} armor` : "";
   return h(
     "div",
     { class: `hero-row ${where.look}`, "data-seat": seat.seat },
@@ -391,12 +393,20 @@ function heroPanel(match: MatchController, where: Place): HTMLElement {
         "data-entity": seat.hero,
         "data-key": `hero-${seat.hero}`,
         disabled: !targetable,
-        "aria-label": `${mine ? "Your" : `${name}'s`} hero: ${seat.health} of ${seat.maxHealth} health${targetable ? ". Target" : ""}`,
+        "aria-label": `${mine ? "Your" : `${name}'s`} hero: ${seat.health} of ${seat.maxHealth} health${armor}${targetable ? ". Target" : ""}`,
         onclick: () => match.clickEntity(seat.hero, mine),
       },
       h("span", { class: "hero-name" }, name),
-      h("span", { class: "hero-health", "data-test": "hero-health" }, `♥ ${seat.health}/${seat.maxHealth}`),
+      h(
+        "span",
+        { class: "hero-vitals" },
+        h("span", { class: "hero-health", "data-test": "hero-health" }, `♥ ${seat.health}/${seat.maxHealth}`),
+        seat.armor > 0
+          ? h("span", { class: "hero-armor", "data-test": "hero-armor", "data-armor": seat.armor, title: "Armor: damage to the hero takes it first" }, String(seat.armor), h("span", { class: "sr-only" }, " armor"))
+          : null,
+      ),
     ),
+    heroPower(match, where),
     h(
       "dl",
       { class: "seat-stats" },
@@ -407,9 +417,72 @@ function heroPanel(match: MatchController, where: Place): HTMLElement {
       h("dt", {}, "Deck"),
       h("dd", { "data-test": `deck-count-${side}` }, String(seat.deckCount)),
       seat.fatigue > 0 ? [h("dt", {}, "Fatigue"), h("dd", {}, String(seat.fatigue))] : null,
+      seat.secrets > 0 ? [h("dt", {}, "Secrets"), h("dd", { "data-test": `secrets-${side}`, title: "Secrets set face down" }, String(seat.secrets))] : null,
     ),
+    ownSecrets(match, where),
     match.spectating ? handBacks(where) : null,
     emote ? h("div", { class: "bubble", role: "status", "data-test": `emote-bubble-${side}` }, emoteText(emote)) : null,
+  );
+}
+
+/**
+ * The seat's hero power by its hero: for the player, a button (name and cost) offered only
+ * when the server lists it, aimed like a card when it asks for a target; for anyone else,
+ * what it is and whether it was used this turn.
+ */
+function heroPower(match: MatchController, where: Place): HTMLElement | null {
+  const id = where.seat.heroPower;
+  if (id === undefined) return null;
+  const def = match.catalogue.card(id);
+  const name = def?.name ?? id;
+  const cost = def?.cost;
+  const used = where.seat.heroPowerUsed;
+  const face = [
+    cost !== undefined ? h("span", { class: "cost", title: "Moonlight cost", "data-test": "card-cost" }, String(cost)) : null,
+    h("span", { class: "power-text" }, h("span", { class: "power-name" }, name), h("span", { class: "power-kind" }, used ? "Hero power · used" : "Hero power")),
+  ];
+  const label = `${where.mine ? "Your" : `${where.name}'s`} hero power: ${name}${cost !== undefined ? `, ${cost} moonlight` : ""}${def?.text ? `. ${def.text}` : ""}${used ? ". Used this turn" : ""}`;
+  if (!where.mine || match.spectating) {
+    return h("div", { class: `hero-power${used ? " used" : ""}`, "data-test": `hero-power-${where.key}`, "data-card": id, "data-used": String(used), title: def?.text || undefined, "aria-label": label }, face);
+  }
+  const usable = match.legal.power.size > 0;
+  const selected = match.selection?.kind === "power";
+  const classes = ["hero-power", usable ? "usable" : "", selected ? "selected" : "", used ? "used" : ""];
+  return h(
+    "button",
+    {
+      type: "button",
+      class: classes.filter(Boolean).join(" "),
+      "data-test": `hero-power-${where.key}`,
+      "data-card": id,
+      "data-used": String(used),
+      "data-key": "hero-power",
+      "aria-pressed": usable ? String(selected) : undefined,
+      disabled: !usable || match.busy || !!match.outcome,
+      title: def?.text || undefined,
+      "aria-label": `${label}${usable ? ". Usable" : ""}`,
+      onclick: () => match.clickPower(),
+    },
+    face,
+  );
+}
+
+/**
+ * The viewer's own secrets, by name (everyone else sees only how many); in a replay, those
+ * of the seat whose view it shows.
+ */
+function ownSecrets(match: MatchController, where: Place): HTMLElement | null {
+  const secrets = where.seat.seat === match.seat ? (match.view?.ownSecrets ?? []) : [];
+  if (secrets.length === 0) return null;
+  const label = where.mine ? "Your secrets" : `${where.name}'s secrets`;
+  return h(
+    "ul",
+    { class: "own-secrets", "data-test": "own-secrets", "aria-label": label },
+    h("li", { class: "muted" }, `${label}:`),
+    secrets.map((card) => {
+      const def = match.catalogue.card(card);
+      return h("li", { class: "secret", "data-test": "own-secret", "data-card": card, title: def?.text || undefined }, def?.name ?? card);
+    }),
   );
 }
 
@@ -440,7 +513,7 @@ function unitButton(match: MatchController, unit: Unit, mine: boolean): HTMLElem
   const target = match.targets.has(unit.id);
   const selected = match.selection?.kind === "attacker" && match.selection.id === unit.id;
   const options = { attack: unit.attack, health: unit.health, maxHealth: unit.maxHealth, keywords: unit.keywords, compact: true };
-  const classes = ["card", "unit", canAttack ? "can-attack" : "", target ? "target" : "", selected ? "selected" : "", unit.silenced ? "silenced" : "", !unit.ready && mine ? "sleeping" : ""];
+  const classes = ["card", "unit", canAttack ? "can-attack" : "", target ? "target" : "", selected ? "selected" : "", unit.silenced ? "silenced" : "", unit.frozen ? "frozen" : "", !unit.ready && mine ? "sleeping" : ""];
   return h(
     "button",
     {
@@ -450,13 +523,15 @@ function unitButton(match: MatchController, unit: Unit, mine: boolean): HTMLElem
       "data-entity": unit.id,
       "data-card": unit.card,
       "data-key": `unit-${unit.id}`,
+      "data-frozen": unit.frozen ? "true" : undefined,
       "aria-pressed": mine && canAttack ? String(selected) : undefined,
       disabled: !(canAttack || target) || match.busy,
       title: def?.text || undefined,
-      "aria-label": `${cardLabel(def, unit.card, options)}${canAttack ? ". Can attack" : ""}${target ? ". Target" : ""}`,
+      "aria-label": `${cardLabel(def, unit.card, options)}${unit.frozen ? ". Frozen" : ""}${canAttack ? ". Can attack" : ""}${target ? ". Target" : ""}`,
       onclick: () => match.clickEntity(unit.id, mine),
     },
     cardFace(def, unit.card, options),
+    unit.frozen ? h("span", { class: "ribbon frozen-ribbon", "data-test": "frozen", "aria-hidden": "true" }, "Frozen") : null,
   );
 }
 
@@ -506,13 +581,22 @@ function notice(match: MatchController, me: SeatState | undefined): HTMLElement 
   if (match.outcome) text = outcomeText(match.outcome, match.names);
   else if (match.legal.mulligans.size > 0) text = "Choose the cards to put back into your deck (click them), then confirm.";
   else if (me?.choosingOpeningHand === false && view.seats.some((s) => s.choosingOpeningHand)) text = `Waiting for ${match.opponentName()} to choose an opening hand…`;
-  else if (sel?.kind === "hand") {
-    text = `Choose a target for ${match.names.card(view.hand.find((c) => c.handle === sel.id)?.card ?? "")} (Escape cancels).`;
-    if (match.legal.plays.get(sel.id)?.has(undefined)) {
-      extra.push(h("button", { type: "button", class: "small", "data-test": "play-untargeted", onclick: () => match.playUntargeted() }, "Play without a target"));
+  else if (sel && sel.kind !== "attacker") {
+    const card = sel.kind === "hand" ? (view.hand.find((c) => c.handle === sel.id)?.card ?? "") : (me?.heroPower ?? "");
+    const what = sel.kind === "hand" ? match.names.card(card) : `your hero power (${match.names.card(card)})`;
+    const byChoice = sel.kind === "hand" ? match.legal.plays.get(sel.id) : match.legal.power;
+    if (match.choosing) {
+      text = `Choose one for ${what} (Escape cancels):`;
+      extra.push(choiceButtons(match, card, choicesOf(byChoice)));
+    } else {
+      const chosen = sel.choice !== undefined ? ` (${choiceText(match.catalogue.card(card), sel.choice)})` : "";
+      text = `Choose a target for ${what}${chosen} (Escape cancels).`;
+      if (byChoice?.get(sel.choice)?.has(undefined)) {
+        extra.push(h("button", { type: "button", class: "small", "data-test": "play-untargeted", onclick: () => match.playUntargeted() }, sel.kind === "hand" ? "Play without a target" : "Use without a target"));
+      }
     }
   } else if (sel?.kind === "attacker") text = "Choose what to attack (Escape cancels).";
-  else if (match.myTurn) text = "Your turn: play a card, attack with a ready unit, or end your turn.";
+  else if (match.myTurn) text = `Your turn: play a card,${me?.heroPower !== undefined ? " use your hero power," : ""} attack with a ready unit, or end your turn.`;
   else text = `${match.names.playerName(view.activeSeat)} is playing…`;
   if (match.phase === "closed") {
     extra.push(h("button", { type: "button", class: "small primary", "data-test": "rejoin", onclick: () => { leaveMatch(); navigate("play"); } }, "Rejoin the match"));
@@ -524,6 +608,34 @@ function notice(match: MatchController, me: SeatState | undefined): HTMLElement 
     h("p", { role: "status" }, text),
     match.notice ? h("p", { class: "warn-text", role: "alert", "data-test": "match-error" }, match.notice) : null,
     extra,
+  );
+}
+
+/**
+ * One button per option of a "choose one" card or power, in its own words ("Gain 3 armor");
+ * an option the server does not list now (nothing to aim it at) is shown disabled.
+ */
+function choiceButtons(match: MatchController, card: string, offered: number[]): HTMLElement {
+  const def = match.catalogue.card(card);
+  const count = Math.max(choiceTexts(def).length, ...offered.map((c) => c + 1));
+  return h(
+    "div",
+    { class: "choices", role: "group", "aria-label": "Choose one", "data-test": "choices" },
+    Array.from({ length: count }, (_, choice) =>
+      h(
+        "button",
+        {
+          type: "button",
+          class: offered.includes(choice) ? "small primary" : "small",
+          "data-test": "choice-option",
+          "data-choice": choice,
+          "data-key": `choice-${choice}`,
+          disabled: !offered.includes(choice) || match.busy,
+          onclick: () => match.choose(choice),
+        },
+        choiceText(def, choice),
+      ),
+    ),
   );
 }
 

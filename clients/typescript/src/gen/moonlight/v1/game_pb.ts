@@ -53,7 +53,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moonlight/v1/game.proto.
  */
 export const file_moonlight_v1_game: GenFile = /*@__PURE__*/
-  fileDesc("Chdtb29ubGlnaHQvdjEvZ2FtZS5wcm90bxIMbW9vbmxpZ2h0LnYxIv8BCgtDbGllbnRGcmFtZRIkCgVoZWxsbxgBIAEoCzITLm1vb25saWdodC52MS5IZWxsb0gAEiIKBHBpbmcYAiABKAsyEi5tb29ubGlnaHQudjEuUGluZ0gAEiYKBnJlc3VtZRgDIAEoCzIULm1vb25saWdodC52MS5SZXN1bWVIABImCgZhY3Rpb24YBCABKAsyFC5tb29ubGlnaHQudjEuQWN0aW9uSAASKAoHY29uY2VkZRgFIAEoCzIVLm1vb25saWdodC52MS5Db25jZWRlSAASJAoFZW1vdGUYBiABKAsyEy5tb29ubGlnaHQudjEuRW1vdGVIAEIGCgRib2R5IlUKBUhlbGxvEjcKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHS5tb29ubGlnaHQudjEuUHJvdG9jb2xWZXJzaW9uEhMKC2NsaWVudF9uYW1lGAIgASgJIlMKBlJlc3VtZRI3ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMh0ubW9vbmxpZ2h0LnYxLlByb3RvY29sVmVyc2lvbhIQCghsYXN0X3NlcRgCIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi0AEKBkFjdGlvbhISCgpjbGllbnRfc2VxGAEgASgEEisKCXBsYXlfY2FyZBgCIAEoCzIWLm1vb25saWdodC52MS5QbGF5Q2FyZEgAEiYKBmF0dGFjaxgDIAEoCzIULm1vb25saWdodC52MS5BdHRhY2tIABIpCghlbmRfdHVybhgEIAEoCzIVLm1vb25saWdodC52MS5FbmRUdXJuSAASKgoIbXVsbGlnYW4YBSABKAsyFi5tb29ubGlnaHQudjEuTXVsbGlnYW5IAEIGCgRraW5kIhsKCE11bGxpZ2FuEg8KB3JlcGxhY2UYASADKA0iOAoIUGxheUNhcmQSDAoEY2FyZBgBIAEoDRITCgZ0YXJnZXQYAiABKA1IAIgBAUIJCgdfdGFyZ2V0IioKBkF0dGFjaxIQCghhdHRhY2tlchgBIAEoDRIOCgZ0YXJnZXQYAiABKA0iCQoHRW5kVHVybiIdCgdDb25jZWRlEhIKCmNsaWVudF9zZXEYASABKAQiFgoFRW1vdGUSDQoFZW1vdGUYASABKAki7QIKC1NlcnZlckZyYW1lEiQKBWVycm9yGAEgASgLMhMubW9vbmxpZ2h0LnYxLkVycm9ySAASIgoEcG9uZxgCIAEoCzISLm1vb25saWdodC52MS5Qb25nSAASKAoHd2VsY29tZRgDIAEoCzIVLm1vb25saWdodC52MS5XZWxjb21lSAASJgoGdXBkYXRlGAQgASgLMhQubW9vbmxpZ2h0LnYxLlVwZGF0ZUgAEjcKD2FjdGlvbl9yZWplY3RlZBgFIAEoCzIcLm1vb25saWdodC52MS5BY3Rpb25SZWplY3RlZEgAEisKCWdhbWVfb3ZlchgGIAEoCzIWLm1vb25saWdodC52MS5HYW1lT3ZlckgAEiYKBmVtb3RlZBgHIAEoCzIULm1vb25saWdodC52MS5FbW90ZWRIABIsCglyZWNvbm5lY3QYCCABKAsyFy5tb29ubGlnaHQudjEuUmVjb25uZWN0SABCBgoEYm9keSImCgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiogIKB1dlbGNvbWUSDwoHcm9vbV9pZBgBIAEoCRIRCgRzZWF0GAIgASgNSACIAQESCwoDc2VxGAMgASgEEiAKBHZpZXcYBCABKAsyEi5tb29ubGlnaHQudjEuVmlldxIwCg1sZWdhbF9hY3Rpb25zGAUgAygLMhkubW9vbmxpZ2h0LnYxLkxlZ2FsQWN0aW9uEiUKB3BsYXllcnMYBiADKAsyFC5tb29ubGlnaHQudjEuUGxheWVyEhcKD2NvbnRlbnRfdmVyc2lvbhgHIAEoCRIXCg9sYXN0X2NsaWVudF9zZXEYCCABKAQSHAoPdHVybl9lbmRzX2luX21zGAkgASgNSAGIAQFCBwoFX3NlYXRCEgoQX3R1cm5fZW5kc19pbl9tcyI3CgZQbGF5ZXISDAoEc2VhdBgBIAEoDRIMCgRuYW1lGAIgASgJEhEKCWNvbm5lY3RlZBgDIAEoCCL0AQoGVXBkYXRlEgsKA3NlcRgBIAEoBBIjCgZldmVudHMYAiADKAsyEy5tb29ubGlnaHQudjEuRXZlbnQSIAoEdmlldxgDIAEoCzISLm1vb25saWdodC52MS5WaWV3EjAKDWxlZ2FsX2FjdGlvbnMYBCADKAsyGS5tb29ubGlnaHQudjEuTGVnYWxBY3Rpb24SHQoQYWNrZWRfY2xpZW50X3NlcRgFIAEoBEgAiAEBEhwKD3R1cm5fZW5kc19pbl9tcxgGIAEoDUgBiAEBQhMKEV9hY2tlZF9jbGllbnRfc2VxQhIKEF90dXJuX2VuZHNfaW5fbXMiRQoOQWN0aW9uUmVqZWN0ZWQSEgoKY2xpZW50X3NlcRgBIAEoBBIOCgZyZWFzb24YAiABKAkSDwoHbWVzc2FnZRgDIAEoCSIyCghHYW1lT3ZlchImCgdvdXRjb21lGAEgASgLMhUubW9vbmxpZ2h0LnYxLk91dGNvbWUiJQoGRW1vdGVkEgwKBHNlYXQYASABKA0SDQoFZW1vdGUYAiABKAkiGwoJUmVjb25uZWN0Eg4KBnJlYXNvbhgBIAEoCSLTAQoEVmlldxIMCgR0dXJuGAEgASgNEhMKC2FjdGl2ZV9zZWF0GAIgASgNEiYKBXNlYXRzGAMgAygLMhcubW9vbmxpZ2h0LnYxLlNlYXRTdGF0ZRIkCgRoYW5kGAQgAygLMhYubW9vbmxpZ2h0LnYxLkhhbmRDYXJkEisKB291dGNvbWUYBSABKAsyFS5tb29ubGlnaHQudjEuT3V0Y29tZUgAiAEBEiEKBWhhbmRzGAYgAygLMhIubW9vbmxpZ2h0LnYxLkhhbmRCCgoIX291dGNvbWUimAIKCVNlYXRTdGF0ZRIMCgRzZWF0GAEgASgNEgwKBHRlYW0YAiABKA0SDAoEaGVybxgDIAEoDRIOCgZoZWFsdGgYBCABKAUSEgoKbWF4X2hlYWx0aBgFIAEoBRIRCgltb29ubGlnaHQYBiABKAUSFQoNbWF4X21vb25saWdodBgHIAEoBRISCgpkZWNrX2NvdW50GAggASgNEgwKBGhhbmQYCSADKA0SIQoFYm9hcmQYCiADKAsyEi5tb29ubGlnaHQudjEuVW5pdBIRCglncmF2ZXlhcmQYCyADKAkSDwoHZmF0aWd1ZRgMIAEoBRILCgNvdXQYDSABKAgSHQoVY2hvb3Npbmdfb3BlbmluZ19oYW5kGA4gASgIIocBCgRVbml0EgoKAmlkGAEgASgNEgwKBGNhcmQYAiABKAkSDgoGYXR0YWNrGAMgASgFEg4KBmhlYWx0aBgEIAEoBRISCgptYXhfaGVhbHRoGAUgASgFEhAKCGtleXdvcmRzGAYgAygJEhAKCHNpbGVuY2VkGAcgASgIEg0KBXJlYWR5GAggASgIIjYKCEhhbmRDYXJkEg4KBmhhbmRsZRgBIAEoDRIMCgRjYXJkGAIgASgJEgwKBGNvc3QYAyABKAUi6wEKC0xlZ2FsQWN0aW9uEisKCXBsYXlfY2FyZBgBIAEoCzIWLm1vb25saWdodC52MS5QbGF5Q2FyZEgAEiYKBmF0dGFjaxgCIAEoCzIULm1vb25saWdodC52MS5BdHRhY2tIABIpCghlbmRfdHVybhgDIAEoCzIVLm1vb25saWdodC52MS5FbmRUdXJuSAASKAoHY29uY2VkZRgEIAEoCzIVLm1vb25saWdodC52MS5Db25jZWRlSAASKgoIbXVsbGlnYW4YBSABKAsyFi5tb29ubGlnaHQudjEuTXVsbGlnYW5IAEIGCgRraW5kIioKB091dGNvbWUSDwoHd2lubmVycxgBIAMoDRIOCgZyZWFzb24YAiABKAkipwoKBUV2ZW50EjEKDHR1cm5fc3RhcnRlZBgBIAEoCzIZLm1vb25saWdodC52MS5UdXJuU3RhcnRlZEgAEiwKCnR1cm5fZW5kZWQYAiABKAsyFi5tb29ubGlnaHQudjEuU2VhdE9ubHlIABIsCgltb29ubGlnaHQYAyABKAsyFy5tb29ubGlnaHQudjEuTW9vbmxpZ2h0SAASLQoLY2FyZF9idXJuZWQYBCABKAsyFi5tb29ubGlnaHQudjEuU2VhdENhcmRIABIoCgdmYXRpZ3VlGAUgASgLMhUubW9vbmxpZ2h0LnYxLkZhdGlndWVIABIvCgtjYXJkX3BsYXllZBgGIAEoCzIYLm1vb25saWdodC52MS5DYXJkUGxheWVkSAASMwoNdW5pdF9zdW1tb25lZBgHIAEoCzIaLm1vb25saWdodC52MS5Vbml0U3VtbW9uZWRIABIqCghhdHRhY2tlZBgIIAEoCzIWLm1vb25saWdodC52MS5BdHRhY2tlZEgAEi4KB2RhbWFnZWQYCSABKAsyGy5tb29ubGlnaHQudjEuSGVhbHRoQ2hhbmdlZEgAEi0KBmhlYWxlZBgKIAEoCzIbLm1vb25saWdodC52MS5IZWFsdGhDaGFuZ2VkSAASLwoNc2hpZWxkX2Jyb2tlbhgLIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEjMKDXN0YXRzX2NoYW5nZWQYDCABKAsyGi5tb29ubGlnaHQudjEuU3RhdHNDaGFuZ2VkSAASOQoQa2V5d29yZHNfY2hhbmdlZBgNIAEoCzIdLm1vb25saWdodC52MS5LZXl3b3Jkc0NoYW5nZWRIABIqCghzaWxlbmNlZBgOIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEjAKC3RyYW5zZm9ybWVkGA8gASgLMhkubW9vbmxpZ2h0LnYxLlRyYW5zZm9ybWVkSAASOAoQcmV0dXJuZWRfdG9faGFuZBgQIAEoCzIcLm1vb25saWdodC52MS5SZXR1cm5lZFRvSGFuZEgAEjAKCWRpc2NhcmRlZBgRIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASIgoEZGllZBgSIAEoCzISLm1vb25saWdodC52MS5EaWVkSAASLwoNaGVyb19kZWZlYXRlZBgTIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEi8KDXRyaWdnZXJfbGltaXQYFCABKAsyFi5tb29ubGlnaHQudjEuVW5pdE9ubHlIABIqCghjb25jZWRlZBgVIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEisKCXRpbWVkX291dBgWIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEisKCWZvcmZlaXRlZBgXIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEioKCWdhbWVfb3ZlchgYIAEoCzIVLm1vb25saWdodC52MS5PdXRjb21lSAASMQoKY2FyZF9kcmF3bhgZIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASNQoOY2FyZF9nZW5lcmF0ZWQYGiABKAsyGy5tb29ubGlnaHQudjEuSGFuZENhcmRFdmVudEgAEjAKCG11bGxpZ2FuGBsgASgLMhwubW9vbmxpZ2h0LnYxLk11bGxpZ2FuQ2hvc2VuSABCBgoEa2luZCIwCg5NdWxsaWdhbkNob3NlbhIMCgRzZWF0GAEgASgNEhAKCHJlcGxhY2VkGAIgAygNIhgKCFNlYXRPbmx5EgwKBHNlYXQYASABKA0iGAoIVW5pdE9ubHkSDAoEdW5pdBgBIAEoDSIpCgtUdXJuU3RhcnRlZBIMCgRzZWF0GAEgASgNEgwKBHR1cm4YAiABKA0iNwoJTW9vbmxpZ2h0EgwKBHNlYXQYASABKA0SDwoHY3VycmVudBgCIAEoBRILCgNtYXgYAyABKAUiJgoIU2VhdENhcmQSDAoEc2VhdBgBIAEoDRIMCgRjYXJkGAIgASgJIicKB0ZhdGlndWUSDAoEc2VhdBgBIAEoDRIOCgZkYW1hZ2UYAiABKAUiWAoKQ2FyZFBsYXllZBIMCgRzZWF0GAEgASgNEg4KBmhhbmRsZRgCIAEoDRIMCgRjYXJkGAMgASgJEhMKBnRhcmdldBgEIAEoDUgAiAEBQgkKB190YXJnZXQiagoMVW5pdFN1bW1vbmVkEgwKBHNlYXQYASABKA0SDAoEdW5pdBgCIAEoDRIMCgRjYXJkGAMgASgJEg4KBmF0dGFjaxgEIAEoBRIOCgZoZWFsdGgYBSABKAUSEAoIa2V5d29yZHMYBiADKAkiLAoIQXR0YWNrZWQSEAoIYXR0YWNrZXIYASABKA0SDgoGdGFyZ2V0GAIgASgNIj8KDUhlYWx0aENoYW5nZWQSDgoGdGFyZ2V0GAEgASgNEg4KBmFtb3VudBgCIAEoBRIOCgZoZWFsdGgYAyABKAUiUAoMU3RhdHNDaGFuZ2VkEgwKBHVuaXQYASABKA0SDgoGYXR0YWNrGAIgASgFEg4KBmhlYWx0aBgDIAEoBRISCgptYXhfaGVhbHRoGAQgASgFIjEKD0tleXdvcmRzQ2hhbmdlZBIMCgR1bml0GAEgASgNEhAKCGtleXdvcmRzGAIgAygJImkKC1RyYW5zZm9ybWVkEgwKBHVuaXQYASABKA0SDAoEaW50bxgCIAEoDRIMCgRjYXJkGAMgASgJEg4KBmF0dGFjaxgEIAEoBRIOCgZoZWFsdGgYBSABKAUSEAoIa2V5d29yZHMYBiADKAkiSgoOUmV0dXJuZWRUb0hhbmQSDAoEdW5pdBgBIAEoDRIMCgRzZWF0GAIgASgNEg4KBmhhbmRsZRgDIAEoDRIMCgRjYXJkGAQgASgJIkkKDUhhbmRDYXJkRXZlbnQSDAoEc2VhdBgBIAEoDRIOCgZoYW5kbGUYAiABKA0SEQoEY2FyZBgDIAEoCUgAiAEBQgcKBV9jYXJkIjAKBERpZWQSDAoEdW5pdBgBIAEoDRIMCgRzZWF0GAIgASgNEgwKBGNhcmQYAyABKAkilgIKClJlcGxheVN0ZXASEAoIbWF0Y2hfaWQYASABKAkSDAoEc3RlcBgCIAEoDRINCgVzdGVwcxgDIAEoDRIlCgdwbGF5ZXJzGAQgAygLMhQubW9vbmxpZ2h0LnYxLlBsYXllchIXCg9jb250ZW50X3ZlcnNpb24YBSABKAkSEwoLcGVyc3BlY3RpdmUYBiABKAkSEQoEc2VhdBgHIAEoDUgAiAEBEiAKBHZpZXcYCCABKAsyEi5tb29ubGlnaHQudjEuVmlldxIhCgVoYW5kcxgJIAMoCzISLm1vb25saWdodC52MS5IYW5kEiMKBmV2ZW50cxgKIAMoCzITLm1vb25saWdodC52MS5FdmVudEIHCgVfc2VhdCI7CgRIYW5kEgwKBHNlYXQYASABKA0SJQoFY2FyZHMYAiADKAsyFi5tb29ubGlnaHQudjEuSGFuZENhcmQqSwoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIWChJQUk9UT0NPTF9WRVJTSU9OXzEQAWIGcHJvdG8z");
+  fileDesc("Chdtb29ubGlnaHQvdjEvZ2FtZS5wcm90bxIMbW9vbmxpZ2h0LnYxIv8BCgtDbGllbnRGcmFtZRIkCgVoZWxsbxgBIAEoCzITLm1vb25saWdodC52MS5IZWxsb0gAEiIKBHBpbmcYAiABKAsyEi5tb29ubGlnaHQudjEuUGluZ0gAEiYKBnJlc3VtZRgDIAEoCzIULm1vb25saWdodC52MS5SZXN1bWVIABImCgZhY3Rpb24YBCABKAsyFC5tb29ubGlnaHQudjEuQWN0aW9uSAASKAoHY29uY2VkZRgFIAEoCzIVLm1vb25saWdodC52MS5Db25jZWRlSAASJAoFZW1vdGUYBiABKAsyEy5tb29ubGlnaHQudjEuRW1vdGVIAEIGCgRib2R5IlUKBUhlbGxvEjcKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHS5tb29ubGlnaHQudjEuUHJvdG9jb2xWZXJzaW9uEhMKC2NsaWVudF9uYW1lGAIgASgJIlMKBlJlc3VtZRI3ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMh0ubW9vbmxpZ2h0LnYxLlByb3RvY29sVmVyc2lvbhIQCghsYXN0X3NlcRgCIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi/QEKBkFjdGlvbhISCgpjbGllbnRfc2VxGAEgASgEEisKCXBsYXlfY2FyZBgCIAEoCzIWLm1vb25saWdodC52MS5QbGF5Q2FyZEgAEiYKBmF0dGFjaxgDIAEoCzIULm1vb25saWdodC52MS5BdHRhY2tIABIpCghlbmRfdHVybhgEIAEoCzIVLm1vb25saWdodC52MS5FbmRUdXJuSAASKgoIbXVsbGlnYW4YBSABKAsyFi5tb29ubGlnaHQudjEuTXVsbGlnYW5IABIrCgl1c2VfcG93ZXIYBiABKAsyFi5tb29ubGlnaHQudjEuVXNlUG93ZXJIAEIGCgRraW5kIhsKCE11bGxpZ2FuEg8KB3JlcGxhY2UYASADKA0iWAoIUGxheUNhcmQSDAoEY2FyZBgBIAEoDRITCgZ0YXJnZXQYAiABKA1IAIgBARITCgZjaG9pY2UYAyABKA1IAYgBAUIJCgdfdGFyZ2V0QgkKB19jaG9pY2UiSgoIVXNlUG93ZXISEwoGdGFyZ2V0GAEgASgNSACIAQESEwoGY2hvaWNlGAIgASgNSAGIAQFCCQoHX3RhcmdldEIJCgdfY2hvaWNlIioKBkF0dGFjaxIQCghhdHRhY2tlchgBIAEoDRIOCgZ0YXJnZXQYAiABKA0iCQoHRW5kVHVybiIdCgdDb25jZWRlEhIKCmNsaWVudF9zZXEYASABKAQiFgoFRW1vdGUSDQoFZW1vdGUYASABKAki7QIKC1NlcnZlckZyYW1lEiQKBWVycm9yGAEgASgLMhMubW9vbmxpZ2h0LnYxLkVycm9ySAASIgoEcG9uZxgCIAEoCzISLm1vb25saWdodC52MS5Qb25nSAASKAoHd2VsY29tZRgDIAEoCzIVLm1vb25saWdodC52MS5XZWxjb21lSAASJgoGdXBkYXRlGAQgASgLMhQubW9vbmxpZ2h0LnYxLlVwZGF0ZUgAEjcKD2FjdGlvbl9yZWplY3RlZBgFIAEoCzIcLm1vb25saWdodC52MS5BY3Rpb25SZWplY3RlZEgAEisKCWdhbWVfb3ZlchgGIAEoCzIWLm1vb25saWdodC52MS5HYW1lT3ZlckgAEiYKBmVtb3RlZBgHIAEoCzIULm1vb25saWdodC52MS5FbW90ZWRIABIsCglyZWNvbm5lY3QYCCABKAsyFy5tb29ubGlnaHQudjEuUmVjb25uZWN0SABCBgoEYm9keSImCgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiogIKB1dlbGNvbWUSDwoHcm9vbV9pZBgBIAEoCRIRCgRzZWF0GAIgASgNSACIAQESCwoDc2VxGAMgASgEEiAKBHZpZXcYBCABKAsyEi5tb29ubGlnaHQudjEuVmlldxIwCg1sZWdhbF9hY3Rpb25zGAUgAygLMhkubW9vbmxpZ2h0LnYxLkxlZ2FsQWN0aW9uEiUKB3BsYXllcnMYBiADKAsyFC5tb29ubGlnaHQudjEuUGxheWVyEhcKD2NvbnRlbnRfdmVyc2lvbhgHIAEoCRIXCg9sYXN0X2NsaWVudF9zZXEYCCABKAQSHAoPdHVybl9lbmRzX2luX21zGAkgASgNSAGIAQFCBwoFX3NlYXRCEgoQX3R1cm5fZW5kc19pbl9tcyI3CgZQbGF5ZXISDAoEc2VhdBgBIAEoDRIMCgRuYW1lGAIgASgJEhEKCWNvbm5lY3RlZBgDIAEoCCL0AQoGVXBkYXRlEgsKA3NlcRgBIAEoBBIjCgZldmVudHMYAiADKAsyEy5tb29ubGlnaHQudjEuRXZlbnQSIAoEdmlldxgDIAEoCzISLm1vb25saWdodC52MS5WaWV3EjAKDWxlZ2FsX2FjdGlvbnMYBCADKAsyGS5tb29ubGlnaHQudjEuTGVnYWxBY3Rpb24SHQoQYWNrZWRfY2xpZW50X3NlcRgFIAEoBEgAiAEBEhwKD3R1cm5fZW5kc19pbl9tcxgGIAEoDUgBiAEBQhMKEV9hY2tlZF9jbGllbnRfc2VxQhIKEF90dXJuX2VuZHNfaW5fbXMiRQoOQWN0aW9uUmVqZWN0ZWQSEgoKY2xpZW50X3NlcRgBIAEoBBIOCgZyZWFzb24YAiABKAkSDwoHbWVzc2FnZRgDIAEoCSIyCghHYW1lT3ZlchImCgdvdXRjb21lGAEgASgLMhUubW9vbmxpZ2h0LnYxLk91dGNvbWUiJQoGRW1vdGVkEgwKBHNlYXQYASABKA0SDQoFZW1vdGUYAiABKAkiGwoJUmVjb25uZWN0Eg4KBnJlYXNvbhgBIAEoCSLoAQoEVmlldxIMCgR0dXJuGAEgASgNEhMKC2FjdGl2ZV9zZWF0GAIgASgNEiYKBXNlYXRzGAMgAygLMhcubW9vbmxpZ2h0LnYxLlNlYXRTdGF0ZRIkCgRoYW5kGAQgAygLMhYubW9vbmxpZ2h0LnYxLkhhbmRDYXJkEisKB291dGNvbWUYBSABKAsyFS5tb29ubGlnaHQudjEuT3V0Y29tZUgAiAEBEiEKBWhhbmRzGAYgAygLMhIubW9vbmxpZ2h0LnYxLkhhbmQSEwoLb3duX3NlY3JldHMYByADKAlCCgoIX291dGNvbWUi+QIKCVNlYXRTdGF0ZRIMCgRzZWF0GAEgASgNEgwKBHRlYW0YAiABKA0SDAoEaGVybxgDIAEoDRIOCgZoZWFsdGgYBCABKAUSEgoKbWF4X2hlYWx0aBgFIAEoBRIRCgltb29ubGlnaHQYBiABKAUSFQoNbWF4X21vb25saWdodBgHIAEoBRISCgpkZWNrX2NvdW50GAggASgNEgwKBGhhbmQYCSADKA0SIQoFYm9hcmQYCiADKAsyEi5tb29ubGlnaHQudjEuVW5pdBIRCglncmF2ZXlhcmQYCyADKAkSDwoHZmF0aWd1ZRgMIAEoBRILCgNvdXQYDSABKAgSHQoVY2hvb3Npbmdfb3BlbmluZ19oYW5kGA4gASgIEg0KBWFybW9yGA8gASgFEg8KB3NlY3JldHMYECABKA0SFwoKaGVyb19wb3dlchgRIAEoCUgAiAEBEhcKD2hlcm9fcG93ZXJfdXNlZBgSIAEoCEINCgtfaGVyb19wb3dlciKXAQoEVW5pdBIKCgJpZBgBIAEoDRIMCgRjYXJkGAIgASgJEg4KBmF0dGFjaxgDIAEoBRIOCgZoZWFsdGgYBCABKAUSEgoKbWF4X2hlYWx0aBgFIAEoBRIQCghrZXl3b3JkcxgGIAMoCRIQCghzaWxlbmNlZBgHIAEoCBINCgVyZWFkeRgIIAEoCBIOCgZmcm96ZW4YCSABKAgiNgoISGFuZENhcmQSDgoGaGFuZGxlGAEgASgNEgwKBGNhcmQYAiABKAkSDAoEY29zdBgDIAEoBSKYAgoLTGVnYWxBY3Rpb24SKwoJcGxheV9jYXJkGAEgASgLMhYubW9vbmxpZ2h0LnYxLlBsYXlDYXJkSAASJgoGYXR0YWNrGAIgASgLMhQubW9vbmxpZ2h0LnYxLkF0dGFja0gAEikKCGVuZF90dXJuGAMgASgLMhUubW9vbmxpZ2h0LnYxLkVuZFR1cm5IABIoCgdjb25jZWRlGAQgASgLMhUubW9vbmxpZ2h0LnYxLkNvbmNlZGVIABIqCghtdWxsaWdhbhgFIAEoCzIWLm1vb25saWdodC52MS5NdWxsaWdhbkgAEisKCXVzZV9wb3dlchgGIAEoCzIWLm1vb25saWdodC52MS5Vc2VQb3dlckgAQgYKBGtpbmQiKgoHT3V0Y29tZRIPCgd3aW5uZXJzGAEgAygNEg4KBnJlYXNvbhgCIAEoCSKDDQoFRXZlbnQSMQoMdHVybl9zdGFydGVkGAEgASgLMhkubW9vbmxpZ2h0LnYxLlR1cm5TdGFydGVkSAASLAoKdHVybl9lbmRlZBgCIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEiwKCW1vb25saWdodBgDIAEoCzIXLm1vb25saWdodC52MS5Nb29ubGlnaHRIABItCgtjYXJkX2J1cm5lZBgEIAEoCzIWLm1vb25saWdodC52MS5TZWF0Q2FyZEgAEigKB2ZhdGlndWUYBSABKAsyFS5tb29ubGlnaHQudjEuRmF0aWd1ZUgAEi8KC2NhcmRfcGxheWVkGAYgASgLMhgubW9vbmxpZ2h0LnYxLkNhcmRQbGF5ZWRIABIzCg11bml0X3N1bW1vbmVkGAcgASgLMhoubW9vbmxpZ2h0LnYxLlVuaXRTdW1tb25lZEgAEioKCGF0dGFja2VkGAggASgLMhYubW9vbmxpZ2h0LnYxLkF0dGFja2VkSAASLgoHZGFtYWdlZBgJIAEoCzIbLm1vb25saWdodC52MS5IZWFsdGhDaGFuZ2VkSAASLQoGaGVhbGVkGAogASgLMhsubW9vbmxpZ2h0LnYxLkhlYWx0aENoYW5nZWRIABIvCg1zaGllbGRfYnJva2VuGAsgASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASMwoNc3RhdHNfY2hhbmdlZBgMIAEoCzIaLm1vb25saWdodC52MS5TdGF0c0NoYW5nZWRIABI5ChBrZXl3b3Jkc19jaGFuZ2VkGA0gASgLMh0ubW9vbmxpZ2h0LnYxLktleXdvcmRzQ2hhbmdlZEgAEioKCHNpbGVuY2VkGA4gASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASMAoLdHJhbnNmb3JtZWQYDyABKAsyGS5tb29ubGlnaHQudjEuVHJhbnNmb3JtZWRIABI4ChByZXR1cm5lZF90b19oYW5kGBAgASgLMhwubW9vbmxpZ2h0LnYxLlJldHVybmVkVG9IYW5kSAASMAoJZGlzY2FyZGVkGBEgASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABIiCgRkaWVkGBIgASgLMhIubW9vbmxpZ2h0LnYxLkRpZWRIABIvCg1oZXJvX2RlZmVhdGVkGBMgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASLwoNdHJpZ2dlcl9saW1pdBgUIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEioKCGNvbmNlZGVkGBUgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASKwoJdGltZWRfb3V0GBYgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASKwoJZm9yZmVpdGVkGBcgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASKgoJZ2FtZV9vdmVyGBggASgLMhUubW9vbmxpZ2h0LnYxLk91dGNvbWVIABIxCgpjYXJkX2RyYXduGBkgASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABI1Cg5jYXJkX2dlbmVyYXRlZBgaIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASMAoIbXVsbGlnYW4YGyABKAsyHC5tb29ubGlnaHQudjEuTXVsbGlnYW5DaG9zZW5IABIxCgpzZWNyZXRfc2V0GBwgASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABI2Cg9zZWNyZXRfcmV2ZWFsZWQYHSABKAsyGy5tb29ubGlnaHQudjEuSGFuZENhcmRFdmVudEgAEjMKDWFybW9yX2NoYW5nZWQYHiABKAsyGi5tb29ubGlnaHQudjEuQXJtb3JDaGFuZ2VkSAASKAoGZnJvemVuGB8gASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASKAoGdGhhd2VkGCAgASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASNwoPY29udHJvbF9jaGFuZ2VkGCEgASgLMhwubW9vbmxpZ2h0LnYxLkNvbnRyb2xDaGFuZ2VkSAASLQoKcG93ZXJfdXNlZBgiIAEoCzIXLm1vb25saWdodC52MS5Qb3dlclVzZWRIAEIGCgRraW5kIisKDEFybW9yQ2hhbmdlZBIMCgRzZWF0GAEgASgNEg0KBWFybW9yGAIgASgFIiwKDkNvbnRyb2xDaGFuZ2VkEgwKBHVuaXQYASABKA0SDAoEc2VhdBgCIAEoDSJnCglQb3dlclVzZWQSDAoEc2VhdBgBIAEoDRIMCgRjYXJkGAIgASgJEhMKBnRhcmdldBgDIAEoDUgAiAEBEhMKBmNob2ljZRgEIAEoDUgBiAEBQgkKB190YXJnZXRCCQoHX2Nob2ljZSIwCg5NdWxsaWdhbkNob3NlbhIMCgRzZWF0GAEgASgNEhAKCHJlcGxhY2VkGAIgAygNIhgKCFNlYXRPbmx5EgwKBHNlYXQYASABKA0iGAoIVW5pdE9ubHkSDAoEdW5pdBgBIAEoDSIpCgtUdXJuU3RhcnRlZBIMCgRzZWF0GAEgASgNEgwKBHR1cm4YAiABKA0iNwoJTW9vbmxpZ2h0EgwKBHNlYXQYASABKA0SDwoHY3VycmVudBgCIAEoBRILCgNtYXgYAyABKAUiJgoIU2VhdENhcmQSDAoEc2VhdBgBIAEoDRIMCgRjYXJkGAIgASgJIicKB0ZhdGlndWUSDAoEc2VhdBgBIAEoDRIOCgZkYW1hZ2UYAiABKAUieAoKQ2FyZFBsYXllZBIMCgRzZWF0GAEgASgNEg4KBmhhbmRsZRgCIAEoDRIMCgRjYXJkGAMgASgJEhMKBnRhcmdldBgEIAEoDUgAiAEBEhMKBmNob2ljZRgFIAEoDUgBiAEBQgkKB190YXJnZXRCCQoHX2Nob2ljZSJqCgxVbml0U3VtbW9uZWQSDAoEc2VhdBgBIAEoDRIMCgR1bml0GAIgASgNEgwKBGNhcmQYAyABKAkSDgoGYXR0YWNrGAQgASgFEg4KBmhlYWx0aBgFIAEoBRIQCghrZXl3b3JkcxgGIAMoCSIsCghBdHRhY2tlZBIQCghhdHRhY2tlchgBIAEoDRIOCgZ0YXJnZXQYAiABKA0iPwoNSGVhbHRoQ2hhbmdlZBIOCgZ0YXJnZXQYASABKA0SDgoGYW1vdW50GAIgASgFEg4KBmhlYWx0aBgDIAEoBSJQCgxTdGF0c0NoYW5nZWQSDAoEdW5pdBgBIAEoDRIOCgZhdHRhY2sYAiABKAUSDgoGaGVhbHRoGAMgASgFEhIKCm1heF9oZWFsdGgYBCABKAUiMQoPS2V5d29yZHNDaGFuZ2VkEgwKBHVuaXQYASABKA0SEAoIa2V5d29yZHMYAiADKAkiaQoLVHJhbnNmb3JtZWQSDAoEdW5pdBgBIAEoDRIMCgRpbnRvGAIgASgNEgwKBGNhcmQYAyABKAkSDgoGYXR0YWNrGAQgASgFEg4KBmhlYWx0aBgFIAEoBRIQCghrZXl3b3JkcxgGIAMoCSJKCg5SZXR1cm5lZFRvSGFuZBIMCgR1bml0GAEgASgNEgwKBHNlYXQYAiABKA0SDgoGaGFuZGxlGAMgASgNEgwKBGNhcmQYBCABKAkiSQoNSGFuZENhcmRFdmVudBIMCgRzZWF0GAEgASgNEg4KBmhhbmRsZRgCIAEoDRIRCgRjYXJkGAMgASgJSACIAQFCBwoFX2NhcmQiMAoERGllZBIMCgR1bml0GAEgASgNEgwKBHNlYXQYAiABKA0SDAoEY2FyZBgDIAEoCSKWAgoKUmVwbGF5U3RlcBIQCghtYXRjaF9pZBgBIAEoCRIMCgRzdGVwGAIgASgNEg0KBXN0ZXBzGAMgASgNEiUKB3BsYXllcnMYBCADKAsyFC5tb29ubGlnaHQudjEuUGxheWVyEhcKD2NvbnRlbnRfdmVyc2lvbhgFIAEoCRITCgtwZXJzcGVjdGl2ZRgGIAEoCRIRCgRzZWF0GAcgASgNSACIAQESIAoEdmlldxgIIAEoCzISLm1vb25saWdodC52MS5WaWV3EiEKBWhhbmRzGAkgAygLMhIubW9vbmxpZ2h0LnYxLkhhbmQSIwoGZXZlbnRzGAogAygLMhMubW9vbmxpZ2h0LnYxLkV2ZW50QgcKBV9zZWF0IjsKBEhhbmQSDAoEc2VhdBgBIAEoDRIlCgVjYXJkcxgCIAMoCzIWLm1vb25saWdodC52MS5IYW5kQ2FyZCpLCg9Qcm90b2NvbFZlcnNpb24SIAocUFJPVE9DT0xfVkVSU0lPTl9VTlNQRUNJRklFRBAAEhYKElBST1RPQ09MX1ZFUlNJT05fMRABYgZwcm90bzM");
 
 /**
  * @generated from message moonlight.v1.ClientFrame
@@ -232,6 +232,12 @@ export type Action = Message<"moonlight.v1.Action"> & {
      */
     value: Mulligan;
     case: "mulligan";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.UsePower use_power = 6;
+     */
+    value: UsePower;
+    case: "usePower";
   } | { case: undefined; value?: undefined };
 };
 
@@ -264,7 +270,9 @@ export const MulliganSchema: GenMessage<Mulligan> = /*@__PURE__*/
   messageDesc(file_moonlight_v1_game, 6);
 
 /**
- * Play the card with hand handle `card`, on `target` if the card asks for one.
+ * Play the card with hand handle `card`, on `target` if the card asks for one, with option
+ * `choice` (0-based) if it says "choose one" (legal actions list one entry per option and
+ * target).
  *
  * @generated from message moonlight.v1.PlayCard
  */
@@ -278,6 +286,11 @@ export type PlayCard = Message<"moonlight.v1.PlayCard"> & {
    * @generated from field: optional uint32 target = 2;
    */
   target?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 choice = 3;
+   */
+  choice?: number | undefined;
 };
 
 /**
@@ -286,6 +299,31 @@ export type PlayCard = Message<"moonlight.v1.PlayCard"> & {
  */
 export const PlayCardSchema: GenMessage<PlayCard> = /*@__PURE__*/
   messageDesc(file_moonlight_v1_game, 7);
+
+/**
+ * Use the seat's hero power (`SeatState.hero_power`), once a turn, for its cost: a target
+ * and an option as for a card.
+ *
+ * @generated from message moonlight.v1.UsePower
+ */
+export type UsePower = Message<"moonlight.v1.UsePower"> & {
+  /**
+   * @generated from field: optional uint32 target = 1;
+   */
+  target?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 choice = 2;
+   */
+  choice?: number | undefined;
+};
+
+/**
+ * Describes the message moonlight.v1.UsePower.
+ * Use `create(UsePowerSchema)` to create a new message.
+ */
+export const UsePowerSchema: GenMessage<UsePower> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 8);
 
 /**
  * Attack `target` (a unit or hero id) with your unit `attacker`.
@@ -309,7 +347,7 @@ export type Attack = Message<"moonlight.v1.Attack"> & {
  * Use `create(AttackSchema)` to create a new message.
  */
 export const AttackSchema: GenMessage<Attack> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 8);
+  messageDesc(file_moonlight_v1_game, 9);
 
 /**
  * @generated from message moonlight.v1.EndTurn
@@ -322,7 +360,7 @@ export type EndTurn = Message<"moonlight.v1.EndTurn"> & {
  * Use `create(EndTurnSchema)` to create a new message.
  */
 export const EndTurnSchema: GenMessage<EndTurn> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 9);
+  messageDesc(file_moonlight_v1_game, 10);
 
 /**
  * Give up the match (allowed at any time).
@@ -341,7 +379,7 @@ export type Concede = Message<"moonlight.v1.Concede"> & {
  * Use `create(ConcedeSchema)` to create a new message.
  */
 export const ConcedeSchema: GenMessage<Concede> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 10);
+  messageDesc(file_moonlight_v1_game, 11);
 
 /**
  * A canned message shown to the other players, e.g. "greetings", "well_played".
@@ -360,7 +398,7 @@ export type Emote = Message<"moonlight.v1.Emote"> & {
  * Use `create(EmoteSchema)` to create a new message.
  */
 export const EmoteSchema: GenMessage<Emote> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 11);
+  messageDesc(file_moonlight_v1_game, 12);
 
 /**
  * @generated from message moonlight.v1.ServerFrame
@@ -425,7 +463,7 @@ export type ServerFrame = Message<"moonlight.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 12);
+  messageDesc(file_moonlight_v1_game, 13);
 
 /**
  * Something the client sent was refused or a limit was hit. `code` is stable and meant for
@@ -464,7 +502,7 @@ export type Error = Message<"moonlight.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 13);
+  messageDesc(file_moonlight_v1_game, 14);
 
 /**
  * The seat's full state: sent on a fresh join, and on a resume too far behind.
@@ -533,7 +571,7 @@ export type Welcome = Message<"moonlight.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 14);
+  messageDesc(file_moonlight_v1_game, 15);
 
 /**
  * @generated from message moonlight.v1.Player
@@ -563,7 +601,7 @@ export type Player = Message<"moonlight.v1.Player"> & {
  * Use `create(PlayerSchema)` to create a new message.
  */
 export const PlayerSchema: GenMessage<Player> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 15);
+  messageDesc(file_moonlight_v1_game, 16);
 
 /**
  * One accepted change, as this seat may see it.
@@ -612,7 +650,7 @@ export type Update = Message<"moonlight.v1.Update"> & {
  * Use `create(UpdateSchema)` to create a new message.
  */
 export const UpdateSchema: GenMessage<Update> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 16);
+  messageDesc(file_moonlight_v1_game, 17);
 
 /**
  * @generated from message moonlight.v1.ActionRejected
@@ -627,7 +665,9 @@ export type ActionRejected = Message<"moonlight.v1.ActionRejected"> & {
    * Stable: "game_over", "unknown_seat", "mulligan_pending", "no_mulligan", "seat_out",
    * "not_your_turn", "action_limit", "card_not_in_hand", "not_enough_moonlight",
    * "board_full", "target_required", "target_not_allowed", "invalid_target",
-   * "no_valid_target", "not_your_unit", "cannot_attack", "must_attack_guard", or
+   * "no_valid_target", "not_your_unit", "cannot_attack", "must_attack_guard",
+   * "choice_required" (the card says "choose one"), "invalid_choice", "no_power" (the
+   * deck's faction has no hero power), "power_used" (once a turn), or
    * "malformed_action" (the Action named no kind).
    *
    * @generated from field: string reason = 2;
@@ -645,7 +685,7 @@ export type ActionRejected = Message<"moonlight.v1.ActionRejected"> & {
  * Use `create(ActionRejectedSchema)` to create a new message.
  */
 export const ActionRejectedSchema: GenMessage<ActionRejected> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 17);
+  messageDesc(file_moonlight_v1_game, 18);
 
 /**
  * @generated from message moonlight.v1.GameOver
@@ -662,7 +702,7 @@ export type GameOver = Message<"moonlight.v1.GameOver"> & {
  * Use `create(GameOverSchema)` to create a new message.
  */
 export const GameOverSchema: GenMessage<GameOver> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 18);
+  messageDesc(file_moonlight_v1_game, 19);
 
 /**
  * @generated from message moonlight.v1.Emoted
@@ -684,7 +724,7 @@ export type Emoted = Message<"moonlight.v1.Emoted"> & {
  * Use `create(EmotedSchema)` to create a new message.
  */
 export const EmotedSchema: GenMessage<Emoted> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 19);
+  messageDesc(file_moonlight_v1_game, 20);
 
 /**
  * The node is going away: reconnect (through the lobby) and `Resume`.
@@ -703,7 +743,7 @@ export type Reconnect = Message<"moonlight.v1.Reconnect"> & {
  * Use `create(ReconnectSchema)` to create a new message.
  */
 export const ReconnectSchema: GenMessage<Reconnect> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 20);
+  messageDesc(file_moonlight_v1_game, 21);
 
 /**
  * @generated from message moonlight.v1.View
@@ -743,6 +783,13 @@ export type View = Message<"moonlight.v1.View"> & {
    * @generated from field: repeated moonlight.v1.Hand hands = 6;
    */
   hands: Hand[];
+
+  /**
+   * The viewer's own secrets (card ids), oldest first; others see only `SeatState.secrets`.
+   *
+   * @generated from field: repeated string own_secrets = 7;
+   */
+  ownSecrets: string[];
 };
 
 /**
@@ -750,7 +797,7 @@ export type View = Message<"moonlight.v1.View"> & {
  * Use `create(ViewSchema)` to create a new message.
  */
 export const ViewSchema: GenMessage<View> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 21);
+  messageDesc(file_moonlight_v1_game, 22);
 
 /**
  * @generated from message moonlight.v1.SeatState
@@ -829,6 +876,35 @@ export type SeatState = Message<"moonlight.v1.SeatState"> & {
    * @generated from field: bool choosing_opening_hand = 14;
    */
   choosingOpeningHand: boolean;
+
+  /**
+   * The hero's armor: damage to the hero takes armor first.
+   *
+   * @generated from field: int32 armor = 15;
+   */
+  armor: number;
+
+  /**
+   * How many secrets the seat has set face down.
+   *
+   * @generated from field: uint32 secrets = 16;
+   */
+  secrets: number;
+
+  /**
+   * The seat's hero power (a card id in the catalogue, kind "power"); absent when its
+   * deck's faction has none.
+   *
+   * @generated from field: optional string hero_power = 17;
+   */
+  heroPower?: string | undefined;
+
+  /**
+   * The hero power was used this turn.
+   *
+   * @generated from field: bool hero_power_used = 18;
+   */
+  heroPowerUsed: boolean;
 };
 
 /**
@@ -836,7 +912,7 @@ export type SeatState = Message<"moonlight.v1.SeatState"> & {
  * Use `create(SeatStateSchema)` to create a new message.
  */
 export const SeatStateSchema: GenMessage<SeatState> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 22);
+  messageDesc(file_moonlight_v1_game, 23);
 
 /**
  * @generated from message moonlight.v1.Unit
@@ -881,6 +957,13 @@ export type Unit = Message<"moonlight.v1.Unit"> & {
    * @generated from field: bool ready = 8;
    */
   ready: boolean;
+
+  /**
+   * Frozen: it cannot attack until the end of its controller's next turn.
+   *
+   * @generated from field: bool frozen = 9;
+   */
+  frozen: boolean;
 };
 
 /**
@@ -888,7 +971,7 @@ export type Unit = Message<"moonlight.v1.Unit"> & {
  * Use `create(UnitSchema)` to create a new message.
  */
 export const UnitSchema: GenMessage<Unit> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 23);
+  messageDesc(file_moonlight_v1_game, 24);
 
 /**
  * @generated from message moonlight.v1.HandCard
@@ -905,6 +988,8 @@ export type HandCard = Message<"moonlight.v1.HandCard"> & {
   card: string;
 
   /**
+   * What playing it costs now: its printed cost changed by cost effects and auras.
+   *
    * @generated from field: int32 cost = 3;
    */
   cost: number;
@@ -915,7 +1000,7 @@ export type HandCard = Message<"moonlight.v1.HandCard"> & {
  * Use `create(HandCardSchema)` to create a new message.
  */
 export const HandCardSchema: GenMessage<HandCard> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 24);
+  messageDesc(file_moonlight_v1_game, 25);
 
 /**
  * @generated from message moonlight.v1.LegalAction
@@ -954,6 +1039,12 @@ export type LegalAction = Message<"moonlight.v1.LegalAction"> & {
      */
     value: Mulligan;
     case: "mulligan";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.UsePower use_power = 6;
+     */
+    value: UsePower;
+    case: "usePower";
   } | { case: undefined; value?: undefined };
 };
 
@@ -962,7 +1053,7 @@ export type LegalAction = Message<"moonlight.v1.LegalAction"> & {
  * Use `create(LegalActionSchema)` to create a new message.
  */
 export const LegalActionSchema: GenMessage<LegalAction> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 25);
+  messageDesc(file_moonlight_v1_game, 26);
 
 /**
  * @generated from message moonlight.v1.Outcome
@@ -990,7 +1081,7 @@ export type Outcome = Message<"moonlight.v1.Outcome"> & {
  * Use `create(OutcomeSchema)` to create a new message.
  */
 export const OutcomeSchema: GenMessage<Outcome> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 26);
+  messageDesc(file_moonlight_v1_game, 27);
 
 /**
  * One thing that happened. Card ids appear only where the viewer may see them.
@@ -1165,6 +1256,52 @@ export type Event = Message<"moonlight.v1.Event"> & {
      */
     value: MulliganChosen;
     case: "mulligan";
+  } | {
+    /**
+     * A secret was played face down; `card` is set only for its owner.
+     *
+     * @generated from field: moonlight.v1.HandCardEvent secret_set = 28;
+     */
+    value: HandCardEvent;
+    case: "secretSet";
+  } | {
+    /**
+     * A secret sprang: revealed, it resolves and goes to the graveyard.
+     *
+     * @generated from field: moonlight.v1.HandCardEvent secret_revealed = 29;
+     */
+    value: HandCardEvent;
+    case: "secretRevealed";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.ArmorChanged armor_changed = 30;
+     */
+    value: ArmorChanged;
+    case: "armorChanged";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.UnitOnly frozen = 31;
+     */
+    value: UnitOnly;
+    case: "frozen";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.UnitOnly thawed = 32;
+     */
+    value: UnitOnly;
+    case: "thawed";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.ControlChanged control_changed = 33;
+     */
+    value: ControlChanged;
+    case: "controlChanged";
+  } | {
+    /**
+     * @generated from field: moonlight.v1.PowerUsed power_used = 34;
+     */
+    value: PowerUsed;
+    case: "powerUsed";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1173,7 +1310,87 @@ export type Event = Message<"moonlight.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 27);
+  messageDesc(file_moonlight_v1_game, 28);
+
+/**
+ * A hero's armor is now `armor`.
+ *
+ * @generated from message moonlight.v1.ArmorChanged
+ */
+export type ArmorChanged = Message<"moonlight.v1.ArmorChanged"> & {
+  /**
+   * @generated from field: uint32 seat = 1;
+   */
+  seat: number;
+
+  /**
+   * @generated from field: int32 armor = 2;
+   */
+  armor: number;
+};
+
+/**
+ * Describes the message moonlight.v1.ArmorChanged.
+ * Use `create(ArmorChangedSchema)` to create a new message.
+ */
+export const ArmorChangedSchema: GenMessage<ArmorChanged> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 29);
+
+/**
+ * Unit `unit` moved to seat `seat`'s board (the right end).
+ *
+ * @generated from message moonlight.v1.ControlChanged
+ */
+export type ControlChanged = Message<"moonlight.v1.ControlChanged"> & {
+  /**
+   * @generated from field: uint32 unit = 1;
+   */
+  unit: number;
+
+  /**
+   * @generated from field: uint32 seat = 2;
+   */
+  seat: number;
+};
+
+/**
+ * Describes the message moonlight.v1.ControlChanged.
+ * Use `create(ControlChangedSchema)` to create a new message.
+ */
+export const ControlChangedSchema: GenMessage<ControlChanged> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 30);
+
+/**
+ * @generated from message moonlight.v1.PowerUsed
+ */
+export type PowerUsed = Message<"moonlight.v1.PowerUsed"> & {
+  /**
+   * @generated from field: uint32 seat = 1;
+   */
+  seat: number;
+
+  /**
+   * @generated from field: string card = 2;
+   */
+  card: string;
+
+  /**
+   * @generated from field: optional uint32 target = 3;
+   */
+  target?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 choice = 4;
+   */
+  choice?: number | undefined;
+};
+
+/**
+ * Describes the message moonlight.v1.PowerUsed.
+ * Use `create(PowerUsedSchema)` to create a new message.
+ */
+export const PowerUsedSchema: GenMessage<PowerUsed> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 31);
 
 /**
  * A seat kept its opening hand (no handles) or gave these cards back.
@@ -1197,7 +1414,7 @@ export type MulliganChosen = Message<"moonlight.v1.MulliganChosen"> & {
  * Use `create(MulliganChosenSchema)` to create a new message.
  */
 export const MulliganChosenSchema: GenMessage<MulliganChosen> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 28);
+  messageDesc(file_moonlight_v1_game, 32);
 
 /**
  * @generated from message moonlight.v1.SeatOnly
@@ -1214,7 +1431,7 @@ export type SeatOnly = Message<"moonlight.v1.SeatOnly"> & {
  * Use `create(SeatOnlySchema)` to create a new message.
  */
 export const SeatOnlySchema: GenMessage<SeatOnly> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 29);
+  messageDesc(file_moonlight_v1_game, 33);
 
 /**
  * @generated from message moonlight.v1.UnitOnly
@@ -1231,7 +1448,7 @@ export type UnitOnly = Message<"moonlight.v1.UnitOnly"> & {
  * Use `create(UnitOnlySchema)` to create a new message.
  */
 export const UnitOnlySchema: GenMessage<UnitOnly> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 30);
+  messageDesc(file_moonlight_v1_game, 34);
 
 /**
  * @generated from message moonlight.v1.TurnStarted
@@ -1253,7 +1470,7 @@ export type TurnStarted = Message<"moonlight.v1.TurnStarted"> & {
  * Use `create(TurnStartedSchema)` to create a new message.
  */
 export const TurnStartedSchema: GenMessage<TurnStarted> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 31);
+  messageDesc(file_moonlight_v1_game, 35);
 
 /**
  * @generated from message moonlight.v1.Moonlight
@@ -1280,7 +1497,7 @@ export type Moonlight = Message<"moonlight.v1.Moonlight"> & {
  * Use `create(MoonlightSchema)` to create a new message.
  */
 export const MoonlightSchema: GenMessage<Moonlight> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 32);
+  messageDesc(file_moonlight_v1_game, 36);
 
 /**
  * @generated from message moonlight.v1.SeatCard
@@ -1302,7 +1519,7 @@ export type SeatCard = Message<"moonlight.v1.SeatCard"> & {
  * Use `create(SeatCardSchema)` to create a new message.
  */
 export const SeatCardSchema: GenMessage<SeatCard> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 33);
+  messageDesc(file_moonlight_v1_game, 37);
 
 /**
  * @generated from message moonlight.v1.Fatigue
@@ -1324,7 +1541,7 @@ export type Fatigue = Message<"moonlight.v1.Fatigue"> & {
  * Use `create(FatigueSchema)` to create a new message.
  */
 export const FatigueSchema: GenMessage<Fatigue> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 34);
+  messageDesc(file_moonlight_v1_game, 38);
 
 /**
  * @generated from message moonlight.v1.CardPlayed
@@ -1349,6 +1566,11 @@ export type CardPlayed = Message<"moonlight.v1.CardPlayed"> & {
    * @generated from field: optional uint32 target = 4;
    */
   target?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 choice = 5;
+   */
+  choice?: number | undefined;
 };
 
 /**
@@ -1356,7 +1578,7 @@ export type CardPlayed = Message<"moonlight.v1.CardPlayed"> & {
  * Use `create(CardPlayedSchema)` to create a new message.
  */
 export const CardPlayedSchema: GenMessage<CardPlayed> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 35);
+  messageDesc(file_moonlight_v1_game, 39);
 
 /**
  * @generated from message moonlight.v1.UnitSummoned
@@ -1398,7 +1620,7 @@ export type UnitSummoned = Message<"moonlight.v1.UnitSummoned"> & {
  * Use `create(UnitSummonedSchema)` to create a new message.
  */
 export const UnitSummonedSchema: GenMessage<UnitSummoned> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 36);
+  messageDesc(file_moonlight_v1_game, 40);
 
 /**
  * @generated from message moonlight.v1.Attacked
@@ -1420,7 +1642,7 @@ export type Attacked = Message<"moonlight.v1.Attacked"> & {
  * Use `create(AttackedSchema)` to create a new message.
  */
 export const AttackedSchema: GenMessage<Attacked> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 37);
+  messageDesc(file_moonlight_v1_game, 41);
 
 /**
  * @generated from message moonlight.v1.HealthChanged
@@ -1447,7 +1669,7 @@ export type HealthChanged = Message<"moonlight.v1.HealthChanged"> & {
  * Use `create(HealthChangedSchema)` to create a new message.
  */
 export const HealthChangedSchema: GenMessage<HealthChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 38);
+  messageDesc(file_moonlight_v1_game, 42);
 
 /**
  * @generated from message moonlight.v1.StatsChanged
@@ -1479,7 +1701,7 @@ export type StatsChanged = Message<"moonlight.v1.StatsChanged"> & {
  * Use `create(StatsChangedSchema)` to create a new message.
  */
 export const StatsChangedSchema: GenMessage<StatsChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 39);
+  messageDesc(file_moonlight_v1_game, 43);
 
 /**
  * @generated from message moonlight.v1.KeywordsChanged
@@ -1501,7 +1723,7 @@ export type KeywordsChanged = Message<"moonlight.v1.KeywordsChanged"> & {
  * Use `create(KeywordsChangedSchema)` to create a new message.
  */
 export const KeywordsChangedSchema: GenMessage<KeywordsChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 40);
+  messageDesc(file_moonlight_v1_game, 44);
 
 /**
  * @generated from message moonlight.v1.Transformed
@@ -1543,7 +1765,7 @@ export type Transformed = Message<"moonlight.v1.Transformed"> & {
  * Use `create(TransformedSchema)` to create a new message.
  */
 export const TransformedSchema: GenMessage<Transformed> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 41);
+  messageDesc(file_moonlight_v1_game, 45);
 
 /**
  * @generated from message moonlight.v1.ReturnedToHand
@@ -1575,7 +1797,7 @@ export type ReturnedToHand = Message<"moonlight.v1.ReturnedToHand"> & {
  * Use `create(ReturnedToHandSchema)` to create a new message.
  */
 export const ReturnedToHandSchema: GenMessage<ReturnedToHand> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 42);
+  messageDesc(file_moonlight_v1_game, 46);
 
 /**
  * A card entering or leaving a hand. `card` is empty when the viewer may not see it.
@@ -1604,7 +1826,7 @@ export type HandCardEvent = Message<"moonlight.v1.HandCardEvent"> & {
  * Use `create(HandCardEventSchema)` to create a new message.
  */
 export const HandCardEventSchema: GenMessage<HandCardEvent> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 43);
+  messageDesc(file_moonlight_v1_game, 47);
 
 /**
  * @generated from message moonlight.v1.Died
@@ -1631,7 +1853,7 @@ export type Died = Message<"moonlight.v1.Died"> & {
  * Use `create(DiedSchema)` to create a new message.
  */
 export const DiedSchema: GenMessage<Died> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 44);
+  messageDesc(file_moonlight_v1_game, 48);
 
 /**
  * One step of a finished match: its state after `step` of its `steps` inputs.
@@ -1708,7 +1930,7 @@ export type ReplayStep = Message<"moonlight.v1.ReplayStep"> & {
  * Use `create(ReplayStepSchema)` to create a new message.
  */
 export const ReplayStepSchema: GenMessage<ReplayStep> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 45);
+  messageDesc(file_moonlight_v1_game, 49);
 
 /**
  * @generated from message moonlight.v1.Hand
@@ -1730,7 +1952,7 @@ export type Hand = Message<"moonlight.v1.Hand"> & {
  * Use `create(HandSchema)` to create a new message.
  */
 export const HandSchema: GenMessage<Hand> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 46);
+  messageDesc(file_moonlight_v1_game, 50);
 
 /**
  * @generated from enum moonlight.v1.ProtocolVersion
