@@ -153,6 +153,8 @@ fn a_move(event: &pb::Event) -> Option<Option<u32>> {
     use pb::event::Kind;
     match event.kind.as_ref()? {
         Kind::CardPlayed(e) => Some(Some(e.seat)),
+        Kind::SecretSet(e) => Some(Some(e.seat)),
+        Kind::PowerUsed(e) => Some(Some(e.seat)),
         Kind::TurnEnded(e) => Some(Some(e.seat)),
         Kind::Mulligan(e) => Some(Some(e.seat)),
         Kind::Attacked(_) => Some(None),

@@ -295,9 +295,9 @@ async fn content_simulate_plays_the_content_as_edited() {
     copy_dir(&shipped, edited.path());
     let cards = edited.path().join("cards/dusk.toml");
     let text = std::fs::read_to_string(&cards).unwrap();
-    let bat = "name = \"Shade Bat\"\nfaction = \"dusk\"\nkind = \"unit\"\ncost = 1\nattack = 1\nhealth = 1";
+    let bat = "name = \"Shade Bat\"\nfaction = \"dusk\"\nkind = \"unit\"\ncost = 1\nattack = 2\nhealth = 1";
     assert!(text.contains(bat), "the Shade Bat as shipped");
-    let strong = bat.replace("attack = 1\nhealth = 1", "attack = 9\nhealth = 9");
+    let strong = bat.replace("attack = 2\nhealth = 1", "attack = 9\nhealth = 9");
     std::fs::write(&cards, text.replacen(bat, &strong, 1)).unwrap();
     let (after, _) = simulate(edited.path(), out.path()).await;
     assert!(
