@@ -374,21 +374,26 @@ fn filter_noun(filter: &CardFilter, plural: bool) -> String {
         None => "card",
     };
     let s = if plural { "s" } else { "" };
-    let range = |low: Option<i32>, high: Option<i32>| match (low, high) {
-        (Some(l), Some(h)) if l == h => Some(format!("{l}")),
-        (Some(l), Some(h)) => Some(format!("{l} to {h}")),
-        (Some(l), None) => Some(format!("{l} or more")),
-        (None, Some(h)) => Some(format!("{h} or less")),
-        (None, None) => None,
-    };
     let mut text = format!("{kind}{s}");
-    if let Some(cost) = range(filter.cost_at_least, filter.cost_at_most) {
+    if let Some(cost) = bounds_words(filter.cost_at_least, filter.cost_at_most, "less") {
         text.push_str(&format!(" costing {cost}"));
     }
     if let Some(k) = filter.keyword {
         text.push_str(&format!(" with {}", keyword(k)));
     }
     text
+}
+
+/// Inclusive bounds in words: "3", "1 to 3", "2 or more", "4 or less" (`less` is the word
+/// below: "less", "fewer").
+fn bounds_words(low: Option<i32>, high: Option<i32>, less: &str) -> Option<String> {
+    match (low, high) {
+        (Some(l), Some(h)) if l == h => Some(format!("{l}")),
+        (Some(l), Some(h)) => Some(format!("{l} to {h}")),
+        (Some(l), None) => Some(format!("{l} or more")),
+        (None, Some(h)) => Some(format!("{h} or {less}")),
+        (None, None) => None,
+    }
 }
 
 /// "2 less", "1 more".
@@ -514,22 +519,15 @@ fn noun(t: &Target) -> String {
 /// What a target's unit filters add after the noun: " costing 3 or less with Guard and 2
 /// or more attack".
 fn qualifiers(t: &Target) -> String {
-    let range = |low: Option<i32>, high: Option<i32>, less: &str| match (low, high) {
-        (Some(l), Some(h)) if l == h => Some(format!("{l}")),
-        (Some(l), Some(h)) => Some(format!("{l} to {h}")),
-        (Some(l), None) => Some(format!("{l} or more")),
-        (None, Some(h)) => Some(format!("{h} or {less}")),
-        (None, None) => None,
-    };
     let mut text = String::new();
-    if let Some(cost) = range(t.cost_at_least, t.cost_at_most, "less") {
+    if let Some(cost) = bounds_words(t.cost_at_least, t.cost_at_most, "less") {
         text.push_str(&format!(" costing {cost}"));
     }
     let mut with = Vec::new();
     if let Some(k) = t.keyword {
         with.push(keyword(k));
     }
-    if let Some(attack) = range(t.attack_at_least, t.attack_at_most, "less") {
+    if let Some(attack) = bounds_words(t.attack_at_least, t.attack_at_most, "less") {
         with.push(format!("{attack} attack"));
     }
     if !with.is_empty() {

@@ -241,12 +241,7 @@ impl Ctx<'_> {
                         }
                         u.health = u.health.saturating_add(*health);
                         u.max_health = u.max_health.saturating_add(*health);
-                        let e = PublicEvent::StatsChanged {
-                            unit: id,
-                            attack: u.attack,
-                            health: u.health,
-                            max_health: u.max_health,
-                        };
+                        let e = u.stats_changed();
                         self.public(e);
                     }
                 }
@@ -274,12 +269,7 @@ impl Ctx<'_> {
                             u.health = *health;
                             u.max_health = *health;
                         }
-                        let e = PublicEvent::StatsChanged {
-                            unit: id,
-                            attack: u.attack,
-                            health: u.health,
-                            max_health: u.max_health,
-                        };
+                        let e = u.stats_changed();
                         self.public(e);
                     }
                 }

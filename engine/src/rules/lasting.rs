@@ -47,12 +47,7 @@ impl Ctx<'_> {
             {
                 u.attack = (u.attack + total - u.aura_attack).max(0);
                 u.aura_attack = total;
-                changed.push(PublicEvent::StatsChanged {
-                    unit: u.id,
-                    attack: u.attack,
-                    health: u.health,
-                    max_health: u.max_health,
-                });
+                changed.push(u.stats_changed());
             }
         }
         for e in changed {
@@ -71,12 +66,7 @@ impl Ctx<'_> {
                 if u.temp_attack != 0 {
                     u.attack = (u.attack - u.temp_attack).max(0);
                     u.temp_attack = 0;
-                    events.push(PublicEvent::StatsChanged {
-                        unit: u.id,
-                        attack: u.attack,
-                        health: u.health,
-                        max_health: u.max_health,
-                    });
+                    events.push(u.stats_changed());
                 }
                 if i == s && u.frozen > 0 {
                     u.frozen -= 1;

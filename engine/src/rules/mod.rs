@@ -370,19 +370,11 @@ impl Game {
                         choice,
                     } => Plan::Play(
                         actions::check_play(content, &self.st, *seat, *card, *target, *choice)?,
-                        Cause {
-                            chosen: *target,
-                            choice: *choice,
-                            it: None,
-                        },
+                        Cause::played(*target, *choice),
                     ),
                     Action::UsePower { target, choice } => Plan::Power(
                         actions::check_power(content, &self.st, *seat, *target, *choice)?,
-                        Cause {
-                            chosen: *target,
-                            choice: *choice,
-                            it: None,
-                        },
+                        Cause::played(*target, *choice),
                     ),
                     Action::Attack { attacker, target } => Plan::Attack(
                         actions::check_attack(content, &self.st, *seat, *attacker, *target)?,

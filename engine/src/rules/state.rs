@@ -57,6 +57,16 @@ impl Unit {
         self.doomed || self.health <= 0
     }
 
+    /// The public event that announces this unit's stats as they are now.
+    pub(crate) fn stats_changed(&self) -> super::events::PublicEvent {
+        super::events::PublicEvent::StatsChanged {
+            unit: self.id,
+            attack: self.attack,
+            health: self.health,
+            max_health: self.max_health,
+        }
+    }
+
     /// Awake, with an attack left, some attack, not frozen, alive.
     pub(crate) fn can_attack(&self) -> bool {
         !self.sleeping

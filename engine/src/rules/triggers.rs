@@ -25,6 +25,15 @@ pub(crate) struct Cause {
 }
 
 impl Cause {
+    /// A card (or power) played on `chosen` with option `choice`.
+    pub(crate) fn played(chosen: Option<EntityId>, choice: Option<u32>) -> Self {
+        Cause {
+            chosen,
+            choice,
+            it: None,
+        }
+    }
+
     /// A trigger about `it`.
     pub(crate) fn about(it: Option<EntityId>) -> Self {
         Cause {

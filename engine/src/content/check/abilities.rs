@@ -414,21 +414,7 @@ fn check_filters(ck: &mut Checker<'_>, f: usize, tp: &[Seg], t: &Target) {
         ),
     ];
     for (low_name, high_name, low, high, top) in bounds {
-        for (name, value) in [(low_name, low), (high_name, high)] {
-            if let Some(v) = value {
-                ck.range(f, join(tp, tpath![name]), name, v.into(), 0, top);
-            }
-        }
-        if let (Some(low), Some(high)) = (low, high)
-            && low > high
-        {
-            ck.err(
-                f,
-                join(tp, tpath![low_name]),
-                format!("`{low_name} = {low}` is above `{high_name} = {high}`: nothing matches"),
-                None,
-            );
-        }
+        check_bounds(ck, f, tp, (low_name, low), (high_name, high), top);
     }
     let filtered = t.filters_units() || t.damaged;
     if t.pick == Pick::This && filtered {
@@ -444,6 +430,33 @@ fn check_filters(ck: &mut Checker<'_>, f: usize, tp: &[Seg], t: &Target) {
             tp.to_vec(),
             "heroes have no cost, attack or keywords: this target takes nothing".to_owned(),
             Some("use `kind = \"unit\"` (or drop the filter)".to_owned()),
+        );
+    }
+}
+
+/// A pair of inclusive bounds (`*_at_least`, `*_at_most`): each within 0..=`top`, and the
+/// low one not above the high one.
+fn check_bounds(
+    ck: &mut Checker<'_>,
+    f: usize,
+    path: &[Seg],
+    (low_name, low): (&str, Option<i32>),
+    (high_name, high): (&str, Option<i32>),
+    top: i64,
+) {
+    for (name, value) in [(low_name, low), (high_name, high)] {
+        if let Some(v) = value {
+            ck.range(f, join(path, tpath![name]), name, v.into(), 0, top);
+        }
+    }
+    if let (Some(low), Some(high)) = (low, high)
+        && low > high
+    {
+        ck.err(
+            f,
+            join(path, tpath![low_name]),
+            format!("`{low_name} = {low}` is above `{high_name} = {high}`: nothing matches"),
+            None,
         );
     }
 }
@@ -503,24 +516,14 @@ fn check_card_filter(
     required: bool,
 ) {
     let cap = i64::from(ck.rules.moonlight_cap);
-    for (name, value) in [
-        ("cost_at_most", filter.cost_at_most),
+    check_bounds(
+        ck,
+        f,
+        path,
         ("cost_at_least", filter.cost_at_least),
-    ] {
-        if let Some(v) = value {
-            ck.range(f, join(path, tpath![name]), name, v.into(), 0, cap);
-        }
-    }
-    if let (Some(low), Some(high)) = (filter.cost_at_least, filter.cost_at_most)
-        && low > high
-    {
-        ck.err(
-            f,
-            path.to_vec(),
-            format!("`cost_at_least = {low}` is above `cost_at_most = {high}`: nothing matches"),
-            None,
-        );
-    }
+        ("cost_at_most", filter.cost_at_most),
+        cap,
+    );
     if filter.keyword.is_some() && filter.kind.is_some_and(|k| k != CardKind::Unit) {
         ck.err(
             f,
