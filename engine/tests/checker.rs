@@ -285,6 +285,15 @@ fn rarity_art_flavour_and_translations() {
             "{fields}: located: {printed}"
         );
     }
+    let long_text = format!(
+        "translations = {{ fr = {{ name = \"Hibou\", text = \"{}\", text_from = \"\" }} }}",
+        "a".repeat(401)
+    );
+    assert!(
+        check_sources(card(&long_text))
+            .to_string()
+            .contains("the `fr` rules text has 401 characters")
+    );
     let long = format!("flavor = \"{}\"", "a".repeat(201));
     assert!(
         check_sources(card(&long))

@@ -74,6 +74,10 @@ pub(super) fn check_presentation(ck: &mut Checker<'_>, card: &Located<CardDef>, 
     }
 }
 
+/// A translated rules text longer than this does not fit on a card (the longest English
+/// text of the shipped set is under 200 characters).
+const MAX_TRANSLATED_TEXT_CHARS: usize = 400;
+
 /// A translated rules text names the English text it was made from; when the card's
 /// abilities make another text now, the translation is stale (a warning: the English text
 /// is still right, the translation needs a translator).
@@ -85,6 +89,17 @@ fn check_translated_text(
     t: &Translation,
     english: &str,
 ) {
+    let chars = t.text.chars().count();
+    if chars > MAX_TRANSLATED_TEXT_CHARS {
+        ck.err(
+            f,
+            at.clone(),
+            format!("the `{tag}` rules text has {chars} characters"),
+            Some(format!(
+                "keep it to {MAX_TRANSLATED_TEXT_CHARS}: it has to fit on the card"
+            )),
+        );
+    }
     match (t.text.is_empty(), t.text_from.as_str()) {
         (true, "") => {}
         (true, _) => ck.err(
