@@ -171,9 +171,17 @@ impl Application {
         let shared = &self.config.shared;
         let (rooms, directory) = match &shared.redis_url {
             Some(url) => {
-                let redis = RedisPool::connect(url)
-                    .await
-                    .with_context(|| format!("connecting to Redis at {}", host_and_path(url).0))?;
+                let redis = if shared.redis_cluster {
+                    let seeds: Vec<&str> = url.split(',').map(str::trim).collect();
+                    let hosts: Vec<&str> = seeds.iter().map(|s| host_and_path(s).0).collect();
+                    RedisPool::connect_cluster(&seeds).await.with_context(|| {
+                        format!("connecting to the Redis Cluster at {}", hosts.join(", "))
+                    })?
+                } else {
+                    RedisPool::connect(url).await.with_context(|| {
+                        format!("connecting to Redis at {}", host_and_path(url).0)
+                    })?
+                };
                 (
                     RoomStore::Redis(RedisStore::new(redis.clone(), &shared.redis_prefix)),
                     NodeDirectory::redis(redis, &shared.redis_prefix),

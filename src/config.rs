@@ -219,12 +219,18 @@ pub struct SharedArgs {
 
     /// Redis for the shared room store and node directory (required with more than one
     /// process); default: the embedded store in the data directory, and an in-process
-    /// directory.
+    /// directory. With --redis-cluster: the URLs of some of the cluster's nodes, separated
+    /// by commas.
     #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
-    /// Prefix of every Redis key this deployment uses.
-    #[arg(long, env = "MOONLIGHT_REDIS_PREFIX", default_value = "moonlight:", value_parser = non_empty)]
+    /// REDIS_URL names nodes of a Redis Cluster (the rest are found from them).
+    #[arg(long, env = "MOONLIGHT_REDIS_CLUSTER", requires = "redis_url")]
+    pub redis_cluster: bool,
+
+    /// Prefix of every Redis key this deployment uses (no braces: they would make a Redis
+    /// Cluster hash tag of it).
+    #[arg(long, env = "MOONLIGHT_REDIS_PREFIX", default_value = "moonlight:", value_parser = redis_prefix)]
     pub redis_prefix: String,
 }
 
@@ -339,6 +345,16 @@ impl Config {
         }
         Ok(())
     }
+}
+
+fn redis_prefix(text: &str) -> Result<String, String> {
+    let prefix = non_empty(text)?;
+    if prefix.contains(['{', '}']) {
+        return Err(
+            "must not contain { or }: a Redis Cluster would read them as a hash tag".to_owned(),
+        );
+    }
+    Ok(prefix)
 }
 
 /// What `moonlight` was asked to do.
@@ -483,6 +499,8 @@ mod tests {
             &["moonlight", "--node-id", " "],
             &["moonlight", "--public-url", "http://example"],
             &["moonlight", "--game-addr", "nowhere"],
+            &["moonlight", "--redis-prefix", "game{1}:"],
+            &["moonlight", "--redis-cluster"],
         ] {
             let error = parse(args).unwrap_err().to_string();
             assert!(error.contains(args[1]), "{args:?}: {error}");

@@ -232,6 +232,10 @@ pub struct TargetArgs {
     /// server's).
     #[arg(long)]
     pub node_max_rooms: Option<usize>,
+    /// For --spawn redis or cluster:N: the room store and node directory on a private
+    /// Redis Cluster of three masters instead of one Redis.
+    #[arg(long)]
+    pub redis_cluster: bool,
 }
 
 impl TargetArgs {

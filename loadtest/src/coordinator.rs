@@ -94,8 +94,14 @@ impl Target {
                     .join("moonlight"),
             };
             eprintln!("starting a private deployment: {spawn}");
-            let deployment =
-                Deployment::start(spawn, &bin, &args.content_dir, args.node_limits()).await?;
+            let deployment = Deployment::start(
+                spawn,
+                &bin,
+                &args.content_dir,
+                args.node_limits(),
+                args.redis_cluster,
+            )
+            .await?;
             if let Some(logs) = deployment.logs() {
                 eprintln!("server logs: {}", logs.display());
             }

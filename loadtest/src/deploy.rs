@@ -109,12 +109,13 @@ struct Process {
 
 impl Deployment {
     /// Starts `spawn` with the `moonlight` at `bin`; each game-server node gets the flags
-    /// `node_limits`.
+    /// `node_limits`; `redis_cluster`: on a Redis Cluster rather than one Redis.
     pub async fn start(
         spawn: Spawn,
         bin: &Path,
         content_dir: &Path,
         node_limits: Vec<String>,
+        redis_cluster: bool,
     ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             bin.exists(),
@@ -129,8 +130,9 @@ impl Deployment {
         let (env, watched) = match spawn {
             Spawn::Embedded => (Vec::new(), Vec::new()),
             Spawn::Redis | Spawn::Cluster { .. } => {
-                let shared = Shared::start().await;
-                (shared.env(), Shared::watched())
+                let shared = Shared::start(redis_cluster).await;
+                let watched = shared.watched();
+                (shared.env(), watched)
             }
         };
         let mut deployment = Self {
@@ -345,44 +347,64 @@ fn url(process: &Moonlight, role: &str) -> anyhow::Result<String> {
 struct Shared {
     database_url: String,
     redis_url: String,
+    /// The Redis processes: one, or a cluster's masters.
+    redis_pids: Vec<u32>,
+    cluster: bool,
     prefix: String,
 }
 
 impl Shared {
-    async fn start() -> Self {
+    async fn start(cluster: bool) -> Self {
+        let (redis_url, redis_pids) = if cluster {
+            let cluster = moonlight_testkit::redis_cluster();
+            (cluster.urls(), cluster.pids())
+        } else {
+            let redis = moonlight_testkit::redis();
+            (redis.url(), vec![redis.pid()])
+        };
         Self {
             database_url: moonlight_testkit::postgres().create_database().await,
-            redis_url: moonlight_testkit::redis().url(),
+            redis_url,
+            redis_pids,
+            cluster,
             prefix: RedisServer::namespace(),
         }
     }
 
     /// PostgreSQL (with every backend) and Redis, read from `/proc`: their CPU counts in
     /// the run's cost per action.
-    fn watched() -> Vec<Watched> {
+    fn watched(&self) -> Vec<Watched> {
         let postgres = moonlight_testkit::postgres().pid();
-        let redis = Some(moonlight_testkit::redis().pid());
-        [
-            ("PostgreSQL (all its processes)", postgres),
-            ("Redis", redis),
-        ]
-        .into_iter()
-        .filter_map(|(name, pid)| {
-            Some(Watched {
-                name: name.to_owned(),
-                source: format!("proc://{}", pid?),
-                game: false,
-            })
-        })
-        .collect()
+        let proc = |name: String, pid: u32| Watched {
+            name,
+            source: format!("proc://{pid}"),
+            game: false,
+        };
+        let redis = self.redis_pids.iter().enumerate().map(|(n, pid)| {
+            let name = if self.cluster {
+                format!("Redis Cluster master {}", n + 1)
+            } else {
+                "Redis".to_owned()
+            };
+            proc(name, *pid)
+        });
+        postgres
+            .map(|pid| proc("PostgreSQL (all its processes)".to_owned(), pid))
+            .into_iter()
+            .chain(redis)
+            .collect()
     }
 
     fn env(self) -> Vec<(String, String)> {
-        vec![
+        let mut env = vec![
             ("DATABASE_URL".to_owned(), self.database_url),
             ("REDIS_URL".to_owned(), self.redis_url),
             ("MOONLIGHT_REDIS_PREFIX".to_owned(), self.prefix),
-        ]
+        ];
+        if self.cluster {
+            env.push(("MOONLIGHT_REDIS_CLUSTER".to_owned(), "true".to_owned()));
+        }
+        env
     }
 }
 

@@ -235,12 +235,14 @@ async fn beat(
     node.id
 }
 
-fn node_key(prefix: &str, id: &str) -> String {
-    format!("{prefix}node:{id}")
+/// A node's entry. The directory's keys share the `{directory}` hash tag, so that one
+/// command reads and writes them together on a Redis Cluster too.
+pub fn node_key(prefix: &str, id: &str) -> String {
+    format!("{prefix}{{directory}}:node:{id}")
 }
 
 fn nodes_key(prefix: &str) -> String {
-    format!("{prefix}nodes")
+    format!("{prefix}{{directory}}:nodes")
 }
 
 #[cfg(test)]

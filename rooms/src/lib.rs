@@ -9,7 +9,8 @@
 //! - [`ticket`]: room tickets, which admit one player to one seat of one room on one node;
 //! - [`command`]: an admin's command to the node running a match (ending it);
 //! - [`directory`]: the live game-server nodes ([`NodeDirectory`]);
-//! - [`redis`]: the one way this project reaches Redis ([`RedisPool`]).
+//! - [`redis`]: the one way this project reaches Redis, one server or a cluster
+//!   ([`RedisPool`]).
 
 pub mod command;
 pub mod directory;

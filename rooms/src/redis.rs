@@ -14,6 +14,13 @@
 //! this 2-core machine) gives the same action latency on one as on four, and one driver
 //! task coalesces every concurrent command into the fewest writes, as the single
 //! multiplexed connection used before the pool did.
+//!
+//! A Redis Cluster is reached the same way: the pool's one connection is then the `redis`
+//! crate's cluster connection, which keeps a multiplexed connection to each master and
+//! sends each command to the master of its key's slot (following `MOVED` after a
+//! resharding). What a cluster asks of callers: every key of one command, script or
+//! pipeline in one slot (hash tags: see the store's and the directory's keys), and work
+//! that spans slots split by [`RedisConnection::slot_groups`].
 
 use std::{
     sync::{
@@ -26,6 +33,9 @@ use std::{
 use redis::{
     AsyncConnectionConfig, Client, Cmd, Pipeline, RedisError, RedisFuture, Value,
     aio::{ConnectionLike, MultiplexedConnection},
+    cluster::{ClusterClient, ClusterClientBuilder},
+    cluster_async::ClusterConnection,
+    cluster_routing::Slot,
 };
 
 /// Connections the pool keeps open (each multiplexes any number of commands; see above).
@@ -43,8 +53,14 @@ pub struct RedisPool {
 /// module docs); usable wherever the `redis` crate takes a connection.
 #[derive(Clone)]
 pub struct RedisConnection {
-    conn: MultiplexedConnection,
+    conn: Connection,
     broken: Arc<AtomicBool>,
+}
+
+#[derive(Clone)]
+enum Connection {
+    Single(MultiplexedConnection),
+    Cluster(ClusterConnection),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,9 +72,23 @@ pub enum PoolError {
 }
 
 impl RedisPool {
-    /// Connects to `url` (the first connection at once, so a wrong URL fails at start).
+    /// Connects to the Redis at `url` (the first connection at once, so a wrong URL fails
+    /// at start).
     pub async fn connect(url: &str) -> Result<Self, PoolError> {
-        let client = Client::open(url)?;
+        Self::build(Manager::Single(Client::open(url)?)).await
+    }
+
+    /// Connects to the Redis Cluster that `seeds` (URLs of some of its nodes) belong to;
+    /// the rest of the cluster is found from them.
+    pub async fn connect_cluster(seeds: &[&str]) -> Result<Self, PoolError> {
+        let client = ClusterClientBuilder::new(seeds.iter().copied())
+            .connection_timeout(CONNECT_TIMEOUT)
+            .response_timeout(RESPONSE_TIMEOUT)
+            .build()?;
+        Self::build(Manager::Cluster(Box::new(client))).await
+    }
+
+    async fn build(manager: Manager) -> Result<Self, PoolError> {
         let pool = bb8::Pool::builder()
             .max_size(CONNECTIONS)
             .min_idle(Some(1))
@@ -66,7 +96,7 @@ impl RedisPool {
             // Checking each checkout with a PING would double every command's round trips;
             // a broken connection is noticed by the command that failed instead.
             .test_on_check_out(false)
-            .build(Manager { client })
+            .build(manager)
             .await?;
         Ok(Self { pool })
     }
@@ -93,6 +123,26 @@ impl From<bb8::RunError<RedisError>> for PoolError {
 }
 
 impl RedisConnection {
+    /// The indices of `items` in the groups one command, script or pipeline may take
+    /// together: all of them on a single Redis; those whose key (`key_of`) is in the same
+    /// slot on a cluster. Each group is in the items' order.
+    pub fn slot_groups<T>(&self, items: &[T], key_of: impl Fn(&T) -> String) -> Vec<Vec<usize>> {
+        match self.conn {
+            Connection::Single(_) => vec![(0..items.len()).collect()],
+            Connection::Cluster(_) => {
+                let mut groups: Vec<(Slot, Vec<usize>)> = Vec::new();
+                for (index, item) in items.iter().enumerate() {
+                    let slot = Slot::for_key(key_of(item));
+                    match groups.iter_mut().find(|(s, _)| *s == slot) {
+                        Some((_, group)) => group.push(index),
+                        None => groups.push((slot, vec![index])),
+                    }
+                }
+                groups.into_iter().map(|(_, group)| group).collect()
+            }
+        }
+    }
+
     /// Notes a failure that means the connection is gone, so the pool replaces it.
     fn watch<T>(&self, result: Result<T, RedisError>) -> Result<T, RedisError> {
         if let Err(error) = &result
@@ -107,7 +157,10 @@ impl RedisConnection {
 impl ConnectionLike for RedisConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         Box::pin(async move {
-            let result = self.conn.req_packed_command(cmd).await;
+            let result = match &mut self.conn {
+                Connection::Single(conn) => conn.req_packed_command(cmd).await,
+                Connection::Cluster(conn) => conn.req_packed_command(cmd).await,
+            };
             self.watch(result)
         })
     }
@@ -119,18 +172,28 @@ impl ConnectionLike for RedisConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         Box::pin(async move {
-            let result = self.conn.req_packed_commands(pipeline, offset, count).await;
+            let result = match &mut self.conn {
+                Connection::Single(conn) => conn.req_packed_commands(pipeline, offset, count).await,
+                Connection::Cluster(conn) => {
+                    conn.req_packed_commands(pipeline, offset, count).await
+                }
+            };
             self.watch(result)
         })
     }
 
     fn get_db(&self) -> i64 {
-        self.conn.get_db()
+        match &self.conn {
+            Connection::Single(conn) => conn.get_db(),
+            Connection::Cluster(conn) => conn.get_db(),
+        }
     }
 }
 
-struct Manager {
-    client: Client,
+enum Manager {
+    Single(Client),
+    // Boxed: the cluster client is twice the size (one manager per pool, so no matter).
+    Cluster(Box<ClusterClient>),
 }
 
 impl bb8::ManageConnection for Manager {
@@ -138,13 +201,20 @@ impl bb8::ManageConnection for Manager {
     type Error = RedisError;
 
     async fn connect(&self) -> Result<RedisConnection, RedisError> {
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(RESPONSE_TIMEOUT));
-        let conn = self
-            .client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await?;
+        let conn = match self {
+            Self::Single(client) => {
+                let config = AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(RESPONSE_TIMEOUT));
+                Connection::Single(
+                    client
+                        .get_multiplexed_async_connection_with_config(&config)
+                        .await?,
+                )
+            }
+            // Timeouts set on the client (above).
+            Self::Cluster(client) => Connection::Cluster(client.get_async_connection().await?),
+        };
         Ok(RedisConnection {
             conn,
             broken: Arc::default(),

@@ -78,19 +78,7 @@ async fn exercise(store: RoomStore) {
     assert_eq!(loaded.snapshot, Some((2, b"state-at-2".to_vec())));
     assert_eq!(loaded.log, vec![entry(3)]);
 
-    let result = MatchResult {
-        match_id: "r1".to_owned(),
-        content_version: "v1".to_owned(),
-        outcome: Outcome {
-            winners: vec![Seat(1)],
-            reason: moonlight_engine::EndReason::Concession,
-        },
-        teams: vec![0, 1],
-        players: record("r1").players,
-        turns: 3,
-        started_at: 1,
-        finished_at: 2,
-    };
+    let result = result("r1");
     store.push_result(&result).await.unwrap();
     store.push_result(&result).await.unwrap();
     assert_eq!(store.pending_results().await.unwrap(), vec![result.clone()]);
@@ -237,6 +225,45 @@ async fn many_rooms_at_once(store: &RoomStore) {
             assert_eq!(loaded.log, vec![entry(2)], "{room}");
         }
     }
+
+    // Results of many rooms at once: in the outbox together, replayed in the order asked,
+    // cleared together.
+    let ended: Vec<&str> = rooms.iter().take(10).map(String::as_str).collect();
+    for room in &ended {
+        store.push_result(&result(room)).await.unwrap();
+    }
+    let mut pending: Vec<String> = store
+        .pending_results()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.match_id)
+        .collect();
+    pending.sort();
+    let mut expected: Vec<String> = ended.iter().map(|r| (*r).to_owned()).collect();
+    expected.sort();
+    assert_eq!(pending, expected);
+    let replays = store.replays(&ended).await.unwrap();
+    let replayed: Vec<&str> = replays.iter().map(|r| r.record.room_id.as_str()).collect();
+    assert_eq!(replayed, ended);
+    store.clear_results(&ended).await.unwrap();
+    assert!(store.pending_results().await.unwrap().is_empty());
+}
+
+fn result(room_id: &str) -> MatchResult {
+    MatchResult {
+        match_id: room_id.to_owned(),
+        content_version: "v1".to_owned(),
+        outcome: Outcome {
+            winners: vec![Seat(1)],
+            reason: moonlight_engine::EndReason::Concession,
+        },
+        teams: vec![0, 1],
+        players: record(room_id).players,
+        turns: 3,
+        started_at: 1,
+        finished_at: 2,
+    }
 }
 
 #[tokio::test]
@@ -258,6 +285,19 @@ async fn redis_store() {
     let url = moonlight_testkit::redis().url();
     exercise(RoomStore::Redis(RedisStore::new(
         RedisPool::connect(&url).await.unwrap(),
+        &RedisServer::namespace(),
+    )))
+    .await;
+}
+
+/// The same on a Redis Cluster of three masters: a room's keys and its outbox share a
+/// slot (its script is refused otherwise), and work over many rooms is split by slot.
+#[tokio::test]
+async fn redis_store_on_a_cluster() {
+    let seeds = moonlight_testkit::redis_cluster().seeds();
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    exercise(RoomStore::Redis(RedisStore::new(
+        RedisPool::connect_cluster(&seeds).await.unwrap(),
         &RedisServer::namespace(),
     )))
     .await;

@@ -26,7 +26,7 @@ mod redis;
 mod watchdog;
 
 pub use postgres::{OwnPostgres, PostgresServer, postgres};
-pub use redis::{OwnRedis, RedisServer, redis};
+pub use redis::{OwnRedis, RedisCluster, RedisServer, redis, redis_cluster};
 
 use tempfile::TempDir;
 

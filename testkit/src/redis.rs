@@ -1,6 +1,7 @@
 //! A private Redis server per test process, on a free port, nothing kept on disk, stopped at
 //! process exit. Tests share it and stay apart by using their own key prefix
-//! ([`RedisServer::namespace`]).
+//! ([`RedisServer::namespace`]). Likewise a private three-master Redis Cluster
+//! ([`redis_cluster`]), and a server of a test's own to crash ([`OwnRedis`]).
 
 use std::{
     io::{BufRead, BufReader},
@@ -31,7 +32,7 @@ impl RedisServer {
             .expect("creating a temporary directory")
             .keep();
         let port = free_port();
-        let child = spawn(port, &dir, false);
+        let child = spawn(port, &dir, &no_persistence());
         watchdog::on_exit(&format!(
             "kill {} 2>/dev/null; rm -rf '{}'",
             child.id(),
@@ -76,7 +77,7 @@ impl OwnRedis {
             .tempdir()
             .expect("creating a temporary directory");
         let port = free_port();
-        let child = spawn(port, dir.path(), appendonly);
+        let child = spawn(port, dir.path(), &persistence(appendonly));
         watchdog::on_exit(&format!(
             "kill $(cat '{0}/redis.pid' 2>/dev/null) 2>/dev/null; rm -rf '{0}'",
             dir.path().display()
@@ -98,7 +99,7 @@ impl OwnRedis {
     pub fn crash_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(self.port, self.dir.path(), self.appendonly);
+        self.child = spawn(self.port, self.dir.path(), &persistence(self.appendonly));
     }
 }
 
@@ -109,14 +110,129 @@ impl Drop for OwnRedis {
     }
 }
 
-/// `redis-server` on `port`, its files in `dir`, once it is ready to accept connections.
-fn spawn(port: u16, dir: &Path, appendonly: bool) -> Child {
-    let bin = packages::locate("redis-server", &Vec::new, "redis-server");
-    let persistence: &[&str] = if appendonly {
-        &["--appendonly", "yes", "--appendfsync", "always"]
+/// A private Redis Cluster of three masters (no replicas) for this test process, started on
+/// first use and stopped at process exit; tests share it through key prefixes, as they
+/// share [`redis`].
+pub fn redis_cluster() -> &'static RedisCluster {
+    static CLUSTER: OnceLock<RedisCluster> = OnceLock::new();
+    CLUSTER.get_or_init(RedisCluster::start)
+}
+
+pub struct RedisCluster {
+    ports: Vec<u16>,
+    pids: Vec<u32>,
+}
+
+impl RedisCluster {
+    const MASTERS: usize = 3;
+
+    fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("moonlight-redis-cluster-")
+            .tempdir()
+            .expect("creating a temporary directory")
+            .keep();
+        let (mut ports, mut pids) = (Vec::new(), Vec::new());
+        for i in 0..Self::MASTERS {
+            let node_dir = dir.join(i.to_string());
+            std::fs::create_dir(&node_dir).expect("a directory for a cluster node");
+            let port = free_port();
+            // The cluster bus port is given too: by default it is the port + 10,000, which
+            // may be taken, or past 65,535.
+            let bus = free_port().to_string();
+            let mut args: Vec<&str> = no_persistence();
+            args.extend(["--cluster-enabled", "yes", "--cluster-port", &bus]);
+            args.extend(["--cluster-node-timeout", "5000"]);
+            let child = spawn(port, &node_dir, &args);
+            watchdog::on_exit(&format!("kill {} 2>/dev/null", child.id()));
+            pids.push(child.id());
+            std::mem::forget(child);
+            ports.push(port);
+        }
+        watchdog::on_exit(&format!("rm -rf '{}'", dir.display()));
+        let cluster = Self { ports, pids };
+        cluster.create();
+        cluster
+    }
+
+    /// Hands the 16,384 slots out among the masters and waits until every master says
+    /// the cluster is up.
+    fn create(&self) {
+        let bin = packages::locate("redis-cli", &Vec::new, "redis-tools");
+        let cli = |args: &[String]| {
+            let output = Command::new(bin.join("redis-cli"))
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .expect("running redis-cli");
+            assert!(
+                output.status.success(),
+                "redis-cli {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        };
+        let mut create: Vec<String> = vec!["--cluster".into(), "create".into()];
+        create.extend(self.ports.iter().map(|port| format!("127.0.0.1:{port}")));
+        create.extend(["--cluster-replicas", "0", "--cluster-yes"].map(String::from));
+        cli(&create);
+        // `create` returns once the nodes agree on the slots; each says `ok` once it has
+        // heard from the others (within a few gossip rounds).
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        for port in &self.ports {
+            let info = || {
+                cli(&[
+                    "-p".into(),
+                    port.to_string(),
+                    "cluster".into(),
+                    "info".into(),
+                ])
+            };
+            while !info().contains("cluster_state:ok") {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the Redis Cluster did not come up"
+                );
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// The masters' URLs, separated by commas (as `REDIS_URL` takes them with
+    /// `--redis-cluster`).
+    pub fn urls(&self) -> String {
+        self.seeds().join(",")
+    }
+
+    /// The masters' process ids (a load test reads their CPU from `/proc`).
+    pub fn pids(&self) -> Vec<u32> {
+        self.pids.clone()
+    }
+
+    pub fn seeds(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|port| format!("redis://127.0.0.1:{port}"))
+            .collect()
+    }
+}
+
+fn no_persistence() -> Vec<&'static str> {
+    vec!["--appendonly", "no"]
+}
+
+fn persistence(appendonly: bool) -> Vec<&'static str> {
+    if appendonly {
+        vec!["--appendonly", "yes", "--appendfsync", "always"]
     } else {
-        &["--appendonly", "no"]
-    };
+        no_persistence()
+    }
+}
+
+/// `redis-server` on `port`, its files in `dir`, with `args`, once it is ready to accept
+/// connections.
+fn spawn(port: u16, dir: &Path, args: &[&str]) -> Child {
+    let bin = packages::locate("redis-server", &Vec::new, "redis-server");
     let mut child = Command::new(bin.join("redis-server"))
         .args([
             "--port",
@@ -126,7 +242,7 @@ fn spawn(port: u16, dir: &Path, appendonly: bool) -> Child {
             "--save",
             "",
         ])
-        .args(persistence)
+        .args(args)
         .args(["--logfile", ""])
         .arg("--dir")
         .arg(dir)

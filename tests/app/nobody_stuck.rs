@@ -9,7 +9,7 @@ use moonlight_proto::v1::{self as pb, server_frame::Body};
 use moonlight_testkit::{DbKind, db_tests};
 use std::time::Duration;
 
-use moonlight_rooms::NodeInfo;
+use moonlight_rooms::{NodeInfo, RedisStore};
 use moonlight_testkit::game_client::Client;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -186,7 +186,7 @@ async fn the_lobby_frees_the_players_of_a_room_the_store_lost() {
     let redis = redis::Client::open(moonlight_testkit::redis().url()).unwrap();
     let mut conn = redis.get_multiplexed_async_connection().await.unwrap();
     redis::cmd("DEL")
-        .arg(format!("{prefix}room:{match_id}"))
+        .arg(RedisStore::room_key(&prefix, &match_id, ""))
         .exec_async(&mut conn)
         .await
         .unwrap();

@@ -263,7 +263,7 @@ async fn a_killed_nodes_players_ask_the_lobby_and_finish_on_the_survivor() {
     cluster.start_node("node-survivor").await;
     let gone = expiry_of(
         &cluster.redis_url,
-        format!("{}node:{doomed}", cluster.prefix),
+        moonlight_rooms::directory::node_key(&cluster.prefix, &doomed),
     )
     .await;
     let (_, node) = cluster.nodes.remove(0);

@@ -163,10 +163,34 @@ async fn the_embedded_store_survives_sigkill_and_a_graceful_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_redis_a_killed_nodes_match_finishes_on_another_node() {
+    let url = moonlight_testkit::redis().url();
+    let pool = RedisPool::connect(&url).await.unwrap();
+    a_killed_nodes_match_finishes_on_another_node(pool, &url, &[]).await;
+}
+
+/// The same on a Redis Cluster of three masters: the room's log, snapshot and outbox stay
+/// on one master, and the directory works across them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_redis_cluster_a_killed_nodes_match_finishes_on_another_node() {
+    let cluster = moonlight_testkit::redis_cluster();
+    let seeds = cluster.seeds();
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let pool = RedisPool::connect_cluster(&seeds).await.unwrap();
+    let env = [("MOONLIGHT_REDIS_CLUSTER", "true")];
+    a_killed_nodes_match_finishes_on_another_node(pool, &cluster.urls(), &env).await;
+}
+
+/// A match played to its eighth move on one node, whose process is then SIGKILLed; both
+/// players resume on a second node, a retried move is applied once, the match ends there,
+/// and its result is recorded once.
+async fn a_killed_nodes_match_finishes_on_another_node(
+    pool: RedisPool,
+    redis_url: &str,
+    extra_env: &[(&str, &str)],
+) {
     let database = TestDatabase::new(DbKind::Postgres).await;
-    let redis_url = moonlight_testkit::redis().url();
     let prefix = RedisServer::namespace();
-    let store = RedisStore::new(RedisPool::connect(&redis_url).await.unwrap(), &prefix);
+    let store = RedisStore::new(pool, &prefix);
     RoomStore::Redis(store).create_room(&room()).await.unwrap();
     // A standalone game server knows only the auth service's public keys.
     let issuer = TokenIssuer::new(SigningKeys::ephemeral().unwrap());
@@ -174,10 +198,11 @@ async fn over_redis_a_killed_nodes_match_finishes_on_another_node() {
     let jwks = keys.path().join("jwks.json");
     std::fs::write(&jwks, serde_json::to_string(&issuer.jwks()).unwrap()).unwrap();
     let jwks = jwks.to_str().unwrap();
-    let env = [
-        ("REDIS_URL", redis_url.as_str()),
+    let mut env = vec![
+        ("REDIS_URL", redis_url),
         ("DATABASE_URL", database.url.as_str()),
     ];
+    env.extend_from_slice(extra_env);
     let node = |id: &'static str| {
         [
             "--node-id",

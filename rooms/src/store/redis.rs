@@ -1,14 +1,21 @@
 //! The shared room store in Redis: what lets a room move to another node after a crash.
 //!
-//! Keys (under a configurable prefix): `room:{id}` the record (JSON), `room:{id}:log` the
-//! input log (a list, index = seq − 1), `room:{id}:snap` the latest snapshot (a hash of
-//! `seq` and `state`), `room:{id}:state` who has the room (`open` or `void`), `results`
-//! the outbox (a hash of match id → result), `content:{version}` a content version's
-//! files. Room keys expire a week after their last write, content a month after the last
-//! room that used it. Appends, snapshots and claims are Lua scripts, so each check and its
-//! write are one atomic step.
+//! Keys (under a configurable prefix), for a room `ID` in bucket `B` (one of
+//! [`BUCKETS`], from a hash of the id): `room:{bB}:ID` the record (JSON), `room:{bB}:ID:log`
+//! the input log (a list, index = seq − 1), `room:{bB}:ID:snap` the latest snapshot (a hash
+//! of `seq` and `state`), `room:{bB}:ID:state` who has the room (`open` or `void`);
+//! `results:{bB}` the bucket's outbox (a hash of match id → result); `content:VERSION` a
+//! content version's files. Room keys expire a week after their last write, content a
+//! month after the last room that used it. Appends, snapshots and claims are Lua scripts,
+//! so each check and its write are one atomic step.
+//!
+//! The `{bB}` hash tag puts a room's keys and its bucket's outbox in one Redis Cluster
+//! slot, so the script that appends a match's last input and puts its result in the outbox
+//! stays one atomic step on a cluster too. A tag per room would spread rooms more finely,
+//! but then no outbox could share the slot of every room that writes to it.
 
-use redis::Script;
+use futures_util::future::try_join_all;
+use redis::{FromRedisValue, Pipeline, Script, Value};
 
 use super::{RoomState, StoreError, StoredRoom, from_json, to_json};
 use crate::record::{LogEntry, MatchResult, Replay, RoomRecord};
@@ -17,6 +24,19 @@ use crate::redis::{RedisConnection, RedisPool};
 const ROOM_TTL_SECS: u64 = 7 * 24 * 3600;
 
 const CONTENT_TTL_SECS: u64 = 30 * 24 * 3600;
+
+/// How many hash tags rooms are spread over: as many slots, so a cluster of up to this
+/// many masters shares them (the scaling notes in docs/scaling.md).
+pub const BUCKETS: u32 = 64;
+
+/// The bucket of a room: FNV-1a of its id, a hash that must never change (it names keys
+/// already written), so not the standard library's.
+fn bucket(room_id: &str) -> u32 {
+    let hash = room_id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    hash % BUCKETS
+}
 
 /// Appends ARGV[2] to the log KEYS[1] as entry number ARGV[1] if, and only if, it is the
 /// next one, and the room (KEYS[2]) still exists; with a result (ARGV[4] its match id,
@@ -97,28 +117,87 @@ impl RedisStore {
         Ok(self.redis.get().await?)
     }
 
+    /// The key of a room's record (`suffix` empty) or of its `:log`, `:snap` or `:state`,
+    /// under `prefix`.
+    pub fn room_key(prefix: &str, room_id: &str, suffix: &str) -> String {
+        format!("{prefix}room:{{b{}}}:{room_id}{suffix}", bucket(room_id))
+    }
+
     fn key(&self, room_id: &str, suffix: &str) -> String {
-        format!("{}room:{room_id}{suffix}", self.prefix)
+        Self::room_key(&self.prefix, room_id, suffix)
     }
 
-    fn results_key(&self) -> String {
-        format!("{}results", self.prefix)
+    /// The outbox that `room_id`'s result goes to.
+    fn results_key(&self, room_id: &str) -> String {
+        self.outbox(bucket(room_id))
     }
 
-    /// Saves rooms in one pipelined round trip; one already saved is left as it is.
-    pub(super) async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
-        let mut pipe = redis::pipe();
-        for record in records {
-            pipe.cmd("SET")
-                .arg(self.key(&record.room_id, ""))
-                .arg(to_json(record)?)
-                .arg("NX")
-                .arg("EX")
-                .arg(ROOM_TTL_SECS)
-                .ignore();
+    fn outbox(&self, bucket: u32) -> String {
+        format!("{}results:{{b{bucket}}}", self.prefix)
+    }
+
+    /// Runs `add(pipeline, item)` for every item, in as few round trips as the store
+    /// allows (one on a single Redis; one per slot, all at once, on a cluster): each item
+    /// adds `commands` commands whose answers are returned together as its `R`, in the
+    /// items' order. `key_of` names a key of the item's slot.
+    async fn per_item<T, R: FromRedisValue>(
+        &self,
+        items: &[T],
+        commands: usize,
+        key_of: impl Fn(&T) -> String,
+        add: impl Fn(&mut Pipeline, &T) -> Result<(), StoreError>,
+    ) -> Result<Vec<R>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
         }
-        pipe.query_async::<()>(&mut self.connection().await?)
-            .await?;
+        let conn = self.connection().await?;
+        let groups = conn.slot_groups(items, key_of);
+        let mut pipes = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let mut pipe = redis::pipe();
+            for &index in group {
+                add(&mut pipe, &items[index])?;
+            }
+            pipes.push(pipe);
+        }
+        let answers = try_join_all(pipes.iter().map(|pipe| {
+            let mut conn = conn.clone();
+            async move { pipe.query_async::<Vec<Value>>(&mut conn).await }
+        }))
+        .await?;
+        // Back in the items' order: each group holds its items in order.
+        let mut by_item: Vec<(usize, R)> = Vec::with_capacity(items.len());
+        for (group, answers) in groups.iter().zip(answers) {
+            let mut answers = answers.into_iter();
+            for &index in group {
+                let values: Vec<Value> = answers.by_ref().take(commands).collect();
+                let parsed = redis::from_redis_value(Value::Array(values))
+                    .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+                by_item.push((index, parsed));
+            }
+        }
+        by_item.sort_by_key(|(index, _)| *index);
+        Ok(by_item.into_iter().map(|(_, answer)| answer).collect())
+    }
+
+    /// Saves rooms in one pipelined round trip (per slot); one already saved is left as
+    /// it is.
+    pub(super) async fn create_rooms(&self, records: &[RoomRecord]) -> Result<(), StoreError> {
+        self.per_item::<_, (Value,)>(
+            records,
+            1,
+            |record| self.key(&record.room_id, ""),
+            |pipe, record| {
+                pipe.cmd("SET")
+                    .arg(self.key(&record.room_id, ""))
+                    .arg(to_json(record)?)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(ROOM_TTL_SECS);
+                Ok(())
+            },
+        )
+        .await?;
         Ok(())
     }
 
@@ -186,7 +265,7 @@ impl RedisStore {
             .append
             .key(self.key(room_id, ":log"))
             .key(self.key(room_id, ""))
-            .key(self.results_key())
+            .key(self.results_key(room_id))
             .arg(entry.seq)
             .arg(to_json(entry)?)
             .arg(ROOM_TTL_SECS)
@@ -204,28 +283,32 @@ impl RedisStore {
         }
     }
 
-    /// One pipeline for any number of rooms (the script loaded first, so that a Redis
-    /// that restarted without it still runs it).
+    /// One pipeline for any number of rooms (per slot; the script loaded first, so that a
+    /// Redis that restarted without it still runs it).
     pub(super) async fn claim_all(
         &self,
         room_ids: &[&str],
         state: RoomState,
     ) -> Result<Vec<RoomState>, StoreError> {
-        let mut conn = self.connection().await?;
-        let mut pipe = redis::pipe();
-        pipe.load_script(&self.claim).ignore();
-        for id in room_ids {
-            pipe.invoke_script(
-                self.claim
-                    .key(self.key(id, ":state"))
-                    .key(self.key(id, ""))
-                    .arg(state.as_str())
-                    .arg(ROOM_TTL_SECS),
-            );
-        }
-        let held: Vec<String> = pipe.query_async(&mut conn).await?;
+        let held: Vec<(String, String)> = self
+            .per_item(
+                room_ids,
+                2,
+                |id| self.key(id, ""),
+                |pipe, id| {
+                    pipe.load_script(&self.claim).invoke_script(
+                        self.claim
+                            .key(self.key(id, ":state"))
+                            .key(self.key(id, ""))
+                            .arg(state.as_str())
+                            .arg(ROOM_TTL_SECS),
+                    );
+                    Ok(())
+                },
+            )
+            .await?;
         held.iter()
-            .map(|held| {
+            .map(|(_script, held)| {
                 RoomState::parse(held)
                     .ok_or_else(|| StoreError::Corrupt(format!("room state {held}")))
             })
@@ -297,26 +380,23 @@ impl RedisStore {
         Ok(())
     }
 
-    /// Every room's record and whole log, in one pipelined round trip.
+    /// Every room's record and whole log, in one pipelined round trip (per slot).
     pub(super) async fn replays(&self, room_ids: &[&str]) -> Result<Vec<Replay>, StoreError> {
-        let mut pipe = redis::pipe();
-        for id in room_ids {
-            pipe.get(self.key(id, ""))
-                .cmd("LRANGE")
-                .arg(self.key(id, ":log"))
-                .arg(0)
-                .arg(-1);
-        }
-        let answers: Vec<redis::Value> = pipe.query_async(&mut self.connection().await?).await?;
-        let parsed = |value: redis::Value| {
-            redis::from_redis_value::<(Option<String>, Vec<String>)>(value)
-                .map_err(|error| StoreError::Corrupt(format!("a replay's room: {error}")))
-        };
-        let mut answers = answers.into_iter();
-        let mut rooms = Vec::with_capacity(room_ids.len());
-        while let (Some(record), Some(log)) = (answers.next(), answers.next()) {
-            rooms.push(parsed(redis::Value::Array(vec![record, log]))?);
-        }
+        let rooms: Vec<(Option<String>, Vec<String>)> = self
+            .per_item(
+                room_ids,
+                2,
+                |id| self.key(id, ""),
+                |pipe, id| {
+                    pipe.get(self.key(id, ""))
+                        .cmd("LRANGE")
+                        .arg(self.key(id, ":log"))
+                        .arg(0)
+                        .arg(-1);
+                    Ok(())
+                },
+            )
+            .await?;
         rooms
             .into_iter()
             .filter_map(|(record, log)| Some((record?, log)))
@@ -336,7 +416,7 @@ impl RedisStore {
     pub(super) async fn push_result(&self, result: &MatchResult) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
         redis::cmd("HSETNX")
-            .arg(self.results_key())
+            .arg(self.results_key(&result.match_id))
             .arg(&result.match_id)
             .arg(to_json(result)?)
             .query_async::<()>(&mut conn)
@@ -344,22 +424,38 @@ impl RedisStore {
         Ok(())
     }
 
+    /// Every bucket's outbox.
     pub(super) async fn pending_results(&self) -> Result<Vec<MatchResult>, StoreError> {
-        let mut conn = self.connection().await?;
-        let results: Vec<String> = redis::cmd("HVALS")
-            .arg(self.results_key())
-            .query_async(&mut conn)
+        let buckets: Vec<u32> = (0..BUCKETS).collect();
+        let outboxes: Vec<(Vec<String>,)> = self
+            .per_item(
+                &buckets,
+                1,
+                |bucket| self.outbox(*bucket),
+                |pipe, bucket| {
+                    pipe.cmd("HVALS").arg(self.outbox(*bucket));
+                    Ok(())
+                },
+            )
             .await?;
-        results.iter().map(|r| from_json(r)).collect()
+        outboxes
+            .iter()
+            .flat_map(|(results,)| results)
+            .map(|r| from_json(r))
+            .collect()
     }
 
     pub(super) async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
-        let mut conn = self.connection().await?;
-        redis::cmd("HDEL")
-            .arg(self.results_key())
-            .arg(match_ids)
-            .query_async::<()>(&mut conn)
-            .await?;
+        self.per_item::<_, (Value,)>(
+            match_ids,
+            1,
+            |id| self.results_key(id),
+            |pipe, id| {
+                pipe.cmd("HDEL").arg(self.results_key(id)).arg(*id);
+                Ok(())
+            },
+        )
+        .await?;
         Ok(())
     }
 }
