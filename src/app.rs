@@ -8,7 +8,11 @@ use std::{net::SocketAddr, path::Path, sync::Arc};
 use anyhow::Context;
 use axum::Router;
 use moonlight_auth::{AuthService, SigningKeys, TokenIssuer, TokenVerifier};
-use moonlight_common::{Backend, CancellationToken, Database, serve, url::host_and_path};
+use moonlight_common::{
+    Backend, CancellationToken, Database,
+    serve::{self, ListenOptions},
+    url::host_and_path,
+};
 use moonlight_engine::ContentStore;
 use moonlight_game_server::GameServer;
 use moonlight_lobby::{Lobby, LobbyParts, LobbyService};
@@ -124,7 +128,11 @@ impl Application {
             (None, None) => AuthAt::Unknown,
         };
         let router = lobby.router().merge(playground::router(auth_at));
-        self.listen("lobby", self.config.lobby.addr, router)?;
+        let options = ListenOptions {
+            reuse_port: self.config.lobby.reuse_port,
+            ..ListenOptions::default()
+        };
+        self.listen_with("lobby", self.config.lobby.addr, router, options)?;
         self.lobby = Some(lobby);
         Ok(())
     }
@@ -145,12 +153,11 @@ impl Application {
             self.db.clone(),
             verifier,
         );
-        self.listen_with(
-            "game-server",
-            config.addr,
-            server.router(),
-            config.socket_send_buffer,
-        )?;
+        let options = ListenOptions {
+            send_buffer: config.socket_send_buffer,
+            ..ListenOptions::default()
+        };
+        self.listen_with("game-server", config.addr, server.router(), options)?;
         let addr = self.listeners.last().map(|l| l.addr).context("bound")?;
         let url = config
             .public_url
@@ -207,7 +214,7 @@ impl Application {
         addr: SocketAddr,
         router: Router,
     ) -> anyhow::Result<()> {
-        self.listen_with(role, addr, router, None)
+        self.listen_with(role, addr, router, ListenOptions::default())
     }
 
     fn listen_with(
@@ -215,10 +222,10 @@ impl Application {
         role: &'static str,
         addr: SocketAddr,
         router: Router,
-        send_buffer: Option<u32>,
+        options: ListenOptions,
     ) -> anyhow::Result<()> {
-        let socket = serve::listen(addr, send_buffer)
-            .with_context(|| format!("binding {role} to {addr}"))?;
+        let socket =
+            serve::listen(addr, options).with_context(|| format!("binding {role} to {addr}"))?;
         let addr = socket.local_addr()?;
         tracing::info!(%addr, "{role} listening");
         self.listeners.push(Listener {

@@ -12,18 +12,30 @@ use tokio_util::sync::CancellationToken;
 /// `net.core.somaxconn`, 4096 on current Linux).
 const ACCEPT_BACKLOG: u32 = 4096;
 
+/// How a listener is bound.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListenOptions {
+    /// The kernel send buffer accepted sockets inherit (`None`: the system's).
+    pub send_buffer: Option<u32>,
+    /// Other processes may listen on the same address (each with this set), and the
+    /// kernel spreads new connections among them (`SO_REUSEPORT`).
+    pub reuse_port: bool,
+}
+
 /// Binds `addr` with a deep accept queue: thousands of clients reconnecting at once (a
 /// network blip, a node restart) wait in the queue instead of having their handshakes
-/// dropped and retried a second later. `send_buffer` sets the kernel send buffer that
-/// accepted sockets inherit (`None`: the system's).
-pub fn listen(addr: SocketAddr, send_buffer: Option<u32>) -> std::io::Result<TcpListener> {
+/// dropped and retried a second later.
+pub fn listen(addr: SocketAddr, options: ListenOptions) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         tokio::net::TcpSocket::new_v4()?
     } else {
         tokio::net::TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
-    if let Some(bytes) = send_buffer {
+    if options.reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    if let Some(bytes) = options.send_buffer {
         socket.set_send_buffer_size(bytes)?;
     }
     socket.bind(addr)?;

@@ -329,7 +329,7 @@ impl Launcher {
             log: Some(log),
         };
         let started = match urls {
-            Some(urls) => Moonlight::restart(launch, urls).await,
+            Some(urls) => Moonlight::start_at(launch, urls).await,
             None => Moonlight::start(launch).await,
         };
         started.with_context(|| format!("starting the server (its log: {})", log.display()))

@@ -18,6 +18,12 @@ pub struct LobbyConfig {
     )]
     pub addr: SocketAddr,
 
+    /// Several lobby processes listen on the same --lobby-addr (each started with this
+    /// flag): the kernel spreads new connections among them, so lobbies scale out behind
+    /// one address without a load balancer (SO_REUSEPORT).
+    #[arg(long = "lobby-reuse-port", env = "MOONLIGHT_LOBBY_REUSE_PORT")]
+    pub reuse_port: bool,
+
     /// Milliseconds between matchmaking rounds (each lobby process runs them; it also
     /// sweeps expired private rooms).
     #[arg(long = "match-interval-ms",

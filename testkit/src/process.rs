@@ -96,10 +96,11 @@ impl Moonlight {
         Self::start_on(launch, &HashMap::new()).await
     }
 
-    /// Starts the process again where an earlier one (now dead) listened: each listener on
-    /// the address `urls` gives its role (its URLs, as [`Moonlight::urls`] had them), so
-    /// clients that know them find it again. Its log is appended to.
-    pub async fn restart(
+    /// Starts the process with each listener on the address `urls` gives its role (URLs as
+    /// [`Moonlight::urls`] has them): where an earlier process (now dead) listened, so
+    /// clients that know it find it again; or where another listens with a shared port.
+    /// Its log is appended to.
+    pub async fn start_at(
         launch: Launch<'_>,
         urls: &HashMap<String, String>,
     ) -> anyhow::Result<Self> {
@@ -153,16 +154,32 @@ impl Moonlight {
             .with_context(|| format!("starting {}", launch.bin.display()))?;
         let pid = child.id().context("the server exited at once")?;
         let log = Arc::new(Log::default());
-        if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(keep_log(stderr, Arc::clone(&log)));
-        }
+        let mut logging = child
+            .stderr
+            .take()
+            .map(|stderr| tokio::spawn(keep_log(stderr, Arc::clone(&log))));
         let mut lines = BufReader::new(child.stdout.take().context("piped stdout")?).lines();
         let roles = role.listeners();
         let urls = tokio::time::timeout(START_PATIENCE, async {
             let mut urls = HashMap::new();
             while !roles.iter().all(|role| urls.contains_key(*role)) {
                 let Some(line) = lines.next_line().await.context("reading its stdout")? else {
-                    bail!("it exited before announcing {roles:?} (saw {urls:?})");
+                    // Its log says why: read to its end (the process has closed it).
+                    if let Some(logging) = logging.take() {
+                        let _ = logging.await;
+                    }
+                    let said: Vec<String> = {
+                        let lines = log.lines.lock();
+                        lines
+                            .iter()
+                            .skip(lines.len().saturating_sub(3))
+                            .cloned()
+                            .collect()
+                    };
+                    bail!(
+                        "it exited before announcing {roles:?} (saw {urls:?}); its log ends: {}",
+                        said.join(" | ")
+                    );
                 };
                 if let Some((role, url)) = line.split_once(" listening on ") {
                     urls.insert(role.to_owned(), url.to_owned());

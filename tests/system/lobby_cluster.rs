@@ -2,7 +2,7 @@
 //! scaled-out deployment of several lobbies and game-server nodes sharing Redis and
 //! PostgreSQL, with a node killed mid-match.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt;
 
@@ -135,12 +135,22 @@ impl Cluster {
     }
 
     async fn start_role(&self, role: Role, args: &[&str]) -> Process {
+        self.start_role_at(role, &HashMap::new(), args).await
+    }
+
+    /// [`Cluster::start_role`] with its listeners at `urls` (by role).
+    async fn start_role_at(
+        &self,
+        role: Role,
+        urls: &HashMap<String, String>,
+        args: &[&str],
+    ) -> Process {
         let env = [
             ("DATABASE_URL", self.database.url.as_str()),
             ("REDIS_URL", self.redis_url.as_str()),
         ];
         let args = [args, &["--redis-prefix", self.prefix.as_str()]].concat();
-        support::start(self.data.path(), role, &args, &env).await
+        support::start_at(self.data.path(), role, urls, &args, &env).await
     }
 
     async fn start_node(&mut self, id: &str) {
@@ -235,6 +245,57 @@ async fn two_lobbies_pair_200_concurrent_players_with_no_duplicates_and_nobody_l
         "no ticket lost"
     );
     db.pool().close().await;
+    cluster.stop().await;
+}
+
+/// Two lobby processes behind one address (`--lobby-reuse-port`; the kernel spreads the
+/// connections): 100 players through that address are all matched, once each; with one
+/// lobby stopped, the other serves the address alone; and a process started without the
+/// flag cannot take the address by mistake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_lobbies_behind_one_address() {
+    let mut cluster = Cluster::start(0, 1).await;
+    let shared = ["--match-interval-ms", "50", "--lobby-reuse-port"];
+    let first = cluster.start_role(Role::Lobby, &shared).await;
+    let address = HashMap::from([("lobby".to_owned(), first.url("lobby").to_owned())]);
+    let second = cluster.start_role_at(Role::Lobby, &address, &shared).await;
+    assert_eq!(first.url("lobby"), second.url("lobby"));
+    cluster.lobbies.extend([first, second]);
+
+    let players: Vec<LobbyPlayer> =
+        futures_util::future::join_all((0..100).map(|n| cluster.player_named(n))).await;
+    futures_util::future::join_all(players.iter().map(|p| p.enqueue("dusk_starter"))).await;
+    let matches = futures_util::future::join_all(players.iter().map(|p| p.wait_for_match())).await;
+    let rooms: HashSet<&str> = matches
+        .iter()
+        .map(|play| play["room_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(rooms.len(), 50, "100 players make 50 matches");
+
+    cluster.lobbies.remove(0).stop().await;
+    let late = [
+        cluster.player("late1", 0).await,
+        cluster.player("late2", 0).await,
+    ];
+    late[0].enqueue("dusk_starter").await;
+    late[1].enqueue("tide_starter").await;
+    let (a, b) = tokio::join!(late[0].wait_for_match(), late[1].wait_for_match());
+    assert_eq!(a["room_id"], b["room_id"]);
+
+    let env = [
+        ("DATABASE_URL", cluster.database.url.as_str()),
+        ("REDIS_URL", cluster.redis_url.as_str()),
+    ];
+    let args = ["--redis-prefix", cluster.prefix.as_str()];
+    let refused = support::try_start_at(cluster.data.path(), Role::Lobby, &address, &args, &env);
+    let error = format!(
+        "{:#}",
+        refused
+            .await
+            .err()
+            .expect("a lobby without --lobby-reuse-port took a shared address")
+    );
+    assert!(error.contains("binding lobby"), "{error}");
     cluster.stop().await;
 }
 

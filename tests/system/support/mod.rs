@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part of this
 
-use std::{path::Path, time::Duration};
+use std::{collections::HashMap, path::Path, time::Duration};
 
 pub use moonlight_testkit::process::Role;
 use moonlight_testkit::process::{Launch, Moonlight};
@@ -21,6 +21,31 @@ pub async fn start(data_dir: &Path, role: Role, args: &[&str], env: &[(&str, &st
     start_with_content(data_dir, &content_dir, role, args, env).await
 }
 
+/// [`start`], with the listeners of `role` on the addresses in `urls` (by role name).
+pub async fn start_at(
+    data_dir: &Path,
+    role: Role,
+    urls: &HashMap<String, String>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Process {
+    try_start_at(data_dir, role, urls, args, env)
+        .await
+        .expect("starting moonlight")
+}
+
+/// [`start_at`], for a process that may fail to start.
+pub async fn try_start_at(
+    data_dir: &Path,
+    role: Role,
+    urls: &HashMap<String, String>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Process> {
+    let content_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
+    launch(data_dir, &content_dir, role, urls, args, env).await
+}
+
 /// [`start`], on the content in `content_dir`.
 pub async fn start_with_content(
     data_dir: &Path,
@@ -29,6 +54,19 @@ pub async fn start_with_content(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Process {
+    launch(data_dir, content_dir, role, &HashMap::new(), args, env)
+        .await
+        .expect("starting moonlight")
+}
+
+async fn launch(
+    data_dir: &Path,
+    content_dir: &Path,
+    role: Role,
+    urls: &HashMap<String, String>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Process> {
     // The tests' players act as fast as the machine goes: a whole game in a second would
     // trip the per-socket frame limit meant for people.
     let mut args = args.to_vec();
@@ -44,7 +82,7 @@ pub async fn start_with_content(
         env,
         log: None,
     };
-    Process(Moonlight::start(launch).await.expect("starting moonlight"))
+    Ok(Process(Moonlight::start_at(launch, urls).await?))
 }
 
 impl Process {
