@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         .expect("a runtime")
         .block_on(async {
             smoke_run().await;
+            scaled_out_run().await;
             crash_run().await;
             bad_network_run().await;
         });
@@ -142,12 +143,17 @@ fn is_svg(path: &Path) -> bool {
 /// `scenario` with `args` against a private embedded deployment of this build, by 40
 /// players in one worker: whether it passed, and the JSON report.
 async fn spawned_run(scenario: &str, args: &[&str]) -> (bool, Value) {
+    spawned_run_of("embedded", scenario, args).await
+}
+
+/// [`spawned_run`] on the deployment `layout` (`--spawn`).
+async fn spawned_run_of(layout: &str, scenario: &str, args: &[&str]) -> (bool, Value) {
     let data = tempfile::tempdir().unwrap();
     let content = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
     let spawn = [
         scenario,
         "--spawn",
-        "embedded",
+        layout,
         "--server",
         env!("CARGO_BIN_EXE_moonlight"),
         "--content-dir",
@@ -159,6 +165,47 @@ async fn spawned_run(scenario: &str, args: &[&str]) -> (bool, Value) {
     ];
     let (passed, report, _) = run(data.path(), &[&spawn[..], args].concat()).await;
     (passed, report)
+}
+
+/// A scaled-out deployment, small: auth, two lobby processes behind one address and a
+/// node, on PostgreSQL and a Redis Cluster; every process watched on its own.
+async fn scaled_out_run() {
+    let (passed, report) = spawned_run_of(
+        "cluster:1",
+        "steady",
+        &[
+            "--spawn-lobbies",
+            "2",
+            "--redis-cluster",
+            "--seconds",
+            "4",
+            "--think-ms",
+            "100",
+        ],
+    )
+    .await;
+    assert!(passed, "the scaled-out run failed: {}", report["failures"]);
+    assert_eq!(
+        report["errors"],
+        serde_json::json!({}),
+        "no error of any kind"
+    );
+    assert!(report["counters"]["actions"].as_u64().unwrap() > 0);
+    let names: Vec<&str> = report["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|server| server["name"].as_str())
+        .collect();
+    for name in [
+        "lobby 0",
+        "lobby 1",
+        "node node-0",
+        "Redis Cluster master 1",
+        "Redis Cluster master 3",
+    ] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
 }
 
 /// The crash scenario, small: a private embedded deployment killed and restarted twice.

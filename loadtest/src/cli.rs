@@ -236,20 +236,39 @@ pub struct TargetArgs {
     /// Redis Cluster of three masters instead of one Redis.
     #[arg(long)]
     pub redis_cluster: bool,
+    /// For --spawn cluster:N: this many lobby processes, behind one address
+    /// (`--lobby-reuse-port`).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub spawn_lobbies: u32,
 }
 
 impl TargetArgs {
-    /// The flags a spawned game-server node gets for its limits.
-    pub fn node_limits(&self) -> Vec<String> {
-        let mut flags = vec![
+    /// How a spawned deployment is laid out and limited.
+    pub fn spawn_options(&self) -> SpawnOptions {
+        let mut node_limits = vec![
             "--max-connections".to_owned(),
             self.node_max_connections.to_string(),
         ];
         if let Some(rooms) = self.node_max_rooms {
-            flags.extend(["--max-rooms".to_owned(), rooms.to_string()]);
+            node_limits.extend(["--max-rooms".to_owned(), rooms.to_string()]);
         }
-        flags
+        SpawnOptions {
+            node_limits,
+            redis_cluster: self.redis_cluster,
+            lobbies: self.spawn_lobbies,
+        }
     }
+}
+
+/// What a spawned deployment gets besides its layout.
+#[derive(Debug, Clone)]
+pub struct SpawnOptions {
+    /// The flags each game-server node gets for its limits.
+    pub node_limits: Vec<String>,
+    /// On a Redis Cluster rather than one Redis.
+    pub redis_cluster: bool,
+    /// Lobby processes of a `cluster:N`, sharing one address.
+    pub lobbies: u32,
 }
 
 #[derive(Debug, Args)]

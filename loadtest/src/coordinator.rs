@@ -94,14 +94,8 @@ impl Target {
                     .join("moonlight"),
             };
             eprintln!("starting a private deployment: {spawn}");
-            let deployment = Deployment::start(
-                spawn,
-                &bin,
-                &args.content_dir,
-                args.node_limits(),
-                args.redis_cluster,
-            )
-            .await?;
+            let deployment =
+                Deployment::start(spawn, &bin, &args.content_dir, args.spawn_options()).await?;
             if let Some(logs) = deployment.logs() {
                 eprintln!("server logs: {}", logs.display());
             }

@@ -16,7 +16,7 @@ use moonlight_testkit::{
     process::{Launch, Moonlight, Role},
 };
 
-use crate::servers::Watched;
+use crate::{cli::SpawnOptions, servers::Watched};
 
 /// A deployment layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,14 +108,12 @@ struct Process {
 }
 
 impl Deployment {
-    /// Starts `spawn` with the `moonlight` at `bin`; each game-server node gets the flags
-    /// `node_limits`; `redis_cluster`: on a Redis Cluster rather than one Redis.
+    /// Starts `spawn` with the `moonlight` at `bin`, as `options` say.
     pub async fn start(
         spawn: Spawn,
         bin: &Path,
         content_dir: &Path,
-        node_limits: Vec<String>,
-        redis_cluster: bool,
+        options: SpawnOptions,
     ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             bin.exists(),
@@ -130,7 +128,7 @@ impl Deployment {
         let (env, watched) = match spawn {
             Spawn::Embedded => (Vec::new(), Vec::new()),
             Spawn::Redis | Spawn::Cluster { .. } => {
-                let shared = Shared::start(redis_cluster).await;
+                let shared = Shared::start(options.redis_cluster).await;
                 let watched = shared.watched();
                 (shared.env(), watched)
             }
@@ -146,7 +144,7 @@ impl Deployment {
                 content_dir: content_dir.to_owned(),
                 data_dir: dir.clone(),
                 env,
-                node_limits,
+                node_limits: options.node_limits,
             },
             data: Some(data),
             crashes: 0,
@@ -167,12 +165,8 @@ impl Deployment {
                     .await?;
                 deployment.auth = url(&auth.moonlight, "auth")?;
                 deployment.watch(&auth.moonlight, "auth", "auth", false)?;
-                let lobby = deployment
-                    .launch(Role::Lobby, Vec::new(), dir.join("lobby.log"))
-                    .await?;
-                deployment.lobbies.push(url(&lobby.moonlight, "lobby")?);
-                deployment.watch(&lobby.moonlight, "lobby", "lobby", false)?;
-                deployment.others.extend([auth, lobby]);
+                deployment.others.push(auth);
+                deployment.start_lobbies(options.lobbies, &dir).await?;
                 let jwks = format!("{}/.well-known/jwks.json", deployment.auth);
                 for n in 0..nodes {
                     let id = format!("node-{n}");
@@ -195,6 +189,46 @@ impl Deployment {
             }
         }
         Ok(deployment)
+    }
+
+    /// `count` lobby processes; several share the first one's address (each with
+    /// `--lobby-reuse-port`), and each is watched through its process (its `/metrics`
+    /// could answer from any of them).
+    async fn start_lobbies(&mut self, count: u32, dir: &Path) -> anyhow::Result<()> {
+        if count == 1 {
+            let lobby = self
+                .launch(Role::Lobby, Vec::new(), dir.join("lobby.log"))
+                .await?;
+            self.lobbies.push(url(&lobby.moonlight, "lobby")?);
+            self.watch(&lobby.moonlight, "lobby", "lobby", false)?;
+            self.others.push(lobby);
+            return Ok(());
+        }
+        let args = vec!["--lobby-reuse-port".to_owned()];
+        let mut address = None;
+        for n in 0..count {
+            let log = dir.join(format!("lobby-{n}.log"));
+            let moonlight = self
+                .launcher
+                .run(Role::Lobby, &args, &log, address.as_ref())
+                .await?;
+            if address.is_none() {
+                self.lobbies.push(url(&moonlight, "lobby")?);
+                address = Some(moonlight.urls().clone());
+            }
+            self.watched.push(Watched {
+                name: format!("lobby {n}"),
+                source: format!("proc://{}", moonlight.pid()),
+                game: false,
+            });
+            self.others.push(Process {
+                moonlight,
+                role: Role::Lobby,
+                args: args.clone(),
+                log,
+            });
+        }
+        Ok(())
     }
 
     async fn launch(&self, role: Role, args: Vec<String>, log: PathBuf) -> anyhow::Result<Process> {
