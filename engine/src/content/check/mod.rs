@@ -35,7 +35,7 @@ struct Checker<'a> {
     cards: BTreeMap<&'a str, &'a Located<CardDef>>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn err(&mut self, file: usize, path: Vec<Seg>, message: String, hint: Option<String>) {
         self.findings.push(Finding {
             file,
@@ -54,6 +54,30 @@ impl Checker<'_> {
             message,
             hint,
         });
+    }
+
+    /// A warning at the id of every card `unused` picks; `message` says why, given the id.
+    fn warn_unused(
+        &mut self,
+        unused: impl Fn(&CardDef) -> bool,
+        message: impl Fn(&str) -> String,
+        hint: &str,
+    ) {
+        let picked: Vec<&'a Located<CardDef>> = self
+            .cards
+            .values()
+            .copied()
+            .filter(|c| unused(&c.value))
+            .collect();
+        for card in picked {
+            let path = join(&card.path, tpath!["id"]);
+            self.warn(
+                card.file,
+                path,
+                message(&card.value.id),
+                Some(hint.to_owned()),
+            );
+        }
     }
 
     fn range(&mut self, file: usize, path: Vec<Seg>, what: &str, v: i64, lo: i64, hi: i64) {
@@ -152,20 +176,11 @@ pub(crate) fn check(files: &[SourceFile], parsed: &Parsed, report: &mut CheckRep
             in_deck.insert(e.card.as_str(), true);
         }
     }
-    let unused: Vec<(usize, Vec<Seg>, String)> = ck
-        .cards
-        .values()
-        .filter(|c| c.value.collectible && !in_deck.contains_key(c.value.id.as_str()))
-        .map(|c| (c.file, join(&c.path, tpath!["id"]), c.value.id.clone()))
-        .collect();
-    for (file, p, id) in unused {
-        ck.warn(
-            file,
-            p,
-            format!("card `{id}` is in no deck"),
-            Some("add it to a starter deck, or set `collectible = false` for a token".to_owned()),
-        );
-    }
+    ck.warn_unused(
+        |card| card.collectible && !in_deck.contains_key(card.id.as_str()),
+        |id| format!("card `{id}` is in no deck"),
+        "add it to a starter deck, or set `collectible = false` for a token",
+    );
     let findings = std::mem::take(&mut ck.findings);
     resolve(files, findings, report);
 }
@@ -312,21 +327,13 @@ fn check_hero_powers(ck: &mut Checker<'_>, r: &Located<RulesDef>) {
             ),
         }
     }
-    let unused: Vec<(usize, Vec<Seg>, String)> = ck
-        .cards
-        .values()
-        .filter(|c| c.value.kind == CardKind::Power)
-        .filter(|c| !r.value.hero_powers.values().any(|id| *id == c.value.id))
-        .map(|c| (c.file, join(&c.path, tpath!["id"]), c.value.id.clone()))
-        .collect();
-    for (file, p, id) in unused {
-        ck.warn(
-            file,
-            p,
-            format!("hero power `{id}` belongs to no faction"),
-            Some("name it in `[rules] hero_powers`".to_owned()),
-        );
-    }
+    ck.warn_unused(
+        |card| {
+            card.kind == CardKind::Power && !r.value.hero_powers.values().any(|id| *id == card.id)
+        },
+        |id| format!("hero power `{id}` belongs to no faction"),
+        "name it in `[rules] hero_powers`",
+    );
 }
 
 fn card_hint(ck: &Checker<'_>, name: &str) -> Option<String> {
