@@ -17,8 +17,7 @@ pub struct Process(Moonlight);
 /// Starts `moonlight` in `role` with `args` on `data_dir`, every listener on a free port,
 /// and waits until each of its listeners is announced.
 pub async fn start(data_dir: &Path, role: Role, args: &[&str], env: &[(&str, &str)]) -> Process {
-    let content_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("content");
-    start_with_content(data_dir, &content_dir, role, args, env).await
+    start_at(data_dir, role, &HashMap::new(), args, env).await
 }
 
 /// [`start`], with the listeners of `role` on the addresses in `urls` (by role name).
