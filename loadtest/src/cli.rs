@@ -391,5 +391,20 @@ mod tests {
             ])
             .is_ok()
         );
+        // A scaled-out spawn: 1 to 16 lobbies; none, or a silly number, is refused.
+        let spawn = |lobbies: &str| {
+            Cli::try_parse_from([
+                "loadtest",
+                "steady",
+                "--spawn",
+                "cluster:2",
+                "--spawn-lobbies",
+                lobbies,
+            ])
+        };
+        assert!(spawn("2").is_ok());
+        for refused in ["0", "17", "-1", "many"] {
+            assert!(spawn(refused).is_err(), "{refused}");
+        }
     }
 }

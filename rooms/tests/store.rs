@@ -302,3 +302,19 @@ async fn redis_store_on_a_cluster() {
     )))
     .await;
 }
+
+/// Cluster seeds that cannot name a cluster are refused with an error, never a panic.
+#[tokio::test]
+async fn hostile_cluster_seeds_are_refused() {
+    for seeds in [
+        &[][..],
+        &["not a url"],
+        &["http://127.0.0.1:6379"],
+        &["redis://"],
+    ] {
+        assert!(
+            RedisPool::connect_cluster(seeds).await.is_err(),
+            "{seeds:?}"
+        );
+    }
+}
