@@ -341,13 +341,16 @@ impl Report {
             "\nthroughput   {:.0} actions/s, {:.1} matches completed/s ({} started, {} completed), {:.0} logins/s",
             r.actions, r.matches_completed, c.matches_started, c.matches_completed, r.logins
         );
+        let per_frame = |bytes: u64, frames: u64| bytes.checked_div(frames).unwrap_or(0);
         let _ = writeln!(
             w,
-            "traffic      out {:.0} frames/s {}/s, in {:.0} frames/s {}/s",
+            "traffic      out {:.0} frames/s {}/s ({} B a frame), in {:.0} frames/s {}/s ({} B a frame)",
             r.frames_out,
             bytes(r.bytes_out),
+            per_frame(c.bytes_out, c.frames_out),
             r.frames_in,
-            bytes(r.bytes_in)
+            bytes(r.bytes_in),
+            per_frame(c.bytes_in, c.frames_in),
         );
         let _ = writeln!(w, "players      {} playing at the peak", self.peak_playing);
         if c.resumed > 0 {
