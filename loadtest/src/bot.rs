@@ -221,12 +221,18 @@ impl Seat {
         })
     }
 
-    /// Takes in `update`; `Err` if the ledger finds it applies an action twice.
+    /// Takes in `update`; `Err` if the ledger finds it applies an action twice, or its
+    /// view delta does not fit the view the bot holds.
     fn apply(&mut self, update: pb::Update) -> Result<(), &'static str> {
         let checked = self.ledger.update(&update, self.last_seq);
         self.last_seq = update.seq;
         if let Some(view) = update.view {
             self.view = view;
+            self.legal = update.legal_actions;
+        } else if let Some(delta) = update.delta {
+            self.view
+                .apply(&delta)
+                .map_err(|_| "a view delta that does not fit the view")?;
             self.legal = update.legal_actions;
         }
         checked

@@ -193,6 +193,9 @@ pub struct RunArgs {
     /// At the end, walk away from running matches instead of conceding them.
     #[arg(long)]
     pub leave_matches: bool,
+    /// Ask for whole views in every update instead of view deltas (to compare the bytes).
+    #[arg(long)]
+    pub whole_views: bool,
     #[command(flatten)]
     pub report: ReportArgs,
 }

@@ -273,6 +273,7 @@ fn setups(scenario: &Scenario, target: &Target, workers: usize) -> Vec<Setup> {
                 decks: args.decks.clone(),
                 think_ms: args.think_ms,
                 take_practice: !args.no_practice,
+                view_deltas: !args.whole_views,
                 concede_on_stop: !args.leave_matches,
                 check_results: scenario.keeps_ledgers(),
                 network: match scenario {

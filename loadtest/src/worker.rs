@@ -44,6 +44,8 @@ pub struct Setup {
     pub decks: Vec<String>,
     pub think_ms: u64,
     pub take_practice: bool,
+    /// Ask for view deltas (`Hello.view_deltas`).
+    pub view_deltas: bool,
     pub concede_on_stop: bool,
     /// Keep ledgers: after each match, check that its result was recorded; after the
     /// stop, that every player is free (the crash and bad-network scenarios).
@@ -133,6 +135,7 @@ async fn work(
             receive_buffer: None,
             traffic: Some(Arc::clone(&recorder) as Arc<dyn Traffic>),
             route: network.clone().map(|n| n as Arc<dyn Route>),
+            view_deltas: setup.view_deltas,
         },
         recorder,
         think: Duration::from_millis(setup.think_ms),

@@ -1,6 +1,10 @@
 //! The Moonlight wire contract, generated from `proto/moonlight/v1/*.proto` at build time.
 //! See `proto/moonlight/v1/game.proto` for the rules of the protocol.
 
+mod delta;
+
+pub use delta::DeltaMismatch;
+
 /// Version 1 of the game protocol.
 pub mod v1 {
     include!(concat!(env!("OUT_DIR"), "/moonlight.v1.rs"));
@@ -18,6 +22,7 @@ mod tests {
             body: Some(client_frame::Body::Hello(Hello {
                 protocol_version: ProtocolVersion::ProtocolVersion1.into(),
                 client_name: "test".to_owned(),
+                view_deltas: false,
             })),
         };
         let bytes = frame.encode_to_vec();

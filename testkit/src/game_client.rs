@@ -23,6 +23,15 @@ impl Client {
         Self::open(&Dialer::default(), url).await
     }
 
+    /// A client that asks for view deltas (`Hello.view_deltas`).
+    pub async fn connect_with_deltas(url: &str) -> Self {
+        let dialer = Dialer {
+            view_deltas: true,
+            ..Dialer::default()
+        };
+        Self::open(&dialer, url).await
+    }
+
     /// A client whose socket has a tiny receive buffer: once it stops reading, the server
     /// notices after a few frames.
     pub async fn connect_with_small_buffer(url: &str) -> Self {
@@ -136,18 +145,38 @@ pub fn assert_hides_other_hands(me: u32, body: &Body) {
         }
     }
     if let Some(view) = view {
-        let mine = view.seats.iter().find(|s| s.seat == me).expect("my seat");
-        for card in &view.hand {
+        assert_view_hides_other_hands(me, view);
+    }
+    if let Body::Update(pb::Update {
+        delta: Some(delta), ..
+    }) = body
+        && let Some(hand) = &delta.hand
+    {
+        let mine = delta.seats.iter().find(|s| s.seat == me);
+        for card in &hand.cards {
             assert!(
-                mine.hand.contains(&card.handle),
+                mine.is_none_or(|mine| mine.hand.contains(&card.handle)),
                 "seat {me} was shown a card not in its own hand"
             );
         }
     }
 }
 
+/// Asserts that the only hand `view` shows is seat `me`'s.
+pub fn assert_view_hides_other_hands(me: u32, view: &pb::View) {
+    let mine = view.seats.iter().find(|s| s.seat == me).expect("my seat");
+    for card in &view.hand {
+        assert!(
+            mine.hand.contains(&card.handle),
+            "seat {me} was shown a card not in its own hand"
+        );
+    }
+}
+
 /// Both seats of one room playing each other with [`choose`], every update checked to
-/// arrive in order on both sockets and to hide the other seat's cards.
+/// arrive in order on both sockets and to hide the other seat's cards. Both seats take
+/// view deltas, so every resume (which brings the whole view) also checks that the views
+/// built from deltas are the server's.
 pub struct Duel {
     pub clients: [Client; 2],
     pub views: [pb::View; 2],
@@ -166,7 +195,7 @@ impl Duel {
         let mut legal = Vec::new();
         let mut seq = 0;
         for (seat, url) in urls.into_iter().enumerate() {
-            let mut client = Client::connect(url).await;
+            let mut client = Client::connect_with_deltas(url).await;
             client.hello().await;
             let welcome = match client.next_seen_by(seat).await {
                 Body::Welcome(welcome) => welcome,
@@ -192,7 +221,7 @@ impl Duel {
     pub async fn resume(self, urls: [&str; 2]) -> Self {
         let mut clients = Vec::new();
         for (seat, (url, old)) in urls.into_iter().zip(self.clients).enumerate() {
-            let mut client = Client::connect(url).await;
+            let mut client = Client::connect_with_deltas(url).await;
             client.next_client_seq = old.next_client_seq;
             client.resume(self.seq).await;
             let (seq, view, legal) = match client.next_seen_by(seat).await {
@@ -242,7 +271,13 @@ impl Duel {
                 update.acked_client_seq,
                 (viewer == seat).then_some(client_seq)
             );
-            self.views[viewer] = update.view.expect("live updates carry the view");
+            let view = &mut self.views[viewer];
+            match (update.view, update.delta) {
+                (Some(whole), _) => *view = whole,
+                (None, Some(delta)) => view.apply(&delta).expect("the delta fits the view"),
+                (None, None) => panic!("a live update without a view or a delta"),
+            }
+            assert_view_hides_other_hands(viewer as u32, view);
             self.legal[viewer] = update.legal_actions;
         }
         self.last_acked[seat] = Some((client_seq, action));

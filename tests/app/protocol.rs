@@ -56,6 +56,7 @@ async fn resume_after_a_drop_gets_exactly_the_missed_updates() {
     back.send(client_frame::Body::Resume(pb::Resume {
         protocol_version: 1,
         last_seq: seq,
+        view_deltas: false,
     }))
     .await;
     let missed = update(&mut back, seq + 1).await;
@@ -99,6 +100,7 @@ async fn resume_too_far_behind_gets_a_full_view() {
     back.send(client_frame::Body::Resume(pb::Resume {
         protocol_version: 1,
         last_seq: 0,
+        view_deltas: false,
     }))
     .await;
     let welcome = back.welcome().await;
@@ -651,6 +653,50 @@ async fn spectators_watch_the_public_view_and_cannot_act() {
     }
 }
 
+/// A client that asks for view deltas gets them in live updates, one that does not gets
+/// whole views, and the deltas, applied, rebuild the whole views exactly, in fewer bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn view_deltas_go_only_to_clients_that_ask_and_rebuild_the_view() {
+    let node = node().await;
+    node.create_room("r", 3).await;
+    let mut duel = node.duel("r").await;
+    let url = node.play_url(&node.ticket("r", "watcher", None));
+    let mut whole = Client::connect(&url).await;
+    let mut deltas = Client::connect_with_deltas(&url).await;
+    whole.hello().await;
+    deltas.hello().await;
+    let mut view = deltas.welcome().await.view.expect("a welcome is whole");
+    assert_eq!(Some(&view), whole.welcome().await.view.as_ref());
+    let (mut whole_bytes, mut delta_bytes) = (0, 0);
+    for _ in 0..16 {
+        assert!(duel.step().await, "the match goes on");
+        let full = update(&mut whole, duel.seq).await;
+        let changed = update(&mut deltas, duel.seq).await;
+        assert!(full.delta.is_none(), "whole views unless asked");
+        assert!(changed.view.is_none(), "a delta instead of the view");
+        view.apply(&changed.delta.clone().expect("a delta"))
+            .expect("it fits the view before");
+        assert_eq!(Some(&view), full.view.as_ref(), "at {}", duel.seq);
+        assert_eq!(changed.events, full.events);
+        whole_bytes += full.encoded_len();
+        delta_bytes += changed.encoded_len();
+    }
+    // Fewer bytes even this early, with empty graveyards (over whole matches they are well
+    // under half: `room::views`'s test).
+    assert!(
+        delta_bytes < whole_bytes,
+        "{delta_bytes} B of deltas against {whole_bytes} B of whole views"
+    );
+    // The seats took deltas too: a resume brings their whole views, which must be the ones
+    // they built.
+    let urls = ["player-a", "player-b"]
+        .into_iter()
+        .zip(0u8..)
+        .map(|(player, seat)| node.play_url(&node.ticket("r", player, Some(seat))))
+        .collect::<Vec<_>>();
+    duel.resume([&urls[0], &urls[1]]).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_frames_is_cut_off() {
     let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |c| {
@@ -810,6 +856,7 @@ async fn a_client_that_never_answers_pings_is_dropped() {
         body: Some(client_frame::Body::Hello(pb::Hello {
             protocol_version: 1,
             client_name: "silent".into(),
+            view_deltas: false,
         })),
     }
     .encode_to_vec();

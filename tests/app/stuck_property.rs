@@ -213,6 +213,7 @@ async fn connect_and_drop(url: &str) {
         body: Some(pb::client_frame::Body::Hello(pb::Hello {
             protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
             client_name: "stuck-property".into(),
+            view_deltas: false,
         })),
     };
     let _ = socket

@@ -44,6 +44,9 @@ pub struct Dialer {
     pub traffic: Option<Arc<dyn Traffic>>,
     /// Connect through this instead of straight to the server.
     pub route: Option<Arc<dyn Route>>,
+    /// Ask for view deltas in `Hello` and `Resume` (`Update.delta`; apply them with
+    /// `View::apply`). Off, every update carries the whole view.
+    pub view_deltas: bool,
 }
 
 /// What came from the server.
@@ -58,6 +61,7 @@ pub enum Incoming {
 pub struct GameSocket {
     ws: WebSocketStream<TcpStream>,
     traffic: Option<Arc<dyn Traffic>>,
+    view_deltas: bool,
 }
 
 impl Dialer {
@@ -103,6 +107,7 @@ impl Dialer {
         Ok(GameSocket {
             ws,
             traffic: self.traffic.clone(),
+            view_deltas: self.view_deltas,
         })
     }
 }
@@ -148,6 +153,7 @@ impl GameSocket {
         self.send(client_frame::Body::Hello(pb::Hello {
             protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
             client_name: client_name.to_owned(),
+            view_deltas: self.view_deltas,
         }))
         .await
     }
@@ -156,6 +162,7 @@ impl GameSocket {
         self.send(client_frame::Body::Resume(pb::Resume {
             protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
             last_seq,
+            view_deltas: self.view_deltas,
         }))
         .await
     }

@@ -1,5 +1,6 @@
 import { create, fromBinary, toBinary, type MessageInitShape } from "@bufbuild/protobuf";
 import type { ActionKind } from "./actions.js";
+import { applyDelta, DeltaMismatchError } from "./delta.js";
 import { ActionRejectedError, ConnectionClosedError, SpectatorError } from "./errors.js";
 import { EventHub } from "./events.js";
 import {
@@ -140,6 +141,8 @@ export type GameEvent =
   /**
    * One accepted change (`seq` +1). `replayed`: sent again after a reconnect. Only the last
    * update of a replay carries `view` and `legal_actions`; the connection keeps the latest.
+   * The connection asks for view deltas and applies them: an update that came with a
+   * `delta` is reported with `view` filled in, the whole view after the change.
    */
   | { type: "update"; update: Update; replayed: boolean }
   /** A resume is complete: `missed` updates were replayed, the view is current. */
@@ -448,12 +451,18 @@ export class GameConnection {
         this.handshake = "resume";
         this.replayed = 0;
         this.sendNow({
-          body: { case: "resume", value: { protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1, lastSeq: this.lastSeq ?? 0n } },
+          body: {
+            case: "resume",
+            value: { protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1, lastSeq: this.lastSeq ?? 0n, viewDeltas: true },
+          },
         });
       } else {
         this.handshake = "hello";
         this.sendNow({
-          body: { case: "hello", value: { protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1, clientName: this.clientName } },
+          body: {
+            case: "hello",
+            value: { protocolVersion: ProtocolVersion.PROTOCOL_VERSION_1, clientName: this.clientName, viewDeltas: true },
+          },
         });
       }
       const tick = Math.max(10, Math.min(1_000, this.pingIntervalMs, this.deadAfterMs / 3));
@@ -655,6 +664,20 @@ export class GameConnection {
       return;
     }
     const fresh = update.seq === last + 1n;
+    if (update.delta) {
+      // A delta applies to the view of the update before: anything else is out of step.
+      let view: View | undefined;
+      try {
+        if (fresh && this.view) view = applyDelta(this.view, update.delta);
+      } catch (error) {
+        if (!(error instanceof DeltaMismatchError)) throw error;
+      }
+      if (!view) {
+        this.drop(this.gen, `a view delta for update ${update.seq} does not fit the view of ${last}`);
+        return;
+      }
+      update.view = view;
+    }
     if (fresh) this.lastSeq = update.seq;
     if (update.view) {
       this.view = update.view;

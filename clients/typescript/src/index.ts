@@ -17,6 +17,7 @@ export {
 export { actionOf, actions, type ActionKind, type PowerOptions } from "./actions.js";
 export { eventsOf, type MatchEventKind, type MatchEventOf } from "./events.js";
 export { AdminApi } from "./admin.js";
+export { applyDelta, DeltaMismatchError } from "./delta.js";
 export type * from "./admin.js";
 export {
   ActionRejectedError,

@@ -416,12 +416,13 @@ async fn send(sink: &mut Sink, message: Outgoing) {
         .expect("the node reads what it is sent");
 }
 
-/// A `Hello` in protocol version 1.
+/// A `Hello` in protocol version 1; every other client asks for view deltas.
 pub(crate) fn hello(client: usize) -> Vec<u8> {
     pb::ClientFrame {
         body: Some(client_frame::Body::Hello(pb::Hello {
             protocol_version: pb::ProtocolVersion::ProtocolVersion1.into(),
             client_name: format!("fuzz-{client}"),
+            view_deltas: client.is_multiple_of(2),
         })),
     }
     .encode_to_vec()

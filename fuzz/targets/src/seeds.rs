@@ -63,6 +63,7 @@ fn hello(version: i32, name: &str) -> Vec<u8> {
     frame(client_frame::Body::Hello(pb::Hello {
         protocol_version: version,
         client_name: name.to_owned(),
+        view_deltas: false,
     }))
 }
 
@@ -70,6 +71,7 @@ fn resume(version: i32, last_seq: u64) -> Vec<u8> {
     frame(client_frame::Body::Resume(pb::Resume {
         protocol_version: version,
         last_seq,
+        view_deltas: true,
     }))
 }
 

@@ -71,7 +71,14 @@ pub(crate) async fn serve(mut conn: Connection, admission: Admission) {
         full_view,
         room,
     } = admission;
-    let peer = Peer::new(id, player_id, seat, full_view, conn.link().clone());
+    let peer = Peer::new(
+        id,
+        player_id,
+        seat,
+        full_view,
+        opening.view_deltas,
+        conn.link().clone(),
+    );
     if !room.try_send(RoomMsg::Attach { peer, opening }) {
         let close = Close::new(close::TRY_AGAIN, "the room is busy; retry");
         return conn.finish(close).await;

@@ -182,11 +182,18 @@ impl Connection {
             Ok(Ok(Some(Incoming::Frame(frame)))) => frame,
         };
         let (version, opening) = match frame.body {
-            Some(client_frame::Body::Hello(hello)) => (hello.protocol_version, Opening::Hello),
+            Some(client_frame::Body::Hello(hello)) => (
+                hello.protocol_version,
+                Opening {
+                    resume_after: None,
+                    view_deltas: hello.view_deltas,
+                },
+            ),
             Some(client_frame::Body::Resume(resume)) => (
                 resume.protocol_version,
-                Opening::Resume {
-                    last_seq: resume.last_seq,
+                Opening {
+                    resume_after: Some(resume.last_seq),
+                    view_deltas: resume.view_deltas,
                 },
             ),
             _ => {

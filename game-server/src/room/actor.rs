@@ -13,7 +13,7 @@
 
 use std::{collections::VecDeque, sync::Arc, time::Instant as StdInstant};
 
-use moonlight_engine::{Action, Event, Game, Input, Seat, Viewer};
+use moonlight_engine::{Action, Event, Game, Input, Seat};
 use moonlight_proto::v1 as pb;
 use tokio::{
     sync::mpsc,
@@ -26,6 +26,7 @@ use super::{
     Glance, Opening, Peer, RoomMsg,
     bot_seats::{self, BotSeats},
     restore::{Restored, RoomSnapshot},
+    views::{Seen, SentViews, Shown, Sight},
 };
 use crate::{
     NodeContext,
@@ -51,35 +52,6 @@ struct SeatSlot {
     timeouts: u32,
 }
 
-/// What a connection sees of its room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sight {
-    /// A player: its seat's view and legal actions.
-    Seat(Seat),
-    /// A spectator: the public view.
-    Public,
-    /// An admin: the public view and every hand (events stay the public ones).
-    Full,
-}
-
-impl Sight {
-    fn of(peer: &Peer) -> Self {
-        match peer.seat {
-            Some(seat) => Self::Seat(seat),
-            None if peer.full_view => Self::Full,
-            None => Self::Public,
-        }
-    }
-
-    /// Whose filter its events pass through.
-    fn viewer(self) -> Viewer {
-        match self {
-            Self::Seat(seat) => Viewer::Seat(seat),
-            Self::Public | Self::Full => Viewer::Spectator,
-        }
-    }
-}
-
 pub(crate) struct Room {
     id: String,
     record: RoomRecord,
@@ -89,6 +61,8 @@ pub(crate) struct Room {
     seats: Vec<SeatSlot>,
     spectators: Vec<Peer>,
     recent: VecDeque<Applied>,
+    /// The views the last update was sent with, to send the next one's as deltas.
+    sent: SentViews,
     since_snapshot: u64,
     /// The (turn, active seat, opening hands being chosen) the turn timer is running for.
     timed_turn: (u32, Seat, bool),
@@ -155,6 +129,7 @@ impl Room {
             game: restored.game,
             spectators: Vec::new(),
             recent: VecDeque::new(),
+            sent: SentViews::default(),
             since_snapshot: 0,
             unsent_result: None,
             snapshot_in_flight: None,
@@ -287,17 +262,22 @@ impl Room {
             old.close(close::REPLACED, "replaced by a newer connection");
         }
         slot.held_until = None;
-        match opening {
-            Opening::Resume { last_seq } if self.can_replay_from(last_seq, peer.room()) => {
+        match opening.resume_after {
+            Some(last_seq) if self.can_replay_from(last_seq, peer.room()) => {
+                let mut now = Some(self.shown_whole(Sight::Seat(seat)));
                 let missed: Vec<&Applied> =
                     self.recent.iter().filter(|a| a.seq > last_seq).collect();
                 for (i, applied) in missed.iter().enumerate() {
-                    // Only the last update carries the (current) view: earlier views are gone.
-                    let with_view = i + 1 == missed.len();
-                    peer.send(self.update_for(Sight::Seat(seat), applied, with_view));
+                    // Only the last update carries the (current) view, whole: earlier views
+                    // are gone.
+                    let shown = match now.take_if(|_| i + 1 == missed.len()) {
+                        Some(seen) => Shown::Whole(seen),
+                        None => Shown::Nothing,
+                    };
+                    peer.send(self.update_for(Sight::Seat(seat), applied, shown));
                 }
-                if missed.is_empty() {
-                    peer.send(self.current_update_for(seat, None));
+                if let Some(seen) = now {
+                    peer.send(self.current_update_for(None, seen));
                 }
             }
             _ => self.send_welcome(&peer),
@@ -347,7 +327,7 @@ impl Room {
         };
         if client_seq <= self.last_client_seq.get(seat.index()).copied().unwrap_or(0) {
             // A retry of an action already applied: acknowledge it again, apply nothing.
-            peer.send(self.current_update_for(seat, Some(client_seq)));
+            peer.send(self.current_update_for(Some(client_seq), self.seen_by(Sight::Seat(seat))));
             return;
         }
         let input = Input::Act { seat, action };
@@ -756,9 +736,15 @@ impl Room {
         }
     }
 
-    /// Sends `applied` to every seat and spectator, each through its own filter.
+    /// Sends `applied` to every seat and spectator, each through its own filter, with its
+    /// view whole or as a delta from the one the last update carried.
     fn broadcast(&mut self, applied: &Applied) {
-        self.fan_out(|room, peer| Some(room.update_for(Sight::of(peer), applied, true)));
+        let views = SentViews::of(&self.game, self.seats.len(), applied.seq, self.peers());
+        let before = std::mem::replace(&mut self.sent, views);
+        self.fan_out(|room, peer| {
+            let shown = before.shown_after(&room.sent, peer);
+            Some(room.update_for(Sight::of(peer), applied, shown))
+        });
     }
 
     /// Queues each connected peer its frame (`None`: nothing for it) and drops every peer
@@ -780,21 +766,23 @@ impl Room {
         }
     }
 
-    fn update_for(
-        &self,
-        sight: Sight,
-        applied: &Applied,
-        with_view: bool,
-    ) -> pb::server_frame::Body {
+    fn update_for(&self, sight: Sight, applied: &Applied, shown: Shown) -> pb::server_frame::Body {
         let events = wire::events(&self.game.events_for(sight.viewer(), &applied.events));
-        let (view, legal_actions) = if with_view {
-            self.view_and_actions(sight)
-        } else {
-            (None, Vec::new())
-        };
         let acked_client_seq = match (sight, applied.actor) {
             (Sight::Seat(seat), Some((actor, client_seq))) if seat == actor => Some(client_seq),
             _ => None,
+        };
+        let (view, delta, legal_actions, turn_ends_in_ms) = match shown {
+            Shown::Nothing => (None, None, Vec::new(), None),
+            Shown::Whole(seen) => (
+                Some(seen.view),
+                None,
+                seen.legal_actions,
+                self.turn_ends_in_ms(),
+            ),
+            Shown::Delta(delta, legal_actions) => {
+                (None, Some(delta), legal_actions, self.turn_ends_in_ms())
+            }
         };
         pb::server_frame::Body::Update(pb::Update {
             seq: applied.seq,
@@ -802,28 +790,26 @@ impl Room {
             view,
             legal_actions,
             acked_client_seq,
-            turn_ends_in_ms: if with_view {
-                self.turn_ends_in_ms()
-            } else {
-                None
-            },
+            turn_ends_in_ms,
+            delta,
         })
     }
 
-    /// An update with no new events: the current view, optionally re-acknowledging an action.
+    /// An update with no new events: `seen`, the current view, optionally re-acknowledging
+    /// an action.
     fn current_update_for(
         &self,
-        seat: Seat,
         acked_client_seq: Option<u64>,
+        seen: Seen,
     ) -> pb::server_frame::Body {
-        let (view, legal_actions) = self.view_and_actions(Sight::Seat(seat));
         pb::server_frame::Body::Update(pb::Update {
             seq: self.seq,
             events: Vec::new(),
-            view,
-            legal_actions,
+            view: Some(seen.view),
+            legal_actions: seen.legal_actions,
             acked_client_seq,
             turn_ends_in_ms: self.turn_ends_in_ms(),
+            delta: None,
         })
     }
 
@@ -837,27 +823,23 @@ impl Room {
         Some(u32::try_from(left.as_millis()).unwrap_or(u32::MAX))
     }
 
-    fn view_and_actions(&self, sight: Sight) -> (Option<pb::View>, Vec<pb::LegalAction>) {
-        match sight {
-            Sight::Seat(seat) => (
-                Some(wire::view(&self.game.view_for(seat))),
-                self.game
-                    .legal_actions(seat)
-                    .iter()
-                    .map(wire::legal_action)
-                    .collect(),
-            ),
-            Sight::Public => (Some(wire::view(&self.game.spectator_view())), Vec::new()),
-            Sight::Full => {
-                let mut view = wire::view(&self.game.spectator_view());
-                view.hands = wire::hands(&self.game, self.seats.len());
-                (Some(view), Vec::new())
-            }
-        }
+    fn seen_by(&self, sight: Sight) -> Seen {
+        sight.view(&self.game, self.seats.len())
     }
 
-    fn send_welcome(&self, peer: &Peer) {
-        let (view, legal_actions) = self.view_and_actions(Sight::of(peer));
+    /// `sight`'s view, to be sent whole now (a welcome, a resume): noted as sent, so the
+    /// next update can be a delta from it.
+    fn shown_whole(&mut self, sight: Sight) -> Seen {
+        let seen = self.seen_by(sight);
+        self.sent.note(self.seq, sight, &seen);
+        seen
+    }
+
+    fn send_welcome(&mut self, peer: &Peer) {
+        let Seen {
+            view,
+            legal_actions,
+        } = self.shown_whole(Sight::of(peer));
         let players = seats(self.record.players.len())
             .zip(&self.record.players)
             .map(|(seat, p)| pb::Player {
@@ -875,7 +857,7 @@ impl Room {
             room_id: self.id.clone(),
             seat: peer.seat.map(wire::seat),
             seq: self.seq,
-            view,
+            view: Some(view),
             legal_actions,
             players,
             content_version: self.record.content_version.clone(),

@@ -6,6 +6,7 @@
 mod actor;
 mod bot_seats;
 pub(crate) mod restore;
+mod views;
 
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
@@ -58,6 +59,8 @@ pub struct Peer {
     pub seat: Option<Seat>,
     /// A spectator who sees every hand: an admin's full view.
     pub full_view: bool,
+    /// The client applies view deltas (`Hello.view_deltas`).
+    pub view_deltas: bool,
     link: Link,
 }
 
@@ -67,6 +70,7 @@ impl Peer {
         player_id: String,
         seat: Option<Seat>,
         full_view: bool,
+        view_deltas: bool,
         link: Link,
     ) -> Self {
         Self {
@@ -74,6 +78,7 @@ impl Peer {
             player_id,
             seat,
             full_view,
+            view_deltas,
             link,
         }
     }
@@ -97,11 +102,13 @@ impl Peer {
     }
 }
 
-/// How a connection opens: a fresh join, or a resume after the last `seq` it saw.
+/// How a connection opens: a fresh join (`Hello`), or a resume after the last `seq` it saw.
 #[derive(Debug, Clone, Copy)]
-pub enum Opening {
-    Hello,
-    Resume { last_seq: u64 },
+pub struct Opening {
+    /// `Resume.last_seq`; `None` for a `Hello`.
+    pub resume_after: Option<u64>,
+    /// The client applies view deltas.
+    pub view_deltas: bool,
 }
 
 pub enum RoomMsg {

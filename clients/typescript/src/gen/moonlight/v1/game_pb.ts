@@ -19,6 +19,9 @@
 //     see, its view after the change, and its legal actions. Hidden information (the
 //     opponent's hand, every deck) never appears: other players' cards in hand are opaque
 //     handles that change whenever a card moves.
+//   - Most of a view is the same from one update to the next. A client that sets
+//     `view_deltas` in its `Hello` or `Resume` gets live updates with `delta` (what changed)
+//     instead of `view` (all of it), and applies each to the view it holds.
 //   - A client acts with `Action`, numbered by its own increasing `client_seq`. The action is
 //     acknowledged by the `Update` carrying `acked_client_seq`, which is sent only once the
 //     action is durable: an acknowledged action survives a crash of the game server's
@@ -53,7 +56,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file moonlight/v1/game.proto.
  */
 export const file_moonlight_v1_game: GenFile = /*@__PURE__*/
-  fileDesc("Chdtb29ubGlnaHQvdjEvZ2FtZS5wcm90bxIMbW9vbmxpZ2h0LnYxIv8BCgtDbGllbnRGcmFtZRIkCgVoZWxsbxgBIAEoCzITLm1vb25saWdodC52MS5IZWxsb0gAEiIKBHBpbmcYAiABKAsyEi5tb29ubGlnaHQudjEuUGluZ0gAEiYKBnJlc3VtZRgDIAEoCzIULm1vb25saWdodC52MS5SZXN1bWVIABImCgZhY3Rpb24YBCABKAsyFC5tb29ubGlnaHQudjEuQWN0aW9uSAASKAoHY29uY2VkZRgFIAEoCzIVLm1vb25saWdodC52MS5Db25jZWRlSAASJAoFZW1vdGUYBiABKAsyEy5tb29ubGlnaHQudjEuRW1vdGVIAEIGCgRib2R5IlUKBUhlbGxvEjcKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHS5tb29ubGlnaHQudjEuUHJvdG9jb2xWZXJzaW9uEhMKC2NsaWVudF9uYW1lGAIgASgJIlMKBlJlc3VtZRI3ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMh0ubW9vbmxpZ2h0LnYxLlByb3RvY29sVmVyc2lvbhIQCghsYXN0X3NlcRgCIAEoBCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi/QEKBkFjdGlvbhISCgpjbGllbnRfc2VxGAEgASgEEisKCXBsYXlfY2FyZBgCIAEoCzIWLm1vb25saWdodC52MS5QbGF5Q2FyZEgAEiYKBmF0dGFjaxgDIAEoCzIULm1vb25saWdodC52MS5BdHRhY2tIABIpCghlbmRfdHVybhgEIAEoCzIVLm1vb25saWdodC52MS5FbmRUdXJuSAASKgoIbXVsbGlnYW4YBSABKAsyFi5tb29ubGlnaHQudjEuTXVsbGlnYW5IABIrCgl1c2VfcG93ZXIYBiABKAsyFi5tb29ubGlnaHQudjEuVXNlUG93ZXJIAEIGCgRraW5kIhsKCE11bGxpZ2FuEg8KB3JlcGxhY2UYASADKA0iWAoIUGxheUNhcmQSDAoEY2FyZBgBIAEoDRITCgZ0YXJnZXQYAiABKA1IAIgBARITCgZjaG9pY2UYAyABKA1IAYgBAUIJCgdfdGFyZ2V0QgkKB19jaG9pY2UiSgoIVXNlUG93ZXISEwoGdGFyZ2V0GAEgASgNSACIAQESEwoGY2hvaWNlGAIgASgNSAGIAQFCCQoHX3RhcmdldEIJCgdfY2hvaWNlIioKBkF0dGFjaxIQCghhdHRhY2tlchgBIAEoDRIOCgZ0YXJnZXQYAiABKA0iCQoHRW5kVHVybiIdCgdDb25jZWRlEhIKCmNsaWVudF9zZXEYASABKAQiFgoFRW1vdGUSDQoFZW1vdGUYASABKAki7QIKC1NlcnZlckZyYW1lEiQKBWVycm9yGAEgASgLMhMubW9vbmxpZ2h0LnYxLkVycm9ySAASIgoEcG9uZxgCIAEoCzISLm1vb25saWdodC52MS5Qb25nSAASKAoHd2VsY29tZRgDIAEoCzIVLm1vb25saWdodC52MS5XZWxjb21lSAASJgoGdXBkYXRlGAQgASgLMhQubW9vbmxpZ2h0LnYxLlVwZGF0ZUgAEjcKD2FjdGlvbl9yZWplY3RlZBgFIAEoCzIcLm1vb25saWdodC52MS5BY3Rpb25SZWplY3RlZEgAEisKCWdhbWVfb3ZlchgGIAEoCzIWLm1vb25saWdodC52MS5HYW1lT3ZlckgAEiYKBmVtb3RlZBgHIAEoCzIULm1vb25saWdodC52MS5FbW90ZWRIABIsCglyZWNvbm5lY3QYCCABKAsyFy5tb29ubGlnaHQudjEuUmVjb25uZWN0SABCBgoEYm9keSImCgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiogIKB1dlbGNvbWUSDwoHcm9vbV9pZBgBIAEoCRIRCgRzZWF0GAIgASgNSACIAQESCwoDc2VxGAMgASgEEiAKBHZpZXcYBCABKAsyEi5tb29ubGlnaHQudjEuVmlldxIwCg1sZWdhbF9hY3Rpb25zGAUgAygLMhkubW9vbmxpZ2h0LnYxLkxlZ2FsQWN0aW9uEiUKB3BsYXllcnMYBiADKAsyFC5tb29ubGlnaHQudjEuUGxheWVyEhcKD2NvbnRlbnRfdmVyc2lvbhgHIAEoCRIXCg9sYXN0X2NsaWVudF9zZXEYCCABKAQSHAoPdHVybl9lbmRzX2luX21zGAkgASgNSAGIAQFCBwoFX3NlYXRCEgoQX3R1cm5fZW5kc19pbl9tcyI3CgZQbGF5ZXISDAoEc2VhdBgBIAEoDRIMCgRuYW1lGAIgASgJEhEKCWNvbm5lY3RlZBgDIAEoCCL0AQoGVXBkYXRlEgsKA3NlcRgBIAEoBBIjCgZldmVudHMYAiADKAsyEy5tb29ubGlnaHQudjEuRXZlbnQSIAoEdmlldxgDIAEoCzISLm1vb25saWdodC52MS5WaWV3EjAKDWxlZ2FsX2FjdGlvbnMYBCADKAsyGS5tb29ubGlnaHQudjEuTGVnYWxBY3Rpb24SHQoQYWNrZWRfY2xpZW50X3NlcRgFIAEoBEgAiAEBEhwKD3R1cm5fZW5kc19pbl9tcxgGIAEoDUgBiAEBQhMKEV9hY2tlZF9jbGllbnRfc2VxQhIKEF90dXJuX2VuZHNfaW5fbXMiRQoOQWN0aW9uUmVqZWN0ZWQSEgoKY2xpZW50X3NlcRgBIAEoBBIOCgZyZWFzb24YAiABKAkSDwoHbWVzc2FnZRgDIAEoCSIyCghHYW1lT3ZlchImCgdvdXRjb21lGAEgASgLMhUubW9vbmxpZ2h0LnYxLk91dGNvbWUiJQoGRW1vdGVkEgwKBHNlYXQYASABKA0SDQoFZW1vdGUYAiABKAkiGwoJUmVjb25uZWN0Eg4KBnJlYXNvbhgBIAEoCSLoAQoEVmlldxIMCgR0dXJuGAEgASgNEhMKC2FjdGl2ZV9zZWF0GAIgASgNEiYKBXNlYXRzGAMgAygLMhcubW9vbmxpZ2h0LnYxLlNlYXRTdGF0ZRIkCgRoYW5kGAQgAygLMhYubW9vbmxpZ2h0LnYxLkhhbmRDYXJkEisKB291dGNvbWUYBSABKAsyFS5tb29ubGlnaHQudjEuT3V0Y29tZUgAiAEBEiEKBWhhbmRzGAYgAygLMhIubW9vbmxpZ2h0LnYxLkhhbmQSEwoLb3duX3NlY3JldHMYByADKAlCCgoIX291dGNvbWUi+QIKCVNlYXRTdGF0ZRIMCgRzZWF0GAEgASgNEgwKBHRlYW0YAiABKA0SDAoEaGVybxgDIAEoDRIOCgZoZWFsdGgYBCABKAUSEgoKbWF4X2hlYWx0aBgFIAEoBRIRCgltb29ubGlnaHQYBiABKAUSFQoNbWF4X21vb25saWdodBgHIAEoBRISCgpkZWNrX2NvdW50GAggASgNEgwKBGhhbmQYCSADKA0SIQoFYm9hcmQYCiADKAsyEi5tb29ubGlnaHQudjEuVW5pdBIRCglncmF2ZXlhcmQYCyADKAkSDwoHZmF0aWd1ZRgMIAEoBRILCgNvdXQYDSABKAgSHQoVY2hvb3Npbmdfb3BlbmluZ19oYW5kGA4gASgIEg0KBWFybW9yGA8gASgFEg8KB3NlY3JldHMYECABKA0SFwoKaGVyb19wb3dlchgRIAEoCUgAiAEBEhcKD2hlcm9fcG93ZXJfdXNlZBgSIAEoCEINCgtfaGVyb19wb3dlciKXAQoEVW5pdBIKCgJpZBgBIAEoDRIMCgRjYXJkGAIgASgJEg4KBmF0dGFjaxgDIAEoBRIOCgZoZWFsdGgYBCABKAUSEgoKbWF4X2hlYWx0aBgFIAEoBRIQCghrZXl3b3JkcxgGIAMoCRIQCghzaWxlbmNlZBgHIAEoCBINCgVyZWFkeRgIIAEoCBIOCgZmcm96ZW4YCSABKAgiNgoISGFuZENhcmQSDgoGaGFuZGxlGAEgASgNEgwKBGNhcmQYAiABKAkSDAoEY29zdBgDIAEoBSKYAgoLTGVnYWxBY3Rpb24SKwoJcGxheV9jYXJkGAEgASgLMhYubW9vbmxpZ2h0LnYxLlBsYXlDYXJkSAASJgoGYXR0YWNrGAIgASgLMhQubW9vbmxpZ2h0LnYxLkF0dGFja0gAEikKCGVuZF90dXJuGAMgASgLMhUubW9vbmxpZ2h0LnYxLkVuZFR1cm5IABIoCgdjb25jZWRlGAQgASgLMhUubW9vbmxpZ2h0LnYxLkNvbmNlZGVIABIqCghtdWxsaWdhbhgFIAEoCzIWLm1vb25saWdodC52MS5NdWxsaWdhbkgAEisKCXVzZV9wb3dlchgGIAEoCzIWLm1vb25saWdodC52MS5Vc2VQb3dlckgAQgYKBGtpbmQiKgoHT3V0Y29tZRIPCgd3aW5uZXJzGAEgAygNEg4KBnJlYXNvbhgCIAEoCSKDDQoFRXZlbnQSMQoMdHVybl9zdGFydGVkGAEgASgLMhkubW9vbmxpZ2h0LnYxLlR1cm5TdGFydGVkSAASLAoKdHVybl9lbmRlZBgCIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEiwKCW1vb25saWdodBgDIAEoCzIXLm1vb25saWdodC52MS5Nb29ubGlnaHRIABItCgtjYXJkX2J1cm5lZBgEIAEoCzIWLm1vb25saWdodC52MS5TZWF0Q2FyZEgAEigKB2ZhdGlndWUYBSABKAsyFS5tb29ubGlnaHQudjEuRmF0aWd1ZUgAEi8KC2NhcmRfcGxheWVkGAYgASgLMhgubW9vbmxpZ2h0LnYxLkNhcmRQbGF5ZWRIABIzCg11bml0X3N1bW1vbmVkGAcgASgLMhoubW9vbmxpZ2h0LnYxLlVuaXRTdW1tb25lZEgAEioKCGF0dGFja2VkGAggASgLMhYubW9vbmxpZ2h0LnYxLkF0dGFja2VkSAASLgoHZGFtYWdlZBgJIAEoCzIbLm1vb25saWdodC52MS5IZWFsdGhDaGFuZ2VkSAASLQoGaGVhbGVkGAogASgLMhsubW9vbmxpZ2h0LnYxLkhlYWx0aENoYW5nZWRIABIvCg1zaGllbGRfYnJva2VuGAsgASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASMwoNc3RhdHNfY2hhbmdlZBgMIAEoCzIaLm1vb25saWdodC52MS5TdGF0c0NoYW5nZWRIABI5ChBrZXl3b3Jkc19jaGFuZ2VkGA0gASgLMh0ubW9vbmxpZ2h0LnYxLktleXdvcmRzQ2hhbmdlZEgAEioKCHNpbGVuY2VkGA4gASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASMAoLdHJhbnNmb3JtZWQYDyABKAsyGS5tb29ubGlnaHQudjEuVHJhbnNmb3JtZWRIABI4ChByZXR1cm5lZF90b19oYW5kGBAgASgLMhwubW9vbmxpZ2h0LnYxLlJldHVybmVkVG9IYW5kSAASMAoJZGlzY2FyZGVkGBEgASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABIiCgRkaWVkGBIgASgLMhIubW9vbmxpZ2h0LnYxLkRpZWRIABIvCg1oZXJvX2RlZmVhdGVkGBMgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASLwoNdHJpZ2dlcl9saW1pdBgUIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEioKCGNvbmNlZGVkGBUgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASKwoJdGltZWRfb3V0GBYgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASKwoJZm9yZmVpdGVkGBcgASgLMhYubW9vbmxpZ2h0LnYxLlNlYXRPbmx5SAASKgoJZ2FtZV9vdmVyGBggASgLMhUubW9vbmxpZ2h0LnYxLk91dGNvbWVIABIxCgpjYXJkX2RyYXduGBkgASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABI1Cg5jYXJkX2dlbmVyYXRlZBgaIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASMAoIbXVsbGlnYW4YGyABKAsyHC5tb29ubGlnaHQudjEuTXVsbGlnYW5DaG9zZW5IABIxCgpzZWNyZXRfc2V0GBwgASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABI2Cg9zZWNyZXRfcmV2ZWFsZWQYHSABKAsyGy5tb29ubGlnaHQudjEuSGFuZENhcmRFdmVudEgAEjMKDWFybW9yX2NoYW5nZWQYHiABKAsyGi5tb29ubGlnaHQudjEuQXJtb3JDaGFuZ2VkSAASKAoGZnJvemVuGB8gASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASKAoGdGhhd2VkGCAgASgLMhYubW9vbmxpZ2h0LnYxLlVuaXRPbmx5SAASNwoPY29udHJvbF9jaGFuZ2VkGCEgASgLMhwubW9vbmxpZ2h0LnYxLkNvbnRyb2xDaGFuZ2VkSAASLQoKcG93ZXJfdXNlZBgiIAEoCzIXLm1vb25saWdodC52MS5Qb3dlclVzZWRIAEIGCgRraW5kIisKDEFybW9yQ2hhbmdlZBIMCgRzZWF0GAEgASgNEg0KBWFybW9yGAIgASgFIiwKDkNvbnRyb2xDaGFuZ2VkEgwKBHVuaXQYASABKA0SDAoEc2VhdBgCIAEoDSJnCglQb3dlclVzZWQSDAoEc2VhdBgBIAEoDRIMCgRjYXJkGAIgASgJEhMKBnRhcmdldBgDIAEoDUgAiAEBEhMKBmNob2ljZRgEIAEoDUgBiAEBQgkKB190YXJnZXRCCQoHX2Nob2ljZSIwCg5NdWxsaWdhbkNob3NlbhIMCgRzZWF0GAEgASgNEhAKCHJlcGxhY2VkGAIgAygNIhgKCFNlYXRPbmx5EgwKBHNlYXQYASABKA0iGAoIVW5pdE9ubHkSDAoEdW5pdBgBIAEoDSIpCgtUdXJuU3RhcnRlZBIMCgRzZWF0GAEgASgNEgwKBHR1cm4YAiABKA0iNwoJTW9vbmxpZ2h0EgwKBHNlYXQYASABKA0SDwoHY3VycmVudBgCIAEoBRILCgNtYXgYAyABKAUiJgoIU2VhdENhcmQSDAoEc2VhdBgBIAEoDRIMCgRjYXJkGAIgASgJIicKB0ZhdGlndWUSDAoEc2VhdBgBIAEoDRIOCgZkYW1hZ2UYAiABKAUieAoKQ2FyZFBsYXllZBIMCgRzZWF0GAEgASgNEg4KBmhhbmRsZRgCIAEoDRIMCgRjYXJkGAMgASgJEhMKBnRhcmdldBgEIAEoDUgAiAEBEhMKBmNob2ljZRgFIAEoDUgBiAEBQgkKB190YXJnZXRCCQoHX2Nob2ljZSJqCgxVbml0U3VtbW9uZWQSDAoEc2VhdBgBIAEoDRIMCgR1bml0GAIgASgNEgwKBGNhcmQYAyABKAkSDgoGYXR0YWNrGAQgASgFEg4KBmhlYWx0aBgFIAEoBRIQCghrZXl3b3JkcxgGIAMoCSIsCghBdHRhY2tlZBIQCghhdHRhY2tlchgBIAEoDRIOCgZ0YXJnZXQYAiABKA0iPwoNSGVhbHRoQ2hhbmdlZBIOCgZ0YXJnZXQYASABKA0SDgoGYW1vdW50GAIgASgFEg4KBmhlYWx0aBgDIAEoBSJQCgxTdGF0c0NoYW5nZWQSDAoEdW5pdBgBIAEoDRIOCgZhdHRhY2sYAiABKAUSDgoGaGVhbHRoGAMgASgFEhIKCm1heF9oZWFsdGgYBCABKAUiMQoPS2V5d29yZHNDaGFuZ2VkEgwKBHVuaXQYASABKA0SEAoIa2V5d29yZHMYAiADKAkiaQoLVHJhbnNmb3JtZWQSDAoEdW5pdBgBIAEoDRIMCgRpbnRvGAIgASgNEgwKBGNhcmQYAyABKAkSDgoGYXR0YWNrGAQgASgFEg4KBmhlYWx0aBgFIAEoBRIQCghrZXl3b3JkcxgGIAMoCSJKCg5SZXR1cm5lZFRvSGFuZBIMCgR1bml0GAEgASgNEgwKBHNlYXQYAiABKA0SDgoGaGFuZGxlGAMgASgNEgwKBGNhcmQYBCABKAkiSQoNSGFuZENhcmRFdmVudBIMCgRzZWF0GAEgASgNEg4KBmhhbmRsZRgCIAEoDRIRCgRjYXJkGAMgASgJSACIAQFCBwoFX2NhcmQiMAoERGllZBIMCgR1bml0GAEgASgNEgwKBHNlYXQYAiABKA0SDAoEY2FyZBgDIAEoCSKWAgoKUmVwbGF5U3RlcBIQCghtYXRjaF9pZBgBIAEoCRIMCgRzdGVwGAIgASgNEg0KBXN0ZXBzGAMgASgNEiUKB3BsYXllcnMYBCADKAsyFC5tb29ubGlnaHQudjEuUGxheWVyEhcKD2NvbnRlbnRfdmVyc2lvbhgFIAEoCRITCgtwZXJzcGVjdGl2ZRgGIAEoCRIRCgRzZWF0GAcgASgNSACIAQESIAoEdmlldxgIIAEoCzISLm1vb25saWdodC52MS5WaWV3EiEKBWhhbmRzGAkgAygLMhIubW9vbmxpZ2h0LnYxLkhhbmQSIwoGZXZlbnRzGAogAygLMhMubW9vbmxpZ2h0LnYxLkV2ZW50QgcKBV9zZWF0IjsKBEhhbmQSDAoEc2VhdBgBIAEoDRIlCgVjYXJkcxgCIAMoCzIWLm1vb25saWdodC52MS5IYW5kQ2FyZCpLCg9Qcm90b2NvbFZlcnNpb24SIAocUFJPVE9DT0xfVkVSU0lPTl9VTlNQRUNJRklFRBAAEhYKElBST1RPQ09MX1ZFUlNJT05fMRABYgZwcm90bzM");
+  fileDesc("Chdtb29ubGlnaHQvdjEvZ2FtZS5wcm90bxIMbW9vbmxpZ2h0LnYxIv8BCgtDbGllbnRGcmFtZRIkCgVoZWxsbxgBIAEoCzITLm1vb25saWdodC52MS5IZWxsb0gAEiIKBHBpbmcYAiABKAsyEi5tb29ubGlnaHQudjEuUGluZ0gAEiYKBnJlc3VtZRgDIAEoCzIULm1vb25saWdodC52MS5SZXN1bWVIABImCgZhY3Rpb24YBCABKAsyFC5tb29ubGlnaHQudjEuQWN0aW9uSAASKAoHY29uY2VkZRgFIAEoCzIVLm1vb25saWdodC52MS5Db25jZWRlSAASJAoFZW1vdGUYBiABKAsyEy5tb29ubGlnaHQudjEuRW1vdGVIAEIGCgRib2R5ImoKBUhlbGxvEjcKEHByb3RvY29sX3ZlcnNpb24YASABKA4yHS5tb29ubGlnaHQudjEuUHJvdG9jb2xWZXJzaW9uEhMKC2NsaWVudF9uYW1lGAIgASgJEhMKC3ZpZXdfZGVsdGFzGAMgASgIImgKBlJlc3VtZRI3ChBwcm90b2NvbF92ZXJzaW9uGAEgASgOMh0ubW9vbmxpZ2h0LnYxLlByb3RvY29sVmVyc2lvbhIQCghsYXN0X3NlcRgCIAEoBBITCgt2aWV3X2RlbHRhcxgDIAEoCCIVCgRQaW5nEg0KBW5vbmNlGAEgASgEIhUKBFBvbmcSDQoFbm9uY2UYASABKAQi/QEKBkFjdGlvbhISCgpjbGllbnRfc2VxGAEgASgEEisKCXBsYXlfY2FyZBgCIAEoCzIWLm1vb25saWdodC52MS5QbGF5Q2FyZEgAEiYKBmF0dGFjaxgDIAEoCzIULm1vb25saWdodC52MS5BdHRhY2tIABIpCghlbmRfdHVybhgEIAEoCzIVLm1vb25saWdodC52MS5FbmRUdXJuSAASKgoIbXVsbGlnYW4YBSABKAsyFi5tb29ubGlnaHQudjEuTXVsbGlnYW5IABIrCgl1c2VfcG93ZXIYBiABKAsyFi5tb29ubGlnaHQudjEuVXNlUG93ZXJIAEIGCgRraW5kIhsKCE11bGxpZ2FuEg8KB3JlcGxhY2UYASADKA0iWAoIUGxheUNhcmQSDAoEY2FyZBgBIAEoDRITCgZ0YXJnZXQYAiABKA1IAIgBARITCgZjaG9pY2UYAyABKA1IAYgBAUIJCgdfdGFyZ2V0QgkKB19jaG9pY2UiSgoIVXNlUG93ZXISEwoGdGFyZ2V0GAEgASgNSACIAQESEwoGY2hvaWNlGAIgASgNSAGIAQFCCQoHX3RhcmdldEIJCgdfY2hvaWNlIioKBkF0dGFjaxIQCghhdHRhY2tlchgBIAEoDRIOCgZ0YXJnZXQYAiABKA0iCQoHRW5kVHVybiIdCgdDb25jZWRlEhIKCmNsaWVudF9zZXEYASABKAQiFgoFRW1vdGUSDQoFZW1vdGUYASABKAki7QIKC1NlcnZlckZyYW1lEiQKBWVycm9yGAEgASgLMhMubW9vbmxpZ2h0LnYxLkVycm9ySAASIgoEcG9uZxgCIAEoCzISLm1vb25saWdodC52MS5Qb25nSAASKAoHd2VsY29tZRgDIAEoCzIVLm1vb25saWdodC52MS5XZWxjb21lSAASJgoGdXBkYXRlGAQgASgLMhQubW9vbmxpZ2h0LnYxLlVwZGF0ZUgAEjcKD2FjdGlvbl9yZWplY3RlZBgFIAEoCzIcLm1vb25saWdodC52MS5BY3Rpb25SZWplY3RlZEgAEisKCWdhbWVfb3ZlchgGIAEoCzIWLm1vb25saWdodC52MS5HYW1lT3ZlckgAEiYKBmVtb3RlZBgHIAEoCzIULm1vb25saWdodC52MS5FbW90ZWRIABIsCglyZWNvbm5lY3QYCCABKAsyFy5tb29ubGlnaHQudjEuUmVjb25uZWN0SABCBgoEYm9keSImCgVFcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiogIKB1dlbGNvbWUSDwoHcm9vbV9pZBgBIAEoCRIRCgRzZWF0GAIgASgNSACIAQESCwoDc2VxGAMgASgEEiAKBHZpZXcYBCABKAsyEi5tb29ubGlnaHQudjEuVmlldxIwCg1sZWdhbF9hY3Rpb25zGAUgAygLMhkubW9vbmxpZ2h0LnYxLkxlZ2FsQWN0aW9uEiUKB3BsYXllcnMYBiADKAsyFC5tb29ubGlnaHQudjEuUGxheWVyEhcKD2NvbnRlbnRfdmVyc2lvbhgHIAEoCRIXCg9sYXN0X2NsaWVudF9zZXEYCCABKAQSHAoPdHVybl9lbmRzX2luX21zGAkgASgNSAGIAQFCBwoFX3NlYXRCEgoQX3R1cm5fZW5kc19pbl9tcyI3CgZQbGF5ZXISDAoEc2VhdBgBIAEoDRIMCgRuYW1lGAIgASgJEhEKCWNvbm5lY3RlZBgDIAEoCCKcAgoGVXBkYXRlEgsKA3NlcRgBIAEoBBIjCgZldmVudHMYAiADKAsyEy5tb29ubGlnaHQudjEuRXZlbnQSIAoEdmlldxgDIAEoCzISLm1vb25saWdodC52MS5WaWV3EjAKDWxlZ2FsX2FjdGlvbnMYBCADKAsyGS5tb29ubGlnaHQudjEuTGVnYWxBY3Rpb24SHQoQYWNrZWRfY2xpZW50X3NlcRgFIAEoBEgAiAEBEhwKD3R1cm5fZW5kc19pbl9tcxgGIAEoDUgBiAEBEiYKBWRlbHRhGAcgASgLMhcubW9vbmxpZ2h0LnYxLlZpZXdEZWx0YUITChFfYWNrZWRfY2xpZW50X3NlcUISChBfdHVybl9lbmRzX2luX21zIkUKDkFjdGlvblJlamVjdGVkEhIKCmNsaWVudF9zZXEYASABKAQSDgoGcmVhc29uGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiMgoIR2FtZU92ZXISJgoHb3V0Y29tZRgBIAEoCzIVLm1vb25saWdodC52MS5PdXRjb21lIiUKBkVtb3RlZBIMCgRzZWF0GAEgASgNEg0KBWVtb3RlGAIgASgJIhsKCVJlY29ubmVjdBIOCgZyZWFzb24YASABKAki6AEKBFZpZXcSDAoEdHVybhgBIAEoDRITCgthY3RpdmVfc2VhdBgCIAEoDRImCgVzZWF0cxgDIAMoCzIXLm1vb25saWdodC52MS5TZWF0U3RhdGUSJAoEaGFuZBgEIAMoCzIWLm1vb25saWdodC52MS5IYW5kQ2FyZBIrCgdvdXRjb21lGAUgASgLMhUubW9vbmxpZ2h0LnYxLk91dGNvbWVIAIgBARIhCgVoYW5kcxgGIAMoCzISLm1vb25saWdodC52MS5IYW5kEhMKC293bl9zZWNyZXRzGAcgAygJQgoKCF9vdXRjb21lIqICCglWaWV3RGVsdGESDAoEdHVybhgBIAEoDRITCgthY3RpdmVfc2VhdBgCIAEoDRImCgVzZWF0cxgDIAMoCzIXLm1vb25saWdodC52MS5TZWF0U3RhdGUSMQoKZ3JhdmV5YXJkcxgEIAMoCzIdLm1vb25saWdodC52MS5HcmF2ZXlhcmRDaGFuZ2USIAoEaGFuZBgFIAEoCzISLm1vb25saWdodC52MS5IYW5kEiYKB291dGNvbWUYBiABKAsyFS5tb29ubGlnaHQudjEuT3V0Y29tZRIhCgVoYW5kcxgHIAMoCzISLm1vb25saWdodC52MS5IYW5kEioKC293bl9zZWNyZXRzGAggASgLMhUubW9vbmxpZ2h0LnYxLlNlY3JldHMiPAoPR3JhdmV5YXJkQ2hhbmdlEgwKBHNlYXQYASABKA0SDAoEa2VlcBgCIAEoDRINCgVjYXJkcxgDIAMoCSIYCgdTZWNyZXRzEg0KBWNhcmRzGAEgAygJIvkCCglTZWF0U3RhdGUSDAoEc2VhdBgBIAEoDRIMCgR0ZWFtGAIgASgNEgwKBGhlcm8YAyABKA0SDgoGaGVhbHRoGAQgASgFEhIKCm1heF9oZWFsdGgYBSABKAUSEQoJbW9vbmxpZ2h0GAYgASgFEhUKDW1heF9tb29ubGlnaHQYByABKAUSEgoKZGVja19jb3VudBgIIAEoDRIMCgRoYW5kGAkgAygNEiEKBWJvYXJkGAogAygLMhIubW9vbmxpZ2h0LnYxLlVuaXQSEQoJZ3JhdmV5YXJkGAsgAygJEg8KB2ZhdGlndWUYDCABKAUSCwoDb3V0GA0gASgIEh0KFWNob29zaW5nX29wZW5pbmdfaGFuZBgOIAEoCBINCgVhcm1vchgPIAEoBRIPCgdzZWNyZXRzGBAgASgNEhcKCmhlcm9fcG93ZXIYESABKAlIAIgBARIXCg9oZXJvX3Bvd2VyX3VzZWQYEiABKAhCDQoLX2hlcm9fcG93ZXIilwEKBFVuaXQSCgoCaWQYASABKA0SDAoEY2FyZBgCIAEoCRIOCgZhdHRhY2sYAyABKAUSDgoGaGVhbHRoGAQgASgFEhIKCm1heF9oZWFsdGgYBSABKAUSEAoIa2V5d29yZHMYBiADKAkSEAoIc2lsZW5jZWQYByABKAgSDQoFcmVhZHkYCCABKAgSDgoGZnJvemVuGAkgASgIIjYKCEhhbmRDYXJkEg4KBmhhbmRsZRgBIAEoDRIMCgRjYXJkGAIgASgJEgwKBGNvc3QYAyABKAUimAIKC0xlZ2FsQWN0aW9uEisKCXBsYXlfY2FyZBgBIAEoCzIWLm1vb25saWdodC52MS5QbGF5Q2FyZEgAEiYKBmF0dGFjaxgCIAEoCzIULm1vb25saWdodC52MS5BdHRhY2tIABIpCghlbmRfdHVybhgDIAEoCzIVLm1vb25saWdodC52MS5FbmRUdXJuSAASKAoHY29uY2VkZRgEIAEoCzIVLm1vb25saWdodC52MS5Db25jZWRlSAASKgoIbXVsbGlnYW4YBSABKAsyFi5tb29ubGlnaHQudjEuTXVsbGlnYW5IABIrCgl1c2VfcG93ZXIYBiABKAsyFi5tb29ubGlnaHQudjEuVXNlUG93ZXJIAEIGCgRraW5kIioKB091dGNvbWUSDwoHd2lubmVycxgBIAMoDRIOCgZyZWFzb24YAiABKAkigw0KBUV2ZW50EjEKDHR1cm5fc3RhcnRlZBgBIAEoCzIZLm1vb25saWdodC52MS5UdXJuU3RhcnRlZEgAEiwKCnR1cm5fZW5kZWQYAiABKAsyFi5tb29ubGlnaHQudjEuU2VhdE9ubHlIABIsCgltb29ubGlnaHQYAyABKAsyFy5tb29ubGlnaHQudjEuTW9vbmxpZ2h0SAASLQoLY2FyZF9idXJuZWQYBCABKAsyFi5tb29ubGlnaHQudjEuU2VhdENhcmRIABIoCgdmYXRpZ3VlGAUgASgLMhUubW9vbmxpZ2h0LnYxLkZhdGlndWVIABIvCgtjYXJkX3BsYXllZBgGIAEoCzIYLm1vb25saWdodC52MS5DYXJkUGxheWVkSAASMwoNdW5pdF9zdW1tb25lZBgHIAEoCzIaLm1vb25saWdodC52MS5Vbml0U3VtbW9uZWRIABIqCghhdHRhY2tlZBgIIAEoCzIWLm1vb25saWdodC52MS5BdHRhY2tlZEgAEi4KB2RhbWFnZWQYCSABKAsyGy5tb29ubGlnaHQudjEuSGVhbHRoQ2hhbmdlZEgAEi0KBmhlYWxlZBgKIAEoCzIbLm1vb25saWdodC52MS5IZWFsdGhDaGFuZ2VkSAASLwoNc2hpZWxkX2Jyb2tlbhgLIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEjMKDXN0YXRzX2NoYW5nZWQYDCABKAsyGi5tb29ubGlnaHQudjEuU3RhdHNDaGFuZ2VkSAASOQoQa2V5d29yZHNfY2hhbmdlZBgNIAEoCzIdLm1vb25saWdodC52MS5LZXl3b3Jkc0NoYW5nZWRIABIqCghzaWxlbmNlZBgOIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEjAKC3RyYW5zZm9ybWVkGA8gASgLMhkubW9vbmxpZ2h0LnYxLlRyYW5zZm9ybWVkSAASOAoQcmV0dXJuZWRfdG9faGFuZBgQIAEoCzIcLm1vb25saWdodC52MS5SZXR1cm5lZFRvSGFuZEgAEjAKCWRpc2NhcmRlZBgRIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASIgoEZGllZBgSIAEoCzISLm1vb25saWdodC52MS5EaWVkSAASLwoNaGVyb19kZWZlYXRlZBgTIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEi8KDXRyaWdnZXJfbGltaXQYFCABKAsyFi5tb29ubGlnaHQudjEuVW5pdE9ubHlIABIqCghjb25jZWRlZBgVIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEisKCXRpbWVkX291dBgWIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEisKCWZvcmZlaXRlZBgXIAEoCzIWLm1vb25saWdodC52MS5TZWF0T25seUgAEioKCWdhbWVfb3ZlchgYIAEoCzIVLm1vb25saWdodC52MS5PdXRjb21lSAASMQoKY2FyZF9kcmF3bhgZIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASNQoOY2FyZF9nZW5lcmF0ZWQYGiABKAsyGy5tb29ubGlnaHQudjEuSGFuZENhcmRFdmVudEgAEjAKCG11bGxpZ2FuGBsgASgLMhwubW9vbmxpZ2h0LnYxLk11bGxpZ2FuQ2hvc2VuSAASMQoKc2VjcmV0X3NldBgcIAEoCzIbLm1vb25saWdodC52MS5IYW5kQ2FyZEV2ZW50SAASNgoPc2VjcmV0X3JldmVhbGVkGB0gASgLMhsubW9vbmxpZ2h0LnYxLkhhbmRDYXJkRXZlbnRIABIzCg1hcm1vcl9jaGFuZ2VkGB4gASgLMhoubW9vbmxpZ2h0LnYxLkFybW9yQ2hhbmdlZEgAEigKBmZyb3plbhgfIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEigKBnRoYXdlZBggIAEoCzIWLm1vb25saWdodC52MS5Vbml0T25seUgAEjcKD2NvbnRyb2xfY2hhbmdlZBghIAEoCzIcLm1vb25saWdodC52MS5Db250cm9sQ2hhbmdlZEgAEi0KCnBvd2VyX3VzZWQYIiABKAsyFy5tb29ubGlnaHQudjEuUG93ZXJVc2VkSABCBgoEa2luZCIrCgxBcm1vckNoYW5nZWQSDAoEc2VhdBgBIAEoDRINCgVhcm1vchgCIAEoBSIsCg5Db250cm9sQ2hhbmdlZBIMCgR1bml0GAEgASgNEgwKBHNlYXQYAiABKA0iZwoJUG93ZXJVc2VkEgwKBHNlYXQYASABKA0SDAoEY2FyZBgCIAEoCRITCgZ0YXJnZXQYAyABKA1IAIgBARITCgZjaG9pY2UYBCABKA1IAYgBAUIJCgdfdGFyZ2V0QgkKB19jaG9pY2UiMAoOTXVsbGlnYW5DaG9zZW4SDAoEc2VhdBgBIAEoDRIQCghyZXBsYWNlZBgCIAMoDSIYCghTZWF0T25seRIMCgRzZWF0GAEgASgNIhgKCFVuaXRPbmx5EgwKBHVuaXQYASABKA0iKQoLVHVyblN0YXJ0ZWQSDAoEc2VhdBgBIAEoDRIMCgR0dXJuGAIgASgNIjcKCU1vb25saWdodBIMCgRzZWF0GAEgASgNEg8KB2N1cnJlbnQYAiABKAUSCwoDbWF4GAMgASgFIiYKCFNlYXRDYXJkEgwKBHNlYXQYASABKA0SDAoEY2FyZBgCIAEoCSInCgdGYXRpZ3VlEgwKBHNlYXQYASABKA0SDgoGZGFtYWdlGAIgASgFIngKCkNhcmRQbGF5ZWQSDAoEc2VhdBgBIAEoDRIOCgZoYW5kbGUYAiABKA0SDAoEY2FyZBgDIAEoCRITCgZ0YXJnZXQYBCABKA1IAIgBARITCgZjaG9pY2UYBSABKA1IAYgBAUIJCgdfdGFyZ2V0QgkKB19jaG9pY2UiagoMVW5pdFN1bW1vbmVkEgwKBHNlYXQYASABKA0SDAoEdW5pdBgCIAEoDRIMCgRjYXJkGAMgASgJEg4KBmF0dGFjaxgEIAEoBRIOCgZoZWFsdGgYBSABKAUSEAoIa2V5d29yZHMYBiADKAkiLAoIQXR0YWNrZWQSEAoIYXR0YWNrZXIYASABKA0SDgoGdGFyZ2V0GAIgASgNIj8KDUhlYWx0aENoYW5nZWQSDgoGdGFyZ2V0GAEgASgNEg4KBmFtb3VudBgCIAEoBRIOCgZoZWFsdGgYAyABKAUiUAoMU3RhdHNDaGFuZ2VkEgwKBHVuaXQYASABKA0SDgoGYXR0YWNrGAIgASgFEg4KBmhlYWx0aBgDIAEoBRISCgptYXhfaGVhbHRoGAQgASgFIjEKD0tleXdvcmRzQ2hhbmdlZBIMCgR1bml0GAEgASgNEhAKCGtleXdvcmRzGAIgAygJImkKC1RyYW5zZm9ybWVkEgwKBHVuaXQYASABKA0SDAoEaW50bxgCIAEoDRIMCgRjYXJkGAMgASgJEg4KBmF0dGFjaxgEIAEoBRIOCgZoZWFsdGgYBSABKAUSEAoIa2V5d29yZHMYBiADKAkiSgoOUmV0dXJuZWRUb0hhbmQSDAoEdW5pdBgBIAEoDRIMCgRzZWF0GAIgASgNEg4KBmhhbmRsZRgDIAEoDRIMCgRjYXJkGAQgASgJIkkKDUhhbmRDYXJkRXZlbnQSDAoEc2VhdBgBIAEoDRIOCgZoYW5kbGUYAiABKA0SEQoEY2FyZBgDIAEoCUgAiAEBQgcKBV9jYXJkIjAKBERpZWQSDAoEdW5pdBgBIAEoDRIMCgRzZWF0GAIgASgNEgwKBGNhcmQYAyABKAkilgIKClJlcGxheVN0ZXASEAoIbWF0Y2hfaWQYASABKAkSDAoEc3RlcBgCIAEoDRINCgVzdGVwcxgDIAEoDRIlCgdwbGF5ZXJzGAQgAygLMhQubW9vbmxpZ2h0LnYxLlBsYXllchIXCg9jb250ZW50X3ZlcnNpb24YBSABKAkSEwoLcGVyc3BlY3RpdmUYBiABKAkSEQoEc2VhdBgHIAEoDUgAiAEBEiAKBHZpZXcYCCABKAsyEi5tb29ubGlnaHQudjEuVmlldxIhCgVoYW5kcxgJIAMoCzISLm1vb25saWdodC52MS5IYW5kEiMKBmV2ZW50cxgKIAMoCzITLm1vb25saWdodC52MS5FdmVudEIHCgVfc2VhdCI7CgRIYW5kEgwKBHNlYXQYASABKA0SJQoFY2FyZHMYAiADKAsyFi5tb29ubGlnaHQudjEuSGFuZENhcmQqSwoPUHJvdG9jb2xWZXJzaW9uEiAKHFBST1RPQ09MX1ZFUlNJT05fVU5TUEVDSUZJRUQQABIWChJQUk9UT0NPTF9WRVJTSU9OXzEQAWIGcHJvdG8z");
 
 /**
  * @generated from message moonlight.v1.ClientFrame
@@ -125,6 +128,14 @@ export type Hello = Message<"moonlight.v1.Hello"> & {
    * @generated from field: string client_name = 2;
    */
   clientName: string;
+
+  /**
+   * This client applies `Update.delta`: live updates then carry what changed in the view
+   * instead of all of it (see `ViewDelta`). Unset, every update carries the whole view.
+   *
+   * @generated from field: bool view_deltas = 3;
+   */
+  viewDeltas: boolean;
 };
 
 /**
@@ -149,6 +160,13 @@ export type Resume = Message<"moonlight.v1.Resume"> & {
    * @generated from field: uint64 last_seq = 2;
    */
   lastSeq: bigint;
+
+  /**
+   * As in `Hello`.
+   *
+   * @generated from field: bool view_deltas = 3;
+   */
+  viewDeltas: boolean;
 };
 
 /**
@@ -620,11 +638,17 @@ export type Update = Message<"moonlight.v1.Update"> & {
   events: Event[];
 
   /**
+   * The whole view after this change. Absent when `delta` is set instead, and in the
+   * missed updates of a resume but the last (earlier views are gone).
+   *
    * @generated from field: moonlight.v1.View view = 3;
    */
   view?: View | undefined;
 
   /**
+   * The legal actions after this change, in every update that carries a `view` or a
+   * `delta` (empty for spectators and seats that cannot act).
+   *
    * @generated from field: repeated moonlight.v1.LegalAction legal_actions = 4;
    */
   legalActions: LegalAction[];
@@ -637,12 +661,23 @@ export type Update = Message<"moonlight.v1.Update"> & {
   ackedClientSeq?: bigint | undefined;
 
   /**
-   * As in `Welcome`, in updates that carry a `view`: the turn's time left when the server
-   * sent this frame (a turn that just began has it all). Absent once the match is over.
+   * As in `Welcome`, in updates that carry a `view` or a `delta`: the turn's time left
+   * when the server sent this frame (a turn that just began has it all). Absent once the
+   * match is over.
    *
    * @generated from field: optional uint32 turn_ends_in_ms = 6;
    */
   turnEndsInMs?: number | undefined;
+
+  /**
+   * Only to a client that asked for deltas (`Hello.view_deltas`), in live updates whose
+   * seat had the view of `seq - 1`: what changed since it, in place of `view`. Apply it to
+   * the view you hold (the one of update `seq - 1`). A `Welcome`, a resume's last update
+   * and any update the server cannot base on your previous one carry the whole `view`.
+   *
+   * @generated from field: moonlight.v1.ViewDelta delta = 7;
+   */
+  delta?: ViewDelta | undefined;
 };
 
 /**
@@ -800,6 +835,122 @@ export const ViewSchema: GenMessage<View> = /*@__PURE__*/
   messageDesc(file_moonlight_v1_game, 22);
 
 /**
+ * What changed in a view from one update to the next. Apply it to the view of the update
+ * before: set `turn` and `active_seat`; replace each seat in `seats` (matched by
+ * `SeatState.seat`) except its graveyard, which `graveyards` changes; replace what else
+ * is present. Whatever is absent did not change.
+ *
+ * @generated from message moonlight.v1.ViewDelta
+ */
+export type ViewDelta = Message<"moonlight.v1.ViewDelta"> & {
+  /**
+   * @generated from field: uint32 turn = 1;
+   */
+  turn: number;
+
+  /**
+   * @generated from field: uint32 active_seat = 2;
+   */
+  activeSeat: number;
+
+  /**
+   * The seats whose state changed, whole but for `graveyard`, which is always empty here.
+   *
+   * @generated from field: repeated moonlight.v1.SeatState seats = 3;
+   */
+  seats: SeatState[];
+
+  /**
+   * The graveyards that changed.
+   *
+   * @generated from field: repeated moonlight.v1.GraveyardChange graveyards = 4;
+   */
+  graveyards: GraveyardChange[];
+
+  /**
+   * The viewer's hand (`cards` only; `seat` is 0), when it changed: the whole new hand.
+   *
+   * @generated from field: moonlight.v1.Hand hand = 5;
+   */
+  hand?: Hand | undefined;
+
+  /**
+   * Set when the match ended with this update.
+   *
+   * @generated from field: moonlight.v1.Outcome outcome = 6;
+   */
+  outcome?: Outcome | undefined;
+
+  /**
+   * An admin's full view: each hand that changed, whole.
+   *
+   * @generated from field: repeated moonlight.v1.Hand hands = 7;
+   */
+  hands: Hand[];
+
+  /**
+   * The viewer's own secrets, when they changed: all of them.
+   *
+   * @generated from field: moonlight.v1.Secrets own_secrets = 8;
+   */
+  ownSecrets?: Secrets | undefined;
+};
+
+/**
+ * Describes the message moonlight.v1.ViewDelta.
+ * Use `create(ViewDeltaSchema)` to create a new message.
+ */
+export const ViewDeltaSchema: GenMessage<ViewDelta> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 23);
+
+/**
+ * A graveyard's change: keep its first `keep` cards (today's rules only ever add to a
+ * graveyard, so that is all it had), then add `cards`.
+ *
+ * @generated from message moonlight.v1.GraveyardChange
+ */
+export type GraveyardChange = Message<"moonlight.v1.GraveyardChange"> & {
+  /**
+   * @generated from field: uint32 seat = 1;
+   */
+  seat: number;
+
+  /**
+   * @generated from field: uint32 keep = 2;
+   */
+  keep: number;
+
+  /**
+   * @generated from field: repeated string cards = 3;
+   */
+  cards: string[];
+};
+
+/**
+ * Describes the message moonlight.v1.GraveyardChange.
+ * Use `create(GraveyardChangeSchema)` to create a new message.
+ */
+export const GraveyardChangeSchema: GenMessage<GraveyardChange> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 24);
+
+/**
+ * @generated from message moonlight.v1.Secrets
+ */
+export type Secrets = Message<"moonlight.v1.Secrets"> & {
+  /**
+   * @generated from field: repeated string cards = 1;
+   */
+  cards: string[];
+};
+
+/**
+ * Describes the message moonlight.v1.Secrets.
+ * Use `create(SecretsSchema)` to create a new message.
+ */
+export const SecretsSchema: GenMessage<Secrets> = /*@__PURE__*/
+  messageDesc(file_moonlight_v1_game, 25);
+
+/**
  * @generated from message moonlight.v1.SeatState
  */
 export type SeatState = Message<"moonlight.v1.SeatState"> & {
@@ -912,7 +1063,7 @@ export type SeatState = Message<"moonlight.v1.SeatState"> & {
  * Use `create(SeatStateSchema)` to create a new message.
  */
 export const SeatStateSchema: GenMessage<SeatState> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 23);
+  messageDesc(file_moonlight_v1_game, 26);
 
 /**
  * @generated from message moonlight.v1.Unit
@@ -971,7 +1122,7 @@ export type Unit = Message<"moonlight.v1.Unit"> & {
  * Use `create(UnitSchema)` to create a new message.
  */
 export const UnitSchema: GenMessage<Unit> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 24);
+  messageDesc(file_moonlight_v1_game, 27);
 
 /**
  * @generated from message moonlight.v1.HandCard
@@ -1000,7 +1151,7 @@ export type HandCard = Message<"moonlight.v1.HandCard"> & {
  * Use `create(HandCardSchema)` to create a new message.
  */
 export const HandCardSchema: GenMessage<HandCard> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 25);
+  messageDesc(file_moonlight_v1_game, 28);
 
 /**
  * @generated from message moonlight.v1.LegalAction
@@ -1053,7 +1204,7 @@ export type LegalAction = Message<"moonlight.v1.LegalAction"> & {
  * Use `create(LegalActionSchema)` to create a new message.
  */
 export const LegalActionSchema: GenMessage<LegalAction> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 26);
+  messageDesc(file_moonlight_v1_game, 29);
 
 /**
  * @generated from message moonlight.v1.Outcome
@@ -1081,7 +1232,7 @@ export type Outcome = Message<"moonlight.v1.Outcome"> & {
  * Use `create(OutcomeSchema)` to create a new message.
  */
 export const OutcomeSchema: GenMessage<Outcome> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 27);
+  messageDesc(file_moonlight_v1_game, 30);
 
 /**
  * One thing that happened. Card ids appear only where the viewer may see them.
@@ -1310,7 +1461,7 @@ export type Event = Message<"moonlight.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 28);
+  messageDesc(file_moonlight_v1_game, 31);
 
 /**
  * A hero's armor is now `armor`.
@@ -1334,7 +1485,7 @@ export type ArmorChanged = Message<"moonlight.v1.ArmorChanged"> & {
  * Use `create(ArmorChangedSchema)` to create a new message.
  */
 export const ArmorChangedSchema: GenMessage<ArmorChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 29);
+  messageDesc(file_moonlight_v1_game, 32);
 
 /**
  * Unit `unit` moved to seat `seat`'s board (the right end).
@@ -1358,7 +1509,7 @@ export type ControlChanged = Message<"moonlight.v1.ControlChanged"> & {
  * Use `create(ControlChangedSchema)` to create a new message.
  */
 export const ControlChangedSchema: GenMessage<ControlChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 30);
+  messageDesc(file_moonlight_v1_game, 33);
 
 /**
  * @generated from message moonlight.v1.PowerUsed
@@ -1390,7 +1541,7 @@ export type PowerUsed = Message<"moonlight.v1.PowerUsed"> & {
  * Use `create(PowerUsedSchema)` to create a new message.
  */
 export const PowerUsedSchema: GenMessage<PowerUsed> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 31);
+  messageDesc(file_moonlight_v1_game, 34);
 
 /**
  * A seat kept its opening hand (no handles) or gave these cards back.
@@ -1414,7 +1565,7 @@ export type MulliganChosen = Message<"moonlight.v1.MulliganChosen"> & {
  * Use `create(MulliganChosenSchema)` to create a new message.
  */
 export const MulliganChosenSchema: GenMessage<MulliganChosen> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 32);
+  messageDesc(file_moonlight_v1_game, 35);
 
 /**
  * @generated from message moonlight.v1.SeatOnly
@@ -1431,7 +1582,7 @@ export type SeatOnly = Message<"moonlight.v1.SeatOnly"> & {
  * Use `create(SeatOnlySchema)` to create a new message.
  */
 export const SeatOnlySchema: GenMessage<SeatOnly> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 33);
+  messageDesc(file_moonlight_v1_game, 36);
 
 /**
  * @generated from message moonlight.v1.UnitOnly
@@ -1448,7 +1599,7 @@ export type UnitOnly = Message<"moonlight.v1.UnitOnly"> & {
  * Use `create(UnitOnlySchema)` to create a new message.
  */
 export const UnitOnlySchema: GenMessage<UnitOnly> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 34);
+  messageDesc(file_moonlight_v1_game, 37);
 
 /**
  * @generated from message moonlight.v1.TurnStarted
@@ -1470,7 +1621,7 @@ export type TurnStarted = Message<"moonlight.v1.TurnStarted"> & {
  * Use `create(TurnStartedSchema)` to create a new message.
  */
 export const TurnStartedSchema: GenMessage<TurnStarted> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 35);
+  messageDesc(file_moonlight_v1_game, 38);
 
 /**
  * @generated from message moonlight.v1.Moonlight
@@ -1497,7 +1648,7 @@ export type Moonlight = Message<"moonlight.v1.Moonlight"> & {
  * Use `create(MoonlightSchema)` to create a new message.
  */
 export const MoonlightSchema: GenMessage<Moonlight> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 36);
+  messageDesc(file_moonlight_v1_game, 39);
 
 /**
  * @generated from message moonlight.v1.SeatCard
@@ -1519,7 +1670,7 @@ export type SeatCard = Message<"moonlight.v1.SeatCard"> & {
  * Use `create(SeatCardSchema)` to create a new message.
  */
 export const SeatCardSchema: GenMessage<SeatCard> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 37);
+  messageDesc(file_moonlight_v1_game, 40);
 
 /**
  * @generated from message moonlight.v1.Fatigue
@@ -1541,7 +1692,7 @@ export type Fatigue = Message<"moonlight.v1.Fatigue"> & {
  * Use `create(FatigueSchema)` to create a new message.
  */
 export const FatigueSchema: GenMessage<Fatigue> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 38);
+  messageDesc(file_moonlight_v1_game, 41);
 
 /**
  * @generated from message moonlight.v1.CardPlayed
@@ -1578,7 +1729,7 @@ export type CardPlayed = Message<"moonlight.v1.CardPlayed"> & {
  * Use `create(CardPlayedSchema)` to create a new message.
  */
 export const CardPlayedSchema: GenMessage<CardPlayed> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 39);
+  messageDesc(file_moonlight_v1_game, 42);
 
 /**
  * @generated from message moonlight.v1.UnitSummoned
@@ -1620,7 +1771,7 @@ export type UnitSummoned = Message<"moonlight.v1.UnitSummoned"> & {
  * Use `create(UnitSummonedSchema)` to create a new message.
  */
 export const UnitSummonedSchema: GenMessage<UnitSummoned> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 40);
+  messageDesc(file_moonlight_v1_game, 43);
 
 /**
  * @generated from message moonlight.v1.Attacked
@@ -1642,7 +1793,7 @@ export type Attacked = Message<"moonlight.v1.Attacked"> & {
  * Use `create(AttackedSchema)` to create a new message.
  */
 export const AttackedSchema: GenMessage<Attacked> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 41);
+  messageDesc(file_moonlight_v1_game, 44);
 
 /**
  * @generated from message moonlight.v1.HealthChanged
@@ -1669,7 +1820,7 @@ export type HealthChanged = Message<"moonlight.v1.HealthChanged"> & {
  * Use `create(HealthChangedSchema)` to create a new message.
  */
 export const HealthChangedSchema: GenMessage<HealthChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 42);
+  messageDesc(file_moonlight_v1_game, 45);
 
 /**
  * @generated from message moonlight.v1.StatsChanged
@@ -1701,7 +1852,7 @@ export type StatsChanged = Message<"moonlight.v1.StatsChanged"> & {
  * Use `create(StatsChangedSchema)` to create a new message.
  */
 export const StatsChangedSchema: GenMessage<StatsChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 43);
+  messageDesc(file_moonlight_v1_game, 46);
 
 /**
  * @generated from message moonlight.v1.KeywordsChanged
@@ -1723,7 +1874,7 @@ export type KeywordsChanged = Message<"moonlight.v1.KeywordsChanged"> & {
  * Use `create(KeywordsChangedSchema)` to create a new message.
  */
 export const KeywordsChangedSchema: GenMessage<KeywordsChanged> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 44);
+  messageDesc(file_moonlight_v1_game, 47);
 
 /**
  * @generated from message moonlight.v1.Transformed
@@ -1765,7 +1916,7 @@ export type Transformed = Message<"moonlight.v1.Transformed"> & {
  * Use `create(TransformedSchema)` to create a new message.
  */
 export const TransformedSchema: GenMessage<Transformed> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 45);
+  messageDesc(file_moonlight_v1_game, 48);
 
 /**
  * @generated from message moonlight.v1.ReturnedToHand
@@ -1797,7 +1948,7 @@ export type ReturnedToHand = Message<"moonlight.v1.ReturnedToHand"> & {
  * Use `create(ReturnedToHandSchema)` to create a new message.
  */
 export const ReturnedToHandSchema: GenMessage<ReturnedToHand> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 46);
+  messageDesc(file_moonlight_v1_game, 49);
 
 /**
  * A card entering or leaving a hand. `card` is empty when the viewer may not see it.
@@ -1826,7 +1977,7 @@ export type HandCardEvent = Message<"moonlight.v1.HandCardEvent"> & {
  * Use `create(HandCardEventSchema)` to create a new message.
  */
 export const HandCardEventSchema: GenMessage<HandCardEvent> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 47);
+  messageDesc(file_moonlight_v1_game, 50);
 
 /**
  * @generated from message moonlight.v1.Died
@@ -1853,7 +2004,7 @@ export type Died = Message<"moonlight.v1.Died"> & {
  * Use `create(DiedSchema)` to create a new message.
  */
 export const DiedSchema: GenMessage<Died> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 48);
+  messageDesc(file_moonlight_v1_game, 51);
 
 /**
  * One step of a finished match: its state after `step` of its `steps` inputs.
@@ -1930,7 +2081,7 @@ export type ReplayStep = Message<"moonlight.v1.ReplayStep"> & {
  * Use `create(ReplayStepSchema)` to create a new message.
  */
 export const ReplayStepSchema: GenMessage<ReplayStep> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 49);
+  messageDesc(file_moonlight_v1_game, 52);
 
 /**
  * @generated from message moonlight.v1.Hand
@@ -1952,7 +2103,7 @@ export type Hand = Message<"moonlight.v1.Hand"> & {
  * Use `create(HandSchema)` to create a new message.
  */
 export const HandSchema: GenMessage<Hand> = /*@__PURE__*/
-  messageDesc(file_moonlight_v1_game, 50);
+  messageDesc(file_moonlight_v1_game, 53);
 
 /**
  * @generated from enum moonlight.v1.ProtocolVersion
