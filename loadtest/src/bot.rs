@@ -862,12 +862,16 @@ impl Bot {
         url: &str,
         resume_from: Option<u64>,
     ) -> Result<(GameSocket, Body), OpenFailed> {
+        let started = Instant::now();
         let mut session = self
             .ctx
             .dialer
             .open(url)
             .await
             .map_err(|e| OpenFailed::retry(format!("connect failed: {}", root_cause(&e))))?;
+        if resume_from.is_none() {
+            self.ctx.recorder.time(Timing::Upgrade, started.elapsed());
+        }
         let said = match resume_from {
             Some(last_seq) => session.resume(last_seq).await,
             None => session.hello("loadtest").await,

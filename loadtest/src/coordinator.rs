@@ -1183,6 +1183,7 @@ impl<'a> Run<'a> {
                 action: h.action.summary(),
                 action_after_arrival: self.after_arrival.hist.action.summary(),
                 connect: h.connect.summary(),
+                upgrade: h.upgrade.summary(),
                 resume: h.resume.summary(),
                 matchmaking: h.matchmaking.summary(),
                 login: h.login.summary(),

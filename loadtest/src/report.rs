@@ -66,6 +66,9 @@ pub struct Latencies {
     /// Action latency once every player had arrived (the steady state).
     pub action_after_arrival: Percentiles,
     pub connect: Percentiles,
+    /// Of a connect, the part up to the upgrade's answer.
+    #[serde(default)]
+    pub upgrade: Percentiles,
     pub resume: Percentiles,
     pub matchmaking: Percentiles,
     pub login: Percentiles,
@@ -322,6 +325,7 @@ impl Report {
             ("action → acknowledged update", &l.action),
             ("  the same, after arrival", &l.action_after_arrival),
             ("connect (socket → welcome)", &l.connect),
+            ("  of which socket → upgraded", &l.upgrade),
             ("resume (drop → back in match)", &l.resume),
             ("matchmaking (queue → ticket)", &l.matchmaking),
             ("login", &l.login),

@@ -108,6 +108,9 @@ pub enum Timing {
     Action,
     /// Socket opened with a room ticket → the welcome.
     Connect,
+    /// The first part of a connect: socket opened → the upgrade answered (the node has
+    /// checked the ticket and opened the room).
+    Upgrade,
     /// A dropped socket → the match resumed on a (new) socket.
     Resume,
     /// Queue or room joined → the room ticket in hand.
@@ -120,6 +123,7 @@ pub enum Timing {
 pub struct Histograms {
     pub action: Hist,
     pub connect: Hist,
+    pub upgrade: Hist,
     pub resume: Hist,
     pub matchmaking: Hist,
     pub login: Hist,
@@ -130,6 +134,7 @@ impl Histograms {
         match timing {
             Timing::Action => &mut self.action,
             Timing::Connect => &mut self.connect,
+            Timing::Upgrade => &mut self.upgrade,
             Timing::Resume => &mut self.resume,
             Timing::Matchmaking => &mut self.matchmaking,
             Timing::Login => &mut self.login,
@@ -139,6 +144,7 @@ impl Histograms {
     fn merge(&mut self, other: &Self) {
         self.action.merge(&other.action);
         self.connect.merge(&other.connect);
+        self.upgrade.merge(&other.upgrade);
         self.resume.merge(&other.resume);
         self.matchmaking.merge(&other.matchmaking);
         self.login.merge(&other.login);
