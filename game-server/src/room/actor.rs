@@ -26,7 +26,7 @@ use super::{
     Glance, Opening, Peer, RoomMsg,
     bot_seats::{self, BotSeats},
     restore::{Restored, RoomSnapshot},
-    views::{Seen, SentViews, Shown, Sight},
+    views::{self, Seen, SentViews, Shown, Sight},
 };
 use crate::{
     NodeContext,
@@ -739,12 +739,14 @@ impl Room {
     /// Sends `applied` to every seat and spectator, each through its own filter, with its
     /// view whole or as a delta from the one the last update carried.
     fn broadcast(&mut self, applied: &Applied) {
-        let views = SentViews::of(&self.game, self.seats.len(), applied.seq, self.peers());
-        let before = std::mem::replace(&mut self.sent, views);
+        let seen = views::seen_by_each(&self.game, self.seats.len(), self.peers());
         self.fan_out(|room, peer| {
-            let shown = before.shown_after(&room.sent, peer);
-            Some(room.update_for(Sight::of(peer), applied, shown))
+            let sight = Sight::of(peer);
+            let (_, seen) = seen.iter().find(|(s, _)| *s == sight)?;
+            let shown = room.sent.shown(applied.seq, peer, seen);
+            Some(room.update_for(sight, applied, shown))
         });
+        self.sent = SentViews::of(applied.seq, seen);
     }
 
     /// Queues each connected peer its frame (`None`: nothing for it) and drops every peer
@@ -831,7 +833,7 @@ impl Room {
     /// next update can be a delta from it.
     fn shown_whole(&mut self, sight: Sight) -> Seen {
         let seen = self.seen_by(sight);
-        self.sent.note(self.seq, sight, &seen);
+        self.sent.note(self.seq, sight, &seen.view);
         seen
     }
 

@@ -80,62 +80,62 @@ pub(super) enum Shown {
     Delta(pb::ViewDelta, Vec<pb::LegalAction>),
 }
 
-/// The views sent with one update (`seq`), one per sight that had a connection then.
+/// Each sight's view of `game` (and its legal actions), worked out once however many of
+/// `peers` share it.
+pub(super) fn seen_by_each<'p>(
+    game: &Game,
+    seat_count: usize,
+    peers: impl Iterator<Item = &'p Peer>,
+) -> Vec<(Sight, Seen)> {
+    let mut seen: Vec<(Sight, Seen)> = Vec::new();
+    for sight in peers.map(Sight::of) {
+        if !seen.iter().any(|(s, _)| *s == sight) {
+            seen.push((sight, sight.view(game, seat_count)));
+        }
+    }
+    seen
+}
+
+/// The views sent with one update (`seq`), one per sight that had a connection then: what
+/// the next update's deltas are made from.
 #[derive(Default)]
 pub(super) struct SentViews {
     seq: u64,
-    views: Vec<(Sight, Seen)>,
+    views: Vec<(Sight, pb::View)>,
 }
 
 impl SentViews {
-    /// Each sight's view of `game` at `seq`, worked out once however many connections
-    /// share it.
-    pub(super) fn of<'p>(
-        game: &Game,
-        seat_count: usize,
-        seq: u64,
-        peers: impl Iterator<Item = &'p Peer>,
-    ) -> Self {
-        let mut views: Vec<(Sight, Seen)> = Vec::new();
-        for sight in peers.map(Sight::of) {
-            if !views.iter().any(|(s, _)| *s == sight) {
-                views.push((sight, sight.view(game, seat_count)));
-            }
-        }
+    /// The views of `seen`, sent with the update `seq`.
+    pub(super) fn of(seq: u64, seen: Vec<(Sight, Seen)>) -> Self {
+        let views = seen.into_iter().map(|(s, seen)| (s, seen.view)).collect();
         Self { seq, views }
     }
 
-    /// Notes that a connection of `sight` was just sent `seen` whole, at `seq` (the room's
+    /// Notes that a connection of `sight` was just sent `view` whole, at `seq` (the room's
     /// latest), so the update after can be a delta for it too.
-    pub(super) fn note(&mut self, seq: u64, sight: Sight, seen: &Seen) {
+    pub(super) fn note(&mut self, seq: u64, sight: Sight, view: &pb::View) {
         if self.seq != seq {
             // The views held are of an earlier state (no update since had connections).
             self.seq = seq;
             self.views.clear();
         }
-        if self.get(sight).is_none() {
-            self.views.push((sight, seen.clone()));
+        if !self.views.iter().any(|(s, _)| *s == sight) {
+            self.views.push((sight, view.clone()));
         }
     }
 
-    fn get(&self, sight: Sight) -> Option<&Seen> {
-        self.views.iter().find(|(s, _)| *s == sight).map(|(_, v)| v)
-    }
-
-    /// What the update that follows these views shows `peer`: a delta from the view it was
-    /// sent with them if it asked for deltas and had one, else the whole view.
-    pub(super) fn shown_after(&self, next: &SentViews, peer: &Peer) -> Shown {
+    /// What the update `seq` shows `peer`, whose sight sees `seen` after it: a delta from
+    /// the view sent with these if it asked for deltas and these are the update before,
+    /// else the whole view.
+    pub(super) fn shown(&self, seq: u64, peer: &Peer, seen: &Seen) -> Shown {
         let sight = Sight::of(peer);
-        let Some(seen) = next.get(sight) else {
-            return Shown::Nothing;
-        };
-        match self
-            .get(sight)
-            .filter(|_| peer.view_deltas && self.seq + 1 == next.seq)
-        {
-            Some(before) => {
-                Shown::Delta(before.view.delta_to(&seen.view), seen.legal_actions.clone())
-            }
+        let before = self
+            .views
+            .iter()
+            .find(|(s, _)| *s == sight)
+            .filter(|_| peer.view_deltas && self.seq + 1 == seq);
+        match before {
+            Some((_, view)) => Shown::Delta(view.delta_to(&seen.view), seen.legal_actions.clone()),
             None => Shown::Whole(seen.clone()),
         }
     }
