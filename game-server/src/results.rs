@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use moonlight_common::{CancellationToken, Database};
 
-use moonlight_rooms::record_results;
+use moonlight_rooms::record_from_outbox;
 
 use crate::NodeContext;
 
@@ -66,16 +66,12 @@ const AT_ONCE: usize = 64;
 async fn flush(ctx: &NodeContext, db: &Database) -> anyhow::Result<()> {
     let pending = ctx.store.pending_results().await?;
     for batch in pending.chunks(AT_ONCE) {
-        let ids: Vec<&str> = batch.iter().map(|r| r.match_id.as_str()).collect();
-        // Each match's room and inputs, kept with its result for replays.
-        let replays = ctx.store.replays(&ids).await?;
-        record_results(db, batch, &replays).await?;
-        ctx.store.clear_results(&ids).await?;
+        record_from_outbox(&ctx.store, db, batch).await?;
         let recorded = batch.len() as u64;
         ctx.results_progress.send_modify(|p| p.recorded += recorded);
         metrics::counter!("game_results_recorded_total").increment(recorded);
-        for id in ids {
-            tracing::info!(match_id = %id, "match result recorded");
+        for result in batch {
+            tracing::info!(match_id = %result.match_id, "match result recorded");
         }
     }
     Ok(())

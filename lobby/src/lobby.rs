@@ -15,7 +15,7 @@ use moonlight_engine::{Content, ContentStore, EndReason, Level, Outcome, content
 use moonlight_rooms::{
     MatchResult, NodeDirectory, NodeInfo, PlayerRecord, RoomRecord, RoomState, RoomStore,
     command::{self, CommandExtra, Order},
-    record_results,
+    record_from_outbox, record_results,
     ticket::{self, TicketExtra},
 };
 use parking_lot::Mutex;
@@ -166,6 +166,11 @@ impl Lobby {
     /// The node directory this lobby reads.
     pub fn directory(&self) -> &NodeDirectory {
         &self.directory
+    }
+
+    /// The room store this lobby creates rooms in.
+    pub fn rooms(&self) -> &RoomStore {
+        &self.rooms
     }
 
     /// Keeps the current content version in the room store (once per version and
@@ -326,12 +331,26 @@ impl Lobby {
         Ok(self.queued_status(queued))
     }
 
-    /// A player whose match is over (its result recorded) but not yet settled by the
-    /// background loop is settled now, so "play again" works the moment the game ends.
+    /// A player whose match is over but not yet settled by the background loop is settled
+    /// now, so "play again" works the moment the game ends. Its node tells the players the
+    /// match is over once the result is in the room store's outbox, which may be before
+    /// the node's results writer has recorded it: then the lobby records it from there.
     async fn settle_finished_match(&self, player: &Player) -> Result<(), LobbyError> {
-        if let Some(presence) = self.store.presence(&player.id).await?
-            && presence.state == State::InMatch
-        {
+        let Some(presence) = self.store.presence(&player.id).await? else {
+            return Ok(());
+        };
+        if presence.state != State::InMatch || self.records.settle(&presence.ref_id).await? {
+            return Ok(());
+        }
+        let pending = self
+            .rooms
+            .pending_result(&presence.ref_id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        if let Some(result) = pending {
+            record_from_outbox(&self.rooms, self.store.database(), &[result])
+                .await
+                .map_err(anyhow::Error::from)?;
             self.records.settle(&presence.ref_id).await?;
         }
         Ok(())

@@ -23,5 +23,5 @@ pub mod ticket;
 pub use directory::{NodeDirectory, NodeInfo, NodeVitals};
 pub use record::{LogEntry, MatchResult, PlayerRecord, Replay, RoomRecord, SeatResult};
 pub use redis::RedisPool;
-pub use results::record_results;
+pub use results::{record_from_outbox, record_results};
 pub use store::{RedisStore, RoomState, RoomStore, SqlStore, StoreError, StoredRoom};

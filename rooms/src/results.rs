@@ -1,13 +1,32 @@
 //! `match_results`, where every finished match is written exactly once: by a node's
-//! results writer (from the store's outbox) or by a lobby (a match void before any node
-//! opened it).
+//! results writer (from the store's outbox), or by a lobby (a match void before any node
+//! opened it, or a player back from a finished match before that writer).
 
 use std::collections::HashSet;
 
 use moonlight_common::{Database, db::placeholder_rows};
 use sqlx::Row;
 
-use crate::record::{MatchResult, Replay};
+use crate::{
+    record::{MatchResult, Replay},
+    store::{RoomStore, StoreError},
+};
+
+/// Moves `results`, read from `store`'s outbox, into `match_results` with their replays,
+/// then out of the outbox. A node's results writer does this for every finished match; a
+/// lobby for one whose player is back before that writer got to it. Whoever comes second
+/// records nothing (see [`record_results`]).
+pub async fn record_from_outbox(
+    store: &RoomStore,
+    db: &Database,
+    results: &[MatchResult],
+) -> Result<(), StoreError> {
+    let ids: Vec<&str> = results.iter().map(|r| r.match_id.as_str()).collect();
+    // Each match's room and inputs, kept with its result for replays.
+    let replays = store.replays(&ids).await?;
+    record_results(db, results, &replays).await?;
+    store.clear_results(&ids).await
+}
 
 /// Records `results`, their players and their `replays` (those of `replays` whose match is
 /// among them); a result already recorded (a retry after its outbox entry outlived the

@@ -82,8 +82,14 @@ async fn exercise(store: RoomStore) {
     store.push_result(&result).await.unwrap();
     store.push_result(&result).await.unwrap();
     assert_eq!(store.pending_results().await.unwrap(), vec![result.clone()]);
+    assert_eq!(
+        store.pending_result("r1").await.unwrap(),
+        Some(result.clone())
+    );
+    assert_eq!(store.pending_result("r2").await.unwrap(), None);
     store.clear_results(&["r1"]).await.unwrap();
     assert!(store.pending_results().await.unwrap().is_empty());
+    assert_eq!(store.pending_result("r1").await.unwrap(), None);
 
     // The input that ends a match and its result go in together.
     let last = LogEntry { seq: 4, ..entry(4) };

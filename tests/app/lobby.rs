@@ -1,6 +1,9 @@
 //! The lobby end to end, on SQLite and PostgreSQL: real accounts, real HTTP, real game
 //! sockets.
 
+use moonlight_common::time::unix_now;
+use moonlight_engine::{EndReason, Outcome, Seat};
+use moonlight_rooms::NodeInfo;
 use moonlight_testkit::{DbKind, db_tests, paused_db_tests};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -706,6 +709,69 @@ async fn play_again_the_moment_the_match_is_recorded(kind: DbKind) {
         let (_, status) = player.get("/v1/lobby/status").await;
         assert_ne!(status["match"]["room_id"], a["room_id"], "{status}");
     }
+}
+
+/// "Play again" the moment the game ends, before the node's results writer has recorded
+/// it: the node told the players once the result was in the room store's outbox, so the
+/// lobby records it from there (once: the writer, coming second, records nothing) and
+/// takes the player. No node runs here: the test writes the result where a node would,
+/// and no results writer can get there first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_again_before_the_node_has_recorded_the_match() {
+    let stack = Stack::lobby_only(no_rounds).await;
+    let node = NodeInfo {
+        id: "node".to_owned(),
+        url: "ws://127.0.0.1:9/v1/play".to_owned(),
+        capacity: 100,
+        ..NodeInfo::default()
+    };
+    let lobby = stack.lobby();
+    lobby
+        .directory()
+        .heartbeat(&node, Duration::from_secs(600))
+        .await
+        .expect("a heartbeat");
+    let (luna, sol, plays) = stack.private_match("luna", "sol").await;
+    let match_id = plays[0]["room_id"].as_str().expect("a match");
+
+    // The node ends the match: Sol concedes, the result enters the outbox, both are told.
+    let rooms = lobby.rooms();
+    let room = rooms.load_room(match_id).await.unwrap().expect("the room");
+    let mut result = room.record.void_result(3, unix_now());
+    result.outcome = Outcome {
+        winners: vec![Seat(0)],
+        reason: EndReason::Concession,
+    };
+    rooms.push_result(&result).await.unwrap();
+
+    let again = luna.enqueue("dusk_starter").await;
+    assert_eq!(again["state"], "queued", "{again}");
+    let (status, hosting) = sol
+        .post("/v1/lobby/rooms", json!({"deck": "tide_starter"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hosting}");
+    assert!(
+        rooms.pending_results().await.unwrap().is_empty(),
+        "out of the outbox"
+    );
+    for (player, wins) in [(&luna, 1), (&sol, 0)] {
+        assert_eq!(player.games().await, 1);
+        let (_, me) = player.get("/v1/lobby/me").await;
+        assert_eq!(me["wins"], wins, "{me}");
+    }
+    // The node's writer, coming second, finds it recorded and records nothing.
+    moonlight_rooms::record_from_outbox(rooms, &stack.db, &[result])
+        .await
+        .unwrap();
+    assert_eq!(stack.settle().await, 0, "settled once");
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM match_players WHERE match_id = $1")
+            .bind(match_id)
+            .fetch_one(stack.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(recorded, 2);
+    assert_eq!(luna.games().await, 1);
 }
 
 /// A matchmaking round starts all its matches in one transaction; a pair one of whose

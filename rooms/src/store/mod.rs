@@ -241,6 +241,15 @@ impl RoomStore {
         }
     }
 
+    /// `match_id`'s result if it is in the outbox (finished, not yet recorded).
+    pub async fn pending_result(&self, match_id: &str) -> Result<Option<MatchResult>, StoreError> {
+        let result = match self {
+            Self::Sql(store) => store.pending_result(match_id).await?,
+            Self::Redis(store) => store.pending_result(match_id).await?,
+        };
+        result.map(|text| from_json(&text)).transpose()
+    }
+
     /// Takes results out of the outbox once they are recorded.
     pub async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
         if match_ids.is_empty() {

@@ -445,6 +445,18 @@ impl RedisStore {
             .collect()
     }
 
+    pub(super) async fn pending_result(
+        &self,
+        match_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let mut conn = self.connection().await?;
+        Ok(redis::cmd("HGET")
+            .arg(self.results_key(match_id))
+            .arg(match_id)
+            .query_async(&mut conn)
+            .await?)
+    }
+
     pub(super) async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
         self.per_item::<_, (Value,)>(
             match_ids,

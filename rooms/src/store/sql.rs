@@ -339,6 +339,18 @@ impl SqlStore {
             .collect()
     }
 
+    pub(super) async fn pending_result(
+        &self,
+        match_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT result FROM pending_results WHERE match_id = $1")
+                .bind(match_id)
+                .fetch_optional(&mut *self.conn.take().await?)
+                .await?,
+        )
+    }
+
     pub(super) async fn clear_results(&self, match_ids: &[&str]) -> Result<(), StoreError> {
         let sql = format!(
             "DELETE FROM pending_results WHERE match_id IN {}",

@@ -267,6 +267,16 @@ impl TestApp {
         .await
     }
 
+    /// Auth and a lobby, no game server (so rooms and the directory are in Redis): the
+    /// test plays the node's part (a node in the directory, rooms it finishes) with the
+    /// lobby's own handles.
+    pub async fn lobby_only(lobby: impl FnOnce(&mut LobbyConfig)) -> Self {
+        spawn_app(StoreKind::Redis, Roles::LOBBY, |config| {
+            lobby(&mut config.lobby)
+        })
+        .await
+    }
+
     /// Two new players in a private match (its room created, nobody connected yet); their
     /// `match` parts, in seat order.
     pub async fn private_match(&self, host: &str, guest: &str) -> (Player, Player, [Value; 2]) {
