@@ -1,31 +1,25 @@
 // The operator's API through the SDK: an admin sees the node's own vitals, finds a player
 // and their match, watches it with every hand (audited as such), ends it, and reads the
 // content and the ratings; a player gets 403 forbidden from each call.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { MoonlightClient } from "@moonlight/client";
-import { grantAdmin, startServer, type Server } from "./server.js";
+import { grantAdmin, serverPerFile } from "./server.js";
 import { choose, player, refused, TestSocket, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 
 /** A fresh account made admin, its token refreshed to carry the role. */
 async function admin(): Promise<MoonlightClient> {
-  const client = await player(server, "op");
-  grantAdmin(server, client.tokens!.username);
+  const client = await player(server(), "op");
+  grantAdmin(server(), client.tokens!.username);
   await client.refresh();
   return client;
 }
 
 test("a player is refused every admin call with 403 forbidden", { timeout: 30_000 }, async () => {
-  const p = await player(server, "nosy");
+  const p = await player(server(), "nosy");
   const id = p.userId!;
   await refused(p.admin.overview(), 403, "forbidden");
   await refused(p.admin.matches(), 403, "forbidden");
@@ -44,7 +38,7 @@ test("a player is refused every admin call with 403 forbidden", { timeout: 30_00
 
 test("an admin sees the node's vitals, watches a match with every hand, and ends it", { timeout: 60_000 }, async () => {
   const op = await admin();
-  const p = await player(server, "practising");
+  const p = await player(server(), "practising");
   const status = await p.practice("dusk_starter");
   const ticket = status.match!;
   const game = p.game(ticket, { WebSocket: TestSocket });

@@ -1,21 +1,15 @@
 // Accounts: register, login, refresh (single use, rotation, reuse revokes), sign-out, and
 // the typed errors of each.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MoonlightClient, type Tokens } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { PASSWORD, refused, uniqueName } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 function client(extra: Partial<ConstructorParameters<typeof MoonlightClient>[0]> = {}) {
-  return new MoonlightClient({ authUrl: server.authUrl, lobbyUrl: server.lobbyUrl, ...extra });
+  return new MoonlightClient({ authUrl: server().authUrl, lobbyUrl: server().lobbyUrl, ...extra });
 }
 
 

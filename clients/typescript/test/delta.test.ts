@@ -1,6 +1,6 @@
 // View deltas: `applyDelta` on its own, and a whole match played on deltas ending with the
 // view the server holds.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { clone, create, equals } from "@bufbuild/protobuf";
 import {
@@ -11,16 +11,10 @@ import {
   ViewSchema,
   type View,
 } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { player, playToEnd, privateMatch, TestSocket, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 function view(): View {
   return create(ViewSchema, {
@@ -65,8 +59,8 @@ test("a delta for another view is refused", () => {
 });
 
 test("a match played on deltas ends with the view the server holds", { timeout: 120_000 }, async () => {
-  const a = await player(server, "ann");
-  const b = await player(server, "bob");
+  const a = await player(server(), "ann");
+  const b = await player(server(), "bob");
   const { matchA, matchB } = await privateMatch(a, b);
   const gameA = a.game(matchA, { WebSocket: TestSocket });
   const gameB = b.game(matchB, { WebSocket: TestSocket });

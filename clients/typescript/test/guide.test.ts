@@ -1,18 +1,12 @@
 // The README's guide, as code: keep `play` here and the README's in step.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { actionOf, actions, MoonlightClient, type MatchTicket, type Outcome } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { PASSWORD, privateMatch, uniqueName, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 // ---- from README.md, "A whole match" (only `log` differs: the test keeps quiet)
 async function play(client: MoonlightClient, match: MatchTicket, log: (...args: unknown[]) => void) {
@@ -55,7 +49,7 @@ async function play(client: MoonlightClient, match: MatchTicket, log: (...args: 
 // ---- end of the guide
 
 test("the README's guide plays a whole match", { timeout: 120_000 }, async () => {
-  const players = [0, 1].map(() => new MoonlightClient({ authUrl: server.authUrl, lobbyUrl: server.lobbyUrl }));
+  const players = [0, 1].map(() => new MoonlightClient({ authUrl: server().authUrl, lobbyUrl: server().lobbyUrl }));
   for (const p of players) await p.register(uniqueName("guide"), PASSWORD);
   const { matchA, matchB } = await privateMatch(players[0]!, players[1]!);
   const lines: string[] = [];

@@ -1,24 +1,18 @@
 // Lobby calls and their typed errors (unknown deck, busy, unknown room, ...).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type BotLevel, MoonlightError } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { player, refused as refusedBy, TestSocket, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 /** Refused by the lobby. */
 const refused = (promise: Promise<unknown>, status: number, code: string) => refusedBy(promise, status, code, "lobby");
 
 
 test("an unknown deck is 422 unknown_deck everywhere a deck is named", { timeout: 30_000 }, async () => {
-  const p = await player(server);
+  const p = await player(server());
   await refused(p.enqueue("no_such_deck"), 422, "unknown_deck");
   await refused(p.openRoom("no_such_deck"), 422, "unknown_deck");
   await refused(p.practice("no_such_deck"), 422, "unknown_deck");
@@ -26,8 +20,8 @@ test("an unknown deck is 422 unknown_deck everywhere a deck is named", { timeout
 });
 
 test("rooms: open, list, join rules, leave", { timeout: 30_000 }, async () => {
-  const host = await player(server, "host");
-  const guest = await player(server, "guest");
+  const host = await player(server(), "host");
+  const guest = await player(server(), "guest");
   const open = await host.openRoom("dusk_starter", { public: true });
   assert.equal(open.state, "in_room");
   const code = open.room!.code;
@@ -45,7 +39,7 @@ test("rooms: open, list, join rules, leave", { timeout: 30_000 }, async () => {
 });
 
 test("queue: enqueue, cancel, and waitForMatch when idle", { timeout: 30_000 }, async () => {
-  const p = await player(server, "q");
+  const p = await player(server(), "q");
   const queued = await p.enqueue("moonwell_starter");
   assert.equal(queued.state, "queued");
   assert.equal(queued.queue!.deck, "moonwell_starter");
@@ -57,7 +51,7 @@ test("queue: enqueue, cancel, and waitForMatch when idle", { timeout: 30_000 }, 
 });
 
 test("a practice match comes with a ticket; status long-polls", { timeout: 30_000 }, async () => {
-  const p = await player(server, "solo");
+  const p = await player(server(), "solo");
   const status = await p.practice("tide_starter");
   assert.equal(status.state, "in_match");
   const match = status.match!;
@@ -71,7 +65,7 @@ test("a practice match comes with a ticket; status long-polls", { timeout: 30_00
 test("a playtest picks the bot's deck, the seed and the level: the same seed deals the same hand", { timeout: 30_000 }, async () => {
   const hands: string[][] = [];
   for (const [name, level] of [["ada", undefined], ["bea", "hard"]] as const) {
-    const p = await player(server, name);
+    const p = await player(server(), name);
     const status = await p.practice("dusk_starter", { playtest: { botDeck: "moonwell_starter", seed: 2_026 }, level });
     const game = p.game(status.match!, { WebSocket: TestSocket });
     const welcome = await within(15_000, game.connect(), "welcome");
@@ -82,7 +76,7 @@ test("a playtest picks the bot's deck, the seed and the level: the same seed dea
   assert.ok(hands[0]!.length > 0);
   assert.deepEqual(hands[0], hands[1]);
 
-  const p = await player(server, "eve");
+  const p = await player(server(), "eve");
   await refused(p.practice("dusk_starter", { playtest: { botDeck: "no_such_deck" } }), 422, "unknown_deck");
   await refused(p.practice("dusk_starter", { playtest: { seed: 2 ** 53 } }), 422, "invalid_body");
   await refused(p.practice("dusk_starter", { level: "expert" as BotLevel }), 422, "invalid_body");
@@ -90,7 +84,7 @@ test("a playtest picks the bot's deck, the seed and the level: the same seed dea
 });
 
 test("decks: save from cards, share by code, play it, and refusals naming the card", { timeout: 30_000 }, async () => {
-  const ada = await player(server, "deckwright");
+  const ada = await player(server(), "deckwright");
   const starter = ["shade_bat", "venom_spider", "night_stalker", "dark_dart", "blood_moth", "howling_wolf", "grave_whisperer", "pack_alpha", "dusk_assassin"]
     .map((card) => ({ card, count: 2 }))
     .concat(["dark_pact", "midnight_frenzy", "blood_rain", "ghoul_host", "night_terror", "eclipse", "full_moon_howler", "eclipse_drinker", "vampire_lord", "stone_sentinel", "lantern_bearer", "hollow_wolf"].map((card) => ({ card, count: 1 })));
@@ -99,7 +93,7 @@ test("decks: save from cards, share by code, play it, and refusals naming the ca
   assert.equal(saved.faction, "dusk");
   assert.ok(saved.code.length > 0);
 
-  const bea = await player(server, "borrower");
+  const bea = await player(server(), "borrower");
   const copy = await bea.saveDeck({ name: "Borrowed", code: saved.code });
   assert.deepEqual(copy.cards, saved.cards);
   const renamed = await ada.updateDeck(saved.id, { name: "Nightfall", code: saved.code });
@@ -122,7 +116,7 @@ test("decks: save from cards, share by code, play it, and refusals naming the ca
 });
 
 test("profile, history, match records and the leaderboard", { timeout: 30_000 }, async () => {
-  const p = await player(server, "stats");
+  const p = await player(server(), "stats");
   const profile = await p.profile();
   assert.equal(profile.player_id, p.userId);
   assert.equal(profile.provisional, true);

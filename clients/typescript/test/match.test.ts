@@ -1,5 +1,5 @@
 // Whole matches through the SDK against a real server.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ActionRejectedError,
@@ -10,20 +10,14 @@ import {
   type GameEvent,
   MoonlightError,
 } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { contiguous, player, playToEnd, privateMatch, sleep, TestSocket, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 test("two players open and join a private room and play it to GameOver, every action acknowledged", { timeout: 120_000 }, async () => {
-  const a = await player(server, "ann");
-  const b = await player(server, "bob");
+  const a = await player(server(), "ann");
+  const b = await player(server(), "bob");
   const { matchA, matchB } = await privateMatch(a, b);
   assert.equal(matchA.room_id, matchB.room_id);
   assert.notEqual(matchA.seat, matchB.seat);
@@ -100,7 +94,7 @@ test("two players open and join a private room and play it to GameOver, every ac
 });
 
 test("against the practice bot: emote, ping, a rejected action, then concede", { timeout: 60_000 }, async () => {
-  const p = await player(server, "solo");
+  const p = await player(server(), "solo");
   const status = await p.practice("moonwell_starter");
   const game = await p.joinMatch(status.match!, { WebSocket: TestSocket });
   const seen: GameEvent[] = [];
@@ -158,8 +152,8 @@ test(
     : "with the ws package (no platform WebSocket in this Node): a refused ticket, then a whole match",
   { timeout: 120_000 },
   async () => {
-    const a = await player(server, "web_a");
-    const b = await player(server, "web_b");
+    const a = await player(server(), "web_a");
+    const b = await player(server(), "web_b");
     const { matchA, matchB } = await privateMatch(a, b);
     // No WebSocket option where the platform has one: the connection takes
     // globalThis.WebSocket. A's first ticket is refused at the upgrade, which this API only
@@ -186,7 +180,7 @@ test(
 );
 
 test("the hero power: used once a turn through its legal action; a second use is refused", { timeout: 120_000 }, async () => {
-  const p = await player(server, "power");
+  const p = await player(server(), "power");
   // A fixed seed: the same deal every run.
   const status = await p.practice("dusk_starter", { playtest: { seed: 2026, botDeck: "moonwell_starter" } });
   const game = await p.joinMatch(status.match!, { WebSocket: TestSocket });

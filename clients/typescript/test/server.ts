@@ -5,6 +5,7 @@
 //                          target/release/moonlight)
 //   MOONLIGHT_CONTENT_DIR  the content directory (default ../../content from the package)
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { after, before } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -44,6 +45,21 @@ const running = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
+
+/** A server for the calling test file: started before its tests, stopped after them. */
+export function serverPerFile(): () => Server {
+  let server: Server | undefined;
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error("the file's server is not started yet (call it inside a test)");
+    return server;
+  };
+}
 
 export async function startServer(options: ServerOptions = {}): Promise<Server> {
   if (!BIN) {

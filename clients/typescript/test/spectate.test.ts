@@ -1,19 +1,13 @@
 // Spectating: the live list, watch tickets, and a spectator's connection that follows a quick
 // match to the end (reconnecting through `watch`, never `status`) without ever seeing a
 // card the players hold or draw.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { actions, MoonlightError, SpectatorError, type GameEvent, type MoonlightClient } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { choose, flakySockets, player, playToEnd, privateMatch, refused, sleep, TestSocket, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 const fast = { reconnect: { initialDelayMs: 50, maxDelayMs: 500 } };
 
@@ -33,9 +27,9 @@ function countCalls(client: MoonlightClient, ...names: ("watch" | "status")[]) {
 
 
 test("a third player lists the live quick match, watches it to the end and never sees a hidden card", { timeout: 120_000 }, async () => {
-  const a = await player(server, "ann");
-  const b = await player(server, "bob");
-  const watcher = await player(server, "stella");
+  const a = await player(server(), "ann");
+  const b = await player(server(), "bob");
+  const watcher = await player(server(), "stella");
   await a.enqueue("dusk_starter");
   await b.enqueue("tide_starter");
   const [matchA, matchB] = await within(15_000, Promise.all([a.waitForMatch(), b.waitForMatch()]), "matched");
@@ -173,9 +167,9 @@ test("a third player lists the live quick match, watches it to the end and never
 });
 
 test("a private room's match is neither listed nor watchable; bad limits are refused", { timeout: 30_000 }, async () => {
-  const a = await player(server, "host");
-  const b = await player(server, "guest");
-  const watcher = await player(server, "peeker");
+  const a = await player(server(), "host");
+  const b = await player(server(), "guest");
+  const watcher = await player(server(), "peeker");
   const { matchA } = await privateMatch(a, b);
   assert.ok(!(await watcher.liveMatches(50)).some((m) => m.match_id === matchA.room_id));
   await refused(watcher.watch(matchA.room_id), 404, "unknown_match");

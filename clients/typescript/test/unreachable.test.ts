@@ -2,19 +2,13 @@
 // request carries the node (`unreachableNode`), the client's ticket provider asks
 // `/status?unreachable=<node>`, and the lobby (which finds the node alive) answers with
 // the same match; the player is back in it.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { LobbyStatus, MoonlightClient } from "@moonlight/client";
-import { startServer, type Server } from "./server.js";
+import { serverPerFile } from "./server.js";
 import { choose, flakySockets, player, within } from "./helpers.js";
 
-let server: Server;
-before(async () => {
-  server = await startServer();
-});
-after(async () => {
-  await server?.stop();
-});
+const server = serverPerFile();
 
 
 /** The options of every `status` call the client makes. */
@@ -29,7 +23,7 @@ function statusCalls(client: MoonlightClient) {
 }
 
 test("a reconnect whose socket cannot open names the node to the lobby", { timeout: 60_000 }, async () => {
-  const p = await player(server, "far");
+  const p = await player(server(), "far");
   const ticket = (await p.practice("dusk_starter")).match!;
   const Socket = flakySockets();
   const game = p.game(ticket, { WebSocket: Socket, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } });
