@@ -1,5 +1,6 @@
 //! The lobby's operations, shared by the HTTP routes and the background loops.
 
+mod nodes;
 mod replays;
 mod unreachable;
 
@@ -35,6 +36,7 @@ use crate::{
     },
     waiters::Waiters,
 };
+use nodes::KnownNodes;
 
 /// The practice bot's name in matches and history.
 pub const BOT_NAME: &str = "Practice bot";
@@ -123,6 +125,8 @@ pub struct Lobby {
     pub waiters: Waiters,
     rooms: RoomStore,
     directory: NodeDirectory,
+    /// The directory as last read, for tickets and placing matches.
+    known_nodes: KnownNodes,
     content: Arc<ContentStore>,
     issuer: TokenIssuer,
     /// Rooms this process placed on each node since that node's last heartbeat, so a burst
@@ -154,6 +158,7 @@ impl Lobby {
             waiters: Waiters::default(),
             rooms,
             directory,
+            known_nodes: KnownNodes::new(nodes::FRESH),
             content,
             issuer,
             placed: Mutex::default(),
@@ -536,7 +541,7 @@ impl Lobby {
         if pairs.is_empty() {
             return Ok(0);
         }
-        let live = self.live_nodes().await?;
+        let live = self.known_nodes().await?;
         let mut planned = Vec::with_capacity(pairs.len());
         for (a, b) in pairs {
             // Who moves first is a coin toss.
@@ -603,7 +608,7 @@ impl Lobby {
         watchable: bool,
         seed: Option<u64>,
     ) -> Result<Option<String>, LobbyError> {
-        let node = self.pick_node(&self.live_nodes().await?)?;
+        let node = self.pick_node(&self.known_nodes().await?)?;
         let match_ = self.plan(kind, seats, closes_room, watchable, seed, node)?;
         // The room exists before anyone holds a ticket to it. If the players are gone by
         // the time the match would start (another lobby matched them), the room is left
@@ -702,8 +707,19 @@ impl Lobby {
         tracing::info!(match_id = %match_.new.id, kind, node = %match_.node.id, "match placed");
     }
 
+    /// Every live node, read from the directory now (for the console and the probes).
     pub(crate) async fn live_nodes(&self) -> Result<Vec<NodeInfo>, LobbyError> {
         Ok(self.directory.live().await.map_err(anyhow::Error::from)?)
+    }
+
+    /// The live nodes as read at most [`nodes::FRESH`] ago, for the hot paths: tickets and
+    /// placing matches.
+    async fn known_nodes(&self) -> Result<Arc<[NodeInfo]>, LobbyError> {
+        Ok(self
+            .known_nodes
+            .get(&self.directory)
+            .await
+            .map_err(anyhow::Error::from)?)
     }
 
     /// The least-loaded of the `live` nodes with room to spare.
@@ -858,7 +874,13 @@ impl Lobby {
     /// The live node `match_id` runs on: `node_id` while it is alive, otherwise a live
     /// node the match moves to (which restores it from the room store).
     async fn node_for(&self, match_id: &str, node_id: &str) -> Result<NodeInfo, LobbyError> {
-        let live = self.live_nodes().await?;
+        let mut live = self.known_nodes().await?;
+        if !live.iter().any(|n| n.id == node_id) {
+            // Not in the last read: read again before moving the match (the node may
+            // have started since).
+            self.known_nodes.forget().await;
+            live = self.known_nodes().await?;
+        }
         if let Some(node) = live.iter().find(|n| n.id == node_id) {
             return Ok(node.clone());
         }
@@ -868,7 +890,11 @@ impl Lobby {
             tracing::info!(%match_id, from = %node_id, to = %target.id, "match moved off a dead node");
             metrics::counter!("lobby_matches_moved_total").increment(1);
         }
-        Ok(live.into_iter().find(|n| n.id == now_on).unwrap_or(target))
+        Ok(live
+            .iter()
+            .find(|n| n.id == now_on)
+            .cloned()
+            .unwrap_or(target))
     }
 
     /// The live node `match_id` is played on (for an admin: any match).

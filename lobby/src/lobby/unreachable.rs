@@ -56,6 +56,7 @@ impl Lobby {
                 .remove(node_id)
                 .await
                 .map_err(anyhow::Error::from)?;
+            self.known_nodes.forget().await;
         }
         Ok(())
     }
