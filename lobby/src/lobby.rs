@@ -769,7 +769,12 @@ impl Lobby {
         };
         Ok(match presence.state {
             State::Queued => {
-                self.store.seen_in_queue(&player.id, unix_now_ms()).await?;
+                // Noted again once the last note is a sixth of the way to the player's
+                // removal: a client polling at the longest wait (30 s) is seen at least
+                // every 40 s, well within the minute it has.
+                let now = unix_now_ms();
+                let stale = now.saturating_sub(millis(self.config.queue_presence / 6));
+                self.store.seen_in_queue(&player.id, now, stale).await?;
                 self.queued_status(presence)
             }
             State::InRoom => match self.store.room(&presence.ref_id).await? {

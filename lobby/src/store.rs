@@ -248,13 +248,23 @@ impl LobbyStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Notes that a queued player asked about their wait at `now_ms`.
-    pub async fn seen_in_queue(&self, player_id: &str, now_ms: i64) -> Result<(), LobbyError> {
+    /// Notes that a queued player asked about their wait at `now_ms`, unless they were
+    /// last noted at `stale_ms` or later: a long-poll looks at the player every time it is
+    /// woken, and writing each look made a queued player's poll a write transaction every
+    /// 200 ms.
+    pub async fn seen_in_queue(
+        &self,
+        player_id: &str,
+        now_ms: i64,
+        stale_ms: i64,
+    ) -> Result<(), LobbyError> {
         sqlx::query(
-            "UPDATE lobby_players SET seen_ms = $2 WHERE player_id = $1 AND state = 'queued'",
+            "UPDATE lobby_players SET seen_ms = $2 \
+             WHERE player_id = $1 AND state = 'queued' AND seen_ms < $3",
         )
         .bind(player_id)
         .bind(now_ms)
+        .bind(stale_ms)
         .execute(self.db.pool())
         .await?;
         Ok(())
