@@ -75,7 +75,8 @@ pub struct LobbyConfig {
     pub max_wait: Duration,
     /// A queued player who has not asked about their wait (enqueue or status) for this
     /// long has gone, and leaves the queue: twice the longest long-poll, so a client that
-    /// keeps polling is never taken out.
+    /// keeps polling is never taken out. (A question is noted only once the last note is a
+    /// sixth of this old, so a client that falls silent may leave up to that much sooner.)
     #[arg(skip = Duration::from_secs(60))]
     pub queue_presence: Duration,
     /// How often finished matches are settled (ratings, records).
