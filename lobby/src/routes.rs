@@ -85,7 +85,8 @@ pub struct DeckChoice {
 
 /// Joins the quick-match queue; you are matched by rating, the accepted gap widening the
 /// longer you wait. Follow with `GET /v1/lobby/status?wait=25`, again each time it answers
-/// while you are queued: a queued player who asks nothing for 60 s has gone (closed,
+/// while you are queued: ask at least every 50 s. A queued player silent for 60 s since
+/// the last question the lobby noted (it notes one at most every 10 s) has gone (closed,
 /// crashed, lost the network) and leaves the queue.
 #[utoipa::path(post, path = "/queue", tag = "lobby", request_body = DeckChoice,
     security(("bearer" = [])),

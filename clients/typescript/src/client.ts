@@ -186,7 +186,8 @@ export class MoonlightClient {
   /**
    * Joins the quick-match queue (`201`) with a starter deck's id, a saved deck's id or a deck
    * code; `409 busy`, `422 unknown_deck`, `422 illegal_deck`. Then `waitForMatch`:
-   * a queued player who asks nothing for 60 s has gone and leaves the queue.
+   * ask at least every 50 s (it does): a queued player silent for 60 s since the last
+   * question the lobby noted (it notes one at most every 10 s) has gone and leaves the queue.
    */
   enqueue(deck: string, options?: RequestOptions): Promise<LobbyStatus> {
     return this.lobby("POST", "/queue", { ...options, body: { deck } });
