@@ -33,6 +33,7 @@ use crate::{
     records::Records,
     store::{
         LiveMatch, LobbyStore, MatchKind, NewMatch, OpenRoom, Placement, Presence, Seating, State,
+        Whereabouts,
     },
     waiters::Waiters,
 };
@@ -764,7 +765,12 @@ impl Lobby {
             room: None,
             play: None,
         };
-        let Some((presence, node_id)) = self.store.presence_and_node(&player.id).await? else {
+        let Some(Whereabouts {
+            presence,
+            node_id,
+            locked,
+        }) = self.store.whereabouts(&player.id).await?
+        else {
             return Ok(idle);
         };
         Ok(match presence.state {
@@ -792,6 +798,11 @@ impl Lobby {
                 None => idle,
             },
             State::InMatch => {
+                // Its sockets were closed when it was locked; its access token may live on
+                // for a few minutes, but it gets no way back in.
+                if locked {
+                    return Err(LobbyError::AccountLocked);
+                }
                 let node_id = node_id.ok_or_else(|| {
                     anyhow::anyhow!("match {} has players but no node", presence.ref_id)
                 })?;
@@ -832,11 +843,6 @@ impl Lobby {
         node_id: &str,
     ) -> Result<Option<MatchTicket>, LobbyError> {
         let match_id = &presence.ref_id;
-        // Its sockets were closed when it was locked; its access token may live on for a
-        // few minutes, but it gets no way back in.
-        if self.store.is_locked(&presence.player_id).await? {
-            return Err(LobbyError::AccountLocked);
-        }
         // A room the store lost (Redis restarted without persistence) cannot be played:
         // the match ends void, and the player is free instead of sent to a missing room.
         if self

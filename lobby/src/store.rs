@@ -56,6 +56,16 @@ pub struct Presence {
     pub seat: Option<u8>,
 }
 
+/// Where a player is: [`LobbyStore::whereabouts`].
+#[derive(Debug, Clone)]
+pub struct Whereabouts {
+    pub presence: Presence,
+    /// In a match: the node it runs on.
+    pub node_id: Option<String>,
+    /// An admin locked the account.
+    pub locked: bool,
+}
+
 /// A private room waiting for its second player.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenRoom {
@@ -180,37 +190,31 @@ impl LobbyStore {
         row.map(|row| presence_from(&row)).transpose()
     }
 
-    /// The player's row and, in a match, the node it runs on: one read for "where is my
-    /// match?".
-    pub async fn presence_and_node(
-        &self,
-        player_id: &str,
-    ) -> Result<Option<(Presence, Option<String>)>, LobbyError> {
+    /// Where the player is, in one read: their row, the node their match runs on, and
+    /// whether an admin locked the account (it gets no more tickets).
+    pub async fn whereabouts(&self, player_id: &str) -> Result<Option<Whereabouts>, LobbyError> {
         let columns = PRESENCE_COLUMNS
             .split(", ")
             .map(|c| format!("p.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
         let row = sqlx::query(&format!(
-            "SELECT {columns}, m.node_id FROM lobby_players p \
+            "SELECT {columns}, m.node_id, u.locked_at FROM lobby_players p \
              LEFT JOIN lobby_matches m ON p.state = 'in_match' AND m.id = p.ref_id \
+             LEFT JOIN users u ON u.id = p.player_id \
              WHERE p.player_id = $1"
         ))
         .bind(player_id)
         .fetch_optional(self.db.pool())
         .await?;
-        row.map(|row| Ok((presence_from(&row)?, row.get::<Option<String>, _>(8))))
-            .transpose()
-    }
-
-    /// Whether an admin locked the account (it gets no more tickets).
-    pub async fn is_locked(&self, player_id: &str) -> Result<bool, LobbyError> {
-        let locked: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT locked_at FROM users WHERE id = $1")
-                .bind(player_id)
-                .fetch_optional(self.db.pool())
-                .await?;
-        Ok(locked.flatten().is_some())
+        row.map(|row| {
+            Ok(Whereabouts {
+                presence: presence_from(&row)?,
+                node_id: row.try_get(8)?,
+                locked: row.try_get::<Option<i64>, _>(9)?.is_some(),
+            })
+        })
+        .transpose()
     }
 
     /// Puts an idle player in the queue at their current rating (`unrated`: a player

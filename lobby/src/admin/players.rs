@@ -301,10 +301,10 @@ async fn disconnect_from_match(
     let Some(match_id) = state
         .lobby
         .store
-        .presence_and_node(player_id)
+        .whereabouts(player_id)
         .await?
-        .filter(|(presence, _)| presence.state == Presence::InMatch)
-        .map(|(presence, _)| presence.ref_id)
+        .filter(|place| place.presence.state == Presence::InMatch)
+        .map(|place| place.presence.ref_id)
     else {
         return Ok(0);
     };
