@@ -357,8 +357,11 @@ impl Lobby {
             record_from_outbox(&self.rooms, self.store.database(), &[result])
                 .await
                 .map_err(anyhow::Error::from)?;
-            self.records.settle(&presence.ref_id).await?;
         }
+        // Settled now, whoever recorded it: this lobby from the outbox, or the node's
+        // writer between the first look and the outbox's (it clears the outbox once the
+        // result is recorded, so the outbox alone cannot tell "not yet" from "just done").
+        self.records.settle(&presence.ref_id).await?;
         Ok(())
     }
 
