@@ -888,13 +888,11 @@ impl Lobby {
     /// The live node `match_id` runs on: `node_id` while it is alive, otherwise a live
     /// node the match moves to (which restores it from the room store).
     async fn node_for(&self, match_id: &str, node_id: &str) -> Result<NodeInfo, LobbyError> {
-        let mut live = self.known_nodes().await?;
-        if !live.iter().any(|n| n.id == node_id) {
-            // Not in the last read: read again before moving the match (the node may
-            // have started since).
-            self.known_nodes.forget().await;
-            live = self.known_nodes().await?;
-        }
+        let live = self
+            .known_nodes
+            .get_with(&self.directory, node_id)
+            .await
+            .map_err(anyhow::Error::from)?;
         if let Some(node) = live.iter().find(|n| n.id == node_id) {
             return Ok(node.clone());
         }

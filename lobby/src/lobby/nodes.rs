@@ -55,6 +55,21 @@ impl KnownNodes {
         Ok(nodes)
     }
 
+    /// The live nodes, read again if `node_id` is not in the last read: before its match
+    /// moves anywhere, a node that may have started since the read is looked for.
+    pub(crate) async fn get_with(
+        &self,
+        directory: &NodeDirectory,
+        node_id: &str,
+    ) -> Result<Arc<[NodeInfo]>, DirectoryError> {
+        let nodes = self.get(directory).await?;
+        if nodes.iter().any(|n| n.id == node_id) {
+            return Ok(nodes);
+        }
+        self.forget().await;
+        self.get(directory).await
+    }
+
     /// Drops the last read: the next [`Self::get`] reads the directory.
     pub(crate) async fn forget(&self) {
         *self.read.lock().await = None;
@@ -107,13 +122,23 @@ mod tests {
             ["a"],
             "the read still serves"
         );
+        let with_b = known
+            .get_with(&directory, "b")
+            .await
+            .expect("the directory");
+        assert!(
+            with_b.iter().any(|n| n.id == "b"),
+            "a node missing from the read"
+        );
+        beat("c").await;
+        assert_eq!(ids(&known, &directory).await, ["a", "b"], "read again");
         known.forget().await;
-        assert_eq!(ids(&known, &directory).await, ["a", "b"]);
+        assert_eq!(ids(&known, &directory).await, ["a", "b", "c"]);
 
         let always_stale = KnownNodes::new(Duration::ZERO);
-        assert_eq!(ids(&always_stale, &directory).await, ["a", "b"]);
-        beat("c").await;
         assert_eq!(ids(&always_stale, &directory).await, ["a", "b", "c"]);
+        beat("d").await;
+        assert_eq!(ids(&always_stale, &directory).await, ["a", "b", "c", "d"]);
     }
 
     #[tokio::test]
