@@ -279,6 +279,37 @@ async fn sql_store_on_sqlite() {
     exercise(RoomStore::Sql(SqlStore::open(&db).await.unwrap())).await;
 }
 
+/// On SQLite, moves reach the database file, not only its write-ahead log, after the
+/// caller's handle to the database is gone (the `moonlight` binary hands the store its
+/// database and keeps no handle): the store keeps the database's checkpointer running.
+/// Without it the log grows without end.
+#[tokio::test]
+async fn sql_store_on_sqlite_keeps_its_log_checkpointed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = {
+        let db = Database::connect(&Database::sqlite_url_in(dir.path()))
+            .await
+            .unwrap();
+        RoomStore::Sql(SqlStore::open(&db).await.unwrap())
+    };
+    let file = dir.path().join("moonlight.db");
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    store.create_room(&record("r1")).await.unwrap();
+    for seq in 1..=500 {
+        store.append("r1", &entry(seq), None).await.unwrap();
+    }
+    // The checkpointer copies the log into the file every two seconds.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while size() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "500 moves never left the write-ahead log ({before} bytes in the file)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn sql_store_on_postgres() {
     let database = TestDatabase::new(DbKind::Postgres).await;
