@@ -4,11 +4,19 @@
 //! queries use `$1`-style placeholders (which SQLite accepts too) and only portable types
 //! (`BIGINT`, `TEXT`, `BOOLEAN`). Each backend has its own migration set in `migrations/`.
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{
+    path::Path,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use sqlx::{
-    AnyConnection, AnyPool, Connection, Executor,
+    AnyConnection, AnyPool, Connection, Executor, Row,
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 use tokio_util::sync::{CancellationToken, DropGuard};
@@ -43,6 +51,9 @@ pub struct Database {
     options: AnyConnectOptions,
     backend: Backend,
     described: String,
+    /// Set by the SQLite checkpointer when its pass found frames in the log: see
+    /// [`Database::catch_up_log`].
+    log_behind: Arc<AtomicBool>,
     /// Stops the SQLite checkpointer when the last clone goes.
     _checkpointer: Option<Arc<DropGuard>>,
 }
@@ -131,8 +142,11 @@ impl Database {
             .connect_with(options.clone())
             .await
             .context("connecting to the database")?;
+        let log_behind = Arc::new(AtomicBool::new(false));
         let checkpointer = match backend {
-            Backend::Sqlite => Some(Arc::new(spawn_checkpointer(&options).await?)),
+            Backend::Sqlite => Some(Arc::new(
+                spawn_checkpointer(&options, Arc::clone(&log_behind)).await?,
+            )),
             Backend::Postgres => None,
         };
         let db = Self {
@@ -140,6 +154,7 @@ impl Database {
             options,
             backend,
             described: describe(url),
+            log_behind,
             _checkpointer: checkpointer,
         };
         db.migrate().await?;
@@ -176,6 +191,31 @@ impl Database {
             configure_sqlite(&mut conn).await?;
         }
         Ok(conn)
+    }
+
+    /// Whether the checkpointer's last pass found frames in SQLite's log (since the writer
+    /// last caught up): a writer that never pauses then calls [`Self::catch_up_log`]
+    /// between two writes.
+    pub fn log_behind(&self) -> bool {
+        self.log_behind.load(Ordering::Relaxed)
+    }
+
+    /// Copies the rest of SQLite's log into the file on `conn`, the connection that writes,
+    /// between two of its writes.
+    ///
+    /// SQLite starts its log over (and trims it to `journal_size_limit`) only when a write
+    /// begins with every frame copied. Under writes that never pause (the embedded room
+    /// store) that moment never comes while another connection copies, since writes land
+    /// during each pass: the log grew by hundreds of megabytes a minute. After the
+    /// checkpointer's pass only the frames written during it are left, so this copy is
+    /// short, and the writer's next write starts the log over.
+    pub async fn catch_up_log(&self, conn: &mut AnyConnection) {
+        if !self.log_behind.swap(false, Ordering::Relaxed) {
+            return;
+        }
+        if let Err(error) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(%error, "SQLite checkpoint on the writer's connection failed");
+        }
     }
 
     /// Which database this is, for logs: its file, or its host and name.
@@ -280,8 +320,12 @@ pub fn unavailable_in(error: &anyhow::Error) -> bool {
 /// that commit (a batch of moves) waits while the log is copied and the file synced, and
 /// under load every room on the node stalled with it, for up to a second. A passive
 /// checkpoint on another connection takes no lock a writer needs, so commits go on while
-/// it copies; the log restarts from its beginning once a checkpoint has caught up.
-async fn spawn_checkpointer(options: &AnyConnectOptions) -> anyhow::Result<DropGuard> {
+/// it copies; the log restarts from its beginning once a checkpoint has caught up (with a
+/// writer that never pauses, through [`Database::catch_up_log`], told by `log_behind`).
+async fn spawn_checkpointer(
+    options: &AnyConnectOptions,
+    log_behind: Arc<AtomicBool>,
+) -> anyhow::Result<DropGuard> {
     let mut conn = AnyConnection::connect_with(options)
         .await
         .context("connecting the SQLite checkpointer")?;
@@ -295,8 +339,14 @@ async fn spawn_checkpointer(options: &AnyConnectOptions) -> anyhow::Result<DropG
                 _ = ticks.tick() => {}
                 () = stopped.cancelled() => break,
             }
-            if let Err(error) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
-                tracing::warn!(%error, "SQLite checkpoint failed; retrying");
+            // Its answer: (whether it was blocked, frames in the log, frames copied).
+            match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut conn)
+                .await
+                .and_then(|row| row.try_get::<i64, _>(1))
+            {
+                Ok(frames) => log_behind.store(frames > 0, Ordering::Relaxed),
+                Err(error) => tracing::warn!(%error, "SQLite checkpoint failed; retrying"),
             }
         }
         let _ = conn.close().await;
