@@ -279,19 +279,31 @@ async fn sql_store_on_sqlite() {
     exercise(RoomStore::Sql(SqlStore::open(&db).await.unwrap())).await;
 }
 
+/// The SQL store on a SQLite file in `dir`, opened as the `moonlight` binary opens it: the
+/// caller keeps no handle to the database.
+async fn sqlite_store_in(dir: &std::path::Path) -> RoomStore {
+    let db = Database::connect(&Database::sqlite_url_in(dir))
+        .await
+        .unwrap();
+    RoomStore::Sql(SqlStore::open(&db).await.unwrap())
+}
+
+/// Polls `done` until it holds; fails with `what` after 30 s.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// On SQLite, moves reach the database file, not only its write-ahead log, after the
-/// caller's handle to the database is gone (the `moonlight` binary hands the store its
-/// database and keeps no handle): the store keeps the database's checkpointer running.
-/// Without it the log grows without end.
+/// caller's handle to the database is gone: the store keeps the database's checkpointer
+/// running. Without it the log grows without end.
 #[tokio::test]
 async fn sql_store_on_sqlite_keeps_its_log_checkpointed() {
     let dir = tempfile::tempdir().unwrap();
-    let store = {
-        let db = Database::connect(&Database::sqlite_url_in(dir.path()))
-            .await
-            .unwrap();
-        RoomStore::Sql(SqlStore::open(&db).await.unwrap())
-    };
+    let store = sqlite_store_in(dir.path()).await;
     let file = dir.path().join("moonlight.db");
     let size = || std::fs::metadata(&file).unwrap().len();
     let before = size();
@@ -300,14 +312,8 @@ async fn sql_store_on_sqlite_keeps_its_log_checkpointed() {
         store.append("r1", &entry(seq), None).await.unwrap();
     }
     // The checkpointer copies the log into the file every two seconds.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while size() <= before {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "500 moves never left the write-ahead log ({before} bytes in the file)"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let what = format!("500 moves never left the write-ahead log ({before} bytes in the file)");
+    wait_until(&what, || size() > before).await;
 }
 
 /// On SQLite, under writes that never pause, the log still starts over (SQLite does so only
@@ -316,19 +322,18 @@ async fn sql_store_on_sqlite_keeps_its_log_checkpointed() {
 /// by hundreds of megabytes a minute at a few thousand players.
 #[tokio::test]
 async fn sql_store_on_sqlite_starts_its_log_over_under_steady_writes() {
+    use std::io::Read as _;
+
     let dir = tempfile::tempdir().unwrap();
-    let db = Database::connect(&Database::sqlite_url_in(dir.path()))
-        .await
-        .unwrap();
-    let store = RoomStore::Sql(SqlStore::open(&db).await.unwrap());
-    drop(db);
+    let store = sqlite_store_in(dir.path()).await;
     // The log's header holds a number SQLite raises each time it starts the log over.
     let log = dir.path().join("moonlight.db-wal");
     let starts = || {
-        let header = std::fs::read(&log).unwrap_or_default();
-        header
-            .get(12..16)
-            .map(|n| u32::from_be_bytes(n.try_into().unwrap()))
+        let mut header = [0; 16];
+        std::fs::File::open(&log)
+            .and_then(|mut file| file.read_exact(&mut header))
+            .expect("the log's header");
+        u32::from_be_bytes(header[12..].try_into().unwrap())
     };
     let mut writers = tokio::task::JoinSet::new();
     for n in 0..8 {
@@ -341,15 +346,11 @@ async fn sql_store_on_sqlite_starts_its_log_over_under_steady_writes() {
         });
     }
     // The log exists since the migrations; its number now, with the writers running.
-    let first = starts().expect("the log's header");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while starts() == Some(first) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the log never started over under steady writes"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let first = starts();
+    wait_until("the log never started over under steady writes", || {
+        starts() != first
+    })
+    .await;
     writers.abort_all();
 }
 
