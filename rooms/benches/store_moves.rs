@@ -1,0 +1,164 @@
+//! The embedded room store under a node's write pattern: CPU per move.
+//!
+//! `cargo bench -p moonlight-rooms --bench store_moves -- [--ids random|ordered]
+//! [--live N] [--moves N] [--rooms N] [--in-flight N]`
+//!
+//! `--live` rooms play at once, each `--moves` moves long; as one ends a new one starts,
+//! until `--rooms` have played. At most `--in-flight` moves wait for the store at a time
+//! (a node at 10,000 players has about 16 in each commit). Prints the process's CPU per
+//! move and the time each move waited. Room ids are random (UUID v4, as the lobby makes
+//! them) or ordered by creation (as UUID v7 would be).
+
+use std::{sync::Arc, time::Instant};
+
+use moonlight_common::Database;
+use moonlight_engine::{Action, GameSetup, Input, Seat, SeatSetup};
+use moonlight_rooms::{LogEntry, PlayerRecord, RoomRecord, RoomStore, SqlStore};
+use parking_lot::Mutex;
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use tokio::sync::Semaphore;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let ordered = arg("--ids", "random") == "ordered";
+    let live: usize = arg("--live", "5000").parse().expect("--live");
+    let moves: u64 = arg("--moves", "40").parse().expect("--moves");
+    let rooms: usize = arg("--rooms", "40000").parse().expect("--rooms");
+    let in_flight: usize = arg("--in-flight", "16").parse().expect("--in-flight");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(run(ordered, live, moves, rooms, in_flight));
+}
+
+async fn run(ordered: bool, live: usize, moves: u64, rooms: usize, in_flight: usize) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = Database::connect(&Database::sqlite_rooms_url_in(dir.path()))
+        .await
+        .expect("the database");
+    let store = RoomStore::Sql(SqlStore::open(&db).await.expect("the store"));
+    let ids = Arc::new(Mutex::new((StdRng::seed_from_u64(7), 0_usize)));
+    // The next room's id, or `None` once `rooms` have started.
+    let next_id = move || {
+        let mut ids = ids.lock();
+        let (rng, made) = &mut *ids;
+        if *made == rooms {
+            return None;
+        }
+        *made += 1;
+        Some(if ordered {
+            // Creation order first, then randomness, in a UUID's 36 characters.
+            format!(
+                "{made:012x}-0000-7000-8000-{:012x}",
+                rng.random::<u64>() >> 16
+            )
+        } else {
+            uuid_v4(rng)
+        })
+    };
+    let gate = Arc::new(Semaphore::new(in_flight));
+    let (cpu_before, started) = (cpu_seconds(), Instant::now());
+    let mut tables = tokio::task::JoinSet::new();
+    for _ in 0..live {
+        let (store, gate, next_id) = (store.clone(), Arc::clone(&gate), next_id.clone());
+        // One table: a room's moves one after another, then the next room.
+        tables.spawn(async move {
+            let mut waits = Vec::new();
+            while let Some(id) = next_id() {
+                store.create_room(&record(&id)).await.expect("create");
+                for seq in 1..=moves {
+                    let _permit = gate.acquire().await.expect("the gate");
+                    let asked = Instant::now();
+                    store.append(&id, &entry(seq), None).await.expect("append");
+                    waits.push(asked.elapsed());
+                }
+            }
+            waits
+        });
+    }
+    let mut waits = Vec::new();
+    while let Some(table) = tables.join_next().await {
+        waits.extend(table.expect("a table"));
+    }
+    let (cpu, wall) = (cpu_seconds() - cpu_before, started.elapsed());
+    waits.sort();
+    let total = waits.len();
+    let pct = |p: f64| waits[((total - 1) as f64 * p) as usize].as_secs_f64() * 1e3;
+    println!(
+        "{} ids, {live} live rooms of {moves} moves, {rooms} rooms, {in_flight} in flight: \
+         {total} moves in {:.1} s ({:.0}/s), {:.1} us of CPU per move; \
+         wait p50 {:.2} ms, p99 {:.2} ms",
+        if ordered { "ordered" } else { "random" },
+        wall.as_secs_f64(),
+        total as f64 / wall.as_secs_f64(),
+        cpu / total as f64 * 1e6,
+        pct(0.5),
+        pct(0.99),
+    );
+}
+
+fn uuid_v4(rng: &mut StdRng) -> String {
+    let (a, b) = (rng.random::<u64>(), rng.random::<u64>());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        (b >> 48) & 0x3fff | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// The process's user and system CPU so far, in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+fn record(room_id: &str) -> RoomRecord {
+    let seat = |team| SeatSetup {
+        deck: vec!["moon_wisp".to_owned(); 30],
+        team,
+    };
+    RoomRecord {
+        room_id: room_id.to_owned(),
+        content_version: "v1".to_owned(),
+        setup: GameSetup {
+            seats: vec![seat(0), seat(1)],
+            seed: 7,
+        },
+        players: vec![
+            PlayerRecord::human("p1", "Luna"),
+            PlayerRecord::human("p2", "Sol"),
+        ],
+        created_at: 1,
+        join_by_ms: 30_001,
+    }
+}
+
+fn entry(seq: u64) -> LogEntry {
+    LogEntry {
+        seq,
+        input: Input::Act {
+            seat: Seat((seq % 2) as u8),
+            action: Action::EndTurn,
+        },
+        client_seq: Some(seq),
+    }
+}
