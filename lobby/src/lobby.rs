@@ -641,7 +641,10 @@ impl Lobby {
         seed: Option<u64>,
         node: NodeInfo,
     ) -> Result<PlannedMatch, LobbyError> {
-        let match_id = uuid::Uuid::new_v4().to_string();
+        // Time-ordered (UUID v7): a match's inputs are keyed by its id in the room store,
+        // so the matches being played sit together at the end of its index instead of
+        // across all of it (on SQLite, fewer pages touched and split per commit).
+        let match_id = uuid::Uuid::now_v7().to_string();
         let content = self.content.current();
         let join_by_ms = unix_now_ms().saturating_add(millis(self.config.join_window));
         let record = RoomRecord::new(

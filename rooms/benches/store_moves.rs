@@ -1,13 +1,13 @@
 //! The embedded room store under a node's write pattern: CPU per move.
 //!
-//! `cargo bench -p moonlight-rooms --bench store_moves -- [--ids random|ordered]
+//! `cargo bench -p moonlight-rooms --bench store_moves -- [--ids ordered|random]
 //! [--live N] [--moves N] [--rooms N] [--in-flight N]`
 //!
 //! `--live` rooms play at once, each `--moves` moves long; as one ends a new one starts,
 //! until `--rooms` have played. At most `--in-flight` moves wait for the store at a time
 //! (a node at 10,000 players has about 16 in each commit). Prints the process's CPU per
-//! move and the time each move waited. Room ids are random (UUID v4, as the lobby makes
-//! them) or ordered by creation (as UUID v7 would be).
+//! move and the time each move waited. Room ids are ordered by creation (UUID v7, as the
+//! lobby makes them) or random (UUID v4, as it made them before).
 
 use std::{sync::Arc, time::Instant};
 
@@ -27,7 +27,7 @@ fn main() {
             .cloned()
             .unwrap_or_else(|| default.to_owned())
     };
-    let ordered = arg("--ids", "random") == "ordered";
+    let ordered = arg("--ids", "ordered") == "ordered";
     let live: usize = arg("--live", "5000").parse().expect("--live");
     let moves: u64 = arg("--moves", "40").parse().expect("--moves");
     let rooms: usize = arg("--rooms", "40000").parse().expect("--rooms");
