@@ -249,9 +249,10 @@ pub async fn probe_writes(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
 
 /// The settings of every SQLite connection. WAL lets readers proceed during a write;
 /// busy_timeout makes a writer wait for the lock instead of failing at once; a 64 MiB page
-/// cache (SQLite's default is 2 MiB) keeps the indexes that every input and lobby request
-/// touches in memory as tables grow. No checkpoint inside a commit: the checkpointer does
-/// them.
+/// cache (SQLite's default is 2 MiB) keeps the indexes that lobby requests read in memory
+/// as tables grow (the room store's own connection goes back to the default: its commits
+/// split pages, and a split makes the commit walk the whole cache). No checkpoint inside a
+/// commit: the checkpointer does them.
 async fn configure_sqlite(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
     conn.execute(
         "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
