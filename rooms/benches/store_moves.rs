@@ -11,6 +11,7 @@
 
 use std::{sync::Arc, time::Instant};
 
+use clap::{Parser, ValueEnum};
 use moonlight_common::Database;
 use moonlight_engine::{Action, GameSetup, Input, Seat, SeatSetup};
 use moonlight_rooms::{LogEntry, PlayerRecord, RoomRecord, RoomStore, SqlStore};
@@ -18,26 +19,55 @@ use parking_lot::Mutex;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use tokio::sync::Semaphore;
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
-    let ordered = arg("--ids", "ordered") == "ordered";
-    let live: usize = arg("--live", "5000").parse().expect("--live");
-    let moves: u64 = arg("--moves", "40").parse().expect("--moves");
-    let rooms: usize = arg("--rooms", "10000").parse().expect("--rooms");
-    let in_flight: usize = arg("--in-flight", "16").parse().expect("--in-flight");
+/// Match ids as the lobby makes them, or as it made them before.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Ids {
+    /// UUID v7: ordered by creation.
+    Ordered,
+    /// UUID v4.
+    Random,
+}
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long, value_enum, default_value = "ordered")]
+    ids: Ids,
+    /// Rooms playing at once.
+    #[arg(long, default_value_t = 5000)]
+    live: usize,
+    /// Moves in each room.
+    #[arg(long, default_value_t = 40)]
+    moves: u64,
+    /// Rooms in all.
+    #[arg(long, default_value_t = 10_000)]
+    rooms: usize,
+    /// Moves waiting for the store at most.
+    #[arg(long, default_value_t = 16)]
+    in_flight: usize,
+    /// Passed by `cargo bench`.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    if [args.live, args.rooms, args.in_flight].contains(&0) || args.moves == 0 {
+        eprintln!("--live, --moves, --rooms and --in-flight must be at least 1");
+        return std::process::ExitCode::from(2);
+    }
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("a runtime")
-        .block_on(run(ordered, live, moves, rooms, in_flight));
+        .block_on(run(
+            args.ids == Ids::Ordered,
+            args.live,
+            args.moves,
+            args.rooms,
+            args.in_flight,
+        ));
+    std::process::ExitCode::SUCCESS
 }
 
 async fn run(ordered: bool, live: usize, moves: u64, rooms: usize, in_flight: usize) {
