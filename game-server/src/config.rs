@@ -112,7 +112,8 @@ pub struct GameConfig {
     #[arg(skip = Duration::from_secs(10))]
     pub handshake_timeout: Duration,
 
-    /// Interval between server pings; a client silent for twice this is dropped.
+    /// Interval between server pings to a client not heard from for half of it; a client
+    /// silent for twice this is dropped.
     #[arg(skip = Duration::from_secs(15))]
     pub heartbeat: Duration,
 

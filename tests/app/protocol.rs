@@ -898,6 +898,41 @@ async fn a_client_that_never_answers_pings_is_dropped() {
     assert!(pings >= 1, "pinged before being dropped");
 }
 
+/// A client the server keeps hearing from is alive: it is not pinged (each ping costs both
+/// ends a frame), however many heartbeats go by.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_talks_is_not_pinged() {
+    use futures_util::StreamExt;
+
+    let _frozen = Frozen::hold();
+    let node = TestApp::node(StoreKind::Embedded(DbKind::Sqlite), |_| {}).await;
+    let heartbeat = node.game().config().heartbeat;
+    node.create_room("r", 1).await;
+    let (mut a, _) = node.join("r", 0).await;
+    let mut pings = 0;
+    // A heartbeat and a half (the room's join deadline is two), an emote every quarter.
+    for _ in 0..6 {
+        advance(heartbeat / 4).await;
+        a.send(client_frame::Body::Emote(pb::Emote {
+            emote: "still_here".into(),
+        }))
+        .await;
+        loop {
+            match a.ws().next().await.expect("the client keeps its socket") {
+                Ok(Message::Ping(_)) => pings += 1,
+                Ok(Message::Binary(bytes)) => {
+                    let frame = pb::ServerFrame::decode(bytes.as_ref()).unwrap();
+                    if matches!(frame.body, Some(Body::Emoted(_))) {
+                        break;
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!(pings, 0);
+}
+
 /// The node's OpenAPI document, like every service's: the play socket, with each refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_node_documents_its_socket() {
