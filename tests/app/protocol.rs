@@ -899,7 +899,7 @@ async fn a_client_that_never_answers_pings_is_dropped() {
 }
 
 /// A client the server keeps hearing from is alive: it is not pinged (each ping costs both
-/// ends a frame), however many heartbeats go by.
+/// ends a frame), heartbeat after heartbeat.
 #[tokio::test(start_paused = true)]
 async fn a_client_that_talks_is_not_pinged() {
     use futures_util::StreamExt;

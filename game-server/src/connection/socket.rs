@@ -135,8 +135,8 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Takes over `socket` and starts its writer, which also pings every heartbeat and
-    /// drops a client silent for two.
+    /// Takes over `socket` and starts its writer, which also pings a quiet client every
+    /// heartbeat and drops one silent for two.
     pub fn new(socket: WebSocket, config: &GameConfig) -> Self {
         let (sink, stream) = socket.split();
         let (outbound, queued) = mpsc::channel(config.outbound_queue);
@@ -292,8 +292,9 @@ impl Connection {
     }
 }
 
-/// The writer task: queued frames in order, a ping every `heartbeat` (dropping a client
-/// silent for two), and at the end the close frame. A frame that cannot leave within
+/// The writer task: queued frames in order, a ping every `heartbeat` to a client not heard
+/// from for half of one (dropping a client silent for two), and at the end the close
+/// frame. A frame that cannot leave within
 /// [`WRITE_STALL`] ends the connection: the client stopped reading.
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
