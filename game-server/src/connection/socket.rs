@@ -294,8 +294,8 @@ impl Connection {
 
 /// The writer task: queued frames in order, a ping every `heartbeat` to a client not heard
 /// from for half of one (dropping a client silent for two), and at the end the close
-/// frame. A frame that cannot leave within
-/// [`WRITE_STALL`] ends the connection: the client stopped reading.
+/// frame. A frame that cannot leave within [`WRITE_STALL`] ends the connection: the client
+/// stopped reading.
 async fn write(
     mut sink: SplitSink<WebSocket, Message>,
     mut queued: mpsc::Receiver<Vec<u8>>,

@@ -27,9 +27,10 @@ use crate::record::{LogEntry, MatchResult, Replay, RoomRecord};
 /// index at once (one per room being played), so its pages split often; a split renumbers
 /// pages through page 262,145 (the lock-byte page's number), and the commit after then
 /// visits every page in the connection's cache to drop that one: 16,000 pages at 64 MiB,
-/// a millisecond or two each time, 8 % of a 10,000-player node's CPU. A page the small
-/// cache lacks is read from the operating system's cache, which costs far less
-/// (`cargo bench -p moonlight-rooms --bench store_moves`: README).
+/// a millisecond or two each time, 8 % of a 10,000-player node's CPU (at 2 MiB the walk
+/// is ~500 pages, still a sixth of the store thread's CPU). A page the small cache lacks
+/// is read from the operating system's cache, which costs far less (`cargo bench -p
+/// moonlight-rooms --bench store_moves`: README).
 const SMALL_PAGE_CACHE: &str = "PRAGMA cache_size = -2048";
 
 /// The most writes one commit takes (bounded by the databases' parameter limits).
