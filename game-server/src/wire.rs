@@ -2,7 +2,7 @@
 //! and event types already hold only what a viewer may see; this only changes their shape.
 
 use moonlight_engine::{
-    Action, EntityId, Game, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat,
+    Action, CardId, EntityId, Game, HandCardView, Keywords, Outcome, PublicEvent, Rejection, Seat,
     SeatEvent, SeatPublicView, SeatView, UnitView,
 };
 use moonlight_proto::v1 as pb;
@@ -15,28 +15,89 @@ pub fn view(view: &SeatView) -> pb::View {
         hand: view.hand.iter().map(hand_card).collect(),
         outcome: view.outcome.as_ref().map(outcome),
         hands: Vec::new(),
-        own_secrets: view
-            .own_secrets
-            .iter()
-            .map(|c| c.as_str().to_owned())
-            .collect(),
+        own_secrets: cards(&view.own_secrets),
     }
+}
+
+/// What turns the view of `before` into the view of `next`: the delta
+/// `view(before).delta_to(&view(next))` (the protocol's definition), made from the
+/// engine's views without building the protocol's. A room makes one for each seat after
+/// each action, and most of what a view holds has not changed.
+pub fn view_delta(before: &SeatView, next: &SeatView) -> pb::ViewDelta {
+    let mut delta = pb::ViewDelta {
+        turn: next.turn,
+        active_seat: seat(next.active),
+        outcome: next
+            .outcome
+            .as_ref()
+            .filter(|_| next.outcome != before.outcome)
+            .map(outcome),
+        ..pb::ViewDelta::default()
+    };
+    for after in &next.seats {
+        let was = before.seats.iter().find(|s| s.seat == after.seat);
+        if was.is_none_or(|was| !same_but_graveyard(was, after)) {
+            delta.seats.push(seat_state_but_graveyard(after));
+        }
+        let old = was.map_or(&[][..], |was| &was.graveyard[..]);
+        if old != after.graveyard.as_slice() {
+            let keep = old
+                .iter()
+                .zip(&after.graveyard)
+                .take_while(|(a, b)| a == b)
+                .count();
+            delta.graveyards.push(pb::GraveyardChange {
+                seat: seat(after.seat),
+                keep: u32::try_from(keep).unwrap_or(u32::MAX),
+                cards: cards(&after.graveyard[keep..]),
+            });
+        }
+    }
+    if before.hand != next.hand {
+        delta.hand = Some(pb::Hand {
+            seat: 0,
+            cards: next.hand.iter().map(hand_card).collect(),
+        });
+    }
+    if before.own_secrets != next.own_secrets {
+        delta.own_secrets = Some(pb::Secrets {
+            cards: cards(&next.own_secrets),
+        });
+    }
+    delta
 }
 
 /// Every seat's hand, for those who may see them all: an admin's full view, a finished
 /// match's replay.
 pub fn hands(game: &Game, seats: usize) -> Vec<pb::Hand> {
+    every_hand(game, seats).iter().map(hand).collect()
+}
+
+/// Every seat's hand, as the engine shows it to that seat.
+pub fn every_hand(game: &Game, seats: usize) -> Vec<(Seat, Vec<HandCardView>)> {
     (0..=u8::MAX)
         .map(Seat)
         .take(seats)
-        .map(|s| pb::Hand {
-            seat: seat(s),
-            cards: game.view_for(s).hand.iter().map(hand_card).collect(),
-        })
+        .map(|s| (s, game.view_for(s).hand))
         .collect()
 }
 
+pub fn hand((s, cards): &(Seat, Vec<HandCardView>)) -> pb::Hand {
+    pb::Hand {
+        seat: seat(*s),
+        cards: cards.iter().map(hand_card).collect(),
+    }
+}
+
 fn seat_state(s: &SeatPublicView) -> pb::SeatState {
+    pb::SeatState {
+        graveyard: cards(&s.graveyard),
+        ..seat_state_but_graveyard(s)
+    }
+}
+
+/// A seat's state with an empty graveyard: a delta sends what changed of a graveyard apart.
+fn seat_state_but_graveyard(s: &SeatPublicView) -> pb::SeatState {
     pb::SeatState {
         seat: seat(s.seat),
         team: u32::from(s.team),
@@ -48,7 +109,7 @@ fn seat_state(s: &SeatPublicView) -> pb::SeatState {
         deck_count: s.deck_count,
         hand: s.hand.iter().map(|h| h.0).collect(),
         board: s.board.iter().map(unit).collect(),
-        graveyard: s.graveyard.iter().map(|c| c.as_str().to_owned()).collect(),
+        graveyard: Vec::new(),
         fatigue: s.fatigue,
         out: s.out,
         choosing_opening_hand: s.mulligan,
@@ -57,6 +118,52 @@ fn seat_state(s: &SeatPublicView) -> pb::SeatState {
         hero_power: s.power.as_ref().map(|c| c.as_str().to_owned()),
         hero_power_used: s.power_used,
     }
+}
+
+/// Whether two states of a seat differ in their graveyards at most. Every field is named,
+/// so a new one cannot be left out of the comparison unnoticed.
+fn same_but_graveyard(a: &SeatPublicView, b: &SeatPublicView) -> bool {
+    let SeatPublicView {
+        seat,
+        team,
+        hero,
+        health,
+        max_health,
+        moonlight,
+        max_moonlight,
+        deck_count,
+        hand,
+        board,
+        graveyard: _,
+        fatigue,
+        out,
+        mulligan,
+        armor,
+        secrets,
+        power,
+        power_used,
+    } = a;
+    *seat == b.seat
+        && *team == b.team
+        && *hero == b.hero
+        && *health == b.health
+        && *max_health == b.max_health
+        && *moonlight == b.moonlight
+        && *max_moonlight == b.max_moonlight
+        && *deck_count == b.deck_count
+        && *hand == b.hand
+        && *board == b.board
+        && *fatigue == b.fatigue
+        && *out == b.out
+        && *mulligan == b.mulligan
+        && *armor == b.armor
+        && *secrets == b.secrets
+        && *power == b.power
+        && *power_used == b.power_used
+}
+
+fn cards(ids: &[CardId]) -> Vec<String> {
+    ids.iter().map(|c| c.as_str().to_owned()).collect()
 }
 
 fn unit(u: &UnitView) -> pb::Unit {

@@ -776,12 +776,10 @@ impl Room {
         };
         let (view, delta, legal_actions, turn_ends_in_ms) = match shown {
             Shown::Nothing => (None, None, Vec::new(), None),
-            Shown::Whole(seen) => (
-                Some(seen.view),
-                None,
-                seen.legal_actions,
-                self.turn_ends_in_ms(),
-            ),
+            Shown::Whole(seen) => {
+                let (view, legal_actions) = seen.into_wire();
+                (Some(view), None, legal_actions, self.turn_ends_in_ms())
+            }
             Shown::Delta(delta, legal_actions) => {
                 (None, Some(delta), legal_actions, self.turn_ends_in_ms())
             }
@@ -804,11 +802,12 @@ impl Room {
         acked_client_seq: Option<u64>,
         seen: Seen,
     ) -> pb::server_frame::Body {
+        let (view, legal_actions) = seen.into_wire();
         pb::server_frame::Body::Update(pb::Update {
             seq: self.seq,
             events: Vec::new(),
-            view: Some(seen.view),
-            legal_actions: seen.legal_actions,
+            view: Some(view),
+            legal_actions,
             acked_client_seq,
             turn_ends_in_ms: self.turn_ends_in_ms(),
             delta: None,
@@ -833,15 +832,12 @@ impl Room {
     /// next update can be a delta from it.
     fn shown_whole(&mut self, sight: Sight) -> Seen {
         let seen = self.seen_by(sight);
-        self.sent.note(self.seq, sight, &seen.view);
+        self.sent.note(self.seq, sight, &seen.look);
         seen
     }
 
     fn send_welcome(&mut self, peer: &Peer) {
-        let Seen {
-            view,
-            legal_actions,
-        } = self.shown_whole(Sight::of(peer));
+        let (view, legal_actions) = self.shown_whole(Sight::of(peer)).into_wire();
         let players = seats(self.record.players.len())
             .zip(&self.record.players)
             .map(|(seat, p)| pb::Player {
