@@ -74,7 +74,7 @@ pub fn hands(game: &Game, seats: usize) -> Vec<pb::Hand> {
 }
 
 /// Every seat's hand, as the engine shows it to that seat.
-pub fn every_hand(game: &Game, seats: usize) -> Vec<(Seat, Vec<HandCardView>)> {
+pub(crate) fn every_hand(game: &Game, seats: usize) -> Vec<(Seat, Vec<HandCardView>)> {
     (0..=u8::MAX)
         .map(Seat)
         .take(seats)
@@ -82,7 +82,8 @@ pub fn every_hand(game: &Game, seats: usize) -> Vec<(Seat, Vec<HandCardView>)> {
         .collect()
 }
 
-pub fn hand((s, cards): &(Seat, Vec<HandCardView>)) -> pb::Hand {
+/// One seat's hand, as every-hand views carry it.
+pub(crate) fn hand((s, cards): &(Seat, Vec<HandCardView>)) -> pb::Hand {
     pb::Hand {
         seat: seat(*s),
         cards: cards.iter().map(hand_card).collect(),

@@ -73,7 +73,7 @@ impl Sight {
 }
 
 /// A view as the engine gives it: cheap to keep and compare.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(super) struct Look {
     view: SeatView,
     /// Every seat's hand, for a full sight; else empty.
