@@ -190,8 +190,9 @@ async fn content(store: &RoomStore) {
 }
 
 /// Fifty rooms writing at the same moment (the embedded store commits such writes
-/// together): each input lands in its own room, and one out of sequence among them is
-/// refused on its own while the rest go through.
+/// together, a batch this large as one JSON array of rows): each input lands in its own
+/// room, and one out of sequence among them is refused on its own while the rest go
+/// through.
 async fn many_rooms_at_once(store: &RoomStore) {
     let rooms: Vec<String> = (0..50).map(|n| format!("busy-{n}")).collect();
     // Saved together (a matchmaking round's rooms), "r1" among them: it keeps its record.
